@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+/* The module ABI's functions: views, module services, text parameters. */
+#include "lib/abi/abi.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <partita/heap.h>
+
+void pt_source_view(struct pt_source *src, const void *base, size_t size,
+		    size_t offset, size_t avail, const struct pt_format *fmt)
+{
+	*src = (struct pt_source){ .base = base, .size = size, .offset = offset,
+				   .avail = avail, .frame = pt_frame_bytes(fmt),
+				   .fmt = *fmt };
+}
+
+void pt_sink_view(struct pt_sink *sink, void *base, size_t size, size_t offset,
+		  size_t free, const struct pt_format *fmt)
+{
+	*sink = (struct pt_sink){ .base = base, .size = size, .offset = offset,
+				  .free = free, .frame = pt_frame_bytes(fmt),
+				  .fmt = *fmt };
+}
+
+size_t pt_source_available(const struct pt_source *src)
+{
+	return src->avail - src->consumed;
+}
+
+size_t pt_source_frames_available(const struct pt_source *src)
+{
+	return src->frame ? pt_source_available(src) / src->frame : 0;
+}
+
+int pt_source_get_data(struct pt_source *src, size_t req, const void **data,
+		       const void **buf_start, size_t *buf_size)
+{
+	if (!src || !data || !buf_start || !buf_size)
+		return -EINVAL;
+	if (req > pt_source_available(src))
+		return -ENODATA;
+	*data = src->base + (src->offset + src->consumed) % src->size;
+	*buf_start = src->base;
+	*buf_size = src->size;
+	return 0;
+}
+
+int pt_source_release(struct pt_source *src, size_t bytes)
+{
+	if (bytes > pt_source_available(src) || (src->frame && bytes % src->frame))
+		return -EINVAL;
+	src->consumed += bytes;
+	return 0;
+}
+
+const struct pt_format *pt_source_format(const struct pt_source *src)
+{
+	return &src->fmt;
+}
+
+size_t pt_sink_free_size(const struct pt_sink *sink)
+{
+	return sink->free - sink->produced;
+}
+
+size_t pt_sink_frames_free(const struct pt_sink *sink)
+{
+	return sink->frame ? pt_sink_free_size(sink) / sink->frame : 0;
+}
+
+int pt_sink_get_buffer(struct pt_sink *sink, size_t req, void **data,
+		       void **buf_start, size_t *buf_size)
+{
+	if (!sink || !data || !buf_start || !buf_size)
+		return -EINVAL;
+	if (req > pt_sink_free_size(sink))
+		return -ENOSPC;
+	*data = sink->base + (sink->offset + sink->produced) % sink->size;
+	*buf_start = sink->base;
+	*buf_size = sink->size;
+	return 0;
+}
+
+int pt_sink_commit(struct pt_sink *sink, size_t bytes)
+{
+	if (bytes > pt_sink_free_size(sink) || (sink->frame && bytes % sink->frame))
+		return -EINVAL;
+	sink->produced += bytes;
+	return 0;
+}
+
+const struct pt_format *pt_sink_format(const struct pt_sink *sink)
+{
+	return &sink->fmt;
+}
+
+int pt_sink_fill_silence(struct pt_sink *sink, size_t frames)
+{
+	size_t bytes = frames * sink->frame, pos;
+
+	if (bytes > pt_sink_free_size(sink))
+		return -ENOSPC;
+	pos = (sink->offset + sink->produced) % sink->size;
+	for (size_t left = bytes; left;) {
+		size_t n = sink->size - pos < left ? sink->size - pos : left;
+		memset(sink->base + pos, 0, n);
+		left -= n;
+		pos = 0;
+	}
+	sink->produced += bytes;
+	return 0;
+}
+
+int pt_copy_stream(struct pt_source *src, struct pt_sink *sink, size_t bytes)
+{
+	size_t rd, wr;
+
+	if (bytes > pt_source_available(src) || bytes > pt_sink_free_size(sink) ||
+	    src->frame != sink->frame)
+		return -EINVAL;
+	rd = (src->offset + src->consumed) % src->size;
+	wr = (sink->offset + sink->produced) % sink->size;
+	for (size_t left = bytes; left;) {
+		size_t n = left;
+		if (n > src->size - rd)
+			n = src->size - rd;
+		if (n > sink->size - wr)
+			n = sink->size - wr;
+		memcpy(sink->base + wr, src->base + rd, n);
+		rd = (rd + n) % src->size;
+		wr = (wr + n) % sink->size;
+		left -= n;
+	}
+	src->consumed += bytes;
+	sink->produced += bytes;
+	return 0;
+}
+
+bool pt_default_ready(uint32_t frames, struct pt_source *const *sources,
+		      unsigned nsources, struct pt_sink *const *sinks,
+		      unsigned nsinks)
+{
+	for (unsigned i = 0; i < nsources; i++)
+		if (pt_source_frames_available(sources[i]) < frames)
+			return false;
+	for (unsigned i = 0; i < nsinks; i++)
+		if (pt_sink_frames_free(sinks[i]) < frames)
+			return false;
+	return true;
+}
+
+bool pt_module_is_ready(struct pt_module *mod, struct pt_source *const *sources,
+			unsigned nsources, struct pt_sink *const *sinks,
+			unsigned nsinks)
+{
+	if (mod->entry->ops->is_ready)
+		return mod->entry->ops->is_ready(mod, sources, nsources, sinks,
+						 nsinks);
+	return pt_default_ready(mod->period_frames, sources, nsources, sinks,
+				nsinks);
+}
+
+int pt_module_init(struct pt_module *mod, const struct pt_module_entry *entry,
+		   const char *name, uint32_t period_frames, void *heap_block,
+		   size_t heap_size, const void *init, size_t init_size)
+{
+	memset(mod, 0, sizeof(*mod));
+	mod->entry = entry;
+	mod->period_frames = period_frames;
+	snprintf(mod->name, sizeof(mod->name), "%s", name);
+	mod->heap = pt_heap_init(heap_block, heap_size);
+	if (!mod->heap)
+		return -ENOMEM;
+	if (entry->ops->init)
+		return entry->ops->init(mod, init, init_size);
+	return 0;
+}
+
+void pt_module_free(struct pt_module *mod)
+{
+	if (mod->entry && mod->entry->ops->free)
+		mod->entry->ops->free(mod);
+	mod->entry = NULL;
+}
+
+void *pt_mod_alloc(struct pt_module *mod, size_t size)
+{
+	return pt_heap_alloc(mod->heap, size);
+}
+
+void pt_mod_free(struct pt_module *mod, void *ptr)
+{
+	if (ptr)
+		pt_heap_free(mod->heap, ptr);
+}
+
+void *pt_mod_priv(const struct pt_module *mod)
+{
+	return mod->priv;
+}
+
+void pt_mod_set_priv(struct pt_module *mod, void *priv)
+{
+	mod->priv = priv;
+}
+
+uint32_t pt_mod_period_frames(const struct pt_module *mod)
+{
+	return mod->period_frames;
+}
+
+const char *pt_mod_name(const struct pt_module *mod)
+{
+	return mod->name;
+}
+
+void pt_log(struct pt_module *mod, int level, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (mod->log)
+		mod->log(mod->log_ctx, mod->name, level, line);
+	else
+		fprintf(stderr, "%s: %s\n", mod->name, line);
+}
+
+/* ---- text parameters ---- */
+
+static bool is_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';' ||
+	       c == '\0';
+}
+
+/* Finds @key's value in the blob; returns its start and sets *@len. */
+static const char *param_find(const void *blob, size_t size, const char *key,
+			      size_t *len)
+{
+	const char *s = blob, *end = s + size;
+	size_t klen = strlen(key);
+
+	if (!blob)
+		return NULL;
+	while (s < end) {
+		const char *item, *eq;
+
+		while (s < end && is_sep(*s))
+			s++;
+		item = s;
+		while (s < end && !is_sep(*s))
+			s++;
+		eq = memchr(item, '=', (size_t)(s - item));
+		if (eq && (size_t)(eq - item) == klen && !memcmp(item, key, klen)) {
+			*len = (size_t)(s - eq - 1);
+			return eq + 1;
+		}
+	}
+	return NULL;
+}
+
+static int parse_number(const char *s, size_t len, double *out)
+{
+	char tmp[64], *end;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	errno = 0;
+	*out = strtod(tmp, &end);
+	if (*end || errno || !isfinite(*out))
+		return -EINVAL;
+	return 0;
+}
+
+int pt_param_double(const void *blob, size_t size, const char *key, double *out)
+{
+	size_t len;
+	const char *v = param_find(blob, size, key, &len);
+
+	if (!v)
+		return -ENOENT;
+	return parse_number(v, len, out);
+}
+
+int pt_param_doubles(const void *blob, size_t size, const char *key, double *out,
+		     size_t max)
+{
+	size_t len, n = 0;
+	const char *v = param_find(blob, size, key, &len), *end;
+
+	if (!v)
+		return -ENOENT;
+	end = v + len;
+	while (v < end) {
+		const char *comma = memchr(v, ',', (size_t)(end - v));
+		const char *stop = comma ? comma : end;
+		int ret;
+
+		if (n == max)
+			return -E2BIG;
+		ret = parse_number(v, (size_t)(stop - v), &out[n]);
+		if (ret)
+			return ret;
+		n++;
+		v = comma ? comma + 1 : end;
+	}
+	return (int)n;
+}
+
+int pt_param_string(const void *blob, size_t size, const char *key, char *out,
+		    size_t max)
+{
+	size_t len;
+	const char *v = param_find(blob, size, key, &len);
+
+	if (!v)
+		return -ENOENT;
+	if (len + 1 > max)
+		return -E2BIG;
+	memcpy(out, v, len);
+	out[len] = '\0';
+	return (int)len;
+}

@@ -1,0 +1,12 @@
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c each defines LLVMFuzzerTestOneInput.
+file(GLOB fuzz_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
+add_custom_target(fuzz_all)
+foreach(src ${fuzz_sources})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${name} PRIVATE partita_host)
+  add_dependencies(fuzz_all ${name})
+endforeach()
