@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * host/graph - the audio graph the host owns: pipelines, module instances,
+ * and the buffers that bind an output pin of one instance to an input pin
+ * of another.
+ *
+ * Every change goes through a function here that validates all of its
+ * arguments first and changes nothing when it fails; the error text names
+ * what was wrong. The control plane (host/control) and the topology loader
+ * reach the graph only through these calls, so a bad control message and a
+ * bad topology are refused by the same checks.
+ *
+ * Threading: the graph is owned by one host thread (the one that runs the
+ * periods and takes control messages). The scheduler's workers touch only
+ * the views it hands them.
+ */
+#ifndef PT_HOST_GRAPH_H
+#define PT_HOST_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <partita/module.h>
+
+#include "host/mm/budget.h"
+#include "host/mm/partition.h"
+#include "lib/abi/abi.h"
+
+#define PT_ERR_MAX 256
+#define PT_MAX_INSTANCES 256
+#define PT_MAX_PIPELINES 64
+#define PT_MAX_BUFFERS 512
+#define PT_INIT_MAX (64 * 1024)     /* init blob bytes */
+#define PT_CONFIG_MAX (256 * 1024)  /* one config blob */
+
+enum pt_state { PT_STATE_RESET = 0, PT_STATE_PAUSED = 1, PT_STATE_RUNNING = 2 };
+enum pt_isolation { PT_ISOLATION_NONE = 0, PT_ISOLATION_PROCESS = 1 };
+enum pt_sched { PT_SCHED_LL = 0, PT_SCHED_DP = 1 };
+enum pt_on_fault { PT_ON_FAULT_SILENCE = 0, PT_ON_FAULT_BYPASS = 1 };
+enum pt_restart { PT_RESTART_NEVER = 0, PT_RESTART_ON_FAILURE = 1 };
+
+/* The life of an instance. */
+enum pt_instance_state {
+	PT_INSTANCE_INIT = 0, /* created, not prepared */
+	PT_INSTANCE_PREPARED, /* pins final, ready to run */
+	PT_INSTANCE_FAILED,   /* crashed, hung or lied; outputs carry silence */
+};
+
+struct pt_graph_config {
+	uint32_t rate;           /* default stream rate of bindings, Hz */
+	uint32_t period_us;      /* the period, default 1000 */
+	size_t user_heap_size;   /* the budget; 0 = PT_USER_HEAP_SIZE_DEFAULT */
+	bool offline;            /* file run: no pacing, deeper DP buffers */
+};
+
+/* What INIT_INSTANCE and a topology instance carry. Strings are copied. */
+struct pt_instance_desc {
+	uint32_t id;             /* caller-chosen, unique, nonzero */
+	uint32_t pipeline;       /* id of an existing pipeline */
+	const char *name;        /* unique, 1..PT_NAME_MAX-1 chars */
+	const char *module;      /* built-in or endpoint module name, or NULL */
+	const char *library;     /* path of a module library, or NULL */
+	enum pt_isolation isolation;
+	bool isolation_set;      /* false: library modules default to process */
+	enum pt_sched sched;
+	bool sched_set;          /* false: library and isolated default to DP */
+	const char *domain;      /* named domain to share, or NULL: its own */
+	uint32_t heap_size;      /* 0: manifest default, then build default */
+	uint32_t stack_size;     /* 0: manifest default, then build default */
+	uint32_t deadline_us;    /* 0: one period */
+	uint32_t max_misses;     /* 0: 3 */
+	enum pt_restart restart;
+	uint32_t restart_limit;  /* 0: 3 */
+	enum pt_on_fault on_fault;
+	const void *init;        /* init blob (text parameters), may be NULL */
+	size_t init_size;        /* <= PT_INIT_MAX */
+};
+
+struct pt_instance_stats {
+	uint64_t periods;        /* process calls that ran */
+	uint64_t process_ns;     /* total time in process */
+	uint64_t worst_ns;       /* slowest process call */
+	uint64_t deadline_misses;
+	uint64_t faults;
+	uint64_t restarts;
+	size_t heap_used;
+	size_t heap_size;
+	uint64_t fault_period;   /* period of the last fault */
+	int fault_signal;        /* signal of the last fault, 0 if none */
+	char fault_reason[64];   /* why the last fault happened */
+};
+
+struct pt_buffer;
+struct pt_instance;
+struct pt_pipeline;
+struct pt_graph;
+
+/* ---- buffers ------------------------------------------------------------- */
+
+/* A circular buffer between two pins. Positions are free-running byte
+ * counts in host memory; only the host moves them. */
+struct pt_buffer {
+	uint32_t id;
+	struct pt_partition *part; /* its memory, granted to its two ends */
+	uint8_t *data;             /* host mapping */
+	size_t size;               /* bytes in use: a whole number of frames */
+	uint64_t rd, wr;           /* free-running positions, rd <= wr <= rd + size */
+	struct pt_format fmt;
+	uint32_t frame;            /* bytes per frame */
+	struct pt_instance *src;   /* writer */
+	unsigned src_pin;
+	struct pt_instance *dst;   /* reader */
+	unsigned dst_pin;
+};
+
+/* Returns the bytes written and not yet read. */
+static inline size_t pt_buffer_fill(const struct pt_buffer *b)
+{
+	return (size_t)(b->wr - b->rd);
+}
+
+/* Returns the bytes that can be written. */
+static inline size_t pt_buffer_room(const struct pt_buffer *b)
+{
+	return b->size - pt_buffer_fill(b);
+}
+
+/* Makes a source view of @b (what its reader may read now). */
+void pt_buffer_source_view(const struct pt_buffer *b, struct pt_source *src);
+
+/* Makes a sink view of @b (where its writer may write now). */
+void pt_buffer_sink_view(const struct pt_buffer *b, struct pt_sink *sink);
+
+/* ---- the graph ----------------------------------------------------------- */
+
+/* Creates an empty graph. Returns NULL with @err set. */
+struct pt_graph *pt_graph_new(const struct pt_graph_config *cfg, char *err,
+			      size_t errlen);
+
+/* Tears down every instance, buffer and pipeline, then the graph. */
+void pt_graph_free(struct pt_graph *g);
+
+/* Returns the config in force (defaults filled in). */
+const struct pt_graph_config *pt_graph_config(const struct pt_graph *g);
+
+/* Returns the user heap budget everything is charged to. */
+struct pt_budget *pt_graph_budget(struct pt_graph *g);
+
+/* Frames per period at @rate (rate * period_us / 1e6, at least 1). */
+uint32_t pt_graph_period_frames(const struct pt_graph *g, uint32_t rate);
+
+/* Each of these returns 0, or -errno with @err naming the bad field; on
+ * error the graph is unchanged. */
+int pt_graph_pipeline_create(struct pt_graph *g, uint32_t id, const char *name,
+			     char *err, size_t errlen);
+int pt_graph_pipeline_delete(struct pt_graph *g, uint32_t id, char *err,
+			     size_t errlen);
+int pt_graph_set_state(struct pt_graph *g, uint32_t pipeline, enum pt_state state,
+		       char *err, size_t errlen);
+
+int pt_graph_instance_create(struct pt_graph *g,
+			     const struct pt_instance_desc *desc, char *err,
+			     size_t errlen);
+int pt_graph_instance_delete(struct pt_graph *g, uint32_t id, char *err,
+			     size_t errlen);
+
+/* Binds output @src_pin of @src to input @dst_pin of @dst with a buffer of
+ * @fmt holding @periods periods (0: the default depth). */
+int pt_graph_bind(struct pt_graph *g, uint32_t src, unsigned src_pin,
+		  uint32_t dst, unsigned dst_pin, const struct pt_format *fmt,
+		  uint32_t periods, char *err, size_t errlen);
+int pt_graph_unbind(struct pt_graph *g, uint32_t src, unsigned src_pin,
+		    uint32_t dst, unsigned dst_pin, char *err, size_t errlen);
+
+/* LARGE_CONFIG_SET/GET on one instance. For get, *@size is the room at
+ * @data on entry and the bytes written on return. */
+int pt_graph_config_set(struct pt_graph *g, uint32_t id, uint32_t param,
+			const void *data, size_t size, char *err, size_t errlen);
+int pt_graph_config_get(struct pt_graph *g, uint32_t id, uint32_t param,
+			void *data, size_t *size, char *err, size_t errlen);
+
+/* ---- lookups and stats ---------------------------------------------------- */
+
+struct pt_instance *pt_graph_instance(struct pt_graph *g, uint32_t id);
+struct pt_instance *pt_graph_instance_by_name(struct pt_graph *g,
+					      const char *name);
+/* Returns the @i-th instance in creation order, or NULL past the last. */
+struct pt_instance *pt_graph_instance_at(struct pt_graph *g, size_t i);
+
+struct pt_instance_info {
+	uint32_t id;
+	uint32_t pipeline;
+	char name[PT_NAME_MAX];
+	char module[PT_NAME_MAX];
+	enum pt_instance_state state;
+	enum pt_isolation isolation;
+	enum pt_sched sched;
+	int domain_pid;          /* 0 when trusted */
+	struct pt_instance_stats stats;
+};
+
+/* Fills @info for @inst. */
+void pt_instance_info(const struct pt_instance *inst,
+		      struct pt_instance_info *info);
+
+/* Returns the name of a state/isolation/sched value for tables. */
+const char *pt_instance_state_name(enum pt_instance_state s);
+const char *pt_state_name(enum pt_state s);
+
+#endif /* PT_HOST_GRAPH_H */

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * host/sched - runs the graph one period at a time.
+ *
+ * Each period: the LL pass runs every ready LL instance of every RUNNING
+ * pipeline in dependency order, committing as it goes; the DP sweep hands
+ * every ready DP instance (trusted ones to host worker threads, isolated
+ * ones to their domains) a view taken at the start of the period, and
+ * collects the results by the deadline. A DP result is committed at the end
+ * of the period, so each DP stage adds one period of latency and all DP
+ * instances work at the same time.
+ */
+#ifndef PT_HOST_SCHED_H
+#define PT_HOST_SCHED_H
+
+#include <stdint.h>
+
+#include "host/graph/graph.h"
+
+struct pt_sched;
+
+/* Returns a scheduler for @g, or NULL with @err set. */
+struct pt_sched *pt_sched_new(struct pt_graph *g, char *err, size_t errlen);
+
+void pt_sched_free(struct pt_sched *s);
+
+/* Runs one period. Returns 0, or -errno on a host-side failure (a module
+ * fault is not one: it is recorded in the instance's stats). */
+int pt_sched_period(struct pt_sched *s);
+
+/* Returns the number of periods run. */
+uint64_t pt_sched_periods(const struct pt_sched *s);
+
+#endif
