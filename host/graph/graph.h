@@ -93,8 +93,8 @@ struct pt_instance_stats {
 
 struct pt_buffer;
 struct pt_instance;
-struct pt_pipeline;
 struct pt_graph;
+struct pt_instance_exec;
 
 /* ---- buffers ------------------------------------------------------------- */
 
@@ -131,6 +131,45 @@ void pt_buffer_source_view(const struct pt_buffer *b, struct pt_source *src);
 
 /* Makes a sink view of @b (where its writer may write now). */
 void pt_buffer_sink_view(const struct pt_buffer *b, struct pt_sink *sink);
+
+/* A module instance as the host knows it. Everything here lives in host
+ * memory; nothing is read back from memory a domain can write. The rooms
+ * of the host (graph, sched, io, control, domain) share this struct. */
+struct pt_instance {
+	uint32_t id;
+	uint32_t pipeline;
+	char name[PT_NAME_MAX];
+	struct pt_manifest manifest;           /* host's copy, validated */
+	const struct pt_module_entry *entry;   /* in-process code; NULL if isolated */
+	enum pt_isolation isolation;
+	enum pt_sched sched;
+	char domain[PT_NAME_MAX];              /* named domain, "" = its own */
+	char library[256];                     /* library path, "" for built-ins */
+	uint32_t heap_size, stack_size, deadline_us, max_misses, restart_limit;
+	enum pt_restart restart;
+	enum pt_on_fault on_fault;
+	void *init;                            /* host copy of the init blob */
+	size_t init_size;
+	void *config;                          /* last PT_PARAM_TEXT config, replayed on restart */
+	size_t config_size;
+
+	struct pt_buffer *in[PT_MAX_PINS];     /* by input pin, NULL if unbound */
+	struct pt_buffer *out[PT_MAX_PINS];    /* by output pin */
+	enum pt_instance_state state;
+	struct pt_instance_stats stats;
+	uint32_t consecutive_misses;
+
+	/* In-process (trusted) execution. */
+	struct pt_module mod;
+	void *heap_block;
+	size_t heap_charged;
+	void *dl;                              /* dlopen handle of a trusted library */
+	char last_error[PT_ERR_MAX];           /* last error line the module logged */
+
+	/* Isolated execution: owned by host/domain. */
+	struct pt_instance_exec *exec;
+	int domain_pid;
+};
 
 /* ---- the graph ----------------------------------------------------------- */
 
