@@ -28,7 +28,7 @@ struct chain_stage {
 /* Six instances between the generator and the file. */
 static const struct chain_stage chain[] = {
 	{ "tone", "tone", "wave=sine freq=997 amplitude_db=-6" },
-	{ "eq", "eq_iir", "bands=lowshelf,120,0.707,4;peaking,3000,1.2,-5;highshelf,9000,0.707,2" },
+	{ "eq", "eq_iir", "bands=lowshelf:120:0.707:4,peaking:3000:1.2:-5,highshelf:9000:0.707:2" },
 	{ "fir", "fir", "taps=0.05,0.1,0.2,0.3,0.2,0.1,0.05" },
 	{ "dc", "dcblock", "r=0.995" },
 	{ "drc", "drc", "threshold_db=-20 ratio=4 attack_ms=5 release_ms=50 makeup_db=3" },

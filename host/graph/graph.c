@@ -575,8 +575,9 @@ int pt_graph_bind(struct pt_graph *g, uint32_t src_id, unsigned src_pin,
 	if (!b)
 		return fail(err, errlen, -ENOMEM, "out of host memory");
 	snprintf(who, sizeof(who), "%s->%s", src->name, dst->name);
-	b->part = pt_partition_create(&g->budget, PT_PARTITION_BUFFER, who, who,
-				      bytes, err, errlen);
+	/* A buffer is charged to its writer. */
+	b->part = pt_partition_create(&g->budget, PT_PARTITION_BUFFER, src->name,
+				      who, bytes, err, errlen);
 	if (!b->part) {
 		free(b);
 		return -ENOMEM;

@@ -98,8 +98,6 @@ static int sum_process(struct pt_module *mod, struct pt_source *const *src,
 static int half_process(struct pt_module *mod, struct pt_source *const *src,
 			unsigned nsrc, struct pt_sink *const *snk, unsigned nsnk)
 {
-	size_t frame = pt_frame_bytes(pt_sink_format(snk[0]));
-
 	(void)src;
 	(void)nsrc;
 	(void)nsnk;
@@ -269,7 +267,7 @@ static void test_views_wrap(void **state)
 
 static void test_default_ready(void **state)
 {
-	uint8_t mem[4096];
+	uint8_t mem[4096] = { 0 };
 	struct pt_format f = { 48000, 1, PT_SAMPLE_S32_LE };
 	struct pt_source src, *srcp = &src;
 	struct pt_sink sink, *sinkp = &sink;

@@ -120,7 +120,7 @@ static int builtin_spec(const struct run_opts *o, struct spec *s, char *err,
 		add(s, "sweep", "tone",
 		    "wave=sweep start=40 end=16000 seconds=3 log=1 amplitude_db=-12");
 		add(s, "eq", "eq_iir",
-		    "bands=lowshelf,120,0.707,4;peaking,3000,1.2,-5;highshelf,9000,0.707,2");
+		    "bands=lowshelf:120:0.707:4,peaking:3000:1.2:-5,highshelf:9000:0.707:2");
 		add(s, "gain", "gain", "gain_db=-1");
 		snprintf(p, sizeof(p), "file=%s", out);
 		add(s, "out", "output", p);
@@ -145,7 +145,7 @@ static int builtin_spec(const struct run_opts *o, struct spec *s, char *err,
 	if (!strcmp(name, "chain")) {
 		s->fmt.sample = PT_SAMPLE_FLOAT_LE;
 		add(s, "eq", "eq_iir",
-		    "bands=lowshelf,120,0.707,3;peaking,2500,1.0,-3");
+		    "bands=lowshelf:120:0.707:3,peaking:2500:1.0:-3");
 		add(s, "gain", "gain", "gain_db=-1");
 	} else if (!strcmp(name, "copy")) {
 		add(s, "copy", "copier", "");
@@ -305,7 +305,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	o->isolation = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+i:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o->in = optarg;
@@ -345,9 +345,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_HEAP:
 			if (pt_parse_size(optarg, &o->user_heap) ||
-			    o->user_heap < 65536) {
+			    o->user_heap < 4096) {
 				fprintf(stderr,
-					"partita run: --user-heap '%s' is not a size of 64K or more (e.g. 64M)\n",
+					"partita run: --user-heap '%s' is not a size of 4K or more (e.g. 64M)\n",
 					optarg);
 				return 2;
 			}
