@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "host/sched/sched.h"
+#include "host/trace/trace.h"
 
 #define PT_SCHED_THREADS_MAX 8
 
@@ -30,7 +31,7 @@ struct job {
 	struct pt_sink *snkp[PT_MAX_PINS];
 	unsigned nsrc, nsnk;
 	int ret;
-	uint64_t ns;
+	uint64_t t0, ns;
 };
 
 struct pt_sched {
@@ -46,7 +47,14 @@ struct pt_sched {
 	unsigned njobs, next, remaining;
 	uint64_t epoch;
 	bool quit;
+
+	struct pt_trace *trace; /* NULL: not tracing */
+	uint64_t traced_generation;
 };
+
+/* Track ids in the trace: the host's pass, then one per DP instance. */
+#define TRACK_HOST 1
+#define TRACK_DP(inst) (1000 + (int)(inst)->id)
 
 static uint64_t now_ns(void)
 {
@@ -79,11 +87,10 @@ static void job_views(struct job *j, struct pt_instance *inst)
 static void job_run(struct job *j)
 {
 	struct pt_instance *inst = j->inst;
-	uint64_t t0 = now_ns();
-
+	j->t0 = now_ns();
 	j->ret = inst->entry->ops->process(&inst->mod, j->srcp, j->nsrc,
 					   j->snkp, j->nsnk);
-	j->ns = now_ns() - t0;
+	j->ns = now_ns() - j->t0;
 }
 
 static void *worker(void *arg)
@@ -154,6 +161,38 @@ void pt_sched_free(struct pt_sched *s)
 	pthread_cond_destroy(&s->done);
 	free(s->jobs);
 	free(s);
+}
+
+void pt_sched_set_trace(struct pt_sched *s, struct pt_trace *trace)
+{
+	s->trace = trace;
+	s->traced_generation = UINT64_MAX;
+	if (trace)
+		pt_trace_track(trace, TRACK_HOST, "host LL pass");
+}
+
+/* Names a track per DP instance: its domain's when isolated. */
+static void trace_tracks(struct pt_sched *s, struct pt_instance *const *order,
+			 size_t n)
+{
+	char name[96];
+
+	if (s->traced_generation == pt_graph_generation(s->g))
+		return;
+	s->traced_generation = pt_graph_generation(s->g);
+	for (size_t i = 0; i < n; i++) {
+		if (order[i]->sched != PT_SCHED_DP)
+			continue;
+		if (order[i]->isolation == PT_ISOLATION_PROCESS)
+			snprintf(name, sizeof(name), "domain %s (pid %d)",
+				 order[i]->domain[0] ? order[i]->domain :
+						       order[i]->name,
+				 order[i]->domain_pid);
+		else
+			snprintf(name, sizeof(name), "dp %s (host thread)",
+				 order[i]->name);
+		pt_trace_track(s->trace, TRACK_DP(order[i]), name);
+	}
 }
 
 uint64_t pt_sched_periods(const struct pt_sched *s)
@@ -268,8 +307,12 @@ int pt_sched_period(struct pt_sched *s)
 	struct pt_instance *const *order;
 	size_t n;
 	struct job ll;
+	uint64_t pass_t0, wait_t0;
 
 	order = pt_graph_order(g, &n);
+	if (s->trace)
+		trace_tracks(s, order, n);
+	pass_t0 = s->trace ? now_ns() : 0;
 
 	/* 1. DP snapshot: every ready DP instance gets its views now. */
 	pthread_mutex_lock(&s->lock);
@@ -324,18 +367,31 @@ int pt_sched_period(struct pt_sched *s)
 					ll.nsnk))
 			continue;
 		job_run(&ll);
+		if (s->trace)
+			pt_trace_span(s->trace, TRACK_HOST, inst->name, ll.t0, ll.ns);
 		account(s, &ll);
 		commit(&ll);
 	}
+	if (s->trace)
+		pt_trace_span(s->trace, TRACK_HOST, "LL pass", pass_t0,
+			      now_ns() - pass_t0);
 
 	/* 3. Collect the DP results and commit them at the period's end. */
 	if (s->njobs) {
+		wait_t0 = now_ns();
 		pthread_mutex_lock(&s->lock);
 		while (s->remaining)
 			pthread_cond_wait(&s->done, &s->lock);
 		pthread_mutex_unlock(&s->lock);
+		if (s->trace)
+			pt_trace_span(s->trace, TRACK_HOST, "wait DP", wait_t0,
+				      now_ns() - wait_t0);
 		for (unsigned k = 0; k < s->njobs; k++) {
 			struct job *j = &s->jobs[k];
+
+			if (s->trace)
+				pt_trace_span(s->trace, TRACK_DP(j->inst),
+					      j->inst->name, j->t0, j->ns);
 
 			if (j->ns > (uint64_t)j->inst->deadline_us * 1000u)
 				j->inst->stats.deadline_misses++;

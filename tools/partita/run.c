@@ -20,6 +20,7 @@
 #include "host/graph/graph.h"
 #include "host/io/io.h"
 #include "host/sched/sched.h"
+#include "host/trace/trace.h"
 #include "tools/partita/cmd.h"
 #include "tools/partita/report.h"
 
@@ -50,6 +51,7 @@ struct run_opts {
 	int isolation; /* -1: as the topology says */
 	bool stats, quiet, realtime;
 	const char *stats_json;
+	const char *trace;
 	size_t user_heap;
 	uint32_t period_us;
 };
@@ -59,7 +61,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: partita run [TOPOLOGY] [-i IN] [-o OUT] [--seconds S]\n"
 		"                   [--isolation process|none] [--stats] [--stats-json FILE]\n"
-		"                   [--user-heap SIZE] [--period-us US] [--realtime] [--quiet]\n"
+		"                   [--trace FILE] [--user-heap SIZE] [--period-us US]\n"
+		"                   [--realtime] [--quiet]\n"
 		"\n"
 		"Runs TOPOLOGY to its output files and prints the per-module table.\n"
 		"Built-in topologies:\n"
@@ -74,6 +77,8 @@ static void usage(FILE *f)
 		"  --isolation MODE      run every module instance as process or none\n"
 		"  --stats               print the table (the default unless --quiet)\n"
 		"  --stats-json FILE     write the table as JSON to FILE ('-' for stdout)\n"
+		"  --trace FILE          write a trace-event JSON file (chrome://tracing,\n"
+		"                        Perfetto): a span per module per period\n"
 		"  --user-heap SIZE      the user heap budget, e.g. 64M\n"
 		"  --period-us US        the period in microseconds (default 1000)\n"
 		"  --realtime            pace periods on the clock, as live audio would\n"
@@ -283,7 +288,7 @@ static uint64_t mono_ns(void)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_SECONDS = 256, O_ISO, O_STATS, O_JSON, O_HEAP, O_PERIOD,
-	       O_RT, O_QUIET, O_HELP };
+	       O_RT, O_QUIET, O_HELP, O_TRACE };
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
@@ -295,6 +300,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "period-us", required_argument, NULL, O_PERIOD },
 		{ "realtime", no_argument, NULL, O_RT },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "trace", required_argument, NULL, O_TRACE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -366,6 +372,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			o->period_us = (uint32_t)v;
 			break;
 		}
+		case O_TRACE:
+			o->trace = optarg;
+			break;
 		case O_RT:
 			o->realtime = true;
 			break;
@@ -399,6 +408,7 @@ int pt_cmd_run(int argc, char **argv)
 	struct pt_graph_config cfg = { 0 };
 	struct pt_graph *g = NULL;
 	struct pt_sched *s = NULL;
+	struct pt_trace *trace = NULL;
 	struct spec spec;
 	char err[PT_ERR_MAX + PATH_MAX];
 	uint64_t total, cap, next_ns = 0, last_draw = 0;
@@ -431,6 +441,12 @@ int pt_cmd_run(int argc, char **argv)
 	s = pt_sched_new(g, err, sizeof(err));
 	if (!s)
 		goto fail;
+	if (o.trace) {
+		trace = pt_trace_open(o.trace, err, sizeof(err));
+		if (!trace)
+			goto fail;
+		pt_sched_set_trace(s, trace);
+	}
 
 	total = plan_outputs(g, &o);
 	/* A graph that stops moving data (a module that never becomes ready)
@@ -482,6 +498,16 @@ int pt_cmd_run(int argc, char **argv)
 		    pt_io_output_close(inst, err, sizeof(err)))
 			goto fail;
 	}
+	if (trace) {
+		pt_sched_set_trace(s, NULL);
+		ret = pt_trace_close(trace);
+		trace = NULL;
+		if (ret) {
+			snprintf(err, sizeof(err), "writing trace '%s': %s", o.trace,
+				 strerror(-ret));
+			goto fail;
+		}
+	}
 	if (!o.quiet || o.stats)
 		pt_report_table(stdout, g, pt_sched_periods(s));
 	if (o.stats_json) {
@@ -499,6 +525,8 @@ int pt_cmd_run(int argc, char **argv)
 fail:
 	fprintf(stderr, "partita run: %s\n", err);
 out:
+	if (trace)
+		pt_trace_close(trace);
 	pt_sched_free(s);
 	pt_graph_free(g);
 	return status;
