@@ -49,7 +49,15 @@
 #define HDR 8u
 #define CLASSES PT_HEAP_CLASSES
 #define LARGE (CLASSES - 1)
+#ifndef SMALL_UNITS
+#define SMALL_UNITS 4
+#endif
+#ifndef PROBES
 #define PROBES 2
+#endif
+#ifndef NEXT_PROBES
+#define NEXT_PROBES 1
+#endif
 #define SCAN_LIMIT PT_HEAP_SCAN_LIMIT
 #define SIZE_BITS 24
 #define SIZE_MASK ((1u << SIZE_BITS) - 1)
@@ -361,8 +369,7 @@ static int find_fit(const struct pt_heap *h, uint32_t u, uint32_t *out)
 
 		if (c2 == LARGE)
 			return best_in_class(h, LARGE, u, shift, SCAN_LIMIT, out);
-		*out = head_get(h, c2);
-		return free_chunk_ok(h, *out, c2, shift) ? FOUND : DAMAGED;
+		return best_in_class(h, c2, u, shift, NEXT_PROBES, out);
 	}
 	return best_in_class(h, c, u, shift, SCAN_LIMIT, out);
 }
@@ -426,6 +433,16 @@ static void *alloc_units(struct pt_heap *h, uint32_t u, size_t align)
 	default:
 		sat_inc(&h->failures);
 		return NULL;
+	}
+#ifndef SPLIT_MODE
+#define SPLIT_MODE 0
+#endif
+	if (align <= UNIT) {
+		uint32_t size = chunk_size(h, i);
+		int high = SPLIT_MODE == 1 || (SPLIT_MODE == 2 && u <= SMALL_UNITS) ||
+			   (SPLIT_MODE == 3 && u > SMALL_UNITS);
+		if (high)
+			gap = size - u;
 	}
 	if (align > UNIT) {
 		uintptr_t p = (uintptr_t)unit_addr(h, i);
