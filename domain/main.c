@@ -626,14 +626,21 @@ static struct pt_ring_entry *cq_slot(void)
 	return e;
 }
 
+/* Completes @req with @n words. Every request entry gets exactly one
+ * completion entry (the host accounts ring space that way), so the words
+ * are padded out to as many entries as the request used. */
 static void complete(const struct pt_ring_entry *req, int result,
 		     const uint32_t *words, unsigned n)
 {
-	unsigned nent = n ? (n + PT_DOP_WORDS_PER_ENTRY - 1) / PT_DOP_WORDS_PER_ENTRY : 1;
+	unsigned nent = (n + PT_DOP_WORDS_PER_ENTRY - 1) / PT_DOP_WORDS_PER_ENTRY;
+	unsigned req_ent = req->opcode == PT_DOP_PROCESS ? 1u + req->flags : 1u;
+
+	if (nent < req_ent)
+		nent = req_ent;
 
 	for (unsigned k = 0; k < nent; k++) {
 		struct pt_ring_entry *e = cq_slot();
-		unsigned w = n - k * PT_DOP_WORDS_PER_ENTRY;
+		unsigned w = n > k * PT_DOP_WORDS_PER_ENTRY ? n - k * PT_DOP_WORDS_PER_ENTRY : 0;
 
 		if (w > PT_DOP_WORDS_PER_ENTRY)
 			w = PT_DOP_WORDS_PER_ENTRY;
@@ -707,6 +714,7 @@ static __attribute__((noreturn)) void serve(void)
 					pt_ring_submit(&ring);
 					_exit(0);
 				}
+				complete(&e, 0, NULL, 0);
 				break;
 			case PT_DOP_PROCESS:
 				do_process(&e);

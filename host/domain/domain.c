@@ -298,6 +298,12 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 	}
 	ret = wait_reply(d, h.seq, op, reply, rdata, rlen, timeout_ms, err, errlen);
 	pt_domain_drain_log(d);
+	/* Keep the completion ring from filling while the host is busy with
+	 * control requests; a broken ring makes the domain unusable. */
+	if (!d->dead && pt_domain_drain_completions(d) && !ret) {
+		snprintf(err, errlen, "domain %d broke the completion ring", (int)d->pid);
+		ret = -EPROTO;
+	}
 	return ret;
 }
 
@@ -461,11 +467,14 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 	}
 	if (ret) {
 		char msg[PT_ERR_MAX];
+		int n;
 
 		pt_domain_drain_log(d);
-		snprintf(msg, sizeof(msg), "domain did not start: %s%s%s", err,
-			 d->last_log[0] && !strstr(err, d->last_log) ? ": " : "",
-			 strstr(err, d->last_log) ? "" : d->last_log);
+		n = snprintf(msg, sizeof(msg), "domain did not start: %s", err);
+		if (d->last_log[0] && !strstr(err, d->last_log) && n > 0 &&
+		    (size_t)n < sizeof(msg) - 2)
+			snprintf(msg + n, sizeof(msg) - (size_t)n, ": %.*s",
+				 (int)(sizeof(msg) - (size_t)n - 3), d->last_log);
 		snprintf(err, errlen, "%s", msg);
 		goto fail;
 	}

@@ -48,6 +48,30 @@ struct pt_domain {
 	struct pt_domain *next;
 };
 
+/* What the host keeps about an instance that runs in a domain
+ * (inst->exec). Host memory only. */
+struct pt_instance_exec {
+	struct pt_domain *dom;
+	struct pt_partition *priv;     /* host's reference */
+	uint64_t heap_addr;
+	size_t heap_size;
+	size_t heap_used;
+	uint32_t period_frames;
+	bool inited;
+	bool init_pending;             /* named domain: init at first prepare */
+	bool prepared;
+	unsigned nsrc, nsnk;
+	uint32_t src_size[PT_MAX_PINS], snk_size[PT_MAX_PINS];
+	uint32_t src_frame[PT_MAX_PINS], snk_frame[PT_MAX_PINS];
+	/* the request in flight */
+	bool inflight, done;
+	uint64_t tag;
+	int32_t result;
+	uint32_t avail[PT_MAX_PINS], room[PT_MAX_PINS];
+	uint32_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
+	char why[96];                  /* set when the completion was malformed */
+};
+
 /* Starts a domain; @budget pays for its control partition. */
 struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 				  char *err, size_t errlen);
@@ -84,6 +108,10 @@ void pt_domain_drain_log(struct pt_domain *d);
 
 /* Describes how @d ended into @buf ("killed by SIGSYS", "exited with 2"). */
 void pt_domain_describe_death(const struct pt_domain *d, char *buf, size_t len);
+
+/* Copies out every completion @d published and hands each to its
+ * instance (host/domain/exec.c). 0, or -EPROTO if @d broke the protocol. */
+int pt_domain_drain_completions(struct pt_domain *d);
 
 /* All domains, for pt_exec_flush. */
 struct pt_domain *pt_domain_first(void);

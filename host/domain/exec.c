@@ -22,27 +22,6 @@
 /* Longest single sleep in reap, so that a dead domain is noticed soon. */
 #define REAP_SLICE_NS 2000000
 
-struct pt_instance_exec {
-	struct pt_domain *dom;
-	struct pt_partition *priv;     /* host's reference */
-	uint64_t heap_addr;
-	size_t heap_size;
-	size_t heap_used;
-	uint32_t period_frames;
-	bool inited;
-	bool init_pending;             /* named domain: init at first prepare */
-	bool prepared;
-	unsigned nsrc, nsnk;
-	uint32_t src_size[PT_MAX_PINS], snk_size[PT_MAX_PINS];
-	uint32_t src_frame[PT_MAX_PINS], snk_frame[PT_MAX_PINS];
-	/* the request in flight */
-	bool inflight, done;
-	uint64_t tag;
-	int32_t result;
-	uint32_t avail[PT_MAX_PINS], room[PT_MAX_PINS];
-	uint32_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
-	char why[96];                  /* set when the completion was malformed */
-};
 
 static size_t page_round(size_t n)
 {
@@ -516,6 +495,10 @@ static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 	struct pt_instance *inst;
 	struct pt_instance_exec *x;
 
+	/* A control request's completion only keeps the rings in step; its
+	 * answer came on the socket. */
+	if (first->opcode == PT_DOP_CONTROL && first->flags == 0)
+		return 0;
 	if (first->opcode != PT_DOP_PROCESS || first->len % 4 ||
 	    first->len > PT_DOP_WORDS_PER_ENTRY * 4 || first->flags > PT_DOP_MAX_CONT)
 		return -EPROTO;
@@ -562,7 +545,7 @@ static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 }
 
 /* Copies out every completion the domain published. */
-static int drain(struct pt_domain *d)
+int pt_domain_drain_completions(struct pt_domain *d)
 {
 	struct pt_ring_entry e;
 	int ret;
@@ -647,7 +630,7 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 			return finish(x, consumed, produced, why, whylen);
 		if (d->dead)
 			return died(x, signal, why, whylen);
-		ret = drain(d);
+		ret = pt_domain_drain_completions(d);
 		if (ret) {
 			snprintf(why, whylen, "domain broke the completion ring (%s)",
 				 strerror(-ret));
