@@ -7,6 +7,7 @@
 #include <linux/openat2.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -333,8 +334,11 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 		}                                                              \
 	} while (0)
 
-/* Calls denied in every stage, trapped so the log names them. */
-static int deny_common(scmp_filter_ctx ctx, char *err, size_t errlen)
+/* Calls denied in every stage, trapped so the log names them. When the
+ * filter's default is already to trap, the trap rules are implied (and
+ * libseccomp refuses rules that repeat the default). */
+static int deny_common(scmp_filter_ctx ctx, bool default_traps, char *err,
+		       size_t errlen)
 {
 	static const int trapped[] = {
 		SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect),
@@ -358,11 +362,15 @@ static int deny_common(scmp_filter_ctx ctx, char *err, size_t errlen)
 		SCMP_SYS(init_module), SCMP_SYS(finit_module),
 	};
 
-	for (size_t i = 0; i < sizeof(trapped) / sizeof(trapped[0]); i++)
+	for (size_t i = 0; i < sizeof(trapped) / sizeof(trapped[0]) && !default_traps; i++)
 		RULE(ctx, SCMP_ACT_TRAP, trapped[i], 0);
 	/* Signals only to this process (abort, raise). */
-	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)self));
-	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)self));
+	if (!default_traps) {
+		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(kill), 1,
+		     SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)self));
+		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(tgkill), 1,
+		     SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)self));
+	}
 	/* Nobody replaces the SIGSYS handler; this rule is also how a stopped
 	 * domain dies (die_by_seccomp). */
 	RULE(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(rt_sigaction), 1,
@@ -375,7 +383,7 @@ static int deny_common(scmp_filter_ctx ctx, char *err, size_t errlen)
 
 static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
-	int ret = deny_common(ctx, err, errlen);
+	int ret = deny_common(ctx, false, err, errlen);
 
 	if (ret)
 		return ret;
@@ -398,8 +406,10 @@ static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		SCMP_SYS(gettimeofday), SCMP_SYS(clock_nanosleep),
 		SCMP_SYS(nanosleep), SCMP_SYS(sched_yield),
 		SCMP_SYS(gettid), SCMP_SYS(getpid), SCMP_SYS(restart_syscall),
+		/* grants are checked against their fd's size */
+		SCMP_SYS(fstat), SCMP_SYS(newfstatat),
 	};
-	int ret = deny_common(ctx, err, errlen);
+	int ret = deny_common(ctx, true, err, errlen);
 
 	if (ret)
 		return ret;

@@ -193,11 +193,15 @@ static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
 
 		if (poll(p, 2, left) < 0 && errno != EINTR)
 			return -errno;
-		if (p[0].revents & POLLIN)
-			break;
-		if ((p[0].revents & (POLLHUP | POLLERR)) || (p[1].revents & POLLIN)) {
+		if (p[0].revents & POLLIN) {
+			n = recv(d->sock, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+			if (n != 0)
+				break;
+		}
+		if ((p[0].revents & (POLLHUP | POLLERR | POLLIN)) || (p[1].revents & POLLIN)) {
 			char how[64];
 
+			/* EOF or exit: the domain is gone. */
 			wait_death(d, 1000);
 			pt_domain_describe_death(d, how, sizeof(how));
 			snprintf(err, errlen, "domain %d %s%s%s", (int)d->pid, how,
@@ -212,7 +216,6 @@ static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
 		}
 	}
 	/* Copy, then check: the reply is the domain's word, nothing more. */
-	n = recv(d->sock, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 	if (n < (ssize_t)sizeof(r) || n > (ssize_t)sizeof(buf)) {
 		snprintf(err, errlen, "domain %d: malformed reply (%zd bytes)", (int)d->pid, n);
 		return -EPROTO;
