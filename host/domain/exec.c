@@ -222,7 +222,17 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 		ret = -ENOMEM;
 	}
 	if (ret == -EPIPE) {
-		snprintf(err, errlen, "library %s: constructor was stopped: %s", lib, msg);
+		/* The domain's last words say what the constructor tried. */
+		const char *what = strstr(d->last_log, "was stopped: ");
+		char how[64];
+
+		pt_domain_describe_death(d, how, sizeof(how));
+		if (what)
+			snprintf(err, errlen, "library %s: constructor was stopped: %s (domain %s)",
+				 lib, what + strlen("was stopped: "), how);
+		else
+			snprintf(err, errlen, "library %s: domain died while loading it: %s",
+				 lib, msg);
 		exec_free(inst);
 		return -EPERM;
 	}

@@ -105,10 +105,12 @@ static int exhaust(struct pt_module *mod)
 	size_t got = 0, mod_got = 0;
 	void *m;
 
-	while ((m = malloc(4096)))
-		got += 4096;
-	while ((m = pt_mod_alloc(mod, 4096)))
-		mod_got += 4096;
+	for (size_t sz = 4096; sz >= 16; sz /= 2) {
+		while ((m = malloc(sz)))
+			got += sz;
+		while ((m = pt_mod_alloc(mod, sz)))
+			mod_got += sz;
+	}
 	if (malloc(16) || pt_mod_alloc(mod, 16))
 		return -EEXIST;
 	m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -138,16 +140,33 @@ static int truncate_all(struct pt_module *mod)
 	return 0;
 }
 
-/* Maps every fd it can far beyond its size and touches the end. */
-static void mmap_beyond(void)
+/* Tries to reach past its grants: map any fd it holds far beyond its size
+ * (touching the end), and grow its input's mapping in place or by moving.
+ * Returns 0 when every attempt was refused. */
+static int map_beyond(struct pt_module *mod, struct pt_source *src)
 {
+	const void *data, *start;
+	size_t size, page = (size_t)sysconf(_SC_PAGESIZE);
+	int fds = 0;
+
 	for (int fd = 0; fd < 64; fd++) {
 		volatile uint8_t *m = mmap(NULL, 64 << 20, PROT_READ, MAP_SHARED, fd, 0);
 
-		if (m == MAP_FAILED)
+		if (m == MAP_FAILED) {
+			fds++;
 			continue;
+		}
 		(void)m[(64 << 20) - 1];
+		return -EEXIST;
 	}
+	if (pt_source_get_data(src, 0, &data, &start, &size))
+		return -EINVAL;
+	size = (size + page - 1) / page * page;
+	if (mremap((void *)start, size, 64 << 20, 0) != MAP_FAILED ||
+	    mremap((void *)start, size, 64 << 20, MREMAP_MAYMOVE) != MAP_FAILED)
+		return -EEXIST;
+	pt_log(mod, PT_LOG_INFO, "no mapping beyond the grant: %d fds refused, mremap refused", fds);
+	return 0;
 }
 
 static int hostile(struct pt_module *mod, struct probe *p,
@@ -191,8 +210,7 @@ static int hostile(struct pt_module *mod, struct probe *p,
 	case ACT_FTRUNCATE:
 		return truncate_all(mod);
 	case ACT_MMAP_BEYOND:
-		mmap_beyond();
-		return -ENODATA;
+		return map_beyond(mod, src);
 	case ACT_EXHAUST:
 		return exhaust(mod);
 	case ACT_HANG:
