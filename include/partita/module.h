@@ -264,7 +264,7 @@ struct pt_manifest {
 	uint32_t stack_size;   /* default stack, bytes */
 	uint8_t max_sources;   /* input pins, 0..PT_MAX_PINS */
 	uint8_t max_sinks;     /* output pins, 0..PT_MAX_PINS */
-	uint8_t reserved[6];
+	uint8_t reserved[10];
 };
 
 _Static_assert(sizeof(struct pt_manifest) == 88, "manifest layout is ABI");
