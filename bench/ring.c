@@ -20,6 +20,7 @@
 #include <stdalign.h>
 #include <inttypes.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #define RING_ENTRIES 64
 #define WAIT_LIMIT_NS 5000000000ll
 #define SPIN_FOREVER_NS 10000000000ull
+#define SEGMENTS 5
 
 enum mode { SPIN_FLOOR, FUTEX_FLOOR, RING_SPIN, RING_SLEEP, MODES };
 
@@ -62,12 +64,14 @@ struct bench_shared {
 struct result {
 	bool ran;
 	int64_t p50, p99;
-	uint64_t rounds;
+	int64_t *samples; /* timed round trips of all segments */
+	uint64_t rounds;  /* samples so far */
 	struct side_count host, domain;
 };
 
 struct bench {
 	uint64_t rounds, warmup;
+	int cpu_host, cpu_domain; /* -1: not pinned */
 	int fd;
 	void *ring_block;
 	size_t ring_size;
@@ -95,6 +99,38 @@ static long futex(uint32_t *word, int op, uint32_t val,
 		  const struct timespec *ts)
 {
 	return syscall(SYS_futex, word, op, val, ts, NULL, 0);
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Host and domain on two different CPUs, the first two this process may
+ * use, so that every mode measures a cross-CPU round trip (left to the
+ * scheduler, the pair sometimes shares a CPU and a futex wake becomes a
+ * cheap local switch, which makes runs incomparable). */
+static void choose_cpus(struct bench *b, const cpu_set_t *allowed)
+{
+	b->cpu_host = b->cpu_domain = -1;
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, allowed))
+			continue;
+		if (b->cpu_host < 0) {
+			b->cpu_host = c;
+		} else {
+			b->cpu_domain = c;
+			break;
+		}
+	}
+	if (b->cpu_domain < 0)
+		b->cpu_host = -1;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -257,15 +293,18 @@ static int host_ring(struct bench *b, int64_t *rtt, uint64_t n,
 	return 0;
 }
 
-static int run_mode(struct bench *b, enum mode m, struct result *res)
+/* Runs one segment of mode @m (a fresh process pair: warm-up, then
+ * @rounds timed round trips) and adds its samples and counts to @res. */
+static int run_mode(struct bench *b, enum mode m, uint64_t rounds,
+		    struct result *res)
 {
-	uint64_t n = b->warmup + b->rounds;
+	uint64_t n = b->warmup + rounds;
+	struct side_count host = { 0 };
 	int64_t *rtt;
 	pid_t pid;
 	int rc = 0, status;
 
 	memset(b->sh, 0, sizeof(*b->sh));
-	memset(res, 0, sizeof(*res));
 	if (m == RING_SPIN || m == RING_SLEEP) {
 		rc = pt_ring_block_init(b->ring_block, b->ring_size,
 					RING_ENTRIES);
@@ -284,6 +323,7 @@ static int run_mode(struct bench *b, enum mode m, struct result *res)
 	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pin(b->cpu_domain);
 		switch (m) {
 		case SPIN_FLOOR: rc = domain_spin_floor(b, n); break;
 		case FUTEX_FLOOR: rc = domain_futex_floor(b, n); break;
@@ -296,11 +336,11 @@ static int run_mode(struct bench *b, enum mode m, struct result *res)
 
 	switch (m) {
 	case SPIN_FLOOR: rc = host_spin_floor(b, rtt, n); break;
-	case FUTEX_FLOOR: rc = host_futex_floor(b, rtt, n, &res->host); break;
+	case FUTEX_FLOOR: rc = host_futex_floor(b, rtt, n, &host); break;
 	case RING_SPIN:
-		rc = host_ring(b, rtt, n, SPIN_FOREVER_NS, &res->host);
+		rc = host_ring(b, rtt, n, SPIN_FOREVER_NS, &host);
 		break;
-	default: rc = host_ring(b, rtt, n, 0, &res->host); break;
+	default: rc = host_ring(b, rtt, n, 0, &host); break;
 	}
 	if (rc)
 		kill(pid, SIGKILL);
@@ -308,20 +348,31 @@ static int run_mode(struct bench *b, enum mode m, struct result *res)
 	    WEXITSTATUS(status) != 0)
 		rc = rc ? rc : -ECHILD;
 	if (rc == 0) {
-		res->domain = b->sh->domain;
-		qsort(rtt + b->warmup, b->rounds, sizeof(*rtt), cmp_i64);
-		res->rounds = b->rounds;
-		res->p50 = rtt[b->warmup + b->rounds / 2];
-		res->p99 = rtt[b->warmup + (b->rounds * 99) / 100];
-		res->ran = true;
+		res->host.wakes += host.wakes;
+		res->host.waits += host.waits;
+		res->host.total += host.total;
+		res->domain.wakes += b->sh->domain.wakes;
+		res->domain.waits += b->sh->domain.waits;
+		res->domain.total += b->sh->domain.total;
+		memcpy(res->samples + res->rounds, rtt + b->warmup,
+		       rounds * sizeof(*rtt));
+		res->rounds += rounds;
 	}
 	free(rtt);
 	return rc;
 }
 
+static void summarize(struct result *res)
+{
+	qsort(res->samples, res->rounds, sizeof(*res->samples), cmp_i64);
+	res->p50 = res->samples[res->rounds / 2];
+	res->p99 = res->samples[(res->rounds * 99) / 100];
+	res->ran = true;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: partita bench ring [--rounds N] [--json] "
+	fprintf(f, "usage: partita bench ring [--rounds N] [--json] [--no-pin] "
 		   "[--mode spin_floor|futex_floor|ring_spin|ring_sleep]\n");
 }
 
@@ -333,6 +384,8 @@ static double per_rtt(const struct result *r, uint64_t calls)
 int pt_bench_ring(int argc, char **argv)
 {
 	struct bench b = { .rounds = 20000, .fd = -1 };
+	cpu_set_t allowed;
+	bool pinning = true;
 	struct result res[MODES] = { 0 };
 	bool json = false, want[MODES] = { true, true, true, true };
 	size_t shared_size, page = (size_t)sysconf(_SC_PAGESIZE);
@@ -370,6 +423,8 @@ int pt_bench_ring(int argc, char **argv)
 			memset(want, 0, sizeof(want));
 			want[m] = true;
 			i++;
+		} else if (strcmp(a, "--no-pin") == 0) {
+			pinning = false;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return 0;
@@ -382,7 +437,8 @@ int pt_bench_ring(int argc, char **argv)
 			return 2;
 		}
 	}
-	b.warmup = b.rounds / 10 < 100 ? 100 : b.rounds / 10;
+	b.warmup = b.rounds / SEGMENTS / 10 < 100 ? 100
+						      : b.rounds / SEGMENTS / 10;
 
 	b.ring_size = pt_ring_block_size(RING_ENTRIES);
 	shared_size = (sizeof(struct bench_shared) + page - 1) / page * page;
@@ -400,27 +456,58 @@ int pt_bench_ring(int argc, char **argv)
 	}
 	b.ring_block = map;
 	b.sh = (struct bench_shared *)(map + b.ring_size);
+	b.cpu_host = b.cpu_domain = -1;
+	if (pinning && sched_getaffinity(0, sizeof(allowed), &allowed) == 0)
+		choose_cpus(&b, &allowed);
+	pin(b.cpu_host);
 
-	for (int m = 0; m < MODES && rc == 0; m++) {
-		if (!want[m])
-			continue;
-		rc = run_mode(&b, (enum mode)m, &res[m]);
-		if (rc)
-			fprintf(stderr, "bench ring: %s failed: %s\n",
-				mode_names[m], strerror(-rc));
+	/* The modes take turns, SEGMENTS times over, so that a change in
+	 * machine load during the run falls on floors and rings alike. */
+	for (int m = 0; m < MODES; m++) {
+		if (want[m] && !(res[m].samples = calloc(b.rounds,
+							 sizeof(int64_t))))
+			rc = -ENOMEM;
 	}
+	for (int seg = 0; seg < SEGMENTS && rc == 0; seg++) {
+		uint64_t n = b.rounds / SEGMENTS +
+			     (seg == SEGMENTS - 1 ? b.rounds % SEGMENTS : 0);
+
+		for (int m = 0; m < MODES && rc == 0; m++) {
+			if (!want[m])
+				continue;
+			rc = run_mode(&b, (enum mode)m, n, &res[m]);
+			if (rc)
+				fprintf(stderr, "bench ring: %s failed: %s\n",
+					mode_names[m], strerror(-rc));
+		}
+	}
+	for (int m = 0; m < MODES && rc == 0; m++)
+		if (want[m])
+			summarize(&res[m]);
+	if (b.cpu_host >= 0)
+		sched_setaffinity(0, sizeof(allowed), &allowed);
 	munmap(map, b.ring_size + shared_size);
 	close(b.fd);
-	if (rc)
+	if (rc) {
+		for (int m = 0; m < MODES; m++)
+			free(res[m].samples);
 		return 1;
+	}
 
 	if (json)
 		printf("{\"rows\": [");
+	else if (b.cpu_host >= 0)
+		printf("host on cpu %d, domain on cpu %d\n", b.cpu_host,
+		       b.cpu_domain);
 	else
+		printf("host and domain not pinned\n");
+	if (!json)
 		printf("ring round trip: process pair, one memfd, %" PRIu64
-		       " rounds (+%" PRIu64 " warm-up), %u-entry ring\n"
+		       " rounds in %d turns (+%" PRIu64 " warm-up each), "
+		       "%u-entry ring\n"
 		       "%-12s %10s %10s %9s %9s %13s %11s  %s\n",
-		       b.rounds, b.warmup, RING_ENTRIES, "mode", "p50 ns",
+		       b.rounds, SEGMENTS, b.warmup, RING_ENTRIES, "mode",
+		       "p50 ns",
 		       "p99 ns", "x p50", "x p99", "syscalls/rtt",
 		       "wakes/sig", "floor");
 	for (int m = 0, first = 1; m < MODES; m++) {
@@ -444,15 +531,24 @@ int pt_bench_ring(int argc, char **argv)
 			       ", \"rtt_ns_p99\": %" PRId64
 			       ", \"syscalls_per_rtt\": %.3f"
 			       ", \"wakes_per_signal\": %.3f"
-			       ", \"floor\": \"%s\"",
+			       ", \"floor\": \"%s\", \"pinned\": %s",
 			       first ? "" : ",", mode_names[m], r->rounds,
 			       r->p50, r->p99, sys, wakes_sig,
-			       mode_names[mode_floor[m]]);
+			       mode_names[mode_floor[m]],
+			       b.cpu_host >= 0 ? "true" : "false");
 			if (f->ran)
 				printf(", \"ratio_p50\": %.3f, "
 				       "\"ratio_p99\": %.3f",
 				       x50, x99);
-			printf(", \"futex_calls_total\": %" PRIu64 "}",
+			printf(", \"host_wakes_per_rtt\": %.3f"
+			       ", \"host_waits_per_rtt\": %.3f"
+			       ", \"domain_wakes_per_rtt\": %.3f"
+			       ", \"domain_waits_per_rtt\": %.3f"
+			       ", \"futex_calls_total\": %" PRIu64 "}",
+			       per_rtt(r, r->host.wakes),
+			       per_rtt(r, r->host.waits),
+			       per_rtt(r, r->domain.wakes),
+			       per_rtt(r, r->domain.waits),
 			       r->host.total + r->domain.total);
 		} else {
 			printf("%-12s %10" PRId64 " %10" PRId64, mode_names[m],
@@ -469,5 +565,7 @@ int pt_bench_ring(int argc, char **argv)
 	if (json)
 		printf("\n]}\n");
 	fflush(stdout);
+	for (int m = 0; m < MODES; m++)
+		free(res[m].samples);
 	return 0;
 }
