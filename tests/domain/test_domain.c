@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,21 @@ static void test_control_requests(void **state)
 	assert_int_equal(pt_exec_prepare(&inst, err, sizeof(err)), 0);
 	assert_true(pt_exec_pidfd(&inst) >= 0);
 	assert_true(inst.domain_pid > 0);
+	/* Nothing inherited: stdio (null, null, log pipe) and the socket. */
+	{
+		char dir[64];
+		struct dirent *de;
+		int fds = 0;
+		DIR *dp;
+
+		snprintf(dir, sizeof(dir), "/proc/%d/fd", inst.domain_pid);
+		dp = opendir(dir);
+		assert_non_null(dp);
+		while ((de = readdir(dp)))
+			fds += de->d_name[0] != '.';
+		closedir(dp);
+		assert_int_equal(fds, 4);
+	}
 	assert_int_equal(pt_exec_config_set(&inst, PT_PARAM_TEXT, "gain=0.25", 9,
 					    err, sizeof(err)), 0);
 	assert_int_equal(pt_exec_config_get(&inst, PT_PARAM_TEXT, buf, &n, err,

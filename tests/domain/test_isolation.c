@@ -316,6 +316,31 @@ static void test_hang_and_kill(void **state)
 	lane_close(&other);
 }
 
+/* Module code runs on its instance's stack in the private partition, and
+ * overflowing it faults on the guard page. */
+static void test_private_stack(void **state)
+{
+	struct lane l;
+	char cfg[128], why[256], err[256];
+	int sig = 0;
+
+	(void)state;
+	open_lane(&l, 120, "stacker", NULL);
+	/* The stack sits just below the heap in the private partition. */
+	snprintf(cfg, sizeof(cfg), "act=stack addr=%llu size=%u",
+		 (unsigned long long)pt_exec_heap_addr(&l.inst),
+		 (unsigned)PT_EXEC_DEFAULT_STACK_SIZE);
+	assert_int_equal(pt_exec_config_set(&l.inst, PT_PARAM_TEXT, cfg, strlen(cfg),
+					    err, sizeof(err)), 0);
+	if (lane_period(&l, &sig, why, sizeof(why)))
+		fail_msg("not on the private stack: %s", why);
+	assert_int_equal(pt_exec_config_set(&l.inst, PT_PARAM_TEXT, "act=deep", 8,
+					    err, sizeof(err)), 0);
+	assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), -EPIPE);
+	assert_int_equal(sig, SIGSEGV);
+	lane_close(&l);
+}
+
 /* Two instances share a named domain: one process, a heap each. */
 static void test_shared_domain(void **state)
 {
@@ -407,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_heap_exhaustion),
 		cmocka_unit_test(test_constructor_stopped),
 		cmocka_unit_test(test_hang_and_kill),
+		cmocka_unit_test(test_private_stack),
 		cmocka_unit_test(test_shared_domain),
 		cmocka_unit_test(test_access_matrix),
 	};

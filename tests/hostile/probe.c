@@ -30,41 +30,40 @@
 enum act {
 	ACT_NONE, ACT_PEEK, ACT_WRITE_INPUT, ACT_OPEN, ACT_SOCKET, ACT_CONNECT,
 	ACT_EXECVE, ACT_FORK, ACT_CLONE, ACT_PTRACE, ACT_KILL_HOST,
-	ACT_FTRUNCATE, ACT_MMAP_BEYOND, ACT_EXHAUST, ACT_HANG,
+	ACT_FTRUNCATE, ACT_MMAP_BEYOND, ACT_EXHAUST, ACT_HANG, ACT_STACK,
+	ACT_DEEP,
 };
 
 static const char *const act_names[] = {
 	"none", "peek", "write_input", "open", "socket", "connect", "execve",
 	"fork", "clone", "ptrace", "kill_host", "ftruncate", "mmap_beyond",
-	"exhaust", "hang", NULL,
+	"exhaust", "hang", "stack", "deep", NULL,
 };
 
 struct probe {
 	enum act act;
 	uint64_t addr;
+	uint64_t size;
 	long pid;
 	float gain, coef;
 	float *state;     /* per channel, from malloc */
 	unsigned channels;
 };
 
-static int probe_init(struct pt_module *mod, const void *data, size_t size)
+/* Reads gain, coef, addr, size, pid and act from a text blob. */
+static int probe_params(struct probe *p, const void *data, size_t size)
 {
-	struct probe *p = pt_mod_alloc(mod, sizeof(*p));
 	char act[32];
 	double v;
 
-	if (!p)
-		return -ENOMEM;
-	memset(p, 0, sizeof(*p));
-	p->gain = 0.5f;
-	p->coef = 0.25f;
 	if (pt_param_double(data, size, "gain", &v) == 0)
 		p->gain = (float)v;
 	if (pt_param_double(data, size, "coef", &v) == 0)
 		p->coef = (float)v;
 	if (pt_param_double(data, size, "addr", &v) == 0)
 		p->addr = (uint64_t)v;
+	if (pt_param_double(data, size, "size", &v) == 0)
+		p->size = (uint64_t)v;
 	if (pt_param_double(data, size, "pid", &v) == 0)
 		p->pid = (long)v;
 	if (pt_param_string(data, size, "act", act, sizeof(act)) > 0) {
@@ -76,8 +75,20 @@ static int probe_init(struct pt_module *mod, const void *data, size_t size)
 			return -EINVAL;
 		p->act = (enum act)i;
 	}
-	pt_mod_set_priv(mod, p);
 	return 0;
+}
+
+static int probe_init(struct pt_module *mod, const void *data, size_t size)
+{
+	struct probe *p = pt_mod_alloc(mod, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	memset(p, 0, sizeof(*p));
+	p->gain = 0.5f;
+	p->coef = 0.25f;
+	pt_mod_set_priv(mod, p);
+	return probe_params(p, data, size);
 }
 
 static int probe_prepare(struct pt_module *mod, struct pt_source *const *sources,
@@ -169,6 +180,18 @@ static int map_beyond(struct pt_module *mod, struct pt_source *src)
 	return 0;
 }
 
+/* Recurses until the stack runs out (the limit is never reached). */
+static int deep(volatile uint8_t *prev, unsigned n)
+{
+	volatile uint8_t frame[1024];
+
+	frame[0] = (uint8_t)n;
+	frame[1023] = prev ? prev[0] : 0;
+	if (n == UINT32_MAX)
+		return frame[1023];
+	return deep(frame, n + 1) + frame[1023];
+}
+
 static int hostile(struct pt_module *mod, struct probe *p,
 		   struct pt_source *src)
 {
@@ -213,6 +236,15 @@ static int hostile(struct pt_module *mod, struct probe *p,
 		return map_beyond(mod, src);
 	case ACT_EXHAUST:
 		return exhaust(mod);
+	case ACT_STACK: {
+		/* Returns 0 if this call runs on the stack just below the heap
+		 * at addr (the layout of the private partition). */
+		uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+
+		return here < p->addr && here >= p->addr - p->size ? 0 : -EFAULT;
+	}
+	case ACT_DEEP:
+		return deep(NULL, 0);
 	case ACT_HANG:
 		for (;;)
 			__asm__ volatile("" ::: "memory");
@@ -267,14 +299,9 @@ static int probe_reset(struct pt_module *mod)
 static int probe_set_config(struct pt_module *mod, uint32_t param,
 			    const void *data, size_t size)
 {
-	struct probe *p = pt_mod_priv(mod);
-	double v;
-
 	if (param != PT_PARAM_TEXT)
 		return -EINVAL;
-	if (pt_param_double(data, size, "gain", &v) == 0)
-		p->gain = (float)v;
-	return 0;
+	return probe_params(pt_mod_priv(mod), data, size);
 }
 
 static int probe_get_config(struct pt_module *mod, uint32_t param, void *data,
