@@ -689,6 +689,12 @@ static void do_process(const struct pt_ring_entry *req)
 	out[no++] = (uint32_t)pt_route_used(in->heap);
 	out[no++] = in->nsrc;
 	out[no++] = in->nsnk;
+	{
+		struct pt_ring_stats st;
+
+		pt_ring_stats(&ring, &st);
+		out[no++] = (uint32_t)(st.wakes + st.waits);
+	}
 	for (unsigned i = 0; i < in->nsrc; i++)
 		out[no++] = (uint32_t)srcs[i].consumed;
 	for (unsigned i = 0; i < in->nsnk; i++)

@@ -118,6 +118,11 @@ int pt_exec_domain_memory(struct pt_instance *inst, struct pt_domain_memory *m)
 				m->partition_kib += kib;
 			else
 				m->other_kib += kib;
+		} else if (!in_partition && sscanf(line, "Pss: %zu kB", &kib) == 1) {
+			m->other_pss_kib += kib;
+		} else if (!in_partition && (sscanf(line, "Private_Clean: %zu kB", &kib) == 1 ||
+					     sscanf(line, "Private_Dirty: %zu kB", &kib) == 1)) {
+			m->other_private_kib += kib;
 		}
 	}
 	fclose(f);

@@ -38,6 +38,7 @@ struct pt_domain {
 	bool queued;             /* SQ entries not yet published */
 	uint64_t seq;
 	uint64_t start_ns;
+	uint32_t domain_futex_calls; /* as the domain last reported */
 	struct pt_instance *member[PT_DOMAIN_MAX_INSTANCES];
 	unsigned members;
 	struct pt_domain_grant *grants;

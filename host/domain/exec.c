@@ -543,14 +543,15 @@ static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 	}
 	if (n == 0 && first->result < 0)
 		return 0; /* the domain refused the request: no words */
-	if (n < 3 || w[1] != x->nsrc || w[2] != x->nsnk || n != 3 + x->nsrc + x->nsnk) {
+	if (n < 4 || w[1] != x->nsrc || w[2] != x->nsnk || n != 4 + x->nsrc + x->nsnk) {
 		snprintf(x->why, sizeof(x->why), "completion carries %u words for %u+%u pins",
 			 n, x->nsrc, x->nsnk);
 		return 0;
 	}
 	x->heap_used = w[0] < x->heap_size ? w[0] : x->heap_size;
-	memcpy(x->consumed, w + 3, x->nsrc * 4);
-	memcpy(x->produced, w + 3 + x->nsrc, x->nsnk * 4);
+	d->domain_futex_calls = w[3];
+	memcpy(x->consumed, w + 4, x->nsrc * 4);
+	memcpy(x->produced, w + 4 + x->nsrc, x->nsnk * 4);
 	return 0;
 }
 
@@ -712,4 +713,15 @@ const char *pt_exec_last_log(struct pt_instance *inst)
 		return "";
 	pt_domain_drain_log(inst->exec->dom);
 	return inst->exec->dom->last_log;
+}
+
+uint64_t pt_exec_futex_calls(struct pt_instance *inst)
+{
+	struct pt_ring_stats st;
+	struct pt_domain *d = inst->exec ? inst->exec->dom : NULL;
+
+	if (!d)
+		return 0;
+	pt_ring_stats(&d->ring, &st);
+	return st.wakes + st.waits + d->domain_futex_calls;
 }

@@ -95,13 +95,21 @@ uint64_t pt_exec_start_ns(struct pt_instance *inst);
 
 /* Memory of the instance's domain, read from /proc/PID/smaps: resident
  * KiB in total, in partitions (heap, rings, buffers) and elsewhere (code,
- * libc, the domain's own data). Returns 0 or -errno. */
+ * libc, the domain's own data); of the latter, its proportional share and
+ * what is private to it (most of libc's resident text is shared with every
+ * other process). Returns 0 or -errno. */
 struct pt_domain_memory {
 	size_t rss_kib;
 	size_t partition_kib;
-	size_t other_kib;
+	size_t other_kib;       /* rss beyond the partitions */
+	size_t other_pss_kib;   /* ... shared pages divided among their users */
+	size_t other_private_kib; /* ... pages only this domain holds */
 };
 int pt_exec_domain_memory(struct pt_instance *inst, struct pt_domain_memory *m);
+
+/* Futex syscalls made on the instance's domain's rings so far, by the host
+ * and (as the domain reports it) by the domain: the signalling cost. */
+uint64_t pt_exec_futex_calls(struct pt_instance *inst);
 
 /* Lines the domain logged (module pt_log, lockdown reports), drained from
  * its log pipe; returns the last line seen, "" if none. */

@@ -50,12 +50,13 @@ enum pt_dop {
 /*
  * PROCESS request words: nsrc, nsnk, then per source (offset, avail), then
  * per sink (offset, free); all bytes within the granted buffer.
- * PROCESS completion words: heap_used, nsrc, nsnk, then consumed per source,
- * then produced per sink. The entry's result is process's return value (or
+ * PROCESS completion words: heap_used, nsrc, nsnk, the domain's futex
+ * syscalls so far (wrapping), then consumed per source, then produced per
+ * sink. The entry's result is process's return value (or
  * -errno from the domain's own checks).
  */
 #define PT_DOP_REQ_WORDS_MAX (2 + 4 * PT_MAX_PINS)
-#define PT_DOP_CPL_WORDS_MAX (3 + 2 * PT_MAX_PINS)
+#define PT_DOP_CPL_WORDS_MAX (4 + 2 * PT_MAX_PINS)
 
 /* Control messages (socket). */
 enum pt_dctl {

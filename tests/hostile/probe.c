@@ -31,13 +31,13 @@ enum act {
 	ACT_NONE, ACT_PEEK, ACT_WRITE_INPUT, ACT_OPEN, ACT_SOCKET, ACT_CONNECT,
 	ACT_EXECVE, ACT_FORK, ACT_CLONE, ACT_PTRACE, ACT_KILL_HOST,
 	ACT_FTRUNCATE, ACT_MMAP_BEYOND, ACT_EXHAUST, ACT_HANG, ACT_STACK,
-	ACT_DEEP,
+	ACT_DEEP, ACT_NOOP,
 };
 
 static const char *const act_names[] = {
 	"none", "peek", "write_input", "open", "socket", "connect", "execve",
 	"fork", "clone", "ptrace", "kill_host", "ftruncate", "mmap_beyond",
-	"exhaust", "hang", "stack", "deep", NULL,
+	"exhaust", "hang", "stack", "deep", "noop", NULL,
 };
 
 struct probe {
@@ -245,6 +245,8 @@ static int hostile(struct pt_module *mod, struct probe *p,
 	}
 	case ACT_DEEP:
 		return deep(NULL, 0);
+	case ACT_NOOP:
+		return 0; /* touches nothing: the request path's own cost */
 	case ACT_HANG:
 		for (;;)
 			__asm__ volatile("" ::: "memory");
