@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -240,6 +239,14 @@ static void reply_send(const struct pt_dctl_reply *r)
 
 /* ---- control messages ---- */
 
+/* Bytes in the file behind @fd (a partition), 0 if unknown. */
+static uint64_t fd_size(int fd)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+
+	return end < 0 ? 0 : (uint64_t)end;
+}
+
 static void close_fds(int *fds, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -257,7 +264,6 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 	char path[64];
 	size_t heap_at;
 	const struct pt_module_entry *entry;
-	struct stat st;
 
 	if (h->len != sizeof(ld) || nfds != 2)
 		return reply_text(r, -EINVAL, "load: malformed message");
@@ -277,7 +283,7 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 	if (!in)
 		return reply_text(r, -ENOSPC, "domain full: %d instances",
 				  PT_DOMAIN_MAX_INSTANCES);
-	if (fstat(fds[0], &st) < 0 || (uint64_t)st.st_size != ld.priv_size ||
+	if (fd_size(fds[0]) != ld.priv_size ||
 	    ld.guard % page || ld.stack_size % page ||
 	    (uint64_t)ld.guard + ld.stack_size + 4096 > ld.priv_size)
 		return reply_text(r, -EINVAL, "load: bad private partition layout");
@@ -349,7 +355,6 @@ static int do_grant(const struct pt_dctl_hdr *h, const void *body, int *fds,
 {
 	struct pt_dctl_grant g;
 	struct grant *slot = NULL;
-	struct stat st;
 	void *addr;
 
 	if (h->len != sizeof(g) || nfds != 1)
@@ -362,7 +367,7 @@ static int do_grant(const struct pt_dctl_hdr *h, const void *body, int *fds,
 			slot = &grants[i];
 	if (!slot)
 		return reply_text(r, -ENOSPC, "too many grants");
-	if (fstat(fds[0], &st) < 0 || (uint64_t)st.st_size < g.size || !g.size)
+	if (fd_size(fds[0]) < g.size || !g.size)
 		return reply_text(r, -EINVAL, "grant %u: size mismatch", g.part_id);
 	addr = mmap(NULL, g.size, g.writable ? PROT_READ | PROT_WRITE : PROT_READ,
 		    MAP_SHARED, fds[0], 0);
@@ -708,8 +713,15 @@ static __attribute__((noreturn)) void serve(void)
 		struct pt_ring_entry e;
 		int ret = pt_ring_wait(&ring, REQUEST_SPIN_NS, 1000000000LL);
 
-		if (ret == -ETIMEDOUT)
+		if (ret == -ETIMEDOUT) {
+			char c;
+
+			/* Idle: if the host closed its end, nobody will ever
+			 * send again (the death signal covers a dying host). */
+			if (recv(PT_DOMAIN_SOCKET_FD, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+				_exit(0);
 			continue;
+		}
 		if (ret < 0)
 			_exit(4);
 		while (pt_ring_peek(&ring, &e) == 0) {

@@ -122,10 +122,23 @@ bool pt_domain_poll_death(struct pt_domain *d)
 
 	if (d->dead)
 		return true;
-	if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED | WNOHANG) == 0 &&
-	    si.si_pid != 0) {
+	if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED | WNOHANG) == 0) {
+		if (si.si_pid == 0)
+			return false;
 		mark_dead(d, &si);
 		return true;
+	}
+	if (errno == ECHILD) {
+		/* Someone else in the host reaped it; the pidfd still says
+		 * whether it is gone, not how. */
+		struct pollfd p = { d->pidfd, POLLIN, 0 };
+
+		if (poll(&p, 1, 0) == 1) {
+			d->dead = true;
+			d->exit_status = -1;
+			pt_domain_drain_log(d);
+			return true;
+		}
 	}
 	return false;
 }
@@ -144,7 +157,9 @@ static bool wait_death(struct pt_domain *d, int timeout_ms)
 
 void pt_domain_describe_death(const struct pt_domain *d, char *buf, size_t len)
 {
-	if (d->signal)
+	if (d->exit_status == -1 && !d->signal)
+		snprintf(buf, len, "ended (reaped elsewhere in the host)");
+	else if (d->signal)
 		snprintf(buf, len, "killed by SIG%s", sigabbrev_np(d->signal) ?
 			 sigabbrev_np(d->signal) : "?");
 	else
@@ -433,7 +448,10 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 	sigfillset(&all);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	/* Its own session: no terminal, no signals meant for the host's
+	 * process group. */
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					POSIX_SPAWN_SETSID);
 	ret = posix_spawn(&d->pid, bin, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -529,10 +547,12 @@ void pt_domain_release(struct pt_domain *d)
 			wait_death(d, 5000);
 		}
 	}
-	/* Reap if poll_death did not. */
+	/* Reap if poll_death did not (it is dead after SIGKILL). */
 	if (!d->dead) {
 		siginfo_t si;
-		waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED);
+
+		if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED) == 0)
+			mark_dead(d, &si);
 	}
 	close(d->pidfd);
 	close(d->sock);

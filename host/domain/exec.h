@@ -14,7 +14,9 @@
  * scheduler commits anything.
  *
  * Threading: every call for the instances of one domain comes from one
- * thread at a time (the graph's thread).
+ * thread at a time (the graph's thread). Create instances from a thread
+ * that lives as long as the host: a domain's death signal
+ * (PR_SET_PDEATHSIG) follows the thread that spawned it.
  */
 #ifndef PT_HOST_DOMAIN_EXEC_H
 #define PT_HOST_DOMAIN_EXEC_H

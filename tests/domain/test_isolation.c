@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "host/domain/domain.h"
@@ -384,6 +385,51 @@ static void test_shared_domain(void **state)
 	lane_close(&b);
 }
 
+/* A domain dies with its host (PR_SET_PDEATHSIG): a host that exits
+ * without cleaning up leaves nothing behind. */
+static void test_dies_with_host(void **state)
+{
+	int p[2];
+	pid_t host, domain = 0;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	host = fork();
+	assert_true(host >= 0);
+	if (host == 0) {
+		struct lane l;
+		char err[256];
+
+		close(p[0]);
+		if (lane_open(&l, 130, "orphan", NULL, NULL, err, sizeof(err)))
+			_exit(1);
+		(void)!write(p[1], &l.inst.domain_pid, sizeof(pid_t));
+		_exit(0); /* no destroy: the host just goes */
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &domain, sizeof(domain)), sizeof(domain));
+	close(p[0]);
+	waitpid(host, NULL, 0);
+	for (int i = 0; i < 200 && kill(domain, 0) == 0; i++) {
+		/* Gone, or a zombie waiting for init: either way not running. */
+		char path[64], st = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)domain);
+		f = fopen(path, "r");
+		if (f) {
+			int r = fscanf(f, "%*d %*s %c", &st);
+			fclose(f);
+			if (r == 1 && (st == 'Z' || st == 'X'))
+				break;
+		}
+		usleep(5000);
+		st = 0;
+		if (i == 199)
+			fail_msg("domain %d outlived its host", (int)domain);
+	}
+}
+
 /* Who maps what, read from the running processes. */
 static void test_access_matrix(void **state)
 {
@@ -435,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_private_stack),
 		cmocka_unit_test(test_shared_domain),
 		cmocka_unit_test(test_access_matrix),
+		cmocka_unit_test(test_dies_with_host),
 	};
 
 	pt_budget_init(&budget, 64 << 20);
