@@ -725,3 +725,13 @@ uint64_t pt_exec_futex_calls(struct pt_instance *inst)
 	pt_ring_stats(&d->ring, &st);
 	return st.wakes + st.waits + d->domain_futex_calls;
 }
+
+struct pt_partition *pt_exec_private_partition(struct pt_instance *inst)
+{
+	return inst->exec ? inst->exec->priv : NULL;
+}
+
+struct pt_partition *pt_exec_rings_partition(struct pt_instance *inst)
+{
+	return inst->exec && inst->exec->dom ? inst->exec->dom->rings : NULL;
+}

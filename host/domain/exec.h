@@ -117,6 +117,11 @@ uint64_t pt_exec_futex_calls(struct pt_instance *inst);
  * its log pipe; returns the last line seen, "" if none. */
 const char *pt_exec_last_log(struct pt_instance *inst);
 
+/* The instance's private heap+stack partition and its domain's control
+ * partition (rings), NULL when it has no domain. */
+struct pt_partition *pt_exec_private_partition(struct pt_instance *inst);
+struct pt_partition *pt_exec_rings_partition(struct pt_instance *inst);
+
 /* How a process maps a partition, read from /proc/PID/maps. */
 enum pt_access { PT_ACCESS_NONE = 0, PT_ACCESS_READ = 1, PT_ACCESS_WRITE = 2 };
 
