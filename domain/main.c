@@ -127,8 +127,8 @@ static const struct grant *grant_find(uint32_t part_id, int writable)
 
 /* ---- calls into module code ---- */
 
-enum call_op { CALL_LOAD, CALL_INIT, CALL_PREPARE, CALL_PROCESS, CALL_SET,
-	       CALL_GET, CALL_RESET, CALL_FREE };
+enum call_op { CALL_LOAD, CALL_INIT, CALL_PREPARE, CALL_PROCESS, CALL_READY,
+	       CALL_SET, CALL_GET, CALL_RESET, CALL_FREE };
 
 struct call {
 	enum call_op op;
@@ -164,6 +164,10 @@ static void call_body(void *arg)
 	case CALL_PROCESS:
 		c->ret = ops->process(&in->mod, c->srcs, in->nsrc, c->snks,
 				      in->nsnk);
+		break;
+	case CALL_READY:
+		c->ret = pt_module_is_ready(&in->mod, c->srcs, in->nsrc, c->snks,
+					    in->nsnk);
 		break;
 	case CALL_SET:
 		c->ret = ops->set_config ? ops->set_config(&in->mod, c->param,
@@ -666,31 +670,62 @@ static void do_process(const struct pt_ring_entry *req)
 	uint32_t words[PT_DOP_REQ_WORDS_MAX], out[PT_DOP_CPL_WORDS_MAX];
 	struct pt_source srcs[PT_MAX_PINS], *sp[PT_MAX_PINS];
 	struct pt_sink snks[PT_MAX_PINS], *kp[PT_MAX_PINS];
+	uint32_t sw[2 * PT_MAX_PINS], kw[2 * PT_MAX_PINS];
+	size_t consumed[PT_MAX_PINS] = { 0 }, produced[PT_MAX_PINS] = { 0 };
 	struct call c = { .op = CALL_PROCESS, .srcs = sp, .snks = kp };
 	struct instance *in = instance_find(req->instance);
 	int n = read_words(req, words, PT_DOP_REQ_WORDS_MAX);
-	unsigned no = 0;
+	unsigned no = 0, periods, ran = 0;
 
-	if (n < 2 || !in || !in->inited || words[0] != in->nsrc ||
-	    words[1] != in->nsnk || (unsigned)n != 2 + 2 * (in->nsrc + in->nsnk)) {
+	if (n < 3 || !in || !in->inited || words[0] != in->nsrc ||
+	    words[1] != in->nsnk || (unsigned)n != 3 + 2 * (in->nsrc + in->nsnk) ||
+	    words[2] < 1 || words[2] > PT_DOP_MAX_BATCH) {
 		complete(req, n < 0 ? n : -EINVAL, NULL, 0);
 		return;
 	}
+	periods = words[2];
+	memcpy(sw, words + 3, 2 * in->nsrc * 4);
+	memcpy(kw, words + 3 + 2 * in->nsrc, 2 * in->nsnk * 4);
 	for (unsigned i = 0; i < in->nsrc; i++)
-		if (words[2 + 2 * i] >= in->src[i].size ||
-		    words[3 + 2 * i] > in->src[i].size) {
+		if (sw[2 * i] >= in->src[i].size || sw[2 * i + 1] > in->src[i].size) {
 			complete(req, -EINVAL, NULL, 0);
 			return;
 		}
-	for (unsigned i = 0; i < in->nsnk; i++) {
-		const uint32_t *w = words + 2 + 2 * in->nsrc + 2 * i;
-		if (w[0] >= in->snk[i].size || w[1] > in->snk[i].size) {
+	for (unsigned i = 0; i < in->nsnk; i++)
+		if (kw[2 * i] >= in->snk[i].size || kw[2 * i + 1] > in->snk[i].size) {
 			complete(req, -EINVAL, NULL, 0);
 			return;
+		}
+	for (; ran < periods; ran++) {
+		/* Each call sees the buffers as the previous calls left them,
+		 * as if the host had run the periods one by one. */
+		if (ran) {
+			for (unsigned i = 0; i < in->nsrc; i++) {
+				sw[2 * i] = (uint32_t)((sw[2 * i] + srcs[i].consumed) % in->src[i].size);
+				sw[2 * i + 1] -= (uint32_t)srcs[i].consumed;
+			}
+			for (unsigned i = 0; i < in->nsnk; i++) {
+				kw[2 * i] = (uint32_t)((kw[2 * i] + snks[i].produced) % in->snk[i].size);
+				kw[2 * i + 1] -= (uint32_t)snks[i].produced;
+			}
+		}
+		make_views(in, sw, kw, srcs, snks, sp, kp);
+		if (ran) {
+			struct call r = { .op = CALL_READY, .srcs = sp, .snks = kp };
+
+			if (!call_module(in, &r))
+				break;
+		}
+		call_module(in, &c);
+		for (unsigned i = 0; i < in->nsrc; i++)
+			consumed[i] += srcs[i].consumed;
+		for (unsigned i = 0; i < in->nsnk; i++)
+			produced[i] += snks[i].produced;
+		if (c.ret) {
+			ran++;
+			break;
 		}
 	}
-	make_views(in, words + 2, words + 2 + 2 * in->nsrc, srcs, snks, sp, kp);
-	call_module(in, &c);
 	out[no++] = (uint32_t)pt_route_used(in->heap);
 	out[no++] = in->nsrc;
 	out[no++] = in->nsnk;
@@ -700,10 +735,11 @@ static void do_process(const struct pt_ring_entry *req)
 		pt_ring_stats(&ring, &st);
 		out[no++] = (uint32_t)(st.wakes + st.waits);
 	}
+	out[no++] = ran;
 	for (unsigned i = 0; i < in->nsrc; i++)
-		out[no++] = (uint32_t)srcs[i].consumed;
+		out[no++] = (uint32_t)consumed[i];
 	for (unsigned i = 0; i < in->nsnk; i++)
-		out[no++] = (uint32_t)snks[i].produced;
+		out[no++] = (uint32_t)produced[i];
 	complete(req, c.ret, out, no);
 }
 

@@ -67,6 +67,7 @@ struct pt_instance_exec {
 	/* the request in flight */
 	bool inflight, done;
 	uint64_t tag;
+	unsigned periods_asked, periods_run;
 	int32_t result;
 	uint32_t avail[PT_MAX_PINS], room[PT_MAX_PINS];
 	uint32_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];

@@ -440,6 +440,13 @@ int pt_exec_submit(struct pt_instance *inst, const struct pt_source *src,
 		   unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
 		   uint64_t tag)
 {
+	return pt_exec_submit_batch(inst, src, nsrc, snk, nsnk, 1, tag);
+}
+
+int pt_exec_submit_batch(struct pt_instance *inst, const struct pt_source *src,
+			 unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
+			 unsigned periods, uint64_t tag)
+{
 	struct pt_instance_exec *x = inst->exec;
 	uint32_t w[PT_DOP_REQ_WORDS_MAX];
 	unsigned n = 0;
@@ -451,10 +458,12 @@ int pt_exec_submit(struct pt_instance *inst, const struct pt_source *src,
 		return -EPIPE;
 	if (x->inflight)
 		return -EBUSY;
-	if (nsrc != x->nsrc || nsnk != x->nsnk)
+	if (nsrc != x->nsrc || nsnk != x->nsnk || periods < 1 ||
+	    periods > PT_DOP_MAX_BATCH)
 		return -EINVAL;
 	w[n++] = nsrc;
 	w[n++] = nsnk;
+	w[n++] = periods;
 	for (unsigned i = 0; i < nsrc; i++) {
 		if (src[i].size != x->src_size[i] || src[i].offset >= src[i].size ||
 		    src[i].avail > src[i].size)
@@ -475,6 +484,7 @@ int pt_exec_submit(struct pt_instance *inst, const struct pt_source *src,
 	x->inflight = true;
 	x->done = false;
 	x->tag = tag;
+	x->periods_asked = periods;
 	return 0;
 }
 
@@ -543,15 +553,17 @@ static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 	}
 	if (n == 0 && first->result < 0)
 		return 0; /* the domain refused the request: no words */
-	if (n < 4 || w[1] != x->nsrc || w[2] != x->nsnk || n != 4 + x->nsrc + x->nsnk) {
+	if (n < 5 || w[1] != x->nsrc || w[2] != x->nsnk || n != 5 + x->nsrc + x->nsnk ||
+	    w[4] > x->periods_asked || (w[4] == 0 && first->result == 0)) {
 		snprintf(x->why, sizeof(x->why), "completion carries %u words for %u+%u pins",
 			 n, x->nsrc, x->nsnk);
 		return 0;
 	}
 	x->heap_used = w[0] < x->heap_size ? w[0] : x->heap_size;
 	d->domain_futex_calls = w[3];
-	memcpy(x->consumed, w + 4, x->nsrc * 4);
-	memcpy(x->produced, w + 4 + x->nsrc, x->nsnk * 4);
+	x->periods_run = w[4];
+	memcpy(x->consumed, w + 5, x->nsrc * 4);
+	memcpy(x->produced, w + 5 + x->nsrc, x->nsnk * 4);
 	return 0;
 }
 
@@ -734,4 +746,9 @@ struct pt_partition *pt_exec_private_partition(struct pt_instance *inst)
 struct pt_partition *pt_exec_rings_partition(struct pt_instance *inst)
 {
 	return inst->exec && inst->exec->dom ? inst->exec->dom->rings : NULL;
+}
+
+unsigned pt_exec_periods_run(struct pt_instance *inst)
+{
+	return inst->exec ? inst->exec->periods_run : 0;
 }

@@ -63,6 +63,18 @@ int pt_exec_submit(struct pt_instance *inst, const struct pt_source *src,
 		   unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
 		   uint64_t tag);
 
+/* Offline batching: like pt_exec_submit, but the domain runs up to
+ * @periods (1..64) periods in this one request, calling process once per
+ * period, each call seeing the buffers as the previous one left them, and
+ * stopping early when the module is not ready; output never depends on the
+ * batching. Reap returns the sums; pt_exec_periods_run says how many ran. */
+int pt_exec_submit_batch(struct pt_instance *inst, const struct pt_source *src,
+			 unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
+			 unsigned periods, uint64_t tag);
+
+/* Periods the last reaped request ran (1 unless batched). */
+unsigned pt_exec_periods_run(struct pt_instance *inst);
+
 /* Publishes every queued request: one wake per domain at most. */
 void pt_exec_flush(void);
 

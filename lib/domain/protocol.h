@@ -48,15 +48,18 @@ enum pt_dop {
 #define PT_DOP_MAX_CONT 7u
 
 /*
- * PROCESS request words: nsrc, nsnk, then per source (offset, avail), then
- * per sink (offset, free); all bytes within the granted buffer.
+ * PROCESS request words: nsrc, nsnk, periods (1..PT_DOP_MAX_BATCH: process
+ * is called once per period, each call seeing what the previous ones left,
+ * stopping early when the module is not ready), then per source (offset,
+ * avail), then per sink (offset, free); all bytes within the granted buffer.
  * PROCESS completion words: heap_used, nsrc, nsnk, the domain's futex
- * syscalls so far (wrapping), then consumed per source, then produced per
- * sink. The entry's result is process's return value (or
- * -errno from the domain's own checks).
+ * syscalls so far (wrapping), periods run, then consumed per source, then
+ * produced per sink, summed over the periods. The entry's result is
+ * process's return value (or -errno from the domain's own checks).
  */
-#define PT_DOP_REQ_WORDS_MAX (2 + 4 * PT_MAX_PINS)
-#define PT_DOP_CPL_WORDS_MAX (4 + 2 * PT_MAX_PINS)
+#define PT_DOP_MAX_BATCH 64u
+#define PT_DOP_REQ_WORDS_MAX (3 + 2 * 2 * PT_MAX_PINS)
+#define PT_DOP_CPL_WORDS_MAX (5 + 2 * PT_MAX_PINS)
 
 /* Control messages (socket). */
 enum pt_dctl {

@@ -107,6 +107,12 @@ size_t rig_take(struct pt_buffer *buf, float *pcm, size_t frames)
 int rig_step(struct pt_instance *inst, uint64_t tag, uint64_t timeout_ns,
 	     int *signal, char *why, size_t whylen)
 {
+	return rig_step_batch(inst, tag, 1, timeout_ns, signal, why, whylen);
+}
+
+int rig_step_batch(struct pt_instance *inst, uint64_t tag, unsigned periods,
+		   uint64_t timeout_ns, int *signal, char *why, size_t whylen)
+{
 	struct pt_buffer *bi = inst->in[0], *bo = inst->out[0];
 	struct pt_source src;
 	struct pt_sink snk;
@@ -117,7 +123,7 @@ int rig_step(struct pt_instance *inst, uint64_t tag, uint64_t timeout_ns,
 		       pt_buffer_fill(bi), &bi->fmt);
 	pt_sink_view(&snk, bo->data, bo->size, bo->wr % bo->size,
 		     pt_buffer_room(bo), &bo->fmt);
-	ret = pt_exec_submit(inst, &src, 1, &snk, 1, tag);
+	ret = pt_exec_submit_batch(inst, &src, 1, &snk, 1, periods, tag);
 	if (ret) {
 		snprintf(why, whylen, "submit: %d", ret);
 		return ret;

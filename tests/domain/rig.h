@@ -46,6 +46,10 @@ size_t rig_take(struct pt_buffer *buf, float *pcm, size_t frames);
 int rig_step(struct pt_instance *inst, uint64_t tag, uint64_t timeout_ns,
 	     int *signal, char *why, size_t whylen);
 
+/* The same with @periods periods in one request (offline batching). */
+int rig_step_batch(struct pt_instance *inst, uint64_t tag, unsigned periods,
+		   uint64_t timeout_ns, int *signal, char *why, size_t whylen);
+
 /* Deterministic test signal: period @k, @frames frames. */
 void rig_signal(float *pcm, size_t frames, uint64_t k);
 
