@@ -71,10 +71,12 @@ static int domain_binary(char *path, size_t len)
 	if (!slash)
 		return -ENOENT;
 	*slash = '\0';
-	snprintf(path, len, "%s/partita-domain", self);
-	if (access(path, X_OK) == 0)
+	n = snprintf(path, len, "%s/partita-domain", self);
+	if (n > 0 && (size_t)n < len && access(path, X_OK) == 0)
 		return 0;
-	snprintf(path, len, "%s/../partita-domain", self);
+	n = snprintf(path, len, "%s/../partita-domain", self);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
 	return access(path, X_OK) ? -ENOENT : 0;
 }
 

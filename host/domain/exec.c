@@ -208,7 +208,8 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	ld.stack_size = (uint32_t)stack;
 	ld.period_frames = period_frames;
 	snprintf(ld.name, sizeof(ld.name), "%s", inst->name);
-	snprintf(ld.library, sizeof(ld.library), "%s", lib);
+	/* For messages only: a long name is cut. */
+	snprintf(ld.library, sizeof(ld.library), "%.*s", (int)sizeof(ld.library) - 1, lib);
 	fds[0] = x->priv->fd;
 	fds[1] = libfd;
 	ret = pt_domain_control(d, PT_DCTL_LOAD, inst->id, &ld, sizeof(ld), NULL, 0,
