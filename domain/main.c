@@ -232,16 +232,37 @@ static int reply_text(struct pt_dctl_reply *r, int result, const char *fmt, ...)
 	return result;
 }
 
+/* Sends @r and its data in chunks (lib/domain/protocol.h). */
 static void reply_send(const struct pt_dctl_reply *r)
 {
-	struct iovec iov = { (void *)r, sizeof(*r) + r->len };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	const uint8_t *p = (const uint8_t *)r;
+	size_t total = sizeof(*r) + r->len, off = 0;
 
-	if (sendmsg(PT_DOMAIN_SOCKET_FD, &m, MSG_NOSIGNAL) < 0)
-		_exit(3); /* the host is gone or broke the protocol */
+	do {
+		size_t k = off ? PT_DCTL_CHUNK : sizeof(*r) + PT_DCTL_CHUNK;
+		struct iovec iov;
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+		if (k > total - off)
+			k = total - off;
+		iov = (struct iovec){ (void *)(p + off), k };
+		if (sendmsg(PT_DOMAIN_SOCKET_FD, &m, MSG_NOSIGNAL) < 0)
+			_exit(3); /* the host is gone or broke the protocol */
+		off += k;
+	} while (off < total);
 }
 
 /* ---- control messages ---- */
+
+/* recv() on the control socket. The filter lets only recvmsg through
+ * (recv is recvfrom, which it refuses with the other socket calls). */
+static ssize_t recv_bytes(void *buf, size_t len, int flags)
+{
+	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return recvmsg(PT_DOMAIN_SOCKET_FD, &m, flags);
+}
 
 /* Bytes in the file behind @fd (a partition), 0 if unknown. */
 static uint64_t fd_size(int fd)
@@ -483,14 +504,20 @@ static int do_control(void)
 				close(fd);
 		}
 	}
-	if ((size_t)n < sizeof(h))
+	if ((size_t)n < sizeof(h) || (m.msg_flags & MSG_TRUNC))
 		_exit(3);
 	memcpy(&h, msg_in, sizeof(h));
-	r = reply_start(&h);
-	if ((size_t)n != sizeof(h) + h.len || (m.msg_flags & MSG_TRUNC)) {
-		reply_text(r, -EINVAL, "control message length %zd does not match header", n);
-		goto out;
+	if (h.len > PT_DCTL_DATA_MAX || (size_t)n > sizeof(h) + h.len)
+		_exit(3); /* the host does not send these */
+	/* The rest of the payload follows in chunks. */
+	while ((size_t)n < sizeof(h) + h.len) {
+		ssize_t k = recv_bytes(msg_in + n, sizeof(h) + h.len - (size_t)n, 0);
+
+		if (k <= 0)
+			_exit(k == 0 ? 0 : 3);
+		n += k;
 	}
+	r = reply_start(&h);
 	if (h.op == PT_DCTL_LOAD) {
 		do_load(&h, body, fds, nfds, r);
 		goto out;
@@ -754,7 +781,7 @@ static __attribute__((noreturn)) void serve(void)
 
 			/* Idle: if the host closed its end, nobody will ever
 			 * send again (the death signal covers a dying host). */
-			if (recv(PT_DOMAIN_SOCKET_FD, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+			if (recv_bytes(&c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
 				_exit(0);
 			continue;
 		}

@@ -192,16 +192,12 @@ static int send_msg(struct pt_domain *d, const struct iovec *iov, int niov,
 	return sendmsg(d->sock, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
-/* Waits for the reply to @seq; returns its result, or -EPIPE/-ETIMEDOUT/
- * -EPROTO from the host's side. */
-static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
-		      struct pt_dctl_reply *reply, void *rdata, size_t *rlen,
-		      int timeout_ms, char *err, size_t errlen)
+/* Receives one message from @d into @buf before @deadline. Returns its
+ * length, or -EPIPE (domain gone, @err says how), -ETIMEDOUT. */
+static ssize_t recv_one(struct pt_domain *d, void *buf, size_t cap,
+			uint64_t deadline, int timeout_ms, char *err, size_t errlen)
 {
-	static uint8_t buf[PT_DCTL_MSG_MAX];
-	uint64_t deadline = pt_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 	struct pollfd p[2] = { { d->sock, POLLIN, 0 }, { d->pidfd, POLLIN, 0 } };
-	struct pt_dctl_reply r;
 	ssize_t n;
 
 	for (;;) {
@@ -211,9 +207,9 @@ static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
 		if (poll(p, 2, left) < 0 && errno != EINTR)
 			return -errno;
 		if (p[0].revents & POLLIN) {
-			n = recv(d->sock, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
-			if (n != 0)
-				break;
+			n = recv(d->sock, buf, cap, MSG_DONTWAIT | MSG_TRUNC);
+			if (n > 0)
+				return n;
 		}
 		if ((p[0].revents & (POLLHUP | POLLERR | POLLIN)) || (p[1].revents & POLLIN)) {
 			char how[64];
@@ -232,16 +228,45 @@ static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
 			return -ETIMEDOUT;
 		}
 	}
+}
+
+/* Waits for the reply to @seq (its first message, then the continuation
+ * chunks its length asks for); returns its result, or -EPIPE/-ETIMEDOUT/
+ * -EPROTO from the host's side. */
+static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
+		      struct pt_dctl_reply *reply, void *rdata, size_t *rlen,
+		      int timeout_ms, char *err, size_t errlen)
+{
+	static uint8_t buf[PT_DCTL_MSG_MAX];
+	uint64_t deadline = pt_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+	struct pt_dctl_reply r;
+	size_t got;
+	ssize_t n;
+
+	n = recv_one(d, buf, sizeof(buf), deadline, timeout_ms, err, errlen);
+	if (n < 0)
+		return (int)n;
 	/* Copy, then check: the reply is the domain's word, nothing more. */
-	if (n < (ssize_t)sizeof(r) || n > (ssize_t)sizeof(buf)) {
+	if (n < (ssize_t)sizeof(r) || n > (ssize_t)sizeof(buf) ||
+	    (size_t)n > sizeof(r) + PT_DCTL_CHUNK) {
 		snprintf(err, errlen, "domain %d: malformed reply (%zd bytes)", (int)d->pid, n);
 		return -EPROTO;
 	}
 	memcpy(&r, buf, sizeof(r));
-	if (r.seq != seq || r.op != op || r.len != (size_t)n - sizeof(r) ||
-	    r.result > 0 || r.result < -4095) {
+	if (r.seq != seq || r.op != op || r.len > PT_DCTL_DATA_MAX ||
+	    r.len < (size_t)n - sizeof(r) || r.result > 0 || r.result < -4095) {
 		snprintf(err, errlen, "domain %d: reply does not match request", (int)d->pid);
 		return -EPROTO;
+	}
+	for (got = (size_t)n; got < sizeof(r) + r.len; got += (size_t)n) {
+		n = recv_one(d, buf + got, sizeof(buf) - got, deadline, timeout_ms,
+			     err, errlen);
+		if (n < 0)
+			return (int)n;
+		if ((size_t)n > sizeof(r) + r.len - got || (size_t)n > PT_DCTL_CHUNK) {
+			snprintf(err, errlen, "domain %d: reply longer than it said", (int)d->pid);
+			return -EPROTO;
+		}
 	}
 	if (reply)
 		*reply = r;
@@ -264,6 +289,42 @@ static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
 	if (r.result && !r.is_text)
 		snprintf(err, errlen, "%s", strerror(-r.result));
 	return r.result;
+}
+
+/* Sends header + @body + @data as one first message (with the fds) of at
+ * most PT_DCTL_CHUNK payload bytes and continuation messages of the rest. */
+static int send_chunked(struct pt_domain *d, const struct pt_dctl_hdr *h,
+			const void *body, size_t blen, const void *data,
+			size_t dlen, const int *fds, unsigned nfds)
+{
+	size_t total = blen + dlen, off = 0;
+	bool first = true;
+	int ret;
+
+	do {
+		size_t k = total - off > PT_DCTL_CHUNK ? PT_DCTL_CHUNK : total - off;
+		struct iovec iov[3];
+		int niov = 0;
+
+		if (first)
+			iov[niov++] = (struct iovec){ (void *)h, sizeof(*h) };
+		/* The chunk [off, off + k) of body then data. */
+		if (off < blen) {
+			size_t b = blen - off < k ? blen - off : k;
+
+			iov[niov++] = (struct iovec){ (uint8_t *)body + off, b };
+			if (k > b)
+				iov[niov++] = (struct iovec){ (void *)data, k - b };
+		} else if (k) {
+			iov[niov++] = (struct iovec){ (uint8_t *)data + (off - blen), k };
+		}
+		ret = send_msg(d, iov, niov, first ? fds : NULL, first ? nfds : 0);
+		if (ret)
+			return ret;
+		off += k;
+		first = false;
+	} while (off < total);
+	return 0;
 }
 
 /* Tells the domain a control message waits: one CONTROL entry, published
@@ -289,7 +350,6 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 		      int timeout_ms, char *err, size_t errlen)
 {
 	struct pt_dctl_hdr h = { .op = op, .instance = instance };
-	struct iovec iov[3];
 	int ret;
 
 	if (d->dead || pt_domain_poll_death(d)) {
@@ -306,12 +366,11 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 	}
 	h.seq = ++d->seq;
 	h.len = (uint32_t)(blen + dlen);
-	iov[0] = (struct iovec){ &h, sizeof(h) };
-	iov[1] = (struct iovec){ (void *)body, blen };
-	iov[2] = (struct iovec){ (void *)data, dlen };
-	ret = send_msg(d, iov, 3, fds, nfds);
+	/* Wake first: a payload larger than the socket buffer is only taken
+	 * while the domain reads it. */
+	ret = kick(d, h.seq);
 	if (!ret)
-		ret = kick(d, h.seq);
+		ret = send_chunked(d, &h, body, blen, data, dlen, fds, nfds);
 	if (ret) {
 		snprintf(err, errlen, "domain %d: send: %s", (int)d->pid, strerror(-ret));
 		return ret;

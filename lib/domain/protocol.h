@@ -75,6 +75,11 @@ enum pt_dctl {
 	PT_DCTL_PEEK,        /* test probe: copy len bytes at addr into the reply */
 };
 
+/* A message's payload travels in chunks: the first message carries the
+ * header (and fds) and up to PT_DCTL_CHUNK bytes, each following message up
+ * to PT_DCTL_CHUNK more, until the header's len is reached. Replies the
+ * same. So no payload depends on the socket buffer's size. */
+#define PT_DCTL_CHUNK (32 * 1024)
 #define PT_DCTL_DATA_MAX (256 * 1024)
 #define PT_DCTL_MSG_MAX (PT_DCTL_DATA_MAX + 1024)
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/domain/rig.h"
 
@@ -201,11 +202,60 @@ static void test_control_requests(void **state)
 					    sizeof(err)), -ENOSPC);
 	/* A param the module refuses. */
 	assert_int_equal(pt_exec_config_set(&inst, 99, "x", 1, err, sizeof(err)), -EINVAL);
+	/* Payloads far beyond one socket message travel in chunks. */
+	{
+		size_t big = 250 * 1024, got = big;
+		uint8_t *blob = malloc(big), *back = malloc(big);
+
+		assert_non_null(blob);
+		assert_non_null(back);
+		for (size_t i = 0; i < big; i++)
+			blob[i] = (uint8_t)i;
+		if (pt_exec_config_set(&inst, 1, blob, big, err, sizeof(err)))
+			fail_msg("big config: %s", err);
+		memset(back, 0, big);
+		assert_int_equal(pt_exec_config_get(&inst, 1, back, &got, err, sizeof(err)), 0);
+		assert_int_equal(got, big);
+		assert_memory_equal(back, blob, big);
+		blob[big / 2] ^= 1;
+		assert_int_equal(pt_exec_config_set(&inst, 1, blob, big, err, sizeof(err)),
+				 -EBADMSG);
+		free(blob);
+		free(back);
+	}
 	assert_int_equal(pt_exec_reset(&inst, err, sizeof(err)), 0);
 	assert_true(pt_exec_heap_used(&inst) > 0);
 	assert_true(pt_exec_heap_used(&inst) <= 65536);
 	pt_exec_destroy(&inst);
 	assert_null(inst.exec);
+	rig_buffer_free(&in);
+	rig_buffer_free(&out);
+}
+
+/* A domain idle past its wait timeout (it checks its host is still there)
+ * keeps serving. */
+static void test_idle_domain_survives(void **state)
+{
+	struct pt_buffer in, out;
+	struct pt_instance inst;
+	float pcm[RIG_PERIOD * RIG_CHANNELS];
+	char err[256], why[256];
+	int sig;
+
+	(void)state;
+	rig_buffer(&budget, &in, 1);
+	rig_buffer(&budget, &out, 2);
+	rig_instance(&inst, 9, "idle", rig_built("tests/hostile/pt_probe.so"), NULL, NULL);
+	rig_bind_in(&inst, &in);
+	rig_bind_out(&inst, &out);
+	assert_int_equal(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)), 0);
+	assert_int_equal(pt_exec_prepare(&inst, err, sizeof(err)), 0);
+	usleep(1300 * 1000);
+	rig_signal(pcm, RIG_PERIOD, 0);
+	rig_feed(&in, pcm, RIG_PERIOD);
+	if (rig_step(&inst, 1, 2000000000ull, &sig, why, sizeof(why)))
+		fail_msg("after idling: %s", why);
+	pt_exec_destroy(&inst);
 	rig_buffer_free(&in);
 	rig_buffer_free(&out);
 }
@@ -253,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_eq_bit_identical),
 		cmocka_unit_test(test_batch_bit_identical),
 		cmocka_unit_test(test_control_requests),
+		cmocka_unit_test(test_idle_domain_survives),
 		cmocka_unit_test(test_budget_charged_and_returned),
 		cmocka_unit_test(test_missing_library),
 	};

@@ -301,6 +301,14 @@ static int probe_reset(struct pt_module *mod)
 static int probe_set_config(struct pt_module *mod, uint32_t param,
 			    const void *data, size_t size)
 {
+	/* Param 1: a binary blob of the pattern i & 0xff, checked whole. */
+	if (param == 1) {
+		for (size_t i = 0; i < size; i++)
+			if (((const uint8_t *)data)[i] != (uint8_t)i)
+				return -EBADMSG;
+		((struct probe *)pt_mod_priv(mod))->size = size;
+		return 0;
+	}
 	if (param != PT_PARAM_TEXT)
 		return -EINVAL;
 	return probe_params(pt_mod_priv(mod), data, size);
@@ -313,6 +321,15 @@ static int probe_get_config(struct pt_module *mod, uint32_t param, void *data,
 	char text[64];
 	int n;
 
+	/* Param 1: as many pattern bytes as the last blob set had. */
+	if (param == 1) {
+		if (p->size > *size)
+			return -ENOSPC;
+		for (size_t i = 0; i < p->size; i++)
+			((uint8_t *)data)[i] = (uint8_t)i;
+		*size = p->size;
+		return 0;
+	}
 	if (param != PT_PARAM_TEXT)
 		return -EINVAL;
 	n = snprintf(text, sizeof(text), "gain=%g", (double)p->gain);
