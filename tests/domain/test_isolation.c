@@ -171,6 +171,7 @@ static void test_syscalls_killed(void **state)
 		{ "ptrace", "ptrace" },
 		{ "kill_host", "kill" },
 	};
+	static const char *const other_arch = "int80";
 	struct lane bystander;
 
 	(void)state;
@@ -192,6 +193,21 @@ static void test_syscalls_killed(void **state)
 		lane_close(&l);
 		assert_lane_healthy(&bystander);
 	}
+#if defined(__x86_64__)
+	{
+		/* A system call through the 32-bit entry is not a way around
+		 * the filter: another architecture kills outright. */
+		struct lane l;
+		char why[256];
+		int sig = 0;
+
+		open_lane(&l, 59, other_arch, "act=int80");
+		assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), -EPIPE);
+		print_message("  %-10s -> %s\n", other_arch, why);
+		assert_int_equal(sig, SIGSYS);
+		lane_close(&l);
+	}
+#endif
 	lane_close(&bystander);
 }
 

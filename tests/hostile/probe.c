@@ -31,13 +31,13 @@ enum act {
 	ACT_NONE, ACT_PEEK, ACT_WRITE_INPUT, ACT_OPEN, ACT_SOCKET, ACT_CONNECT,
 	ACT_EXECVE, ACT_FORK, ACT_CLONE, ACT_PTRACE, ACT_KILL_HOST,
 	ACT_FTRUNCATE, ACT_MMAP_BEYOND, ACT_EXHAUST, ACT_HANG, ACT_STACK,
-	ACT_DEEP, ACT_NOOP,
+	ACT_DEEP, ACT_NOOP, ACT_INT80,
 };
 
 static const char *const act_names[] = {
 	"none", "peek", "write_input", "open", "socket", "connect", "execve",
 	"fork", "clone", "ptrace", "kill_host", "ftruncate", "mmap_beyond",
-	"exhaust", "hang", "stack", "deep", "noop", NULL,
+	"exhaust", "hang", "stack", "deep", "noop", "int80", NULL,
 };
 
 struct probe {
@@ -245,6 +245,19 @@ static int hostile(struct pt_module *mod, struct probe *p,
 	}
 	case ACT_DEEP:
 		return deep(NULL, 0);
+	case ACT_INT80: {
+		/* The 32-bit entry: i386 socketcall(SYS_SOCKET, ...), which
+		 * an x86-64-only filter would not see. */
+#if defined(__x86_64__)
+		long ret, args[3] = { 2 /* AF_INET */, 1 /* SOCK_STREAM */, 0 };
+
+		__asm__ volatile("int $0x80" : "=a"(ret)
+				 : "a"(102L), "b"(1L), "c"(args) : "memory");
+		return ret >= 0 ? -EEXIST : (int)ret;
+#else
+		return -ENOSYS;
+#endif
+	}
 	case ACT_NOOP:
 		return 0; /* touches nothing: the request path's own cost */
 	case ACT_HANG:
