@@ -46,6 +46,10 @@
  * completion answers exactly one submission.
  *
  * Futexes are the shared (not _PRIVATE) kind: two processes map the block.
+ *
+ * Threads: a handle is one side's single producer and single consumer; it
+ * is not locked. Callers that submit and reap from different threads on one
+ * handle must serialise the calls themselves.
  */
 #ifndef PT_LIB_RING_H
 #define PT_LIB_RING_H
