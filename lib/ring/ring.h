@@ -152,7 +152,10 @@ int pt_ring_attach_err(struct pt_ring *r, void *block, size_t size,
 #define pt_ring_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define pt_ring_smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
-/* Marks the handle misbehaving and counts one corruption; returns -EPROTO. */
+/* Marks the handle misbehaving and counts one corruption; returns -EPROTO.
+ * The ring calls it for bad indexes; its user calls it for what only the
+ * user can judge in a copied-out entry (an unknown tag, a bad opcode), so
+ * every protocol break by the peer shows in the same counter and flag. */
 static inline int pt_ring_corrupt(struct pt_ring *r)
 {
 	r->misbehaving = true;
