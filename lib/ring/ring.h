@@ -15,7 +15,8 @@
  *   sq head  written by the domain (store-release after copying entries out)
  *   cq tail  written by the domain
  *   cq head  written by the host
- * Indexes run free (uint32_t, wrapping); slot = index & (entries - 1).
+ * Indexes run free (uint32_t, wrapping); slot = index & (entries - 1), with
+ * the mask from this side's private copy of the geometry.
  * The reader of a peer's index loads it with acquire, so the entries that the
  * peer wrote before its store-release are visible.
  *
@@ -25,7 +26,8 @@
  * the producer issues a full fence and looks at the wake word. Of the two
  * (store; fence; load) sequences at least one sees the other's store, so
  * either the consumer sees the entry and does not sleep, or the producer sees
- * the flag, takes it with an exchange (so only one wake per sleep) and calls
+ * the flag, takes it with an exchange back to 0 (so only one wake per sleep;
+ * the wake word is the one shared word both sides write) and calls
  * FUTEX_WAKE. If the consumer has not reached FUTEX_WAIT yet, the kernel finds
  * the word no longer equal to NEED_WAKEUP and returns at once. Hence no lost
  * wake-up, no syscall while the consumer is awake, and at most one wake
@@ -33,10 +35,12 @@
  *
  * Trust: a side's handle (struct pt_ring) lives in that side's own memory;
  * the geometry is copied there at attach and never read from the block
- * again. Every peer index is read once per call and range-checked; a peer
- * index that moved backwards, ran past the ring, or (on the host) announced
- * more completions than there were submissions is counted in `corrupt`,
- * marks the handle misbehaving (sticky) and makes the call return -EPROTO.
+ * again. A peer index is read once per call and range-checked before use;
+ * a peer index that moved backwards, ran past the ring, or (on the host)
+ * announced more completions than there were requests in flight is counted
+ * in `corrupt`, marks the handle misbehaving (sticky) and makes the call
+ * return -EPROTO. (The producer reads the peer's head lazily: when its own
+ * count says the ring is full, in pt_ring_space_left, and before sleeping.)
  * Entries are copied out before use. Nothing the peer writes into the block
  * can make this side read or write outside the block.
  *
@@ -92,7 +96,9 @@ struct pt_ring_stats {
 	uint64_t wakes;     /* FUTEX_WAKE syscalls this side made */
 	uint64_t waits;     /* FUTEX_WAIT syscalls this side made */
 	uint64_t spins;     /* pt_ring_wait calls satisfied without sleeping */
-	uint64_t corrupt;   /* peer indexes found out of range */
+	uint64_t corrupt;   /* protocol breaks seen: peer indexes out of range,
+			       entries refused by pt_ring_check_completion or
+			       reported with pt_ring_corrupt */
 };
 
 /*
