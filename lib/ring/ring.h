@@ -328,6 +328,32 @@ static inline bool pt_ring_misbehaving(const struct pt_ring *r)
 int pt_ring_check_completion(struct pt_ring *r,
 			     const struct pt_ring_entry *e);
 
+/*
+ * A payload too big for an entry (a config blob) travels in a granted
+ * buffer; the entry names it with a reference in its inline payload. Which
+ * opcodes carry one is the user's protocol. The reader checks the reference
+ * against the size of the grant it knows from its own records, never
+ * against anything the writer says.
+ */
+struct pt_ring_buffer_ref {
+	uint32_t grant;    /* the user's id for a granted buffer */
+	uint32_t reserved; /* 0 */
+	uint64_t offset;   /* bytes from the start of the buffer */
+	uint64_t len;      /* bytes used */
+};
+static_assert(sizeof(struct pt_ring_buffer_ref) <= PT_RING_PAYLOAD_MAX,
+	      "a buffer reference fits the inline payload");
+
+/* Stores a reference to [@offset, @offset + @len) of grant @grant in @e. */
+void pt_ring_set_buffer(struct pt_ring_entry *e, uint32_t grant,
+			uint64_t offset, uint64_t len);
+
+/* Copies the reference out of @e (already copied out of the ring) into
+ * @ref and checks it: len field exact, reserved 0, and the range inside a
+ * grant of @grant_size bytes without overflow. 0 or -EPROTO. */
+int pt_ring_get_buffer(const struct pt_ring_entry *e, uint64_t grant_size,
+		       struct pt_ring_buffer_ref *ref);
+
 #ifdef __cplusplus
 }
 #endif
