@@ -128,8 +128,10 @@ static int fir_parse(struct pt_module *mod, struct fir *f, const void *blob,
 	if (n)
 		return n;
 	v = pt_mod_alloc(mod, FIR_TAPS_MAX * sizeof(double));
-	if (!v)
+	if (!v) {
+		pt_log(mod, PT_LOG_ERR, "heap too small to parse taps");
 		return -ENOMEM;
+	}
 	n = params_list(mod, blob, size, "taps", -1e6, 1e6, v, FIR_TAPS_MAX);
 	if (n > 0)
 		n = fir_set_taps(mod, f, v, NULL, (uint32_t)n);
