@@ -28,6 +28,12 @@ void pt_sched_free(struct pt_sched *s);
  * fault is not one: it is recorded in the instance's stats). */
 int pt_sched_period(struct pt_sched *s);
 
+struct pt_trace;
+
+/* Records a span per module per period, the LL pass and the waits for DP
+ * results into @trace (NULL stops tracing). The trace must outlive its use. */
+void pt_sched_set_trace(struct pt_sched *s, struct pt_trace *trace);
+
 /* Returns the number of periods run. */
 uint64_t pt_sched_periods(const struct pt_sched *s);
 
