@@ -105,12 +105,34 @@ static void denoise_release(struct pt_module *mod, struct denoise *d)
 	d->pcm = NULL;
 }
 
-/* Creates one preprocessor per channel for the prepared format. */
+/* Bytes speexdsp allocates for one preprocessor of @frames frames, with a
+ * margin: measured by tests/modules/test_modules_heap.c as about
+ * 140 * frames + 2.5 KiB (9.1 KiB at 48 frames, 69 KiB at 480, 138 KiB
+ * at 960), rounded up here to 160 * frames + 4 KiB. */
+static size_t denoise_state_bytes(uint32_t frames)
+{
+	return (size_t)frames * 160 + 4096;
+}
+
+/* Creates one preprocessor per channel for the prepared format.
+ * speexdsp does not check its own callocs, so the room is probed first:
+ * short of heap this fails with -ENOMEM instead of crashing. In a domain
+ * speexdsp's malloc draws on the same private heap as pt_mod_alloc. */
 static int denoise_states(struct pt_module *mod, struct denoise *d)
 {
 	uint32_t period = pt_mod_period_frames(mod);
 
 	for (unsigned c = 0; c < d->channels; c++) {
+		void *room = pt_mod_alloc(mod, denoise_state_bytes(period));
+
+		if (!room) {
+			pt_log(mod, PT_LOG_ERR,
+			       "heap too small for the preprocessor of channel %u "
+			       "(about %zu bytes each)",
+			       c, denoise_state_bytes(period));
+			return -ENOMEM;
+		}
+		pt_mod_free(mod, room);
 		d->st[c] = speex_preprocess_state_init((int)period, (int)d->rate);
 		if (!d->st[c]) {
 			pt_log(mod, PT_LOG_ERR,
