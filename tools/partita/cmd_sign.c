@@ -31,7 +31,7 @@ int pt_cmd_sign(int argc, char **argv)
 		{ 0 },
 	};
 	const char *keygen = NULL, *key = NULL;
-	char err[1024], pub[4096];
+	char err[1024] = "key path too long", pub[4096];
 	int c, ret = 0;
 
 	optind = 1;
