@@ -17,6 +17,7 @@
 #include <sndfile.h>
 
 #include "host/graph/graph.h"
+#include "host/io/alsa.h"
 #include "host/io/io.h"
 
 #define IO_PATH_MAX 4096
@@ -532,7 +533,8 @@ const struct pt_module_entry *pt_io_find(const char *name)
 		return &input_entry;
 	if (!strcmp(name, "output"))
 		return &output_entry;
-	return NULL;
+	/* The live endpoints (ALSA devices) are endpoints too. */
+	return pt_alsa_find(name);
 }
 
 bool pt_io_is_input(const struct pt_instance *inst)

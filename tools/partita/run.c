@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "host/graph/graph.h"
+#include "host/io/alsa.h"
 #include "host/io/io.h"
 #include "host/sched/sched.h"
 #include "host/topology/topology.h"
@@ -54,6 +55,7 @@ struct run_opts {
 	bool stats, quiet, realtime;
 	const char *stats_json;
 	const char *trace;
+	const char *playback, *capture; /* ALSA devices replacing endpoints */
 	size_t user_heap;
 	uint32_t period_us;
 };
@@ -64,7 +66,7 @@ static void usage(FILE *f)
 		"usage: partita run [TOPOLOGY] [-i IN] [-o OUT] [--seconds S]\n"
 		"                   [--isolation process|none] [--stats] [--stats-json FILE]\n"
 		"                   [--trace FILE] [--user-heap SIZE] [--period-us US]\n"
-		"                   [--realtime] [--quiet]\n"
+		"                   [--realtime] [--quiet] [--playback DEVICE] [--capture DEVICE]\n"
 		"\n"
 		"Runs TOPOLOGY (a YAML file, see docs/topology.md, or a built-in) to its\n"
 		"output files and prints the per-module table. -i and -o replace the\n"
@@ -86,6 +88,12 @@ static void usage(FILE *f)
 		"  --user-heap SIZE      the user heap budget, e.g. 64M\n"
 		"  --period-us US        the period in microseconds (default 1000)\n"
 		"  --realtime            pace periods on the clock, as live audio would\n"
+		"                        (a device with a clock paces the graph by itself;\n"
+		"                        ALSA's null device does not)\n"
+		"  --playback DEVICE     play to an ALSA device (default, hw:0,0, null, ...)\n"
+		"                        instead of the first output file\n"
+		"  --capture DEVICE      record from an ALSA device instead of the first\n"
+		"                        input file (the chain topology, 48 kHz stereo)\n"
 		"  --quiet               no progress bar, no table\n",
 		DEMO_SECONDS);
 }
@@ -112,7 +120,8 @@ static void chain(struct spec *s)
 static int builtin_spec(const struct run_opts *o, struct spec *s, char *err,
 			size_t errlen)
 {
-	const char *name = o->topology ? o->topology : o->in ? "chain" : "demo";
+	const char *name = o->topology ? o->topology :
+			   o->in || o->capture ? "chain" : "demo";
 	const char *out = o->out ? o->out : "out.wav";
 	char p[PATH_MAX + 16];
 	uint64_t frames;
@@ -142,13 +151,18 @@ static int builtin_spec(const struct run_opts *o, struct spec *s, char *err,
 			 name);
 		return -ENOENT;
 	}
-	if (!o->in) {
+	if (!o->in && !o->capture) {
 		snprintf(err, errlen, "topology '%s' needs an input file: -i IN", name);
 		return -EINVAL;
 	}
-	ret = pt_io_probe(o->in, &frames, &s->fmt, err, errlen);
-	if (ret)
-		return ret;
+	if (o->in) {
+		ret = pt_io_probe(o->in, &frames, &s->fmt, err, errlen);
+		if (ret)
+			return ret;
+	} else {
+		/* A device has no format to probe: the common one. */
+		s->fmt = (struct pt_format){ 48000, 2, PT_SAMPLE_S32_LE };
+	}
 	snprintf(p, sizeof(p), "file=%s", o->in);
 	add(s, "in", "input", p);
 	if (!strcmp(name, "chain")) {
@@ -162,6 +176,43 @@ static int builtin_spec(const struct run_opts *o, struct spec *s, char *err,
 	snprintf(p, sizeof(p), "file=%s", out);
 	add(s, "out", "output", p);
 	chain(s);
+	return 0;
+}
+
+/* --playback and --capture: the first output (input) endpoint becomes the
+ * device; a graph without one gets the device at the end of its chain. */
+static int use_devices(const struct run_opts *o, struct spec *s, char *err,
+		       size_t errlen)
+{
+	const struct {
+		const char *device, *endpoint, *module;
+	} swap[] = { { o->playback, "output", "playback" },
+		     { o->capture, "input", "capture" } };
+
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned i;
+
+		if (!swap[k].device)
+			continue;
+		for (i = 0; i < s->ninst; i++)
+			if (!strcmp(s->inst[i].module, swap[k].endpoint))
+				break;
+		if (i == s->ninst) {
+			if (k == 1 || s->ninst >= SPEC_MAX || !s->ninst) {
+				snprintf(err, errlen,
+					 "--%s: the topology has no %s to replace",
+					 swap[k].module, swap[k].endpoint);
+				return -EINVAL;
+			}
+			add(s, "playback", "playback", "");
+			s->bind[s->nbind][0] = s->ninst - 2;
+			s->bind[s->nbind][1] = s->ninst - 1;
+			s->nbind++;
+		}
+		s->inst[i].module = swap[k].module;
+		snprintf(s->inst[i].params, sizeof(s->inst[i].params),
+			 "device=%s", swap[k].device);
+	}
 	return 0;
 }
 
@@ -286,13 +337,15 @@ static uint64_t plan_outputs(struct pt_graph *g, unsigned step,
 		uint32_t rate, period;
 		uint64_t frames, skip;
 
-		if (!pt_io_is_output(inst) || !inst->in[0])
+		if ((!pt_io_is_output(inst) && !pt_alsa_is_playback(inst)) ||
+		    !inst->in[0])
 			continue;
 		rate = inst->in[0]->fmt.rate;
 		period = pt_graph_period_frames(g, rate);
 		frames = (uint64_t)(longest * rate + 0.5);
 		skip = (uint64_t)dp_latency(inst, 0) * step * period;
 		pt_io_output_span(inst, skip, frames);
+		pt_alsa_playback_span(inst, skip, frames);
 		if ((frames + skip) / period > most)
 			most = (frames + skip) / period;
 	}
@@ -306,10 +359,11 @@ static bool outputs_done(struct pt_graph *g, bool *any)
 
 	*any = false;
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
-		if (!pt_io_is_output(inst))
+		if (!pt_io_is_output(inst) && !pt_alsa_is_playback(inst))
 			continue;
 		*any = true;
-		if (!pt_io_output_done(inst))
+		/* Each answers true for the other's instances. */
+		if (!pt_io_output_done(inst) || !pt_alsa_playback_done(inst))
 			done = false;
 	}
 	return done;
@@ -340,10 +394,30 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* One line per ALSA device: what was agreed with it and how it went. */
+static void report_devices(FILE *f, struct pt_graph *g)
+{
+	struct pt_instance *inst;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		uint32_t period = 0, buffer = 0;
+
+		if (!pt_alsa_device(inst))
+			continue;
+		pt_alsa_sizes(inst, &period, &buffer);
+		fprintf(f,
+			"%s '%s' on '%s': period %u frames, buffer %u frames, %llu frames, %llu xruns\n",
+			pt_alsa_is_playback(inst) ? "playback" : "capture",
+			inst->name, pt_alsa_device(inst), period, buffer,
+			(unsigned long long)pt_alsa_frames(inst),
+			(unsigned long long)pt_alsa_xruns(inst));
+	}
+}
+
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_SECONDS = 256, O_ISO, O_STATS, O_JSON, O_HEAP, O_PERIOD,
-	       O_RT, O_QUIET, O_HELP, O_TRACE };
+	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE };
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
@@ -356,6 +430,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "realtime", no_argument, NULL, O_RT },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "trace", required_argument, NULL, O_TRACE },
+		{ "playback", required_argument, NULL, O_PLAYBACK },
+		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -430,6 +506,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_TRACE:
 			o->trace = optarg;
 			break;
+		case O_PLAYBACK:
+			o->playback = optarg;
+			break;
+		case O_CAPTURE:
+			o->capture = optarg;
+			break;
 		case O_RT:
 			o->realtime = true;
 			break;
@@ -502,6 +584,8 @@ int pt_cmd_run(int argc, char **argv)
 			ret = retarget(g, false, o.out, err, sizeof(err));
 	} else {
 		ret = builtin_spec(&o, &spec, err, sizeof(err));
+		if (!ret)
+			ret = use_devices(&o, &spec, err, sizeof(err));
 		if (ret)
 			goto fail;
 		cfg.rate = spec.fmt.rate;
@@ -573,6 +657,8 @@ int pt_cmd_run(int argc, char **argv)
 		if (pt_io_is_output(inst) &&
 		    pt_io_output_close(inst, err, sizeof(err)))
 			goto fail;
+		if (pt_alsa_playback_drain(inst, err, sizeof(err)))
+			goto fail;
 	}
 	if (trace) {
 		pt_sched_set_trace(s, NULL);
@@ -584,8 +670,10 @@ int pt_cmd_run(int argc, char **argv)
 			goto fail;
 		}
 	}
-	if (!o.quiet || o.stats)
+	if (!o.quiet || o.stats) {
 		pt_report_table(stdout, g, pt_sched_periods(s));
+		report_devices(stdout, g);
+	}
 	if (o.stats_json) {
 		FILE *f = strcmp(o.stats_json, "-") ? fopen(o.stats_json, "w") : stdout;
 
