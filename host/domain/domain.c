@@ -71,11 +71,10 @@ static int domain_binary(char *path, size_t len)
 	if (!slash)
 		return -ENOENT;
 	*slash = '\0';
-	n = snprintf(path, len, "%s/partita-domain", self);
-	if (n > 0 && (size_t)n < len && access(path, X_OK) == 0)
+	if ((size_t)snprintf(path, len, "%s/partita-domain", self) < len &&
+	    access(path, X_OK) == 0)
 		return 0;
-	n = snprintf(path, len, "%s/../partita-domain", self);
-	if (n < 0 || (size_t)n >= len)
+	if ((size_t)snprintf(path, len, "%s/../partita-domain", self) >= len)
 		return -ENAMETOOLONG;
 	return access(path, X_OK) ? -ENOENT : 0;
 }
