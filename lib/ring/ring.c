@@ -275,6 +275,12 @@ int pt_ring_wait(struct pt_ring *r, uint64_t spin_ns, int64_t timeout_ns)
 	}
 
 	for (;;) {
+		/* Before sleeping, a look at the peer's head of the other ring
+		 * too: the hot path only reads it when the ring looks full,
+		 * and a head that ran ahead or back is a broken peer. */
+		pt_ring_space_left(r);
+		if (r->misbehaving)
+			return -EPROTO;
 		__atomic_store_n(r->cons_wake, PT_RING_NEED_WAKEUP,
 				 __ATOMIC_RELAXED);
 		/* Pairs with the producer's fence between its tail store and
@@ -323,5 +329,28 @@ int pt_ring_check_completion(struct pt_ring *r, const struct pt_ring_entry *e)
 {
 	if (e->result > 0 || e->result < -4095 || e->len > PT_RING_PAYLOAD_MAX)
 		return pt_ring_corrupt(r);
+	return 0;
+}
+
+void pt_ring_set_buffer(struct pt_ring_entry *e, uint32_t grant,
+			uint64_t offset, uint64_t len)
+{
+	struct pt_ring_buffer_ref ref = {
+		.grant = grant, .offset = offset, .len = len
+	};
+
+	memcpy(e->payload, &ref, sizeof(ref));
+	e->len = sizeof(ref);
+}
+
+int pt_ring_get_buffer(const struct pt_ring_entry *e, uint64_t grant_size,
+		       struct pt_ring_buffer_ref *ref)
+{
+	if (e->len != sizeof(*ref))
+		return -EPROTO;
+	memcpy(ref, e->payload, sizeof(*ref));
+	if (ref->reserved != 0 || ref->offset > grant_size ||
+	    ref->len > grant_size - ref->offset)
+		return -EPROTO;
 	return 0;
 }
