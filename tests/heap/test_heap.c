@@ -423,18 +423,18 @@ static void search_finds_buried_fit(void **state)
 	assert_non_null(pt_heap_alloc(h, 8));
 	while (pt_heap_alloc(h, 8)) /* no free space left anywhere */
 		;
-	/* Larger chunks go to the list head, smaller ones second: the list
-	 * is b7, b6, a6, a7. */
+	/* Only a larger chunk replaces the list head, others go second: the
+	 * list is a7, b6, a6, b7. */
 	pt_heap_free(h, a7);
 	pt_heap_free(h, b7);
 	pt_heap_free(h, a6);
 	pt_heap_free(h, b6);
 	assert_valid(h);
 	p = pt_heap_alloc(h, 104);
-	assert_ptr_equal(p, b7);
-	/* b6 and a6 are probed and too small; a7 is third. */
+	assert_ptr_equal(p, a7);
+	/* b6 and a6 are probed and too small; b7 is third. */
 	q = pt_heap_alloc(h, 104);
-	assert_ptr_equal(q, a7);
+	assert_ptr_equal(q, b7);
 	assert_null(pt_heap_alloc(h, 104));
 	assert_non_null(pt_heap_alloc(h, 88));
 	assert_non_null(pt_heap_alloc(h, 88));
