@@ -307,7 +307,8 @@ static inline int pt_ring_submit(struct pt_ring *r)
  * spins up to @spin_ns, then sets NEED_WAKEUP, fences, re-checks and sleeps
  * on the futex. @timeout_ns < 0 waits without limit (domain only: the host
  * must pass a finite timeout). Returns 0, -ETIMEDOUT, -EPROTO (peer index
- * corrupt) or -EINVAL.
+ * corrupt), -EINVAL, or the error of a FUTEX_WAIT that failed for another
+ * reason than a wake, a signal or the timeout.
  */
 int pt_ring_wait(struct pt_ring *r, uint64_t spin_ns, int64_t timeout_ns);
 
