@@ -211,6 +211,10 @@ static inline int pt_ring_peek(struct pt_ring *r, struct pt_ring_entry *out)
 	if (n == 0)
 		return -EAGAIN;
 	memcpy(out, &r->cons_entries[r->cons_local & r->mask], sizeof(*out));
+	/* Compiler barrier: the caller's uses of *out must read the copy,
+	 * never be turned back into reads of the slot the peer can rewrite
+	 * (no double fetch). */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return 0;
 }
 
