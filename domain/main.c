@@ -36,9 +36,10 @@
 #include "lib/ring/ring.h"
 
 /* How long the request loop spins for the next request before it sleeps on
- * the futex: long enough to catch the next period's submit when the host is
- * quick, short enough not to burn a shared core. */
-#define REQUEST_SPIN_NS 20000
+ * the futex (the host chooses, PT_DCTL_RINGS): long enough to catch the
+ * next submit when the host is quick, short enough not to burn a shared
+ * core. */
+static uint64_t request_spin_ns = 20000;
 
 struct grant {
 	uint32_t part_id;
@@ -774,7 +775,7 @@ static __attribute__((noreturn)) void serve(void)
 {
 	for (;;) {
 		struct pt_ring_entry e;
-		int ret = pt_ring_wait(&ring, REQUEST_SPIN_NS, 1000000000LL);
+		int ret = pt_ring_wait(&ring, request_spin_ns, 1000000000LL);
 
 		if (ret == -ETIMEDOUT) {
 			char c;
@@ -837,6 +838,8 @@ static int attach_rings(struct pt_dctl_hdr *first, char *err, size_t errlen)
 	}
 	memcpy(&h, in, sizeof(h));
 	memcpy(&rg, in + sizeof(h), sizeof(rg));
+	if (rg.spin_us <= PT_DOMAIN_SPIN_MAX_US)
+		request_spin_ns = (uint64_t)rg.spin_us * 1000u;
 	block = mmap(NULL, rg.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (h.op != PT_DCTL_RINGS || block == MAP_FAILED) {

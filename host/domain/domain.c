@@ -23,6 +23,8 @@
 /* How long a fresh domain may take to confine itself and answer. */
 #define DOMAIN_START_TIMEOUT_MS 5000
 
+struct pt_exec_tuning pt_domain_tuning = { .host_spin_us = 50, .domain_spin_us = 20 };
+
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pt_domain *registry;
 
@@ -533,7 +535,8 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 		goto fail;
 	}
 	rg = (struct pt_dctl_rings){ .size = d->rings->size,
-				     .entries = PT_DOMAIN_RING_ENTRIES };
+				     .entries = PT_DOMAIN_RING_ENTRIES,
+				     .spin_us = pt_domain_tuning.domain_spin_us };
 	{
 		struct pt_dctl_hdr h = { .op = PT_DCTL_RINGS, .seq = ++d->seq,
 					 .len = sizeof(rg) };

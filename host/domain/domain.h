@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "host/domain/exec.h"
 #include "host/mm/partition.h"
 #include "lib/domain/protocol.h"
 #include "lib/ring/ring.h"
@@ -119,5 +120,8 @@ int pt_domain_drain_completions(struct pt_domain *d);
 struct pt_domain *pt_domain_first(void);
 
 uint64_t pt_mono_ns(void);
+
+/* The spin settings in force (pt_exec_tune). */
+extern struct pt_exec_tuning pt_domain_tuning;
 
 #endif

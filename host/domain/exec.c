@@ -17,8 +17,6 @@
 /* Control requests that run module code (init, prepare, config) may take a
  * while; anything longer is a hang. */
 #define CONTROL_TIMEOUT_MS 5000
-/* How long reap spins on the completion ring before it sleeps. */
-#define REAP_SPIN_NS 50000
 /* Longest single sleep in reap, so that a dead domain is noticed soon. */
 #define REAP_SLICE_NS 2000000
 
@@ -678,7 +676,8 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 		slice = deadline_ns - now;
 		if (slice > REAP_SLICE_NS)
 			slice = REAP_SLICE_NS;
-		ret = pt_ring_wait(&d->ring, REAP_SPIN_NS, (int64_t)slice);
+		ret = pt_ring_wait(&d->ring, (uint64_t)pt_domain_tuning.host_spin_us * 1000u,
+				   (int64_t)slice);
 		if (ret == -ETIMEDOUT)
 			pt_domain_poll_death(d);
 		else if (ret == -EPROTO) {
@@ -757,4 +756,13 @@ struct pt_partition *pt_exec_rings_partition(struct pt_instance *inst)
 unsigned pt_exec_periods_run(struct pt_instance *inst)
 {
 	return inst->exec ? inst->exec->periods_run : 0;
+}
+
+int pt_exec_tune(const struct pt_exec_tuning *t)
+{
+	if (t->host_spin_us > PT_DOMAIN_SPIN_MAX_US ||
+	    t->domain_spin_us > PT_DOMAIN_SPIN_MAX_US)
+		return -EINVAL;
+	pt_domain_tuning = *t;
+	return 0;
 }

@@ -98,6 +98,19 @@ size_t pt_exec_heap_used(struct pt_instance *inst);
  * -1 if the instance has no domain. */
 int pt_exec_pidfd(struct pt_instance *inst);
 
+/* How both sides wait on the rings. Spinning saves the futex syscalls when
+ * the other side answers quickly and costs a core while it lasts: on a
+ * machine with fewer cores than busy domains, spin less. */
+struct pt_exec_tuning {
+	uint32_t host_spin_us;   /* reap spins this long, default 50 */
+	uint32_t domain_spin_us; /* a domain spins this long for its next
+				    request, default 20 (domains started
+				    afterwards); at most 1000 */
+};
+
+/* Sets the tuning; returns -EINVAL (and changes nothing) when out of range. */
+int pt_exec_tune(const struct pt_exec_tuning *t);
+
 /* ---- inspection (tests, `partita domains`, benchmarks) ---- */
 
 /* The address of the instance's private heap inside its domain. */

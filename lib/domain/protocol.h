@@ -94,8 +94,11 @@ struct pt_dctl_hdr {
 struct pt_dctl_rings {
 	uint64_t size;     /* bytes of the control partition */
 	uint32_t entries;
-	uint32_t reserved;
+	uint32_t spin_us;  /* how long the domain spins for requests before it
+			      sleeps, 0..PT_DOMAIN_SPIN_MAX_US */
 };
+
+#define PT_DOMAIN_SPIN_MAX_US 1000
 
 struct pt_dctl_load {
 	uint64_t priv_size;    /* bytes of the private partition */

@@ -33,12 +33,18 @@ const char *rig_built(const char *rel)
 
 void rig_buffer(struct pt_budget *b, struct pt_buffer *buf, uint32_t id)
 {
+	rig_buffer_deep(b, buf, id, RIG_DEPTH);
+}
+
+void rig_buffer_deep(struct pt_budget *b, struct pt_buffer *buf, uint32_t id,
+		     unsigned periods)
+{
 	char err[256], name[32];
 
 	memset(buf, 0, sizeof(*buf));
 	snprintf(name, sizeof(name), "buffer%u", id);
 	buf->id = id;
-	buf->size = RIG_DEPTH * RIG_PERIOD * FRAME;
+	buf->size = periods * RIG_PERIOD * FRAME;
 	buf->part = pt_partition_create(b, PT_PARTITION_BUFFER, name, name,
 					buf->size, err, sizeof(err));
 	if (!buf->part) {

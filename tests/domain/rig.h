@@ -27,6 +27,9 @@ const char *rig_built(const char *rel);
 /* A buffer of RIG_DEPTH periods in its own partition. */
 void rig_buffer(struct pt_budget *b, struct pt_buffer *buf, uint32_t id);
 void rig_buffer_free(struct pt_buffer *buf);
+/* The same, @periods periods deep. */
+void rig_buffer_deep(struct pt_budget *b, struct pt_buffer *buf, uint32_t id,
+		     unsigned periods);
 
 /* Fills @inst for an isolated instance of @library; buffers bound after. */
 void rig_instance(struct pt_instance *inst, uint32_t id, const char *name,
