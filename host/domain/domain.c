@@ -23,7 +23,29 @@
 /* How long a fresh domain may take to confine itself and answer. */
 #define DOMAIN_START_TIMEOUT_MS 5000
 
-struct pt_exec_tuning pt_domain_tuning = { .host_spin_us = 50, .domain_spin_us = 20 };
+static struct pt_exec_tuning tuning;
+static bool tuning_set;
+
+const struct pt_exec_tuning *pt_domain_tuning(void)
+{
+	/* Spinning pays only with a core to spare for it: with few cores
+	 * and several busy domains, a spinner takes the core the other side
+	 * needs to answer (measured with tests/domain/domain_measure). */
+	if (!tuning_set) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		tuning = cpus >= 4 ? (struct pt_exec_tuning){ 50, 20 }
+				   : (struct pt_exec_tuning){ 0, 0 };
+		tuning_set = true;
+	}
+	return &tuning;
+}
+
+void pt_domain_set_tuning(const struct pt_exec_tuning *t)
+{
+	tuning = *t;
+	tuning_set = true;
+}
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pt_domain *registry;
@@ -536,7 +558,7 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 	}
 	rg = (struct pt_dctl_rings){ .size = d->rings->size,
 				     .entries = PT_DOMAIN_RING_ENTRIES,
-				     .spin_us = pt_domain_tuning.domain_spin_us };
+				     .spin_us = pt_domain_tuning()->domain_spin_us };
 	{
 		struct pt_dctl_hdr h = { .op = PT_DCTL_RINGS, .seq = ++d->seq,
 					 .len = sizeof(rg) };

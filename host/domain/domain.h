@@ -121,7 +121,8 @@ struct pt_domain *pt_domain_first(void);
 
 uint64_t pt_mono_ns(void);
 
-/* The spin settings in force (pt_exec_tune). */
-extern struct pt_exec_tuning pt_domain_tuning;
+/* The spin settings in force (defaults, or pt_exec_tune's). */
+const struct pt_exec_tuning *pt_domain_tuning(void);
+void pt_domain_set_tuning(const struct pt_exec_tuning *t);
 
 #endif

@@ -676,7 +676,7 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 		slice = deadline_ns - now;
 		if (slice > REAP_SLICE_NS)
 			slice = REAP_SLICE_NS;
-		ret = pt_ring_wait(&d->ring, (uint64_t)pt_domain_tuning.host_spin_us * 1000u,
+		ret = pt_ring_wait(&d->ring, (uint64_t)pt_domain_tuning()->host_spin_us * 1000u,
 				   (int64_t)slice);
 		if (ret == -ETIMEDOUT)
 			pt_domain_poll_death(d);
@@ -763,6 +763,6 @@ int pt_exec_tune(const struct pt_exec_tuning *t)
 	if (t->host_spin_us > PT_DOMAIN_SPIN_MAX_US ||
 	    t->domain_spin_us > PT_DOMAIN_SPIN_MAX_US)
 		return -EINVAL;
-	pt_domain_tuning = *t;
+	pt_domain_set_tuning(t);
 	return 0;
 }

@@ -102,11 +102,13 @@ int pt_exec_pidfd(struct pt_instance *inst);
  * the other side answers quickly and costs a core while it lasts: on a
  * machine with fewer cores than busy domains, spin less. */
 struct pt_exec_tuning {
-	uint32_t host_spin_us;   /* reap spins this long, default 50 */
+	uint32_t host_spin_us;   /* reap spins this long */
 	uint32_t domain_spin_us; /* a domain spins this long for its next
-				    request, default 20 (domains started
-				    afterwards); at most 1000 */
+				    request (domains started afterwards) */
 };
+/* Defaults: 50 and 20 us with 4 or more CPUs online, else 0 and 0 (on two
+ * shared cores spinning cost the isolated chain 2-3x its wall time). Each
+ * at most 1000. */
 
 /* Sets the tuning; returns -EINVAL (and changes nothing) when out of range. */
 int pt_exec_tune(const struct pt_exec_tuning *t);
