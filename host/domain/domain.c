@@ -75,19 +75,13 @@ struct pt_domain *pt_domain_find(const char *name)
 	return d;
 }
 
-/* The partita-domain binary: $PARTITA_DOMAIN, else beside the running
- * executable, else one folder up (test binaries live in build/tests). */
-static int domain_binary(char *path, size_t len)
+/* Finds @file beside the running executable or one folder up (test
+ * binaries live in build/tests): 0 with @path set, or -ENOENT. */
+static int beside_executable(const char *file, int mode, char *path, size_t len)
 {
-	const char *env = getenv("PARTITA_DOMAIN");
 	char self[PATH_MAX], *slash;
-	ssize_t n;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	if (env && *env) {
-		snprintf(path, len, "%s", env);
-		return access(path, X_OK) ? -ENOENT : 0;
-	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
 		return -ENOENT;
 	self[n] = '\0';
@@ -95,12 +89,39 @@ static int domain_binary(char *path, size_t len)
 	if (!slash)
 		return -ENOENT;
 	*slash = '\0';
-	if ((size_t)snprintf(path, len, "%s/partita-domain", self) < len &&
-	    access(path, X_OK) == 0)
+	if ((size_t)snprintf(path, len, "%s/%s", self, file) < len &&
+	    access(path, mode) == 0)
 		return 0;
-	if ((size_t)snprintf(path, len, "%s/../partita-domain", self) >= len)
+	if ((size_t)snprintf(path, len, "%s/../%s", self, file) >= len)
 		return -ENAMETOOLONG;
-	return access(path, X_OK) ? -ENOENT : 0;
+	return access(path, mode) ? -ENOENT : 0;
+}
+
+/* The partita-domain binary: $PARTITA_DOMAIN, else beside the executable. */
+static int domain_binary(char *path, size_t len)
+{
+	const char *env = getenv("PARTITA_DOMAIN");
+
+	if (env && *env) {
+		snprintf(path, len, "%s", env);
+		return access(path, X_OK) ? -ENOENT : 0;
+	}
+	return beside_executable("partita-domain", X_OK, path, len);
+}
+
+int pt_exec_module_library(const char *name, char *path, size_t len)
+{
+	char file[PT_NAME_MAX + 16];
+
+	/* Module names are identifiers: nothing here can climb out. */
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
+			return -EINVAL;
+	if (!*name || strlen(name) >= PT_NAME_MAX)
+		return -EINVAL;
+	snprintf(file, sizeof(file), "modules/pt_%s.so", name);
+	return beside_executable(file, R_OK, path, len);
 }
 
 void pt_domain_drain_log(struct pt_domain *d)

@@ -41,6 +41,12 @@
 int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 		   uint32_t period_frames, char *err, size_t errlen);
 
+/* Finds the shared-object build of the shipped module @name
+ * (modules/pt_NAME.so beside the running executable or one folder up), so a
+ * built-in module can be run in a domain: 0 with @path set, -ENOENT, or
+ * -EINVAL for a name that is not an identifier. */
+int pt_exec_module_library(const char *name, char *path, size_t len);
+
 /* Grants the instance's bound buffers (inputs read-only, outputs writable)
  * and calls prepare with their formats. */
 int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen);

@@ -286,9 +286,15 @@ static void test_budget_charged_and_returned(void **state)
 static void test_missing_library(void **state)
 {
 	struct pt_instance inst;
-	char err[256];
+	char err[256], path[4096];
 
 	(void)state;
+	/* Shipped modules are found by name for running in a domain. */
+	assert_int_equal(pt_exec_module_library("gain", path, sizeof(path)), 0);
+	assert_non_null(strstr(path, "modules/pt_gain.so"));
+	assert_int_equal(pt_exec_module_library("nosuchmodule", path, sizeof(path)), -ENOENT);
+	assert_int_equal(pt_exec_module_library("../gain", path, sizeof(path)), -EINVAL);
+
 	rig_instance(&inst, 5, "nolib", "/nonexistent/pt_none.so", NULL, NULL);
 	assert_true(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "pt_none.so"));
