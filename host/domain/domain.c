@@ -427,7 +427,26 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 		snprintf(err, errlen, "domain %d broke the completion ring", (int)d->pid);
 		ret = -EPROTO;
 	}
+	/* A domain that lied, or stopped answering, can never be believed
+	 * again (its replies would be out of step): it is ended. */
+	if ((ret == -EPROTO || ret == -ETIMEDOUT) && !d->dead)
+		pt_domain_kill(d);
 	return ret;
+}
+
+void pt_domain_kill(struct pt_domain *d)
+{
+	if (d->dead)
+		return;
+	syscall(SYS_pidfd_send_signal, d->pidfd, SIGKILL, NULL, 0);
+	wait_death(d, 5000);
+	if (!d->dead) {
+		siginfo_t si;
+
+		if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED) == 0)
+			mark_dead(d, &si);
+		d->dead = true;
+	}
 }
 
 static int grants_reserve(struct pt_domain *d)

@@ -103,6 +103,9 @@ int pt_domain_hold(struct pt_domain *d, struct pt_partition *p, bool writable);
 int pt_domain_grant(struct pt_domain *d, struct pt_partition *p, bool writable,
 		    char *err, size_t errlen);
 
+/* Kills @d and waits until it is gone. */
+void pt_domain_kill(struct pt_domain *d);
+
 /* Checks whether @d died (non-blocking); returns true if dead. */
 bool pt_domain_poll_death(struct pt_domain *d);
 

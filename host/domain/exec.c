@@ -586,15 +586,25 @@ int pt_domain_drain_completions(struct pt_domain *d)
 	return ret == -EAGAIN ? 0 : ret;
 }
 
+/* The domain lied: it is ended (nothing it says can be believed again). */
+static int lied(struct pt_instance_exec *x, char *why, size_t whylen,
+		const char *what)
+{
+	snprintf(why, whylen, "%s", what);
+	x->inflight = false;
+	pt_domain_kill(x->dom);
+	return -EPROTO;
+}
+
 static int finish(struct pt_instance_exec *x, size_t *consumed, size_t *produced,
 		  char *why, size_t whylen)
 {
+	char what[128];
+
 	x->inflight = false;
 	x->done = false;
-	if (x->why[0]) {
-		snprintf(why, whylen, "%s", x->why);
-		return -EPROTO;
-	}
+	if (x->why[0])
+		return lied(x, why, whylen, x->why);
 	if (x->result) {
 		snprintf(why, whylen, "process returned %d (%s)", (int)x->result,
 			 strerror(-x->result));
@@ -603,18 +613,18 @@ static int finish(struct pt_instance_exec *x, size_t *consumed, size_t *produced
 	for (unsigned i = 0; i < x->nsrc; i++) {
 		if (x->consumed[i] > x->avail[i] ||
 		    (x->src_frame[i] && x->consumed[i] % x->src_frame[i])) {
-			snprintf(why, whylen, "input %u: consumed %u of %u available", i,
-				 x->consumed[i], x->avail[i]);
-			return -EPROTO;
+			snprintf(what, sizeof(what), "input %u: consumed %u of %u available",
+				 i, x->consumed[i], x->avail[i]);
+			return lied(x, why, whylen, what);
 		}
 		consumed[i] = x->consumed[i];
 	}
 	for (unsigned i = 0; i < x->nsnk; i++) {
 		if (x->produced[i] > x->room[i] ||
 		    (x->snk_frame[i] && x->produced[i] % x->snk_frame[i])) {
-			snprintf(why, whylen, "output %u: produced %u into %u free", i,
-				 x->produced[i], x->room[i]);
-			return -EPROTO;
+			snprintf(what, sizeof(what), "output %u: produced %u into %u free",
+				 i, x->produced[i], x->room[i]);
+			return lied(x, why, whylen, what);
 		}
 		produced[i] = x->produced[i];
 	}
@@ -658,12 +668,8 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 		if (d->dead)
 			return died(x, signal, why, whylen);
 		ret = pt_domain_drain_completions(d);
-		if (ret) {
-			snprintf(why, whylen, "domain broke the completion ring (%s)",
-				 strerror(-ret));
-			x->inflight = false;
-			return -EPROTO;
-		}
+		if (ret)
+			return lied(x, why, whylen, "domain broke the completion ring");
 		if (x->done)
 			continue;
 		now = pt_mono_ns();
@@ -680,11 +686,8 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 				   (int64_t)slice);
 		if (ret == -ETIMEDOUT)
 			pt_domain_poll_death(d);
-		else if (ret == -EPROTO) {
-			snprintf(why, whylen, "domain corrupted the completion ring");
-			x->inflight = false;
-			return -EPROTO;
-		}
+		else if (ret == -EPROTO)
+			return lied(x, why, whylen, "domain corrupted the completion ring");
 	}
 }
 
@@ -695,12 +698,7 @@ int pt_exec_kill(struct pt_instance *inst)
 
 	if (!d)
 		return -EINVAL;
-	if (d->dead)
-		return 0;
-	if (syscall(SYS_pidfd_send_signal, d->pidfd, SIGKILL, NULL, 0) < 0)
-		return -errno;
-	while (!pt_domain_poll_death(d))
-		usleep(200);
+	pt_domain_kill(d);
 	return 0;
 }
 

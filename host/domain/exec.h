@@ -88,7 +88,8 @@ void pt_exec_flush(void);
  * of @tag. Returns 0 with consumed[]/produced[] (per packed pin) checked
  * against what was available/free, -ETIMEDOUT at the deadline (the request
  * stays in flight), -EPIPE when the domain died (*@signal set, 0 if it
- * exited), -EPROTO when the domain lied (@why says how), -EIO when the
+ * exited), -EPROTO when the domain lied (@why says how; the domain is
+ * killed, as it is when a control reply lies or times out), -EIO when the
  * module's process returned an error (@why has it). */
 int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 		 size_t *consumed, size_t *produced, int *signal, char *why,

@@ -446,6 +446,107 @@ static void test_dies_with_host(void **state)
 	}
 }
 
+/* Submits one period and waits (without reaping) until the domain has
+ * published its completion. */
+static void submit_and_wait_published(struct lane *l)
+{
+	float pcm[RIG_PERIOD * RIG_CHANNELS];
+	struct pt_domain *d = l->inst.exec->dom;
+	struct pt_source src;
+	struct pt_sink snk;
+
+	rig_signal(pcm, RIG_PERIOD, 0);
+	rig_feed(&l->in, pcm, RIG_PERIOD);
+	pt_source_view(&src, l->in.data, l->in.size, l->in.rd % l->in.size,
+		       pt_buffer_fill(&l->in), &l->in.fmt);
+	pt_sink_view(&snk, l->out.data, l->out.size, l->out.wr % l->out.size,
+		     pt_buffer_room(&l->out), &l->out.fmt);
+	assert_int_equal(pt_exec_submit(&l->inst, &src, 1, &snk, 1, ++l->tag), 0);
+	pt_exec_flush();
+	for (int i = 0; i < 2000; i++) {
+		struct pt_ring_entry e;
+
+		/* Completions of earlier control requests come first. */
+		if (pt_ring_peek(&d->ring, &e) == 0) {
+			if (e.opcode == PT_DOP_PROCESS)
+				return;
+			pt_ring_advance(&d->ring, 1);
+			continue;
+		}
+		usleep(1000);
+	}
+	fail_msg("no completion published");
+}
+
+/* What a domain says is checked before anything is committed; a domain
+ * caught lying is ended. */
+static void test_lies_refused(void **state)
+{
+	size_t consumed[1], produced[1];
+	struct lane l;
+	char why[256], err[256], buf[64];
+	size_t n = sizeof(buf);
+	int sig = 0;
+
+	(void)state;
+	/* A module answering for the domain on the control socket. */
+	open_lane(&l, 140, "forger", "act=forge_reply");
+	assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), 0);
+	assert_int_equal(pt_exec_config_get(&l.inst, PT_PARAM_TEXT, buf, &n, err,
+					    sizeof(err)), -EPROTO);
+	print_message("  forged reply -> %s\n", err);
+	assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), -EPIPE);
+	lane_close(&l);
+
+	/* A completion claiming more output than there was room for. */
+	open_lane(&l, 141, "overclaim", NULL);
+	submit_and_wait_published(&l);
+	{
+		struct pt_domain *d = l.inst.exec->dom;
+		struct pt_ring_entry *e = (struct pt_ring_entry *)
+			&d->ring.cons_entries[d->ring.cons_local & d->ring.mask];
+		uint32_t huge = 1u << 30;
+
+		/* words: heap, nsrc, nsnk, futex, periods, consumed, produced */
+		memcpy(e->payload + 6 * 4, &huge, 4);
+	}
+	assert_int_equal(pt_exec_reap(&l.inst, l.tag, pt_mono_ns() + 1000000000ull, consumed,
+				      produced, &sig, why, sizeof(why)), -EPROTO);
+	print_message("  overclaim    -> %s\n", why);
+	assert_non_null(strstr(why, "produced"));
+	assert_int_equal(pt_buffer_fill(&l.out), 0); /* nothing committed */
+	assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), -EPIPE);
+	lane_close(&l);
+
+	/* A completion index pushed past anything submitted. */
+	open_lane(&l, 142, "indexer", NULL);
+	submit_and_wait_published(&l);
+	{
+		struct pt_domain *d = l.inst.exec->dom;
+
+		*(uint32_t *)d->ring.cons_tail += 1000;
+	}
+	assert_int_equal(pt_exec_reap(&l.inst, l.tag, pt_mono_ns() + 1000000000ull, consumed,
+				      produced, &sig, why, sizeof(why)), -EPROTO);
+	print_message("  bad index    -> %s\n", why);
+	lane_close(&l);
+
+	/* A completion for a tag that was never asked. */
+	open_lane(&l, 143, "tagger", NULL);
+	submit_and_wait_published(&l);
+	{
+		struct pt_domain *d = l.inst.exec->dom;
+		struct pt_ring_entry *e = (struct pt_ring_entry *)
+			&d->ring.cons_entries[d->ring.cons_local & d->ring.mask];
+
+		e->tag ^= 0x5555;
+	}
+	assert_int_equal(pt_exec_reap(&l.inst, l.tag, pt_mono_ns() + 1000000000ull, consumed,
+				      produced, &sig, why, sizeof(why)), -EPROTO);
+	print_message("  wrong tag    -> %s\n", why);
+	lane_close(&l);
+}
+
 /* Who maps what, read from the running processes. */
 static void test_access_matrix(void **state)
 {
@@ -498,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_shared_domain),
 		cmocka_unit_test(test_access_matrix),
 		cmocka_unit_test(test_dies_with_host),
+		cmocka_unit_test(test_lies_refused),
 	};
 
 	pt_budget_init(&budget, 64 << 20);

@@ -31,13 +31,13 @@ enum act {
 	ACT_NONE, ACT_PEEK, ACT_WRITE_INPUT, ACT_OPEN, ACT_SOCKET, ACT_CONNECT,
 	ACT_EXECVE, ACT_FORK, ACT_CLONE, ACT_PTRACE, ACT_KILL_HOST,
 	ACT_FTRUNCATE, ACT_MMAP_BEYOND, ACT_EXHAUST, ACT_HANG, ACT_STACK,
-	ACT_DEEP, ACT_NOOP, ACT_INT80,
+	ACT_DEEP, ACT_NOOP, ACT_INT80, ACT_FORGE_REPLY,
 };
 
 static const char *const act_names[] = {
 	"none", "peek", "write_input", "open", "socket", "connect", "execve",
 	"fork", "clone", "ptrace", "kill_host", "ftruncate", "mmap_beyond",
-	"exhaust", "hang", "stack", "deep", "noop", "int80", NULL,
+	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", NULL,
 };
 
 struct probe {
@@ -257,6 +257,17 @@ static int hostile(struct pt_module *mod, struct probe *p,
 #else
 		return -ENOSYS;
 #endif
+	}
+	case ACT_FORGE_REPLY: {
+		/* Speaks on the domain's control socket as if it were the
+		 * domain answering the host's next request. */
+		uint8_t junk[64];
+		struct iovec iov = { junk, sizeof(junk) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+		memset(junk, 0x41, sizeof(junk));
+		p->act = ACT_NONE;
+		return sendmsg(3, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(junk) ? 0 : -errno;
 	}
 	case ACT_NOOP:
 		return 0; /* touches nothing: the request path's own cost */
