@@ -260,6 +260,36 @@ static void test_idle_domain_survives(void **state)
 	rig_buffer_free(&out);
 }
 
+/* printf to stdout and stderr from a callback is harmless and allowed. */
+static void test_stdio_survives(void **state)
+{
+	struct pt_buffer in, out;
+	struct pt_instance inst;
+	float pcm[RIG_PERIOD * RIG_CHANNELS];
+	char err[256], why[256];
+	int sig;
+
+	(void)state;
+	rig_buffer(&budget, &in, 1);
+	rig_buffer(&budget, &out, 2);
+	rig_instance(&inst, 10, "chatty", rig_built("tests/hostile/pt_probe.so"),
+		     "act=printf", NULL);
+	rig_bind_in(&inst, &in);
+	rig_bind_out(&inst, &out);
+	assert_int_equal(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)), 0);
+	assert_int_equal(pt_exec_prepare(&inst, err, sizeof(err)), 0);
+	for (uint64_t k = 1; k <= 2; k++) {
+		rig_signal(pcm, RIG_PERIOD, k);
+		rig_feed(&in, pcm, RIG_PERIOD);
+		if (rig_step(&inst, k, 2000000000ull, &sig, why, sizeof(why)))
+			fail_msg("printf: %s", why);
+	}
+	assert_string_equal(pt_exec_last_log(&inst), "probe: a line on stderr");
+	pt_exec_destroy(&inst);
+	rig_buffer_free(&in);
+	rig_buffer_free(&out);
+}
+
 static void test_budget_charged_and_returned(void **state)
 {
 	struct pt_budget small;
@@ -310,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_batch_bit_identical),
 		cmocka_unit_test(test_control_requests),
 		cmocka_unit_test(test_idle_domain_survives),
+		cmocka_unit_test(test_stdio_survives),
 		cmocka_unit_test(test_budget_charged_and_returned),
 		cmocka_unit_test(test_missing_library),
 	};

@@ -31,13 +31,13 @@ enum act {
 	ACT_NONE, ACT_PEEK, ACT_WRITE_INPUT, ACT_OPEN, ACT_SOCKET, ACT_CONNECT,
 	ACT_EXECVE, ACT_FORK, ACT_CLONE, ACT_PTRACE, ACT_KILL_HOST,
 	ACT_FTRUNCATE, ACT_MMAP_BEYOND, ACT_EXHAUST, ACT_HANG, ACT_STACK,
-	ACT_DEEP, ACT_NOOP, ACT_INT80, ACT_FORGE_REPLY,
+	ACT_DEEP, ACT_NOOP, ACT_INT80, ACT_FORGE_REPLY, ACT_PRINTF,
 };
 
 static const char *const act_names[] = {
 	"none", "peek", "write_input", "open", "socket", "connect", "execve",
 	"fork", "clone", "ptrace", "kill_host", "ftruncate", "mmap_beyond",
-	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", NULL,
+	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", "printf", NULL,
 };
 
 struct probe {
@@ -269,6 +269,13 @@ static int hostile(struct pt_module *mod, struct probe *p,
 		p->act = ACT_NONE;
 		return sendmsg(3, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(junk) ? 0 : -errno;
 	}
+	case ACT_PRINTF:
+		/* Harmless habits of third-party code must not kill it. */
+		p->act = ACT_NONE;
+		printf("probe: hello from a domain\n");
+		fprintf(stderr, "probe: a line on stderr\n");
+		fflush(stdout);
+		return 0;
 	case ACT_NOOP:
 		return 0; /* touches nothing: the request path's own cost */
 	case ACT_HANG:
