@@ -157,6 +157,27 @@ static void test_batch_bit_identical(void **state)
 	free(tru);
 }
 
+/* Every other shipped one-in one-out module, including the two that wrap
+ * speexdsp (a system library the domain loads as a dependency, whose
+ * malloc calls land in the private heap). */
+static void test_shipped_modules_bit_identical(void **state)
+{
+	static const char *const mods[][2] = {
+		{ "modules/pt_fir.so", "taps=0.5,0.25,-0.125,0.0625" },
+		{ "modules/pt_dcblock.so", NULL },
+		{ "modules/pt_delay.so", NULL },
+		{ "modules/pt_drc.so", NULL },
+		{ "modules/pt_denoise.so", NULL },
+		{ "modules/pt_src.so", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+		print_message("  %s\n", mods[i][0]);
+		compare_with_trusted(rig_built(mods[i][0]), mods[i][1], NULL);
+	}
+}
+
 static void test_control_requests(void **state)
 {
 	struct pt_buffer in, out;
@@ -337,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_probe_bit_identical),
 		cmocka_unit_test(test_gain_bit_identical),
 		cmocka_unit_test(test_eq_bit_identical),
+		cmocka_unit_test(test_shipped_modules_bit_identical),
 		cmocka_unit_test(test_batch_bit_identical),
 		cmocka_unit_test(test_control_requests),
 		cmocka_unit_test(test_idle_domain_survives),
