@@ -245,6 +245,19 @@ static void test_control_requests(void **state)
 		free(back);
 	}
 	assert_int_equal(pt_exec_reset(&inst, err, sizeof(err)), 0);
+	/* Prepared again (the pipeline left RESET once more): still runs. */
+	assert_int_equal(pt_exec_prepare(&inst, err, sizeof(err)), 0);
+	{
+		float pcm[RIG_PERIOD * RIG_CHANNELS];
+		char why[256];
+		int sig;
+
+		rig_signal(pcm, RIG_PERIOD, 0);
+		rig_feed(&in, pcm, RIG_PERIOD);
+		if (rig_step(&inst, 1, 2000000000ull, &sig, why, sizeof(why)))
+			fail_msg("after re-prepare: %s", why);
+		assert_int_equal(pt_buffer_fill(&out), RIG_PERIOD * RIG_CHANNELS * sizeof(float));
+	}
 	assert_true(pt_exec_heap_used(&inst) > 0);
 	assert_true(pt_exec_heap_used(&inst) <= 65536);
 	pt_exec_destroy(&inst);

@@ -78,12 +78,17 @@ static int probe_params(struct probe *p, const void *data, size_t size)
 	return 0;
 }
 
+/* Instances initialised with this copy of the library's static data: 1 in
+ * every instance when each gets its own copy. */
+static unsigned inits_seen;
+
 static int probe_init(struct pt_module *mod, const void *data, size_t size)
 {
 	struct probe *p = pt_mod_alloc(mod, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
+	inits_seen++;
 	memset(p, 0, sizeof(*p));
 	p->gain = 0.5f;
 	p->coef = 0.25f;
@@ -352,6 +357,15 @@ static int probe_get_config(struct pt_module *mod, uint32_t param, void *data,
 	char text[64];
 	int n;
 
+	/* Param 2: the static counter, as text. */
+	if (param == 2) {
+		n = snprintf(text, sizeof(text), "inits=%u", inits_seen);
+		if ((size_t)n > *size)
+			return -ENOSPC;
+		memcpy(data, text, (size_t)n);
+		*size = (size_t)n;
+		return 0;
+	}
 	/* Param 1: as many pattern bytes as the last blob set had. */
 	if (param == 1) {
 		if (p->size > *size)
