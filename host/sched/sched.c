@@ -365,6 +365,15 @@ static uint64_t wait_ns(const struct pt_graph *g, const struct pt_instance *inst
 	return d * 50 > 200000000u ? d * 50 : 200000000u;
 }
 
+/* Periods before the next restart: 10, doubling with every restart, at
+ * most 10240. */
+static uint64_t backoff(const struct pt_instance *inst)
+{
+	uint64_t n = inst->stats.restarts < 10 ? inst->stats.restarts : 10;
+
+	return 10ull << n;
+}
+
 /* Marks @inst failed, kills what is left of its domain and plans the
  * restart its policy allows. */
 static void fault(struct pt_sched *s, struct pt_instance *inst, int sig,
@@ -376,8 +385,7 @@ static void fault(struct pt_sched *s, struct pt_instance *inst, int sig,
 	inst->inflight = false;
 	if (inst->restart == PT_RESTART_ON_FAILURE &&
 	    inst->stats.restarts < inst->restart_limit) {
-		/* Back-off: 10 periods, doubling with every restart. */
-		inst->restart_at = s->periods + (10ull << inst->stats.restarts);
+		inst->restart_at = s->periods + backoff(inst);
 		fprintf(stderr, "partita: instance '%s' restarts at period %llu\n",
 			inst->name, (unsigned long long)inst->restart_at);
 	}
@@ -513,7 +521,7 @@ static void maybe_restart(struct pt_sched *s, struct pt_instance *inst)
 			err);
 		if (inst->stats.restarts + 1 < inst->restart_limit) {
 			inst->stats.restarts++;
-			inst->restart_at = s->periods + (10ull << inst->stats.restarts);
+			inst->restart_at = s->periods + backoff(inst);
 		}
 		return;
 	}
