@@ -153,7 +153,7 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	}
 	heap = inst->heap_size ? inst->heap_size : inst->manifest.heap_size;
 	stack = inst->stack_size ? inst->stack_size : inst->manifest.stack_size;
-	heap = page_round(heap ? heap : PT_EXEC_DEFAULT_HEAP_SIZE);
+	heap = page_round((heap ? heap : PT_EXEC_DEFAULT_HEAP_SIZE) + PT_EXEC_LOADER_HEAP);
 	stack = page_round(stack ? stack : PT_EXEC_DEFAULT_STACK_SIZE);
 
 	x = calloc(1, sizeof(*x));

@@ -28,6 +28,11 @@
 
 /* Build defaults when neither the topology nor the manifest sizes them. */
 #define PT_EXEC_DEFAULT_HEAP_SIZE (256u * 1024u)
+/* Added to every private heap in a domain: the library is loaded with
+ * malloc routed to the instance's heap, so the dynamic loader's records of
+ * it (and of its dependencies) are the instance's, on top of what the
+ * module itself asks for (its manifest's or the topology's heap_size). */
+#define PT_EXEC_LOADER_HEAP (32u * 1024u)
 #define PT_EXEC_DEFAULT_STACK_SIZE (64u * 1024u)
 
 /* Starts the instance's domain (or joins its named domain: inst->domain),
