@@ -95,7 +95,8 @@ void pt_exec_flush(void);
  * stays in flight), -EPIPE when the domain died (*@signal set, 0 if it
  * exited), -EPROTO when the domain lied (@why says how; the domain is
  * killed, as it is when a control reply lies or times out), -EIO when the
- * module's process returned an error (@why has it). */
+ * module's process returned an error (@why has it; consumed[]/produced[]
+ * then hold the counts of the calls of the batch before the failed one). */
 int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 		 size_t *consumed, size_t *produced, int *signal, char *why,
 		 size_t whylen);
