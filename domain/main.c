@@ -766,14 +766,16 @@ static void do_process(const struct pt_ring_entry *req)
 				break;
 		}
 		call_module(in, &c);
-		for (unsigned i = 0; i < in->nsrc; i++)
-			consumed[i] += srcs[i].consumed;
-		for (unsigned i = 0; i < in->nsnk; i++)
-			produced[i] += snks[i].produced;
+		/* A failed call's partial release and commit do not count: the
+		 * host covers its period, and the calls before it stand. */
 		if (c.ret) {
 			ran++;
 			break;
 		}
+		for (unsigned i = 0; i < in->nsrc; i++)
+			consumed[i] += srcs[i].consumed;
+		for (unsigned i = 0; i < in->nsnk; i++)
+			produced[i] += snks[i].produced;
 	}
 	out[no++] = (uint32_t)pt_route_used(in->heap);
 	out[no++] = in->nsrc;

@@ -151,7 +151,7 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	}
 	heap = inst->heap_size ? inst->heap_size : inst->manifest.heap_size;
 	stack = inst->stack_size ? inst->stack_size : inst->manifest.stack_size;
-	heap = page_round(heap ? heap : PT_EXEC_DEFAULT_HEAP_SIZE);
+	heap = page_round((heap ? heap : PT_EXEC_DEFAULT_HEAP_SIZE) + PT_EXEC_LOADER_HEAP);
 	stack = page_round(stack ? stack : PT_EXEC_DEFAULT_STACK_SIZE);
 
 	x = calloc(1, sizeof(*x));
@@ -605,11 +605,6 @@ static int finish(struct pt_instance_exec *x, size_t *consumed, size_t *produced
 	x->done = false;
 	if (x->why[0])
 		return lied(x, why, whylen, x->why);
-	if (x->result) {
-		snprintf(why, whylen, "process returned %d (%s)", (int)x->result,
-			 strerror(-x->result));
-		return -EIO;
-	}
 	for (unsigned i = 0; i < x->nsrc; i++) {
 		if (x->consumed[i] > x->avail[i] ||
 		    (x->src_frame[i] && x->consumed[i] % x->src_frame[i])) {
@@ -627,6 +622,12 @@ static int finish(struct pt_instance_exec *x, size_t *consumed, size_t *produced
 			return lied(x, why, whylen, what);
 		}
 		produced[i] = x->produced[i];
+	}
+	/* The counts are those of the calls before the one that failed. */
+	if (x->result) {
+		snprintf(why, whylen, "process returned %d (%s)", (int)x->result,
+			 strerror(-x->result));
+		return -EIO;
 	}
 	return 0;
 }

@@ -30,6 +30,11 @@
 
 /* Build defaults when neither the topology nor the manifest sizes them. */
 #define PT_EXEC_DEFAULT_HEAP_SIZE (256u * 1024u)
+/* Added to every private heap in a domain: the library is loaded with
+ * malloc routed to the instance's heap, so the dynamic loader's records of
+ * it (and of its dependencies) are the instance's, on top of what the
+ * module itself asks for (its manifest's or the topology's heap_size). */
+#define PT_EXEC_LOADER_HEAP (32u * 1024u)
 #define PT_EXEC_DEFAULT_STACK_SIZE (64u * 1024u)
 
 /* Starts the instance's domain (or joins its named domain: inst->domain),
@@ -90,7 +95,8 @@ void pt_exec_flush(void);
  * stays in flight), -EPIPE when the domain died (*@signal set, 0 if it
  * exited), -EPROTO when the domain lied (@why says how; the domain is
  * killed, as it is when a control reply lies or times out), -EIO when the
- * module's process returned an error (@why has it). */
+ * module's process returned an error (@why has it; consumed[]/produced[]
+ * then hold the counts of the calls of the batch before the failed one). */
 int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 		 size_t *consumed, size_t *produced, int *signal, char *why,
 		 size_t whylen);

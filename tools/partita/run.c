@@ -58,6 +58,7 @@ struct run_opts {
 	const char *playback, *capture; /* ALSA devices replacing endpoints */
 	size_t user_heap;
 	uint32_t period_us;
+	uint32_t dp_batch;
 };
 
 static void usage(FILE *f)
@@ -87,6 +88,8 @@ static void usage(FILE *f)
 		"                        Perfetto): a span per module per period\n"
 		"  --user-heap SIZE      the user heap budget, e.g. 64M\n"
 		"  --period-us US        the period in microseconds (default 1000)\n"
+		"  --dp-batch N          offline, periods one DP request may carry (1..64,\n"
+		"                        default 16); live runs use 1\n"
 		"  --realtime            pace periods on the clock, as live audio would\n"
 		"                        (a device with a clock paces the graph by itself;\n"
 		"                        ALSA's null device does not)\n"
@@ -287,36 +290,9 @@ static int start_all(struct pt_graph *g, char *err, size_t errlen)
 	return ret;
 }
 
-/* Steps of latency on the way to @inst. A DP stage works on what its
- * producer committed in an earlier step and commits at the end of its own,
- * so it adds a step, and an LL reader of a DP writer reads in the step
- * after that commit, which adds another. Where paths join, the longest
- * counts. */
-static unsigned dp_latency(const struct pt_instance *inst, unsigned guard)
-{
-	unsigned best = 0;
-
-	if (guard > PT_MAX_INSTANCES)
-		return 0;
-	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
-		const struct pt_instance *w;
-		unsigned d;
-
-		if (!inst->in[p])
-			continue;
-		w = inst->in[p]->src;
-		d = dp_latency(w, guard + 1) +
-		    (w->sched == PT_SCHED_DP && inst->sched == PT_SCHED_LL);
-		if (d > best)
-			best = d;
-	}
-	return best + (inst->sched == PT_SCHED_DP);
-}
-
 /* Sets every output's span; returns the largest frame count any output
  * must write, in periods of the graph, for the stall guard. */
-static uint64_t plan_outputs(struct pt_graph *g, unsigned step,
-			     const struct run_opts *o)
+static uint64_t plan_outputs(struct pt_graph *g, const struct run_opts *o)
 {
 	struct pt_instance *inst;
 	double longest = 0.0; /* seconds */
@@ -343,7 +319,11 @@ static uint64_t plan_outputs(struct pt_graph *g, unsigned step,
 		rate = inst->in[0]->fmt.rate;
 		period = pt_graph_period_frames(g, rate);
 		frames = (uint64_t)(longest * rate + 0.5);
-		skip = (uint64_t)dp_latency(inst, 0) * step * period;
+		/* A DP stage delays the stream in time, not in content: nothing
+		 * runs before its input holds data, so no silence leads the
+		 * output and nothing is dropped. The input's tail of silence
+		 * drains the stages until the output is complete. */
+		skip = 0;
 		pt_io_output_span(inst, skip, frames);
 		pt_alsa_playback_span(inst, skip, frames);
 		if ((frames + skip) / period > most)
@@ -417,7 +397,7 @@ static void report_devices(FILE *f, struct pt_graph *g)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_SECONDS = 256, O_ISO, O_STATS, O_JSON, O_HEAP, O_PERIOD,
-	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE };
+	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE, O_BATCH };
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
@@ -430,6 +410,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "realtime", no_argument, NULL, O_RT },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "trace", required_argument, NULL, O_TRACE },
+		{ "dp-batch", required_argument, NULL, O_BATCH },
 		{ "playback", required_argument, NULL, O_PLAYBACK },
 		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "help", no_argument, NULL, O_HELP },
@@ -506,6 +487,20 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_TRACE:
 			o->trace = optarg;
 			break;
+		case O_BATCH: {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > PT_DP_BATCH_MAX) {
+				fprintf(stderr,
+					"partita run: --dp-batch '%s' is not 1..%u\n",
+					optarg, PT_DP_BATCH_MAX);
+				return 2;
+			}
+			o->dp_batch = (uint32_t)v;
+			break;
+		}
 		case O_PLAYBACK:
 			o->playback = optarg;
 			break;
@@ -563,6 +558,7 @@ int pt_cmd_run(int argc, char **argv)
 	cfg.user_heap_size = o.user_heap;
 	/* Devices pace a run as live audio: one period per step. */
 	cfg.offline = !o.realtime && !o.playback && !o.capture;
+	cfg.dp_batch = cfg.offline ? o.dp_batch : 1;
 	cfg.force_isolation = o.isolation >= 0;
 	cfg.isolation = o.isolation > 0 ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
 	if (is_file(o.topology)) {
@@ -609,7 +605,7 @@ int pt_cmd_run(int argc, char **argv)
 		pt_sched_set_trace(s, trace);
 	}
 
-	total = plan_outputs(g, pt_sched_step(s), &o);
+	total = plan_outputs(g, &o);
 	/* A graph that stops moving data (a module that never becomes ready)
 	 * must not spin forever: allow the expected periods, twice over, plus
 	 * ten seconds' worth. */
