@@ -403,6 +403,8 @@ static const struct pt_module_ops probe_ops = {
 	.free = probe_free,
 };
 
-PT_MODULE(probe, probe_ops, .name = "probe", .version = PT_VERSION(1, 0, 0),
+PT_MODULE(probe, probe_ops, .name = "probe",
+	  .uuid = { 0x50, 0x52, 0x4f, 0x42, 0x45, 0x00, 0x40, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02 },
+	  .version = PT_VERSION(1, 0, 0),
 	  .flags = PT_MOD_FLAG_ISOLATABLE, .heap_size = 65536,
 	  .stack_size = 65536, .max_sources = 1, .max_sinks = 1);
