@@ -155,6 +155,7 @@ void pt_domain_drain_log(struct pt_domain *d)
 static void mark_dead(struct pt_domain *d, const siginfo_t *si)
 {
 	d->dead = true;
+	d->reaped = true;
 	if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
 		d->signal = si->si_status;
 	else
@@ -166,7 +167,7 @@ bool pt_domain_poll_death(struct pt_domain *d)
 {
 	siginfo_t si = { 0 };
 
-	if (d->dead)
+	if (d->reaped)
 		return true;
 	if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED | WNOHANG) == 0) {
 		if (si.si_pid == 0)
@@ -181,6 +182,7 @@ bool pt_domain_poll_death(struct pt_domain *d)
 
 		if (poll(&p, 1, 0) == 1) {
 			d->dead = true;
+			d->reaped = true;
 			d->exit_status = -1;
 			pt_domain_drain_log(d);
 			return true;
@@ -194,7 +196,7 @@ static bool wait_death(struct pt_domain *d, int timeout_ms)
 {
 	struct pollfd p = { d->pidfd, POLLIN, 0 };
 
-	if (d->dead)
+	if (d->reaped)
 		return true;
 	if (poll(&p, 1, timeout_ms) > 0)
 		return pt_domain_poll_death(d);
@@ -258,12 +260,14 @@ static ssize_t recv_one(struct pt_domain *d, void *buf, size_t cap,
 		if ((p[0].revents & (POLLHUP | POLLERR | POLLIN)) || (p[1].revents & POLLIN)) {
 			char how[64];
 
-			/* EOF or exit: the domain is gone. */
-			wait_death(d, 1000);
+			/* EOF or exit: the domain is gone, or broke off its end
+			 * of the socket, which makes it useless: either way it
+			 * is made sure of. */
+			if (!wait_death(d, 100))
+				pt_domain_kill(d);
 			pt_domain_describe_death(d, how, sizeof(how));
 			snprintf(err, errlen, "domain %d %s%s%s", (int)d->pid, how,
 				 d->last_log[0] ? ": " : "", d->last_log);
-			d->dead = true;
 			return -EPIPE;
 		}
 		if (pt_mono_ns() >= deadline) {
@@ -416,8 +420,15 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 	if (!ret)
 		ret = send_chunked(d, &h, body, blen, data, dlen, fds, nfds);
 	if (ret) {
-		snprintf(err, errlen, "domain %d: send: %s", (int)d->pid, strerror(-ret));
-		return ret;
+		char how[64];
+
+		/* The domain died or broke off its end (a full ring means it
+		 * stopped taking requests): either way it is of no more use. */
+		pt_domain_kill(d);
+		pt_domain_describe_death(d, how, sizeof(how));
+		snprintf(err, errlen, "domain %d: send: %s; domain %s%s%s", (int)d->pid,
+			 strerror(-ret), how, d->last_log[0] ? ": " : "", d->last_log);
+		return -EPIPE;
 	}
 	ret = wait_reply(d, h.seq, op, reply, rdata, rlen, timeout_ms, err, errlen);
 	pt_domain_drain_log(d);
@@ -436,16 +447,17 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 
 void pt_domain_kill(struct pt_domain *d)
 {
-	if (d->dead)
+	if (d->reaped)
 		return;
 	syscall(SYS_pidfd_send_signal, d->pidfd, SIGKILL, NULL, 0);
 	wait_death(d, 5000);
-	if (!d->dead) {
+	if (!d->reaped) {
 		siginfo_t si;
 
 		if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED) == 0)
 			mark_dead(d, &si);
 		d->dead = true;
+		d->reaped = true;
 	}
 }
 
@@ -593,7 +605,7 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 		snprintf(err, errlen, "pidfd_open: %s", strerror(errno));
 		kill(d->pid, SIGKILL);
 		waitpid(d->pid, NULL, 0);
-		d->dead = true;
+		d->dead = d->reaped = true;
 		goto fail;
 	}
 	rg = (struct pt_dctl_rings){ .size = d->rings->size,
@@ -632,12 +644,13 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 	pthread_mutex_unlock(&registry_lock);
 	return d;
 fail:
-	if (d->pid > 0 && !d->dead) {
-		kill(d->pid, SIGKILL);
+	if (d->pid > 0 && !d->reaped) {
 		if (d->pidfd >= 0)
-			wait_death(d, 1000);
-		else
+			pt_domain_kill(d);
+		else {
+			kill(d->pid, SIGKILL);
 			waitpid(d->pid, NULL, 0);
+		}
 	}
 	if (d->pidfd >= 0)
 		close(d->pidfd);
@@ -664,21 +677,11 @@ void pt_domain_release(struct pt_domain *d)
 			break;
 		}
 	pthread_mutex_unlock(&registry_lock);
-	if (!d->dead) {
-		/* A domain exits by itself after its last FREE; give it a
-		 * moment, then make sure. */
-		if (!wait_death(d, 200)) {
-			syscall(SYS_pidfd_send_signal, d->pidfd, SIGKILL, NULL, 0);
-			wait_death(d, 5000);
-		}
-	}
-	/* Reap if poll_death did not (it is dead after SIGKILL). */
-	if (!d->dead) {
-		siginfo_t si;
-
-		if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED) == 0)
-			mark_dead(d, &si);
-	}
+	/* A domain exits by itself after its last FREE; give it a moment,
+	 * then make sure: the partitions below are released only once the
+	 * process that mapped them is gone. */
+	if (!d->reaped && (d->dead || !wait_death(d, 200)))
+		pt_domain_kill(d);
 	close(d->pidfd);
 	close(d->sock);
 	close(d->log_fd);

@@ -32,7 +32,8 @@ struct pt_domain {
 	int log_fd;              /* read end of the log pipe, non-blocking */
 	struct pt_partition *rings;
 	struct pt_ring ring;
-	bool dead;
+	bool dead;               /* unusable: exited, killed, or broke off */
+	bool reaped;             /* the process is gone (waited for) */
 	int signal;              /* signal that killed it, 0 if it exited */
 	int exit_status;
 	bool sealed;             /* an instance was initialised in it */

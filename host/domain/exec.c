@@ -153,6 +153,8 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	stack = inst->stack_size ? inst->stack_size : inst->manifest.stack_size;
 	heap = page_round((heap ? heap : PT_EXEC_DEFAULT_HEAP_SIZE) + PT_EXEC_LOADER_HEAP);
 	stack = page_round(stack ? stack : PT_EXEC_DEFAULT_STACK_SIZE);
+	if (stack < PT_EXEC_MIN_STACK_SIZE)
+		stack = PT_EXEC_MIN_STACK_SIZE;
 
 	x = calloc(1, sizeof(*x));
 	if (!x) {

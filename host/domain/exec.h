@@ -36,6 +36,9 @@
  * module itself asks for (its manifest's or the topology's heap_size). */
 #define PT_EXEC_LOADER_HEAP (32u * 1024u)
 #define PT_EXEC_DEFAULT_STACK_SIZE (64u * 1024u)
+/* The loader and the constructors run on the instance's stack too: a
+ * smaller stack_size is raised to this. */
+#define PT_EXEC_MIN_STACK_SIZE (32u * 1024u)
 
 /* Starts the instance's domain (or joins its named domain: inst->domain),
  * grants its private heap+stack partition, loads inst->library from an fd

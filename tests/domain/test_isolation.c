@@ -511,6 +511,25 @@ static void test_lies_refused(void **state)
 	assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), -EPIPE);
 	lane_close(&l);
 
+	/* A module that hangs up the control socket and goes on running: the
+	 * domain is killed, not just forgotten, before its partitions are
+	 * let go. */
+	{
+		size_t left = pt_budget_left(&budget);
+		pid_t pid;
+
+		open_lane(&l, 144, "hangup", "act=hang_up");
+		pid = l.inst.domain_pid;
+		assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), 0);
+		n = sizeof(buf);
+		assert_int_equal(pt_exec_config_get(&l.inst, PT_PARAM_TEXT, buf, &n, err,
+						    sizeof(err)), -EPIPE);
+		print_message("  hung up      -> %s\n", err);
+		assert_int_equal(kill(pid, 0), -1); /* gone and reaped */
+		lane_close(&l);
+		assert_int_equal(pt_budget_left(&budget), left);
+	}
+
 	/* A completion claiming more output than there was room for. */
 	open_lane(&l, 141, "overclaim", NULL);
 	submit_and_wait_published(&l);

@@ -31,13 +31,13 @@ enum act {
 	ACT_NONE, ACT_PEEK, ACT_WRITE_INPUT, ACT_OPEN, ACT_SOCKET, ACT_CONNECT,
 	ACT_EXECVE, ACT_FORK, ACT_CLONE, ACT_PTRACE, ACT_KILL_HOST,
 	ACT_FTRUNCATE, ACT_MMAP_BEYOND, ACT_EXHAUST, ACT_HANG, ACT_STACK,
-	ACT_DEEP, ACT_NOOP, ACT_INT80, ACT_FORGE_REPLY, ACT_PRINTF,
+	ACT_DEEP, ACT_NOOP, ACT_INT80, ACT_FORGE_REPLY, ACT_PRINTF, ACT_HANG_UP,
 };
 
 static const char *const act_names[] = {
 	"none", "peek", "write_input", "open", "socket", "connect", "execve",
 	"fork", "clone", "ptrace", "kill_host", "ftruncate", "mmap_beyond",
-	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", "printf", NULL,
+	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", "printf", "hang_up", NULL,
 };
 
 struct probe {
@@ -274,6 +274,10 @@ static int hostile(struct pt_module *mod, struct probe *p,
 		p->act = ACT_NONE;
 		return sendmsg(3, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(junk) ? 0 : -errno;
 	}
+	case ACT_HANG_UP:
+		/* Closes the domain's control socket and keeps running. */
+		p->act = ACT_NONE;
+		return close(3) == 0 ? 0 : -errno;
 	case ACT_PRINTF:
 		/* Harmless habits of third-party code must not kill it. */
 		p->act = ACT_NONE;
