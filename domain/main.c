@@ -329,6 +329,10 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 			fds[0], 0);
 	if (in->priv == MAP_FAILED)
 		return reply_text(r, -errno, "map private partition: %s", strerror(errno));
+	/* Mapped: the fd goes before any library code runs, so constructors
+	 * find no fd but their own library's. */
+	close(fds[0]);
+	fds[0] = -1;
 	if (ld.guard && mprotect(in->priv, ld.guard, PROT_NONE) < 0)
 		return reply_text(r, -errno, "guard page: %s", strerror(errno));
 	in->stack_top = in->priv + ld.guard + ld.stack_size;
