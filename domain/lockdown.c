@@ -327,6 +327,15 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 
 /* ---- seccomp filters ---- */
 
+/* One argument comparison (libseccomp's SCMP_An macros leave datum_b to
+ * the compiler's zeroing, which clang warns about). For SCMP_CMP_MASKED_EQ
+ * @a is the mask and @b the value. */
+static inline struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op,
+					  scmp_datum_t a, scmp_datum_t b)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+}
+
 #define RULE(ctx, act, nr, ...)                                                \
 	do {                                                                   \
 		int r_ = seccomp_rule_add(ctx, act, nr, __VA_ARGS__);          \
@@ -371,23 +380,23 @@ static int deny_common(scmp_filter_ctx ctx, bool default_traps, char *err,
 	/* Signals only to this process (abort, raise). */
 	if (!default_traps) {
 		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(kill), 1,
-		     SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)self));
+		     arg_cmp(0, SCMP_CMP_NE, (scmp_datum_t)self, 0));
 		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(tgkill), 1,
-		     SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)self));
+		     arg_cmp(0, SCMP_CMP_NE, (scmp_datum_t)self, 0));
 	}
 	/* Nobody replaces the SIGSYS handler; this rule is also how a stopped
 	 * domain dies (die_by_seccomp). */
 	RULE(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(rt_sigaction), 1,
-	     SCMP_A0(SCMP_CMP_EQ, SIGSYS));
+	     arg_cmp(0, SCMP_CMP_EQ, SIGSYS, 0));
 	/* Sealed partitions refuse resizing anyway; refusing it here keeps the
 	 * error the same for every fd. */
 	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ftruncate), 0);
 	/* stdio asks whether stdout is a terminal (it is /dev/null); every
 	 * other ioctl (interface lists on the socket, ...) is refused. */
 	if (default_traps)
-		RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TCGETS));
+		RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, arg_cmp(1, SCMP_CMP_EQ, TCGETS, 0));
 	else
-		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_NE, TCGETS));
+		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(ioctl), 1, arg_cmp(1, SCMP_CMP_NE, TCGETS, 0));
 	return 0;
 }
 
@@ -400,11 +409,10 @@ static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(open), 0);
 	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(openat), 0);
 	/* The death signal ties the domain's life to the host's. */
-	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
+	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(prctl), 1, arg_cmp(0, SCMP_CMP_EQ, PR_SET_PDEATHSIG, 0));
 	/* Shared anonymous memory escapes RLIMIT_DATA. */
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mmap), 1,
-	     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_SHARED,
-		     MAP_ANONYMOUS | MAP_SHARED));
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_SHARED, MAP_ANONYMOUS | MAP_SHARED));
 	return 0;
 }
 
@@ -429,22 +437,22 @@ static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		return ret;
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		RULE(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
-	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
-	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, PT_DOMAIN_LOG_FD));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)self, 0));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)self, 0));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, arg_cmp(0, SCMP_CMP_EQ, PT_DOMAIN_LOG_FD, 0));
 	/* stdout is /dev/null: a module's stray printf is harmless. */
-	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 1));
-	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1, SCMP_A0(SCMP_CMP_EQ, PT_DOMAIN_SOCKET_FD));
-	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1, SCMP_A0(SCMP_CMP_EQ, PT_DOMAIN_SOCKET_FD));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, arg_cmp(0, SCMP_CMP_EQ, 1, 0));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1, arg_cmp(0, SCMP_CMP_EQ, PT_DOMAIN_SOCKET_FD, 0));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1, arg_cmp(0, SCMP_CMP_EQ, PT_DOMAIN_SOCKET_FD, 0));
 	/* Granted partitions are mapped from their fds; nothing new is
 	 * executable and nothing anonymous is handed out. */
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
-	     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
-	     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mmap), 1,
-	     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-	     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(brk), 0);
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mremap), 0);
 	/* stdio stats stdout before its first write; a refusal is handled

@@ -32,12 +32,13 @@ enum act {
 	ACT_EXECVE, ACT_FORK, ACT_CLONE, ACT_PTRACE, ACT_KILL_HOST,
 	ACT_FTRUNCATE, ACT_MMAP_BEYOND, ACT_EXHAUST, ACT_HANG, ACT_STACK,
 	ACT_DEEP, ACT_NOOP, ACT_INT80, ACT_FORGE_REPLY, ACT_PRINTF, ACT_HANG_UP,
+	ACT_EXEC_MEM,
 };
 
 static const char *const act_names[] = {
 	"none", "peek", "write_input", "open", "socket", "connect", "execve",
 	"fork", "clone", "ptrace", "kill_host", "ftruncate", "mmap_beyond",
-	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", "printf", "hang_up", NULL,
+	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", "printf", "hang_up", "exec_mem", NULL,
 };
 
 struct probe {
@@ -273,6 +274,13 @@ static int hostile(struct pt_module *mod, struct probe *p,
 		memset(junk, 0x41, sizeof(junk));
 		p->act = ACT_NONE;
 		return sendmsg(3, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(junk) ? 0 : -errno;
+	}
+	case ACT_EXEC_MEM: {
+		/* Makes its own heap executable, to run code it wrote there. */
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+		uintptr_t at = (uintptr_t)p & ~(uintptr_t)(page - 1);
+
+		return mprotect((void *)at, page, PROT_READ | PROT_EXEC) == 0 ? -EEXIST : -errno;
 	}
 	case ACT_HANG_UP:
 		/* Closes the domain's control socket and keeps running. */
