@@ -124,6 +124,21 @@ int pt_exec_module_library(const char *name, char *path, size_t len)
 	return beside_executable(file, R_OK, path, len);
 }
 
+static pt_exec_log_fn log_fn;
+static void *log_ctx;
+
+void pt_exec_set_log(pt_exec_log_fn fn, void *ctx)
+{
+	log_fn = fn;
+	log_ctx = ctx;
+}
+
+void pt_exec_drain_logs(void)
+{
+	for (struct pt_domain *d = registry; d; d = d->next)
+		pt_domain_drain_log(d);
+}
+
 void pt_domain_drain_log(struct pt_domain *d)
 {
 	char buf[1024];
@@ -137,9 +152,12 @@ void pt_domain_drain_log(struct pt_domain *d)
 
 			if (c == '\n') {
 				d->log_part[d->log_part_len] = '\0';
-				if (d->log_part_len)
+				if (d->log_part_len) {
 					memcpy(d->last_log, d->log_part,
 					       d->log_part_len + 1);
+					if (log_fn)
+						log_fn(log_ctx, d->pid, d->last_log);
+				}
 				d->log_part_len = 0;
 				continue;
 			}

@@ -156,6 +156,18 @@ int pt_exec_domain_memory(struct pt_instance *inst, struct pt_domain_memory *m);
  * and (as the domain reports it) by the domain: the signalling cost. */
 uint64_t pt_exec_futex_calls(struct pt_instance *inst);
 
+/* Where domains' log lines go: module pt_log lines ("INSTANCE: [LEVEL]
+ * text"), stray stderr output, and lockdown reports. Lines are read when
+ * the host talks to a domain (control requests, a death) and by
+ * pt_exec_drain_logs; none without a callback (then only the last line of
+ * each domain is kept, see pt_exec_last_log). The text is printable ASCII. */
+typedef void (*pt_exec_log_fn)(void *ctx, pid_t domain, const char *line);
+void pt_exec_set_log(pt_exec_log_fn fn, void *ctx);
+
+/* Reads what every domain has logged so far (one read per domain: call it
+ * from the event loop or every so many periods, not every period). */
+void pt_exec_drain_logs(void);
+
 /* Lines the domain logged (module pt_log, lockdown reports), drained from
  * its log pipe; returns the last line seen, "" if none. */
 const char *pt_exec_last_log(struct pt_instance *inst);

@@ -294,6 +294,17 @@ static void test_idle_domain_survives(void **state)
 	rig_buffer_free(&out);
 }
 
+static char logged[8][128];
+static unsigned nlogged;
+
+static void keep_line(void *ctx, pid_t domain, const char *line)
+{
+	(void)ctx;
+	(void)domain;
+	if (nlogged < 8)
+		snprintf(logged[nlogged++], sizeof(logged[0]), "%s", line);
+}
+
 /* printf to stdout and stderr from a callback is harmless and allowed. */
 static void test_stdio_survives(void **state)
 {
@@ -308,6 +319,8 @@ static void test_stdio_survives(void **state)
 	rig_buffer(&budget, &out, 2);
 	rig_instance(&inst, 10, "chatty", rig_built("tests/hostile/pt_probe.so"),
 		     "act=printf", NULL);
+	nlogged = 0;
+	pt_exec_set_log(keep_line, NULL);
 	rig_bind_in(&inst, &in);
 	rig_bind_out(&inst, &out);
 	assert_int_equal(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)), 0);
@@ -319,6 +332,10 @@ static void test_stdio_survives(void **state)
 			fail_msg("printf: %s", why);
 	}
 	assert_string_equal(pt_exec_last_log(&inst), "probe: a line on stderr");
+	pt_exec_drain_logs();
+	assert_int_equal(nlogged, 1);
+	assert_string_equal(logged[0], "probe: a line on stderr");
+	pt_exec_set_log(NULL, NULL);
 	pt_exec_destroy(&inst);
 	rig_buffer_free(&in);
 	rig_buffer_free(&out);
