@@ -34,7 +34,7 @@ struct spec_inst {
 	const char *name;
 	const char *module;
 	char params[PATH_MAX + 128];
-	enum pt_sched_kind sched;
+	bool isolated; /* in a domain unless --isolation says otherwise */
 };
 
 /* A graph described in code: the built-in topologies. */
@@ -77,6 +77,8 @@ static void usage(FILE *f)
 		"  chain  IN through eq_iir and gain into OUT (the default with -i)\n"
 		"  copy   IN through copier into OUT, unchanged\n"
 		"  pass   IN straight into OUT\n"
+		"Their processing modules (eq_iir, gain, copier) run isolated, each in its\n"
+		"own domain; --isolation none runs them in the host.\n"
 		"\n"
 		"  -i, --input IN        the input file (any format libsndfile reads)\n"
 		"  -o, --output OUT      the output file (.wav, .flac, ...; default out.wav)\n"
@@ -108,6 +110,9 @@ static void add(struct spec *s, const char *name, const char *module,
 
 	i->name = name;
 	i->module = module;
+	/* The processing modules of a built-in topology run isolated; the
+	 * endpoints and the generator stay in the host. */
+	i->isolated = !pt_io_find(module) && strcmp(module, "tone");
 	snprintf(i->params, sizeof(i->params), "%s", params);
 }
 
@@ -232,6 +237,9 @@ static int build(struct pt_graph *g, const struct spec *s, char *err, size_t err
 			.module = si->module,
 			.init = si->params,
 			.init_size = strlen(si->params),
+			.isolation = si->isolated ? PT_ISOLATION_PROCESS :
+						    PT_ISOLATION_NONE,
+			.isolation_set = true,
 		};
 
 		ret = pt_graph_instance_create(g, &d, err, errlen);
