@@ -87,16 +87,6 @@ static_assert((uint64_t)PT_HEAP_MAX_SIZE == (uint64_t)MAX_UNITS * UNIT,
 
 /* ---- small pieces ---- */
 
-static inline uint32_t mix32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352du;
-	x ^= x >> 15;
-	x *= 0x846ca68bu;
-	x ^= x >> 16;
-	return x;
-}
-
 static inline uint32_t bitlen(uint32_t x)
 {
 	return x ? 32u - (uint32_t)__builtin_clz(x) : 0;
@@ -134,8 +124,11 @@ static inline uint32_t heap_key(const struct pt_heap *h)
 static inline uint32_t header_check(const struct pt_heap *h, uint32_t i,
 				    uint32_t size_used, uint32_t left)
 {
-	return mix32(heap_key(h) ^ (i * 0x9e3779b1u) ^ size_used ^
-		     (left * 0x85ebca77u)) & 0x7fffu;
+	/* Two multiplies: every input bit reaches the top 15 bits kept. */
+	uint32_t x = (size_used ^ heap_key(h)) * 0x9e3779b1u ^
+		     (left + i * 0x85ebca77u);
+
+	return (x * 0xc2b2ae35u) >> 17;
 }
 
 static inline void set_header(struct pt_heap *h, uint32_t i, uint32_t size,
