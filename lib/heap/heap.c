@@ -769,7 +769,7 @@ const char *pt_heap_validate(const struct pt_heap *h)
 	if (h->peak < h->in_use)
 		return "peak is below units in use";
 	for (unsigned c = 0; c < CLASSES; c++) {
-		uint32_t back = 0;
+		uint32_t back = 0, n = 0;
 
 		i = head_get(h, c);
 		if (!i != !(h->nonempty & (1u << c)))
@@ -777,6 +777,9 @@ const char *pt_heap_validate(const struct pt_heap *h)
 		for (; i; i = links(h, i)[0]) {
 			if (++listed > nfree)
 				return "free lists hold more chunks than the heap";
+			/* The large class's full scan is what keeps alloc O(1). */
+			if (c == LARGE && ++n >= SCAN_LIMIT)
+				return "large class holds 16 chunks or more";
 			if (!free_chunk_ok(h, i, c, shift))
 				return "free list holds a bad chunk";
 			if (links(h, i)[1] != back)
