@@ -232,6 +232,8 @@ static const uint8_t CLASS_OF_FINE[FINE_STEPS] = {
 #define LARGE_CAP_LOG 16u
 
 static_assert(sizeof(CLASS_OF_FINE) == FINE_STEPS, "class map size");
+static_assert((1u << LARGE_CAP_LOG) <= 16 * LARGE_MIN,
+	      "fewer than 16 large chunks fit in a heap");
 
 /* Right shift applied to sizes before classing; keeps the large class
  * under 16 chunks: large chunks have at least LARGE_MIN << shift units
