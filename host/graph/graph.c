@@ -95,6 +95,13 @@ struct pt_graph *pt_graph_new(const struct pt_graph_config *cfg, char *err,
 		     PT_RATE_MIN, PT_RATE_MAX);
 		return NULL;
 	}
+	if (!c.dp_batch)
+		c.dp_batch = c.offline ? PT_DP_BATCH_OFFLINE : 1;
+	if (c.dp_batch > PT_DP_BATCH_MAX) {
+		fail(err, errlen, -EINVAL, "DP batch of %u periods is over %u",
+		     c.dp_batch, PT_DP_BATCH_MAX);
+		return NULL;
+	}
 	if (c.period_us < 125 || c.period_us > 100000) {
 		fail(err, errlen, -EINVAL,
 		     "period %u us is outside 125..100000 us", c.period_us);
@@ -569,7 +576,9 @@ int pt_graph_bind(struct pt_graph *g, uint32_t src_id, unsigned src_pin,
 
 	frame = pt_frame_bytes(fmt);
 	if (!periods)
-		periods = PT_BUFFER_PERIODS_DEFAULT;
+		periods = src->sched == PT_SCHED_DP || dst->sched == PT_SCHED_DP ?
+				  2 * g->cfg.dp_batch :
+				  PT_BUFFER_PERIODS_DEFAULT;
 	bytes = (size_t)periods * pt_graph_period_frames(g, fmt->rate) * frame;
 	b = calloc(1, sizeof(*b));
 	if (!b)

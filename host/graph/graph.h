@@ -52,7 +52,15 @@ struct pt_graph_config {
 	uint32_t period_us;      /* the period, default 1000 */
 	size_t user_heap_size;   /* the budget; 0 = PT_USER_HEAP_SIZE_DEFAULT */
 	bool offline;            /* file run: no pacing, deeper DP buffers */
+	uint32_t dp_batch;       /* periods one DP request may carry; 0:
+				    PT_DP_BATCH_OFFLINE offline, 1 live */
 };
+
+/* Offline, a DP instance may process this many periods per request (one
+ * wake for all of them; process is still called once per period), and the
+ * scheduler runs as many LL passes per step. */
+#define PT_DP_BATCH_OFFLINE 16u
+#define PT_DP_BATCH_MAX 64u
 
 /* What INIT_INSTANCE and a topology instance carry. Strings are copied. */
 struct pt_instance_desc {
@@ -194,7 +202,8 @@ struct pt_budget *pt_graph_budget(struct pt_graph *g);
 /* Default private heap and stack when neither topology nor manifest says. */
 #define PT_HEAP_SIZE_DEFAULT (64u * 1024u)
 #define PT_STACK_SIZE_DEFAULT (64u * 1024u)
-/* Default depth of a buffer, in periods. */
+/* Default depth of a buffer, in periods; twice the DP batch when either
+ * end is DP, so a DP stage and its neighbour can each hold a batch. */
 #define PT_BUFFER_PERIODS_DEFAULT 2u
 
 /* Frames per period at @rate (rate * period_us / 1e6, at least 1). */

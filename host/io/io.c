@@ -75,7 +75,7 @@ static void io_free(struct pt_module *mod)
 
 /* ---- input ---- */
 
-static int input_init(struct pt_module *mod, const void *data, size_t size)
+static int input_open(struct pt_module *mod, const void *data, size_t size)
 {
 	struct io_state *st = state_new(mod);
 	int ret;
@@ -101,6 +101,16 @@ static int input_init(struct pt_module *mod, const void *data, size_t size)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* A failed init is not followed by free: it cleans up after itself. */
+static int input_init(struct pt_module *mod, const void *data, size_t size)
+{
+	int ret = input_open(mod, data, size);
+
+	if (ret)
+		io_free(mod);
+	return ret;
 }
 
 static int input_prepare(struct pt_module *mod, struct pt_source *const *src,
@@ -258,7 +268,7 @@ static int major_of(const char *path)
 	return 0;
 }
 
-static int output_init(struct pt_module *mod, const void *data, size_t size)
+static int output_open(struct pt_module *mod, const void *data, size_t size)
 {
 	struct io_state *st = state_new(mod);
 	int ret;
@@ -276,6 +286,15 @@ static int output_init(struct pt_module *mod, const void *data, size_t size)
 	}
 	st->target = UINT64_MAX;
 	return 0;
+}
+
+static int output_init(struct pt_module *mod, const void *data, size_t size)
+{
+	int ret = output_open(mod, data, size);
+
+	if (ret)
+		io_free(mod);
+	return ret;
 }
 
 static int output_prepare(struct pt_module *mod, struct pt_source *const *src,

@@ -22,12 +22,13 @@
  * - Sizes: a heap needs at least PT_HEAP_MIN_SIZE bytes and uses at most
  *   PT_HEAP_MAX_SIZE bytes of its block (the rest of a bigger block is left
  *   alone). A zero-byte request returns a unique minimal block.
- * - Utilisation: a request fails only when no free chunk of the class
- *   search below holds it. For requests under 4097 units (64 KiB) in a heap
- *   under 1 MiB the search is exact except within the request's own class,
- *   where it sees the first two chunks and then, before failing, up to
- *   PT_HEAP_SCAN_LIMIT; large requests get the best fit among all large
- *   free chunks. Measured figures: `partita bench heap`.
+ * - Utilisation: a request fails only if no free chunk can hold it, or
+ *   the only ones that can are in the request's own size class (classes
+ *   are half an octave wide up to 4 KiB, in heaps under 1 MiB) and not
+ *   among the first PT_HEAP_SCAN_LIMIT chunks of its list. Requests of
+ *   64 KiB and more get the best fit among all free chunks that big.
+ *   Free chunks are always merged with free neighbours. Measured figures:
+ *   `partita bench heap`.
  *
  * Hardening. Each chunk header carries a 15-bit keyed check over its index
  * and fields, and neighbours cross-check each other's sizes. Detected, with

@@ -26,16 +26,16 @@
  * capped at PT_HEAP_MAX_SIZE and why list heads are stored in 3 bytes.
  *
  * Classes. Chunk sizes are sorted into PT_HEAP_CLASSES free lists: exact
- * classes for 1..4 units, two classes per octave up to 128 units, then one
- * per octave, and a last "large" class. For heaps of 2^16 units and more,
- * sizes are shifted right before classing so that the large class always
- * holds fewer than 16 chunks (they are disjoint and each is more than
- * 1/16 of the heap); it is searched for the best fit.
+ * classes for 1..3 units, two classes per octave up to 256 units, then one
+ * per octave, and a last "large" class from 4096 units. For heaps of 2^16
+ * units (1 MiB) and more, sizes are shifted right before classing so that
+ * the large class always holds fewer than 16 chunks (they are disjoint and
+ * each is at least 1/16 of the heap); it is searched for the best fit.
  *
  * Search, for a request of u units in class c:
- *   1. the first PROBES chunks of class c, the smaller one that fits;
- *   2. the first chunk of the next non-empty larger class (each fits),
- *      best fit when that is the large class;
+ *   1. the first PROBES chunks of class c, the smallest that fits;
+ *   2. the first PROBES chunks of the next non-empty larger class (each
+ *      fits), the smallest; best fit when that is the large class;
  *   3. before failing, up to SCAN_LIMIT chunks of class c.
  * Every loop is bounded by a constant, never by the heap's contents.
  */
@@ -200,34 +200,61 @@ static inline void head_set(struct pt_heap *h, unsigned c, uint32_t i)
 		h->nonempty &= ~(1u << c);
 }
 
+/*
+ * Classes come from a fine index with four steps per octave (sizes below 8
+ * are their own index); CLASS_OF_FINE merges fine steps into the
+ * PT_HEAP_CLASSES lists. Fine index f of v: f = v for v < 8, otherwise
+ * 8 + 4 (b - 3) + the two bits below the leading one, b = floor(log2 v).
+ */
+#define FINE_STEPS 92
+
+static inline uint32_t fine_index(uint32_t v)
+{
+	uint32_t b;
+
+	if (v < 8)
+		return v;
+	b = bitlen(v) - 1;
+	return 8 + 4 * (b - 3) + ((v >> (b - 2)) & 3);
+}
+
+/* Class lower bounds in units: 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64,
+ * 96, 128, 192, 256, 512, 1024, 2048, and 4096 (64 KiB) for the large
+ * class: exact classes where most small requests fall, two per octave to
+ * 4 KiB, then one per octave. Measured (tests/heap, bench): finer maps
+ * moved utilisation at first failure by under one percent. */
+static const uint8_t CLASS_OF_FINE[FINE_STEPS] = {
+	0, 0, 1, 2, 3, 3, 4, 4, 5, 5, 6, 6,
+	7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12,
+	13, 13, 14, 14, 15, 15, 15, 15, 16, 16, 16, 16,
+	17, 17, 17, 17, 18, 18, 18, 18, 19, 19, 19, 19,
+	19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19,
+	19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19,
+	19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19,
+	19, 19, 19, 19, 19, 19, 19, 19,
+};
+#define LARGE_MIN 4096u
+#define LARGE_CAP_LOG 16u
+
+static_assert(sizeof(CLASS_OF_FINE) == FINE_STEPS, "class map size");
+
 /* Right shift applied to sizes before classing; keeps the large class
- * under 16 chunks: large chunks exceed 4096 << shift units and the heap
- * has fewer than 65536 << shift. */
+ * under 16 chunks: large chunks have at least LARGE_MIN << shift units
+ * and the heap fewer than 2^LARGE_CAP_LOG << shift, with
+ * 2^LARGE_CAP_LOG <= 16 * LARGE_MIN. */
 static inline uint32_t class_shift(const struct pt_heap *h)
 {
 	uint32_t n = bitlen(h->end - FIRST);
 
-	return n > 16 ? n - 16 : 0;
+	return n > LARGE_CAP_LOG ? n - LARGE_CAP_LOG : 0;
 }
 
 /* Class of a chunk of @u units: all chunks of class c + 1 and above are
  * larger than any chunk of class c. */
 static inline unsigned size_class(uint32_t u, uint32_t shift)
 {
-	uint32_t v = u >> shift, w, b;
-
-	if (v <= 4)
-		return v ? v - 1 : 0;
-	w = v - 1;
-	b = bitlen(w) - 1; /* w >= 4, so b >= 2 */
-	if (b < 7)
-		return 4 + 2 * (b - 2) + ((w >> (b - 1)) & 1);
-	if (b < 12)
-		return 14 + (b - 7);
-	return LARGE;
+	return CLASS_OF_FINE[fine_index(u >> shift)];
 }
-
-static_assert(14 + (11 - 7) + 1 == LARGE, "class map covers every class");
 
 /* Units needed for a request of @size bytes (size must be checked first). */
 static inline uint32_t units_for(size_t size)
@@ -361,8 +388,7 @@ static int find_fit(const struct pt_heap *h, uint32_t u, uint32_t *out)
 
 		if (c2 == LARGE)
 			return best_in_class(h, LARGE, u, shift, SCAN_LIMIT, out);
-		*out = head_get(h, c2);
-		return free_chunk_ok(h, *out, c2, shift) ? FOUND : DAMAGED;
+		return best_in_class(h, c2, u, shift, PROBES, out);
 	}
 	return best_in_class(h, c, u, shift, SCAN_LIMIT, out);
 }

@@ -275,6 +275,12 @@ int pt_ring_wait(struct pt_ring *r, uint64_t spin_ns, int64_t timeout_ns)
 	}
 
 	for (;;) {
+		/* Before sleeping, a look at the peer's head of the other ring
+		 * too: the hot path only reads it when the ring looks full,
+		 * and a head that ran ahead or back is a broken peer. */
+		pt_ring_space_left(r);
+		if (r->misbehaving)
+			return -EPROTO;
 		__atomic_store_n(r->cons_wake, PT_RING_NEED_WAKEUP,
 				 __ATOMIC_RELAXED);
 		/* Pairs with the producer's fence between its tail store and

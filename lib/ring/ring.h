@@ -215,11 +215,22 @@ static inline void pt_ring_advance(struct pt_ring *r, unsigned n)
 	pt_ring_store_release(r->cons_head, r->cons_local);
 }
 
-/* Slots free for pt_ring_get_entry on the ring this side produces into
- * (0 when the peer's head is corrupt). */
+/* Free slots by what this side already knows, without touching the block:
+ * the host counts its requests in flight; the domain uses the last host head
+ * it read. Never more than pt_ring_space_left would say. */
+static inline unsigned pt_ring_space_cached(const struct pt_ring *r)
+{
+	uint32_t used = r->side == PT_RING_HOST ? r->prod_local - r->cons_local
+						: r->prod_local - r->prod_head_seen;
+
+	return used >= r->entries ? 0 : r->entries - used;
+}
+
+/* Slots free for pt_ring_get_entry on the ring this side produces into,
+ * after reading and checking the peer's head (0 when it is corrupt). */
 static inline unsigned pt_ring_space_left(struct pt_ring *r)
 {
-	uint32_t head, used;
+	uint32_t head;
 
 	if (r->misbehaving)
 		return 0;
@@ -231,20 +242,20 @@ static inline unsigned pt_ring_space_left(struct pt_ring *r)
 		return 0;
 	}
 	r->prod_head_seen = head;
-	used = r->prod_local - head;
-	/* Host: bound requests in flight so the CQ always has room. */
-	if (r->side == PT_RING_HOST)
-		used = r->prod_local - r->cons_local;
-	return used >= r->entries ? 0 : r->entries - used;
+	return pt_ring_space_cached(r);
 }
 
 /* The next free slot, zeroed, to fill in place; NULL when full (or the peer
- * is misbehaving). Slots are published by pt_ring_submit. */
+ * is misbehaving). Slots are published by pt_ring_submit. The peer's head
+ * is read only when the cached view says full, so a producer with room does
+ * not pull the consumer's cache line over on every entry. */
 static inline struct pt_ring_entry *pt_ring_get_entry(struct pt_ring *r)
 {
 	struct pt_ring_entry *e;
 
-	if (pt_ring_space_left(r) == 0)
+	if (r->misbehaving)
+		return NULL;
+	if (pt_ring_space_cached(r) == 0 && pt_ring_space_left(r) == 0)
 		return NULL;
 	e = &r->prod_entries[r->prod_local & r->mask];
 	r->prod_local++;

@@ -77,10 +77,8 @@ static void one_wake_per_batch_each_way(void **state)
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(rep != MAP_FAILED);
 	ring_pair_host(&b, ENTRIES, &host);
-	pid = fork();
-	assert_true(pid >= 0);
+	pid = ring_test_fork(50);
 	if (pid == 0) {
-		alarm(50);
 		_exit(domain_loop(&b, rep));
 	}
 	for (unsigned batch = 0; batch < BATCHES; batch++) {

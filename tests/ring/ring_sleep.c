@@ -52,10 +52,8 @@ static void run(uint64_t domain_spin_ns, int64_t domain_timeout_ns,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(rep != MAP_FAILED);
 	ring_pair_host(&b, 8, &host);
-	pid = fork();
-	assert_true(pid >= 0);
+	pid = ring_test_fork(30);
 	if (pid == 0) {
-		alarm(30);
 		_exit(answer_one(&b, rep, domain_spin_ns, domain_timeout_ns));
 	}
 	nanosleep(&delay, NULL);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -87,6 +88,22 @@ static inline int64_t ring_test_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Forks the peer process. The child dies with the test (a failed assert
+ * in the parent leaves no orphan spinning) and after @alarm_s at most. */
+static inline pid_t ring_test_fork(unsigned alarm_s)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(99);
+		alarm(alarm_s);
+	}
+	return pid;
 }
 
 /* Waits for a forked peer; returns its exit status, or -1 if it died of a

@@ -41,13 +41,11 @@ static void domain_takes_request_and_hangs(void **state)
 
 	(void)state;
 	ring_pair_host(&b, 8, &host);
-	pid = fork();
-	assert_true(pid >= 0);
+	pid = ring_test_fork(30);
 	if (pid == 0) {
 		struct pt_ring dom;
 		struct pt_ring_entry got;
 
-		alarm(30);
 		if (pt_ring_attach(&dom, b.base, b.size, PT_RING_DOMAIN, 0) ||
 		    pt_ring_wait(&dom, 0, -1) || pt_ring_peek(&dom, &got))
 			_exit(1);
@@ -74,10 +72,8 @@ static void domain_fights_the_wake_word(void **state)
 
 	(void)state;
 	ring_pair_host(&b, 8, &host);
-	pid = fork();
-	assert_true(pid >= 0);
+	pid = ring_test_fork(30);
 	if (pid == 0) {
-		alarm(30);
 		for (uint32_t v = 0;; v++)
 			__atomic_store_n(host.cons_wake, v & 2,
 					 __ATOMIC_RELAXED);

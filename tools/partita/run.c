@@ -240,19 +240,26 @@ static int build(struct pt_graph *g, const struct run_opts *o,
 	return ret;
 }
 
-/* Periods of latency on the way to @inst: one per DP stage. */
-static unsigned dp_depth(const struct pt_instance *inst, unsigned guard)
+/* Steps of latency on the way to @inst. A DP stage works on what its
+ * producer committed in an earlier step and commits at the end of its own,
+ * so it adds a step, and an LL reader of a DP writer reads in the step
+ * after that commit, which adds another. Where paths join, the longest
+ * counts. */
+static unsigned dp_latency(const struct pt_instance *inst, unsigned guard)
 {
 	unsigned best = 0;
 
 	if (guard > PT_MAX_INSTANCES)
 		return 0;
 	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
+		const struct pt_instance *w;
 		unsigned d;
 
 		if (!inst->in[p])
 			continue;
-		d = dp_depth(inst->in[p]->src, guard + 1);
+		w = inst->in[p]->src;
+		d = dp_latency(w, guard + 1) +
+		    (w->sched == PT_SCHED_DP && inst->sched == PT_SCHED_LL);
 		if (d > best)
 			best = d;
 	}
@@ -280,7 +287,7 @@ static uint64_t plan_outputs(struct pt_graph *g, const struct run_opts *o)
 		longest = o->seconds_set ? o->seconds : DEMO_SECONDS;
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 		uint32_t rate, period;
-		uint64_t frames;
+		uint64_t frames, skip;
 
 		if ((!pt_io_is_output(inst) && !pt_alsa_is_playback(inst)) ||
 		    !inst->in[0])
@@ -288,12 +295,12 @@ static uint64_t plan_outputs(struct pt_graph *g, const struct run_opts *o)
 		rate = inst->in[0]->fmt.rate;
 		period = pt_graph_period_frames(g, rate);
 		frames = (uint64_t)(longest * rate + 0.5);
-		pt_io_output_span(inst, (uint64_t)dp_depth(inst, 0) * period,
-				  frames);
-		pt_alsa_playback_span(inst, (uint64_t)dp_depth(inst, 0) * period,
-				      frames);
-		if (frames / period + dp_depth(inst, 0) > most)
-			most = frames / period + dp_depth(inst, 0);
+		skip = (uint64_t)dp_latency(inst, 0) * pt_graph_config(g)->dp_batch *
+		       period;
+		pt_io_output_span(inst, skip, frames);
+		pt_alsa_playback_span(inst, skip, frames);
+		if ((frames + skip) / period > most)
+			most = (frames + skip) / period;
 	}
 	return most;
 }
@@ -511,7 +518,8 @@ int pt_cmd_run(int argc, char **argv)
 	cfg.rate = spec.fmt.rate;
 	cfg.period_us = o.period_us;
 	cfg.user_heap_size = o.user_heap;
-	cfg.offline = !o.realtime;
+	/* A device is live: one period per DP request, as on the clock. */
+	cfg.offline = !o.realtime && !o.playback && !o.capture;
 	g = pt_graph_new(&cfg, err, sizeof(err));
 	if (!g)
 		goto fail;
