@@ -36,7 +36,7 @@
 
 enum pt_state { PT_STATE_RESET = 0, PT_STATE_PAUSED = 1, PT_STATE_RUNNING = 2 };
 enum pt_isolation { PT_ISOLATION_NONE = 0, PT_ISOLATION_PROCESS = 1 };
-enum pt_sched { PT_SCHED_LL = 0, PT_SCHED_DP = 1 };
+enum pt_sched_kind { PT_SCHED_LL = 0, PT_SCHED_DP = 1 };
 enum pt_on_fault { PT_ON_FAULT_SILENCE = 0, PT_ON_FAULT_BYPASS = 1 };
 enum pt_restart { PT_RESTART_NEVER = 0, PT_RESTART_ON_FAILURE = 1 };
 
@@ -52,7 +52,17 @@ struct pt_graph_config {
 	uint32_t period_us;      /* the period, default 1000 */
 	size_t user_heap_size;   /* the budget; 0 = PT_USER_HEAP_SIZE_DEFAULT */
 	bool offline;            /* file run: no pacing, deeper DP buffers */
+	uint32_t dp_batch;       /* periods one DP request may carry; 0:
+				    PT_DP_BATCH_OFFLINE offline, 1 live */
+	bool force_isolation;    /* every module instance but the endpoints */
+	enum pt_isolation isolation; /* runs this way (partita run --isolation) */
 };
+
+/* Offline, a DP instance may process this many periods per request (one
+ * wake for all of them; process is still called once per period), and the
+ * scheduler runs as many LL passes per step. */
+#define PT_DP_BATCH_OFFLINE 16u
+#define PT_DP_BATCH_MAX 64u
 
 /* What INIT_INSTANCE and a topology instance carry. Strings are copied. */
 struct pt_instance_desc {
@@ -63,7 +73,7 @@ struct pt_instance_desc {
 	const char *library;     /* path of a module library, or NULL */
 	enum pt_isolation isolation;
 	bool isolation_set;      /* false: library modules default to process */
-	enum pt_sched sched;
+	enum pt_sched_kind sched;
 	bool sched_set;          /* false: library and isolated default to DP */
 	const char *domain;      /* named domain to share, or NULL: its own */
 	uint32_t heap_size;      /* 0: manifest default, then build default */
@@ -105,6 +115,7 @@ struct pt_buffer {
 	struct pt_partition *part; /* its memory, granted to its two ends */
 	uint8_t *data;             /* host mapping */
 	size_t size;               /* bytes in use: a whole number of frames */
+	uint32_t periods;          /* its depth in periods */
 	uint64_t rd, wr;           /* free-running positions, rd <= wr <= rd + size */
 	struct pt_format fmt;
 	uint32_t frame;            /* bytes per frame */
@@ -142,7 +153,7 @@ struct pt_instance {
 	struct pt_manifest manifest;           /* host's copy, validated */
 	const struct pt_module_entry *entry;   /* in-process code; NULL if isolated */
 	enum pt_isolation isolation;
-	enum pt_sched sched;
+	enum pt_sched_kind sched;
 	char domain[PT_NAME_MAX];              /* named domain, "" = its own */
 	char library[256];                     /* library path, "" for built-ins */
 	uint32_t heap_size, stack_size, deadline_us, max_misses, restart_limit;
@@ -161,8 +172,7 @@ struct pt_instance {
 
 	/* In-process (trusted) execution. */
 	struct pt_module mod;
-	void *heap_block;
-	size_t heap_charged;
+	struct pt_partition *heap_part;        /* private heap (and stack) partition */
 	void *dl;                              /* dlopen handle of a trusted library */
 	char last_error[PT_ERR_MAX];           /* last error line the module logged */
 
@@ -180,11 +190,24 @@ struct pt_graph *pt_graph_new(const struct pt_graph_config *cfg, char *err,
 /* Tears down every instance, buffer and pipeline, then the graph. */
 void pt_graph_free(struct pt_graph *g);
 
+/* Makes @entry creatable by its manifest name in @g, beside the built-ins
+ * and endpoints (a host program's own trusted modules; tests). The entry
+ * must outlive the graph. Returns 0 or -errno with @err set. */
+int pt_graph_add_module(struct pt_graph *g, const struct pt_module_entry *entry,
+			char *err, size_t errlen);
+
 /* Returns the config in force (defaults filled in). */
 const struct pt_graph_config *pt_graph_config(const struct pt_graph *g);
 
 /* Returns the user heap budget everything is charged to. */
 struct pt_budget *pt_graph_budget(struct pt_graph *g);
+
+/* Default private heap and stack when neither topology nor manifest says. */
+#define PT_HEAP_SIZE_DEFAULT (64u * 1024u)
+#define PT_STACK_SIZE_DEFAULT (64u * 1024u)
+/* Default depth of a buffer, in periods, live; offline it is twice the
+ * DP batch. */
+#define PT_BUFFER_PERIODS_DEFAULT 2u
 
 /* Frames per period at @rate (rate * period_us / 1e6, at least 1). */
 uint32_t pt_graph_period_frames(const struct pt_graph *g, uint32_t rate);
@@ -234,10 +257,31 @@ struct pt_instance_info {
 	char module[PT_NAME_MAX];
 	enum pt_instance_state state;
 	enum pt_isolation isolation;
-	enum pt_sched sched;
+	enum pt_sched_kind sched;
 	int domain_pid;          /* 0 when trusted */
 	struct pt_instance_stats stats;
 };
+
+/* Returns the id of the @i-th pipeline slot in use, or 0 past the last. */
+uint32_t pt_graph_pipeline_at(const struct pt_graph *g, size_t i);
+
+/* Returns the pipeline state of @pipeline, or -ENOENT. */
+int pt_graph_pipeline_state(const struct pt_graph *g, uint32_t pipeline);
+
+/* Returns the instances in dependency order (every writer of a buffer before
+ * its reader); *@n gets the count. Valid until the next graph change. */
+struct pt_instance *const *pt_graph_order(struct pt_graph *g, size_t *n);
+
+/* Returns the @i-th buffer, or NULL past the last. */
+struct pt_buffer *pt_graph_buffer_at(struct pt_graph *g, size_t i);
+
+/* Bumped on every change of instances, bindings or states: a scheduler
+ * rebuilds its plan when it moves. */
+uint64_t pt_graph_generation(const struct pt_graph *g);
+
+/* Marks @inst failed with @reason (and @signal, 0 if none) at @period. */
+void pt_instance_fail(struct pt_instance *inst, uint64_t period, int signal,
+		      const char *reason);
 
 /* Fills @info for @inst. */
 void pt_instance_info(const struct pt_instance *inst,

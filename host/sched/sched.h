@@ -28,6 +28,17 @@ void pt_sched_free(struct pt_sched *s);
  * fault is not one: it is recorded in the instance's stats). */
 int pt_sched_period(struct pt_sched *s);
 
+struct pt_trace;
+
+/* Records a span per module per period, the LL pass and the waits for DP
+ * results into @trace (NULL stops tracing). The trace must outlive its use. */
+void pt_sched_set_trace(struct pt_sched *s, struct pt_trace *trace);
+
+/* Returns the periods one pt_sched_period() call runs: 1 live; offline the
+ * graph's DP batch, less where a DP instance's buffers are shallower. DP
+ * latency is counted in steps. */
+unsigned pt_sched_step(struct pt_sched *s);
+
 /* Returns the number of periods run. */
 uint64_t pt_sched_periods(const struct pt_sched *s);
 

@@ -105,7 +105,9 @@ struct pt_sink;   /* an output pin's view of its buffer; opaque */
 struct pt_module_ops {
 	/* Called once after the private heap exists. @data/@size is the init
 	 * blob from the topology or INIT_INSTANCE (text parameters, see
-	 * pt_param_*), possibly empty. */
+	 * pt_param_*), possibly empty. When init fails, free is not called:
+	 * the private heap goes away with the instance, anything else the
+	 * module took it releases itself before returning. */
 	int (*init)(struct pt_module *mod, const void *data, size_t size);
 	/* Called when the pipeline leaves RESET, with the bound pins; stream
 	 * formats are final here. */
@@ -264,7 +266,7 @@ struct pt_manifest {
 	uint32_t stack_size;   /* default stack, bytes */
 	uint8_t max_sources;   /* input pins, 0..PT_MAX_PINS */
 	uint8_t max_sinks;     /* output pins, 0..PT_MAX_PINS */
-	uint8_t reserved[10];
+	uint8_t reserved[10];  /* pads the layout to 88 bytes on every ABI */
 };
 
 _Static_assert(sizeof(struct pt_manifest) == 88, "manifest layout is ABI");

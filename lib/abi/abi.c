@@ -169,7 +169,13 @@ int pt_module_init(struct pt_module *mod, const struct pt_module_entry *entry,
 		   const char *name, uint32_t period_frames, void *heap_block,
 		   size_t heap_size, const void *init, size_t init_size)
 {
+	pt_log_fn log = mod->log;
+	void *log_ctx = mod->log_ctx;
+
+	/* The caller may have set the log sink before; it survives. */
 	memset(mod, 0, sizeof(*mod));
+	mod->log = log;
+	mod->log_ctx = log_ctx;
 	mod->entry = entry;
 	mod->period_frames = period_frames;
 	snprintf(mod->name, sizeof(mod->name), "%s", name);

@@ -71,7 +71,7 @@ bool pt_module_is_ready(struct pt_module *mod, struct pt_source *const *sources,
 			unsigned nsinks);
 
 /* Prepares @mod in the private heap [@heap_block, +@heap_size) and calls its
- * init. Returns 0 or -errno (-ENOMEM when the heap block is too small). */
+ * init. @mod->log and @mod->log_ctx, if set before, are kept. Returns 0 or -errno (-ENOMEM when the heap block is too small). */
 int pt_module_init(struct pt_module *mod, const struct pt_module_entry *entry,
 		   const char *name, uint32_t period_frames, void *heap_block,
 		   size_t heap_size, const void *init, size_t init_size);

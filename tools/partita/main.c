@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* partita - runs untrusted audio modules in isolated domains. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/partita/cmd.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *what;
+} cmds[] = {
+	{ "run", pt_cmd_run, "run a topology (or the built-in demo) to files" },
+	{ "bench", pt_cmd_bench, "benchmarks with their floors, as ratios" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: partita COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].what);
+	fprintf(f, "\n'partita COMMAND --help' describes each.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "partita: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* The per-module table, as text and as JSON. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/partita/report.h"
+
+static const char *isolation_name(enum pt_isolation i)
+{
+	return i == PT_ISOLATION_PROCESS ? "process" : "none";
+}
+
+static const char *sched_name(enum pt_sched_kind s)
+{
+	return s == PT_SCHED_DP ? "dp" : "ll";
+}
+
+static void heap_text(char *out, size_t len, size_t bytes)
+{
+	if (bytes >= 1024 * 1024)
+		snprintf(out, len, "%.1fM", (double)bytes / (1024.0 * 1024.0));
+	else if (bytes >= 1024)
+		snprintf(out, len, "%.1fK", (double)bytes / 1024.0);
+	else
+		snprintf(out, len, "%zu", bytes);
+}
+
+void pt_report_table(FILE *f, struct pt_graph *g, uint64_t periods)
+{
+	struct pt_instance *inst;
+
+	fprintf(f, "%-14s %-10s %-8s %-5s %-7s %8s %15s %9s %9s %6s %6s\n",
+		"INSTANCE", "MODULE", "ISOLATE", "SCHED", "STATE", "PERIODS",
+		"HEAP USED/SIZE", "MEAN us", "WORST us", "MISSES", "FAULTS");
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		struct pt_instance_info info;
+		char used[16], size[16], heap[40];
+		double mean;
+
+		pt_instance_info(inst, &info);
+		heap_text(used, sizeof(used), info.stats.heap_used);
+		heap_text(size, sizeof(size), info.stats.heap_size);
+		snprintf(heap, sizeof(heap), "%s/%s", used, size);
+		mean = info.stats.periods ? (double)info.stats.process_ns /
+						    (double)info.stats.periods / 1e3 :
+					    0.0;
+		fprintf(f,
+			"%-14s %-10s %-8s %-5s %-7s %8llu %15s %9.2f %9.2f %6llu %6llu\n",
+			info.name, info.module, isolation_name(info.isolation),
+			sched_name(info.sched), pt_instance_state_name(info.state),
+			(unsigned long long)info.stats.periods, heap, mean,
+			(double)info.stats.worst_ns / 1e3,
+			(unsigned long long)info.stats.deadline_misses,
+			(unsigned long long)info.stats.faults);
+		if (info.stats.faults && info.stats.fault_reason[0])
+			fprintf(f, "  %s: last fault at period %llu: %s\n",
+				info.name,
+				(unsigned long long)info.stats.fault_period,
+				info.stats.fault_reason);
+	}
+	fprintf(f, "%llu periods of %u us\n", (unsigned long long)periods,
+		pt_graph_config(g)->period_us);
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods)
+{
+	struct pt_instance *inst;
+	const struct pt_graph_config *cfg = pt_graph_config(g);
+
+	fprintf(f, "{\"periods\": %llu, \"period_us\": %u, \"rate\": %u, "
+		   "\"user_heap_size\": %zu, \"user_heap_used\": %zu, \"instances\": [",
+		(unsigned long long)periods, cfg->period_us, cfg->rate,
+		cfg->user_heap_size, pt_graph_budget(g)->used);
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		struct pt_instance_info info;
+
+		pt_instance_info(inst, &info);
+		fprintf(f, "%s\n  {\"name\": ", i ? "," : "");
+		json_string(f, info.name);
+		fprintf(f, ", \"module\": ");
+		json_string(f, info.module);
+		fprintf(f,
+			", \"isolation\": \"%s\", \"sched\": \"%s\", \"state\": \"%s\", "
+			"\"domain_pid\": %d, \"periods\": %llu, \"heap_used\": %zu, "
+			"\"heap_size\": %zu, \"process_ns_total\": %llu, "
+			"\"process_ns_mean\": %.1f, \"process_ns_worst\": %llu, "
+			"\"deadline_misses\": %llu, \"faults\": %llu, \"restarts\": %llu, "
+			"\"fault_period\": %llu, \"fault_signal\": %d, \"fault_reason\": ",
+			isolation_name(info.isolation), sched_name(info.sched),
+			pt_instance_state_name(info.state), info.domain_pid,
+			(unsigned long long)info.stats.periods, info.stats.heap_used,
+			info.stats.heap_size,
+			(unsigned long long)info.stats.process_ns,
+			info.stats.periods ? (double)info.stats.process_ns /
+						     (double)info.stats.periods :
+					     0.0,
+			(unsigned long long)info.stats.worst_ns,
+			(unsigned long long)info.stats.deadline_misses,
+			(unsigned long long)info.stats.faults,
+			(unsigned long long)info.stats.restarts,
+			(unsigned long long)info.stats.fault_period,
+			info.stats.fault_signal);
+		json_string(f, info.stats.fault_reason);
+		fputc('}', f);
+	}
+	fprintf(f, "\n]}\n");
+	return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* tools/partita - the per-module table that run (and serve) print. */
+#ifndef PT_TOOLS_REPORT_H
+#define PT_TOOLS_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "host/graph/graph.h"
+
+/* Prints one line per instance: state, periods, heap, process times,
+ * deadline misses, faults. */
+void pt_report_table(FILE *f, struct pt_graph *g, uint64_t periods);
+
+/* Writes the same figures as one JSON object. Returns 0 or -1 on a write
+ * error. */
+int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods);
+
+#endif

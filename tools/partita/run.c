@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * partita run [TOPOLOGY] [-i IN] [-o OUT] [--seconds S] ...
+ *
+ * Builds the graph, runs it period by period until every output file holds
+ * its frames, then prints the per-module table. Output length is exact: an
+ * output drops the frames of latency the DP stages before it added, then
+ * writes exactly as many frames as the longest input has (scaled by rate),
+ * or --seconds worth when there is no input.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host/graph/graph.h"
+#include "host/io/alsa.h"
+#include "host/io/io.h"
+#include "host/sched/sched.h"
+#include "host/topology/topology.h"
+#include "host/trace/trace.h"
+#include "tools/partita/cmd.h"
+#include "tools/partita/report.h"
+
+#define SPEC_MAX 8
+#define DEMO_SECONDS 3.0
+
+struct spec_inst {
+	const char *name;
+	const char *module;
+	char params[PATH_MAX + 128];
+	enum pt_sched_kind sched;
+};
+
+/* A graph described in code: the built-in topologies. */
+struct spec {
+	struct spec_inst inst[SPEC_MAX];
+	unsigned ninst;
+	unsigned bind[SPEC_MAX][2]; /* index from -> index to, pin 0 */
+	unsigned nbind;
+	struct pt_format fmt;
+};
+
+struct run_opts {
+	const char *topology;
+	const char *in, *out;
+	double seconds;
+	bool seconds_set;
+	int isolation; /* -1: as the topology says */
+	bool stats, quiet, realtime;
+	const char *stats_json;
+	const char *trace;
+	const char *playback, *capture; /* ALSA devices replacing endpoints */
+	size_t user_heap;
+	uint32_t period_us;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: partita run [TOPOLOGY] [-i IN] [-o OUT] [--seconds S]\n"
+		"                   [--isolation process|none] [--stats] [--stats-json FILE]\n"
+		"                   [--trace FILE] [--user-heap SIZE] [--period-us US]\n"
+		"                   [--realtime] [--quiet] [--playback DEVICE] [--capture DEVICE]\n"
+		"\n"
+		"Runs TOPOLOGY (a YAML file, see docs/topology.md, or a built-in) to its\n"
+		"output files and prints the per-module table. -i and -o replace the\n"
+		"files of the topology's first input and output endpoints.\n"
+		"Built-in topologies:\n"
+		"  demo   a tone sweep through eq_iir and gain into out.wav (the default)\n"
+		"  chain  IN through eq_iir and gain into OUT (the default with -i)\n"
+		"  copy   IN through copier into OUT, unchanged\n"
+		"  pass   IN straight into OUT\n"
+		"\n"
+		"  -i, --input IN        the input file (any format libsndfile reads)\n"
+		"  -o, --output OUT      the output file (.wav, .flac, ...; default out.wav)\n"
+		"  --seconds S           length when there is no input (default %.0f), or a cap\n"
+		"  --isolation MODE      run every module instance as process or none\n"
+		"  --stats               print the table (the default unless --quiet)\n"
+		"  --stats-json FILE     write the table as JSON to FILE ('-' for stdout)\n"
+		"  --trace FILE          write a trace-event JSON file (chrome://tracing,\n"
+		"                        Perfetto): a span per module per period\n"
+		"  --user-heap SIZE      the user heap budget, e.g. 64M\n"
+		"  --period-us US        the period in microseconds (default 1000)\n"
+		"  --realtime            pace periods on the clock, as live audio would\n"
+		"                        (a device with a clock paces the graph by itself;\n"
+		"                        ALSA's null device does not)\n"
+		"  --playback DEVICE     play to an ALSA device (default, hw:0,0, null, ...)\n"
+		"                        instead of the first output file\n"
+		"  --capture DEVICE      record from an ALSA device instead of the first\n"
+		"                        input file (the chain topology, 48 kHz stereo)\n"
+		"  --quiet               no progress bar, no table\n",
+		DEMO_SECONDS);
+}
+
+static void add(struct spec *s, const char *name, const char *module,
+		const char *params)
+{
+	struct spec_inst *i = &s->inst[s->ninst++];
+
+	i->name = name;
+	i->module = module;
+	snprintf(i->params, sizeof(i->params), "%s", params);
+}
+
+static void chain(struct spec *s)
+{
+	for (unsigned i = 0; i + 1 < s->ninst; i++) {
+		s->bind[s->nbind][0] = i;
+		s->bind[s->nbind][1] = i + 1;
+		s->nbind++;
+	}
+}
+
+static int builtin_spec(const struct run_opts *o, struct spec *s, char *err,
+			size_t errlen)
+{
+	const char *name = o->topology ? o->topology :
+			   o->in || o->capture ? "chain" : "demo";
+	const char *out = o->out ? o->out : "out.wav";
+	char p[PATH_MAX + 16];
+	uint64_t frames;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if (!strcmp(name, "demo")) {
+		if (o->in) {
+			snprintf(err, errlen,
+				 "the demo generates its own signal: drop -i, or use the 'chain' topology");
+			return -EINVAL;
+		}
+		s->fmt = (struct pt_format){ 48000, 2, PT_SAMPLE_S32_LE };
+		add(s, "sweep", "tone",
+		    "wave=sweep start=40 end=16000 seconds=3 log=1 amplitude_db=-12");
+		add(s, "eq", "eq_iir",
+		    "bands=lowshelf:120:0.707:4,peaking:3000:1.2:-5,highshelf:9000:0.707:2");
+		add(s, "gain", "gain", "gain_db=-1");
+		snprintf(p, sizeof(p), "file=%s", out);
+		add(s, "out", "output", p);
+		chain(s);
+		return 0;
+	}
+	if (strcmp(name, "chain") && strcmp(name, "copy") && strcmp(name, "pass")) {
+		snprintf(err, errlen,
+			 "no topology '%s': not a file and not a built-in (demo, chain, copy, pass)",
+			 name);
+		return -ENOENT;
+	}
+	if (!o->in && !o->capture) {
+		snprintf(err, errlen, "topology '%s' needs an input file: -i IN", name);
+		return -EINVAL;
+	}
+	if (o->in) {
+		ret = pt_io_probe(o->in, &frames, &s->fmt, err, errlen);
+		if (ret)
+			return ret;
+	} else {
+		/* A device has no format to probe: the common one. */
+		s->fmt = (struct pt_format){ 48000, 2, PT_SAMPLE_S32_LE };
+	}
+	snprintf(p, sizeof(p), "file=%s", o->in);
+	add(s, "in", "input", p);
+	if (!strcmp(name, "chain")) {
+		s->fmt.sample = PT_SAMPLE_FLOAT_LE;
+		add(s, "eq", "eq_iir",
+		    "bands=lowshelf:120:0.707:3,peaking:2500:1.0:-3");
+		add(s, "gain", "gain", "gain_db=-1");
+	} else if (!strcmp(name, "copy")) {
+		add(s, "copy", "copier", "");
+	}
+	snprintf(p, sizeof(p), "file=%s", out);
+	add(s, "out", "output", p);
+	chain(s);
+	return 0;
+}
+
+/* --playback and --capture: the first output (input) endpoint becomes the
+ * device; a graph without one gets the device at the end of its chain. */
+static int use_devices(const struct run_opts *o, struct spec *s, char *err,
+		       size_t errlen)
+{
+	const struct {
+		const char *device, *endpoint, *module;
+	} swap[] = { { o->playback, "output", "playback" },
+		     { o->capture, "input", "capture" } };
+
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned i;
+
+		if (!swap[k].device)
+			continue;
+		for (i = 0; i < s->ninst; i++)
+			if (!strcmp(s->inst[i].module, swap[k].endpoint))
+				break;
+		if (i == s->ninst) {
+			if (k == 1 || s->ninst >= SPEC_MAX || !s->ninst) {
+				snprintf(err, errlen,
+					 "--%s: the topology has no %s to replace",
+					 swap[k].module, swap[k].endpoint);
+				return -EINVAL;
+			}
+			add(s, "playback", "playback", "");
+			s->bind[s->nbind][0] = s->ninst - 2;
+			s->bind[s->nbind][1] = s->ninst - 1;
+			s->nbind++;
+		}
+		s->inst[i].module = swap[k].module;
+		snprintf(s->inst[i].params, sizeof(s->inst[i].params),
+			 "device=%s", swap[k].device);
+	}
+	return 0;
+}
+
+static int build(struct pt_graph *g, const struct spec *s, char *err, size_t errlen)
+{
+	int ret = pt_graph_pipeline_create(g, 1, "main", err, errlen);
+
+	for (unsigned i = 0; !ret && i < s->ninst; i++) {
+		const struct spec_inst *si = &s->inst[i];
+		struct pt_instance_desc d = {
+			.id = i + 1,
+			.pipeline = 1,
+			.name = si->name,
+			.module = si->module,
+			.init = si->params,
+			.init_size = strlen(si->params),
+		};
+
+		ret = pt_graph_instance_create(g, &d, err, errlen);
+	}
+	for (unsigned i = 0; !ret && i < s->nbind; i++)
+		ret = pt_graph_bind(g, s->bind[i][0] + 1, 0, s->bind[i][1] + 1, 0,
+				    &s->fmt, 0, err, errlen);
+	return ret;
+}
+
+/* A topology argument names a file when it has a path or a YAML suffix, or
+ * a file of that name exists; otherwise it is a built-in. */
+static bool is_file(const char *t)
+{
+	struct stat st;
+	size_t n;
+
+	if (!t)
+		return false;
+	n = strlen(t);
+	return strchr(t, '/') || (n > 5 && !strcmp(t + n - 5, ".yaml")) ||
+	       (n > 4 && !strcmp(t + n - 4, ".yml")) || !stat(t, &st);
+}
+
+/* Points the first endpoint of a kind at another file. */
+static int retarget(struct pt_graph *g, bool input, const char *path,
+		    char *err, size_t errlen)
+{
+	struct pt_instance *inst;
+	char blob[PATH_MAX + 8];
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		if (input ? !pt_io_is_input(inst) : !pt_io_is_output(inst))
+			continue;
+		snprintf(blob, sizeof(blob), "file=%s", path);
+		return pt_graph_config_set(g, inst->id, PT_PARAM_TEXT, blob,
+					   strlen(blob), err, errlen);
+	}
+	snprintf(err, errlen, "%s given, but the topology has no %s endpoint",
+		 input ? "-i" : "-o", input ? "input" : "output");
+	return -EINVAL;
+}
+
+/* Runs every pipeline the topology left stopped. */
+static int start_all(struct pt_graph *g, char *err, size_t errlen)
+{
+	uint32_t id;
+	int ret = 0;
+
+	for (size_t i = 0; !ret && (id = pt_graph_pipeline_at(g, i)); i++) {
+		if (pt_graph_pipeline_state(g, id) == PT_STATE_RESET)
+			ret = pt_graph_set_state(g, id, PT_STATE_PAUSED, err, errlen);
+		if (!ret)
+			ret = pt_graph_set_state(g, id, PT_STATE_RUNNING, err, errlen);
+	}
+	return ret;
+}
+
+/* Steps of latency on the way to @inst. A DP stage works on what its
+ * producer committed in an earlier step and commits at the end of its own,
+ * so it adds a step, and an LL reader of a DP writer reads in the step
+ * after that commit, which adds another. Where paths join, the longest
+ * counts. */
+static unsigned dp_latency(const struct pt_instance *inst, unsigned guard)
+{
+	unsigned best = 0;
+
+	if (guard > PT_MAX_INSTANCES)
+		return 0;
+	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
+		const struct pt_instance *w;
+		unsigned d;
+
+		if (!inst->in[p])
+			continue;
+		w = inst->in[p]->src;
+		d = dp_latency(w, guard + 1) +
+		    (w->sched == PT_SCHED_DP && inst->sched == PT_SCHED_LL);
+		if (d > best)
+			best = d;
+	}
+	return best + (inst->sched == PT_SCHED_DP);
+}
+
+/* Sets every output's span; returns the largest frame count any output
+ * must write, in periods of the graph, for the stall guard. */
+static uint64_t plan_outputs(struct pt_graph *g, unsigned step,
+			     const struct run_opts *o)
+{
+	struct pt_instance *inst;
+	double longest = 0.0; /* seconds */
+	uint64_t most = 0;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		struct pt_format f;
+		uint64_t frames;
+
+		if (pt_io_is_input(inst) &&
+		    !pt_io_input_info(inst, &frames, &f) &&
+		    (double)frames / f.rate > longest)
+			longest = (double)frames / f.rate;
+	}
+	if (longest == 0.0 || (o->seconds_set && o->seconds < longest))
+		longest = o->seconds_set ? o->seconds : DEMO_SECONDS;
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		uint32_t rate, period;
+		uint64_t frames, skip;
+
+		if ((!pt_io_is_output(inst) && !pt_alsa_is_playback(inst)) ||
+		    !inst->in[0])
+			continue;
+		rate = inst->in[0]->fmt.rate;
+		period = pt_graph_period_frames(g, rate);
+		frames = (uint64_t)(longest * rate + 0.5);
+		skip = (uint64_t)dp_latency(inst, 0) * step * period;
+		pt_io_output_span(inst, skip, frames);
+		pt_alsa_playback_span(inst, skip, frames);
+		if ((frames + skip) / period > most)
+			most = (frames + skip) / period;
+	}
+	return most;
+}
+
+static bool outputs_done(struct pt_graph *g, bool *any)
+{
+	struct pt_instance *inst;
+	bool done = true;
+
+	*any = false;
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		if (!pt_io_is_output(inst) && !pt_alsa_is_playback(inst))
+			continue;
+		*any = true;
+		/* Each answers true for the other's instances. */
+		if (!pt_io_output_done(inst) || !pt_alsa_playback_done(inst))
+			done = false;
+	}
+	return done;
+}
+
+static void progress(uint64_t period, uint64_t total, uint32_t period_us,
+		     bool last)
+{
+	int width = 40, fill;
+	double frac = total ? (double)period / (double)total : 1.0;
+
+	if (frac > 1.0)
+		frac = 1.0;
+	fill = (int)(frac * width);
+	fprintf(stderr, "\r[%.*s%*s] %3d%% %6.1f s of %.1f s", fill,
+		"########################################", width - fill, "",
+		(int)(frac * 100.0), (double)period * period_us / 1e6,
+		(double)total * period_us / 1e6);
+	if (last)
+		fputc('\n', stderr);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One line per ALSA device: what was agreed with it and how it went. */
+static void report_devices(FILE *f, struct pt_graph *g)
+{
+	struct pt_instance *inst;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		uint32_t period = 0, buffer = 0;
+
+		if (!pt_alsa_device(inst))
+			continue;
+		pt_alsa_sizes(inst, &period, &buffer);
+		fprintf(f,
+			"%s '%s' on '%s': period %u frames, buffer %u frames, %llu frames, %llu xruns\n",
+			pt_alsa_is_playback(inst) ? "playback" : "capture",
+			inst->name, pt_alsa_device(inst), period, buffer,
+			(unsigned long long)pt_alsa_frames(inst),
+			(unsigned long long)pt_alsa_xruns(inst));
+	}
+}
+
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+	enum { O_SECONDS = 256, O_ISO, O_STATS, O_JSON, O_HEAP, O_PERIOD,
+	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE };
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "seconds", required_argument, NULL, O_SECONDS },
+		{ "isolation", required_argument, NULL, O_ISO },
+		{ "stats", no_argument, NULL, O_STATS },
+		{ "stats-json", required_argument, NULL, O_JSON },
+		{ "user-heap", required_argument, NULL, O_HEAP },
+		{ "period-us", required_argument, NULL, O_PERIOD },
+		{ "realtime", no_argument, NULL, O_RT },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "trace", required_argument, NULL, O_TRACE },
+		{ "playback", required_argument, NULL, O_PLAYBACK },
+		{ "capture", required_argument, NULL, O_CAPTURE },
+		{ "help", no_argument, NULL, O_HELP },
+		{ 0 },
+	};
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->isolation = -1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			o->in = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case O_SECONDS:
+			errno = 0;
+			o->seconds = strtod(optarg, &end);
+			if (errno || *end || !(o->seconds > 0.0) ||
+			    o->seconds > 24.0 * 3600.0) {
+				fprintf(stderr,
+					"partita run: --seconds '%s' is not a length in seconds (0..86400)\n",
+					optarg);
+				return 2;
+			}
+			o->seconds_set = true;
+			break;
+		case O_ISO:
+			if (!strcmp(optarg, "process"))
+				o->isolation = PT_ISOLATION_PROCESS;
+			else if (!strcmp(optarg, "none"))
+				o->isolation = PT_ISOLATION_NONE;
+			else {
+				fprintf(stderr,
+					"partita run: --isolation '%s': use process or none\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case O_STATS:
+			o->stats = true;
+			break;
+		case O_JSON:
+			o->stats_json = optarg;
+			break;
+		case O_HEAP:
+			if (pt_parse_size(optarg, &o->user_heap) ||
+			    o->user_heap < 4096) {
+				fprintf(stderr,
+					"partita run: --user-heap '%s' is not a size of 4K or more (e.g. 64M)\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case O_PERIOD: {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v < 125 || v > 100000) {
+				fprintf(stderr,
+					"partita run: --period-us '%s' is not 125..100000\n",
+					optarg);
+				return 2;
+			}
+			o->period_us = (uint32_t)v;
+			break;
+		}
+		case O_TRACE:
+			o->trace = optarg;
+			break;
+		case O_PLAYBACK:
+			o->playback = optarg;
+			break;
+		case O_CAPTURE:
+			o->capture = optarg;
+			break;
+		case O_RT:
+			o->realtime = true;
+			break;
+		case O_QUIET:
+			o->quiet = true;
+			break;
+		case 'h':
+		case O_HELP:
+			usage(stdout);
+			return -1;
+		default:
+			fprintf(stderr, "partita run: unknown or incomplete option '%s'\n",
+				argv[optind - 1]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		o->topology = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "partita run: unexpected argument '%s'\n",
+			argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+int pt_cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	struct pt_graph_config cfg = { 0 };
+	struct pt_graph *g = NULL;
+	struct pt_sched *s = NULL;
+	struct pt_trace *trace = NULL;
+	struct spec spec;
+	struct pt_topology topo;
+	bool have_topo = false;
+	char err[PT_ERR_MAX + PATH_MAX];
+	uint64_t total, cap, next_ns = 0, last_draw = 0;
+	bool tty, any;
+	int ret, status = 1;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	tty = isatty(2) && !o.quiet;
+
+	cfg.period_us = o.period_us;
+	cfg.user_heap_size = o.user_heap;
+	cfg.offline = !o.realtime;
+	cfg.force_isolation = o.isolation >= 0;
+	cfg.isolation = o.isolation > 0 ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
+	if (is_file(o.topology)) {
+		ret = pt_topology_load(o.topology, &topo, err, sizeof(err));
+		if (ret)
+			goto fail;
+		have_topo = true;
+		cfg.rate = topo.rate;
+		if (!cfg.period_us)
+			cfg.period_us = topo.period_us;
+		if (!cfg.user_heap_size)
+			cfg.user_heap_size = topo.user_heap_size;
+		g = pt_graph_new(&cfg, err, sizeof(err));
+		if (!g)
+			goto fail;
+		ret = pt_topology_apply(&topo, g, err, sizeof(err));
+		if (!ret && o.in)
+			ret = retarget(g, true, o.in, err, sizeof(err));
+		if (!ret && o.out)
+			ret = retarget(g, false, o.out, err, sizeof(err));
+	} else {
+		ret = builtin_spec(&o, &spec, err, sizeof(err));
+		if (!ret)
+			ret = use_devices(&o, &spec, err, sizeof(err));
+		if (ret)
+			goto fail;
+		cfg.rate = spec.fmt.rate;
+		g = pt_graph_new(&cfg, err, sizeof(err));
+		if (!g)
+			goto fail;
+		ret = build(g, &spec, err, sizeof(err));
+	}
+	if (!ret)
+		ret = start_all(g, err, sizeof(err));
+	if (ret)
+		goto fail;
+	s = pt_sched_new(g, err, sizeof(err));
+	if (!s)
+		goto fail;
+	if (o.trace) {
+		trace = pt_trace_open(o.trace, err, sizeof(err));
+		if (!trace)
+			goto fail;
+		pt_sched_set_trace(s, trace);
+	}
+
+	total = plan_outputs(g, pt_sched_step(s), &o);
+	/* A graph that stops moving data (a module that never becomes ready)
+	 * must not spin forever: allow the expected periods, twice over, plus
+	 * ten seconds' worth. */
+	cap = 2 * total + 10000000u / pt_graph_config(g)->period_us;
+	while (!outputs_done(g, &any) || !any) {
+		if (!any) {
+			snprintf(err, sizeof(err), "the topology has no output");
+			goto fail;
+		}
+		if (pt_sched_periods(s) >= cap) {
+			snprintf(err, sizeof(err),
+				 "the graph stalled: outputs incomplete after %llu periods",
+				 (unsigned long long)pt_sched_periods(s));
+			goto fail;
+		}
+		if (o.realtime) {
+			struct timespec ts;
+
+			if (!next_ns)
+				next_ns = mono_ns();
+			next_ns += (uint64_t)pt_graph_config(g)->period_us * 1000u;
+			ts.tv_sec = (time_t)(next_ns / 1000000000u);
+			ts.tv_nsec = (long)(next_ns % 1000000000u);
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		}
+		ret = pt_sched_period(s);
+		if (ret) {
+			snprintf(err, sizeof(err), "scheduler: %s", strerror(-ret));
+			goto fail;
+		}
+		if (tty && total > 500 && mono_ns() - last_draw > 100000000u) {
+			last_draw = mono_ns();
+			progress(pt_sched_periods(s), total,
+				 pt_graph_config(g)->period_us, false);
+		}
+	}
+	if (tty && total > 500)
+		progress(total, total, pt_graph_config(g)->period_us, true);
+
+	/* Close the files before reporting success: a full disk shows here. */
+	for (size_t i = 0;; i++) {
+		struct pt_instance *inst = pt_graph_instance_at(g, i);
+
+		if (!inst)
+			break;
+		if (pt_io_is_output(inst) &&
+		    pt_io_output_close(inst, err, sizeof(err)))
+			goto fail;
+		if (pt_alsa_playback_drain(inst, err, sizeof(err)))
+			goto fail;
+	}
+	if (trace) {
+		pt_sched_set_trace(s, NULL);
+		ret = pt_trace_close(trace);
+		trace = NULL;
+		if (ret) {
+			snprintf(err, sizeof(err), "writing trace '%s': %s", o.trace,
+				 strerror(-ret));
+			goto fail;
+		}
+	}
+	if (!o.quiet || o.stats) {
+		pt_report_table(stdout, g, pt_sched_periods(s));
+		report_devices(stdout, g);
+	}
+	if (o.stats_json) {
+		FILE *f = strcmp(o.stats_json, "-") ? fopen(o.stats_json, "w") : stdout;
+
+		if (!f || pt_report_json(f, g, pt_sched_periods(s)) ||
+		    (f != stdout && fclose(f))) {
+			snprintf(err, sizeof(err), "cannot write stats to '%s': %s",
+				 o.stats_json, strerror(errno));
+			goto fail;
+		}
+	}
+	status = 0;
+	goto out;
+fail:
+	fprintf(stderr, "partita run: %s\n", err);
+out:
+	if (trace)
+		pt_trace_close(trace);
+	pt_sched_free(s);
+	pt_graph_free(g);
+	if (have_topo)
+		pt_topology_free(&topo);
+	return status;
+}
