@@ -120,6 +120,36 @@ static inline int params_list(struct pt_module *mod, const void *blob,
 	return n;
 }
 
+/* Returns how many comma-separated items @key's value holds (0 when @key
+ * is absent), so a module can size a list before parsing it. */
+static inline size_t params_count(const void *blob, size_t size,
+				  const char *key)
+{
+	const char *s = blob, *end = s + size;
+	size_t klen = strlen(key);
+
+	if (!blob)
+		return 0;
+	while (s < end) {
+		const char *item;
+
+		while (s < end && params_sep(*s))
+			s++;
+		item = s;
+		while (s < end && !params_sep(*s))
+			s++;
+		if ((size_t)(s - item) > klen && item[klen] == '=' &&
+		    !memcmp(item, key, klen)) {
+			size_t n = 1;
+
+			for (const char *v = item + klen + 1; v < s; v++)
+				n += *v == ',';
+			return n;
+		}
+	}
+	return 0;
+}
+
 /* A get_config reply under construction. */
 struct params_text {
 	char buf[4096];

@@ -54,6 +54,8 @@ struct pt_graph_config {
 	bool offline;            /* file run: no pacing, deeper DP buffers */
 	uint32_t dp_batch;       /* periods one DP request may carry; 0:
 				    PT_DP_BATCH_OFFLINE offline, 1 live */
+	bool force_isolation;    /* every module instance but the endpoints */
+	enum pt_isolation isolation; /* runs this way (partita run --isolation) */
 };
 
 /* Offline, a DP instance may process this many periods per request (one
@@ -113,6 +115,7 @@ struct pt_buffer {
 	struct pt_partition *part; /* its memory, granted to its two ends */
 	uint8_t *data;             /* host mapping */
 	size_t size;               /* bytes in use: a whole number of frames */
+	uint32_t periods;          /* its depth in periods */
 	uint64_t rd, wr;           /* free-running positions, rd <= wr <= rd + size */
 	struct pt_format fmt;
 	uint32_t frame;            /* bytes per frame */
@@ -202,8 +205,8 @@ struct pt_budget *pt_graph_budget(struct pt_graph *g);
 /* Default private heap and stack when neither topology nor manifest says. */
 #define PT_HEAP_SIZE_DEFAULT (64u * 1024u)
 #define PT_STACK_SIZE_DEFAULT (64u * 1024u)
-/* Default depth of a buffer, in periods; twice the DP batch when either
- * end is DP, so a DP stage and its neighbour can each hold a batch. */
+/* Default depth of a buffer, in periods, live; offline it is twice the
+ * DP batch. */
 #define PT_BUFFER_PERIODS_DEFAULT 2u
 
 /* Frames per period at @rate (rate * period_us / 1e6, at least 1). */
@@ -258,6 +261,9 @@ struct pt_instance_info {
 	int domain_pid;          /* 0 when trusted */
 	struct pt_instance_stats stats;
 };
+
+/* Returns the id of the @i-th pipeline slot in use, or 0 past the last. */
+uint32_t pt_graph_pipeline_at(const struct pt_graph *g, size_t i);
 
 /* Returns the pipeline state of @pipeline, or -ENOENT. */
 int pt_graph_pipeline_state(const struct pt_graph *g, uint32_t pipeline);

@@ -60,6 +60,9 @@ struct pt_sched {
 
 	struct pt_trace *trace; /* NULL: not tracing */
 	uint64_t traced_generation;
+
+	unsigned step;          /* periods per step, for this graph generation */
+	uint64_t step_generation;
 };
 
 /* Track ids in the trace: the host's pass, then one per DP instance. */
@@ -338,10 +341,35 @@ static void account(struct pt_sched *s, struct job *j, int track)
 	}
 }
 
+/* The step: the configured batch, but no more than half of any buffer a
+ * DP instance reads or writes, so a batch always fits beside the one its
+ * neighbour holds. */
+static unsigned step_periods(struct pt_sched *s)
+{
+	struct pt_buffer *b;
+	unsigned step;
+
+	if (s->step_generation == pt_graph_generation(s->g) && s->step)
+		return s->step;
+	step = pt_graph_config(s->g)->dp_batch;
+	for (size_t i = 0; (b = pt_graph_buffer_at(s->g, i)); i++)
+		if ((b->src->sched == PT_SCHED_DP || b->dst->sched == PT_SCHED_DP) &&
+		    b->periods / 2 < step)
+			step = b->periods / 2;
+	s->step = step ? step : 1;
+	s->step_generation = pt_graph_generation(s->g);
+	return s->step;
+}
+
+unsigned pt_sched_step(struct pt_sched *s)
+{
+	return step_periods(s);
+}
+
 int pt_sched_period(struct pt_sched *s)
 {
 	struct pt_graph *g = s->g;
-	unsigned batch = pt_graph_config(g)->dp_batch;
+	unsigned batch = step_periods(s);
 	struct pt_instance *const *order;
 	uint64_t t0, wait_t0;
 	struct job ll;

@@ -10,7 +10,8 @@
  *   coefs=b0,b1,b2,a1,a2,...   5 numbers per stage, normalised (a0 = 1);
  *                              each stage must be stable
  *                              (|a2| < 1, |a1| < 1 + a2)
- *   bands=TYPE:FREQ:Q[:GAIN_DB],...
+ *   bands=TYPE:FREQ:Q[:GAIN_DB],...   (or the same items all separated by
+ *                              commas, as a YAML list gives them)
  *        TYPE peaking|lowshelf|highshelf|lowpass|highpass, designed with
  *        the RBJ audio EQ cookbook formulas at the stream rate;
  *        FREQ (0, rate/2), Q [0.05, 100], GAIN_DB [-48, 48] (ignored by
@@ -116,69 +117,74 @@ static struct eq_biquad eq_design(const struct eq_band *b, uint32_t rate)
 	return (struct eq_biquad){ b0 / a0, b1 / a0, b2 / a0, a1 / a0, a2 / a0 };
 }
 
+static int eq_type_of(const char *word)
+{
+	for (int t = 0; t < 5; t++)
+		if (!strcmp(word, eq_type_names[t]))
+			return t;
+	return -1;
+}
+
+/* Parses bands in either spelling, "TYPE:F:Q:G,TYPE:F:Q" or the flat list a
+ * YAML sequence becomes, "TYPE,F,Q,G,TYPE,F,Q": a band starts at a type
+ * name and takes the numbers that follow it. */
 static int eq_parse_bands(struct pt_module *mod, char *text, struct eq_spec *s)
 {
-	char *save = NULL;
+	char *save = NULL, *tok = strtok_r(text, ",:", &save);
 
 	s->nstages = 0;
 	s->from_bands = true;
-	for (char *tok = strtok_r(text, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		char *field[5], *fs = NULL, *end;
-		unsigned nf = 0;
-		struct eq_band *b;
+	while (tok) {
 		double v[3] = { 0, 0, 0 };
-		unsigned t;
+		unsigned nv = 0, i = s->nstages;
+		int t = eq_type_of(tok);
 
-		if (s->nstages == EQ_STAGES) {
+		if (t < 0) {
+			pt_log(mod, PT_LOG_ERR,
+			       "bands[%u]: '%s' is not peaking, lowshelf, "
+			       "highshelf, lowpass or highpass",
+			       i, tok);
+			return -EINVAL;
+		}
+		if (i == EQ_STAGES) {
 			pt_log(mod, PT_LOG_ERR, "bands: more than %d bands",
 			       EQ_STAGES);
 			return -EINVAL;
 		}
-		for (char *f = strtok_r(tok, ":", &fs); f && nf < 5;
-		     f = strtok_r(NULL, ":", &fs))
-			field[nf++] = f;
-		if (nf < 3 || nf > 4) {
-			pt_log(mod, PT_LOG_ERR,
-			       "bands[%u]: expected TYPE:FREQ:Q[:GAIN_DB]",
-			       s->nstages);
-			return -EINVAL;
-		}
-		for (t = 0; t < 5; t++)
-			if (!strcmp(field[0], eq_type_names[t]))
-				break;
-		if (t == 5) {
-			pt_log(mod, PT_LOG_ERR,
-			       "bands[%u]: type '%s' is not peaking, lowshelf, "
-			       "highshelf, lowpass or highpass",
-			       s->nstages, field[0]);
-			return -EINVAL;
-		}
-		for (unsigned i = 1; i < nf; i++) {
-			errno = 0;
-			v[i - 1] = strtod(field[i], &end);
-			if (*end || errno || !isfinite(v[i - 1])) {
+		for (tok = strtok_r(NULL, ",:", &save); tok && eq_type_of(tok) < 0;
+		     tok = strtok_r(NULL, ",:", &save)) {
+			char *end;
+
+			if (nv == 3) {
 				pt_log(mod, PT_LOG_ERR,
-				       "bands[%u]: '%s' is not a number",
-				       s->nstages, field[i]);
+				       "bands[%u]: expected TYPE:FREQ:Q[:GAIN_DB]", i);
 				return -EINVAL;
 			}
+			errno = 0;
+			v[nv] = strtod(tok, &end);
+			if (*end || errno || !isfinite(v[nv])) {
+				pt_log(mod, PT_LOG_ERR,
+				       "bands[%u]: '%s' is not a number", i, tok);
+				return -EINVAL;
+			}
+			nv++;
+		}
+		if (nv < 2 || (nv == 2 && t <= EQ_HIGHSHELF)) {
+			pt_log(mod, PT_LOG_ERR,
+			       "bands[%u]: %s needs FREQ:Q%s", i, eq_type_names[t],
+			       t <= EQ_HIGHSHELF ? ":GAIN_DB" : "");
+			return -EINVAL;
 		}
 		if (!(v[0] > 0 && v[0] <= 96000) || !(v[1] >= 0.05 && v[1] <= 100) ||
 		    !(v[2] >= -48 && v[2] <= 48)) {
 			pt_log(mod, PT_LOG_ERR,
 			       "bands[%u]: freq %g (0, 96000], q %g [0.05, 100], "
 			       "gain_db %g [-48, 48] out of range",
-			       s->nstages, v[0], v[1], v[2]);
+			       i, v[0], v[1], v[2]);
 			return -EINVAL;
 		}
-		if (nf == 3 && t <= EQ_HIGHSHELF) {
-			pt_log(mod, PT_LOG_ERR, "bands[%u]: %s needs a GAIN_DB",
-			       s->nstages, eq_type_names[t]);
-			return -EINVAL;
-		}
-		b = &s->band[s->nstages++];
-		*b = (struct eq_band){ (enum eq_type)t, v[0], v[1], v[2] };
+		s->band[s->nstages++] = (struct eq_band){ (enum eq_type)t, v[0],
+							  v[1], v[2] };
 	}
 	if (s->nstages == 0) {
 		pt_log(mod, PT_LOG_ERR, "bands: empty");
@@ -436,6 +442,6 @@ static const struct pt_module_ops eq_ops = {
 PT_MODULE(eq_iir, eq_ops, .name = "eq_iir",
 	  .uuid = { 0x1e, 0xa9, 0x46, 0xe9, 0xea, 0xea, 0x4a, 0xba, 0x9c, 0x45,
 		    0x76, 0xc9, 0xdd, 0xca, 0xb2, 0xd5 },
-	  .version = PT_VERSION(1, 0, 0), .heap_size = 16384,
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 8192,
 	  .stack_size = 65536, .flags = PT_MOD_FLAG_ISOLATABLE,
 	  .max_sources = 1, .max_sinks = 1);

@@ -122,15 +122,25 @@ static int fir_set_taps(struct pt_module *mod, struct fir *f, const double *d,
 static int fir_parse(struct pt_module *mod, struct fir *f, const void *blob,
 		     size_t size)
 {
+	size_t count = params_count(blob, size, "taps");
 	double *v;
 	int n = params_known(mod, blob, size, fir_keys);
 
 	if (n)
 		return n;
-	v = pt_mod_alloc(mod, FIR_TAPS_MAX * sizeof(double));
-	if (!v)
+	if (count == 0)
+		return 0;
+	if (count > FIR_TAPS_MAX) {
+		pt_log(mod, PT_LOG_ERR, "taps: %zu values, at most %d", count,
+		       FIR_TAPS_MAX);
+		return -EINVAL;
+	}
+	v = pt_mod_alloc(mod, count * sizeof(double));
+	if (!v) {
+		pt_log(mod, PT_LOG_ERR, "heap too small to parse %zu taps", count);
 		return -ENOMEM;
-	n = params_list(mod, blob, size, "taps", -1e6, 1e6, v, FIR_TAPS_MAX);
+	}
+	n = params_list(mod, blob, size, "taps", -1e6, 1e6, v, count);
 	if (n > 0)
 		n = fir_set_taps(mod, f, v, NULL, (uint32_t)n);
 	pt_mod_free(mod, v);

@@ -250,7 +250,7 @@ static const struct pt_module_ops src_ops = {
 PT_MODULE(src, src_ops, .name = "src",
 	  .uuid = { 0xfc, 0xf8, 0xf3, 0x3b, 0xaf, 0x3d, 0x4e, 0x53, 0x86, 0xf2,
 		    0xb5, 0x5a, 0xc3, 0x86, 0x33, 0xda },
-	  .version = PT_VERSION(1, 0, 0), .heap_size = 131072,
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 65536,
 	  .stack_size = 65536,
 	  .flags = PT_MOD_FLAG_ISOLATABLE | PT_MOD_FLAG_CUSTOM_READY,
 	  .max_sources = 1, .max_sinks = 1);

@@ -524,6 +524,14 @@ static void eq_bands_response(void **state)
 	/* A cascade multiplies: two +6 dB peaks at the same place = +12. */
 	assert_float_equal(eq_gain_db("bands=peaking:500:1:6,peaking:500:1:6", 500),
 			   12.0, 0.03);
+	/* The flat spelling a YAML list gives is the same filter. */
+	assert_float_equal(eq_gain_db("bands=lowpass,1000,0.70710678,0,peaking,"
+				      "5000,2,6",
+				      1000),
+			   eq_gain_db("bands=lowpass:1000:0.70710678,peaking:"
+				      "5000:2:6",
+				      1000),
+			   1e-9);
 	/* Nothing configured: pass-through. */
 	assert_float_equal(eq_gain_db(NULL, 1234), 0.0, 1e-5);
 }
@@ -585,6 +593,9 @@ static void eq_bad_params(void **state)
 		"bands=peaking:1000:0:3",         /* bad q */
 		"bands=peaking:1000:1:60",        /* bad gain */
 		"bands=peaking:1k:1:3",           /* not a number */
+		"bands=peaking:1000:1:3:4",       /* too many numbers */
+		"bands=1000:1:3",                 /* no type */
+		"bands=",                         /* empty */
 		"coefs=1,0,0,0,0 bands=lowpass:100:1",
 		"q=3",
 	};

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "host/io/alsa.h"
 #include "host/io/io.h"
 #include "host/sched/sched.h"
+#include "host/topology/topology.h"
 #include "host/trace/trace.h"
 #include "tools/partita/cmd.h"
 #include "tools/partita/report.h"
@@ -66,7 +68,9 @@ static void usage(FILE *f)
 		"                   [--trace FILE] [--user-heap SIZE] [--period-us US]\n"
 		"                   [--realtime] [--quiet] [--playback DEVICE] [--capture DEVICE]\n"
 		"\n"
-		"Runs TOPOLOGY to its output files and prints the per-module table.\n"
+		"Runs TOPOLOGY (a YAML file, see docs/topology.md, or a built-in) to its\n"
+		"output files and prints the per-module table. -i and -o replace the\n"
+		"files of the topology's first input and output endpoints.\n"
 		"Built-in topologies:\n"
 		"  demo   a tone sweep through eq_iir and gain into out.wav (the default)\n"
 		"  chain  IN through eq_iir and gain into OUT (the default with -i)\n"
@@ -212,8 +216,7 @@ static int use_devices(const struct run_opts *o, struct spec *s, char *err,
 	return 0;
 }
 
-static int build(struct pt_graph *g, const struct run_opts *o,
-		 const struct spec *s, char *err, size_t errlen)
+static int build(struct pt_graph *g, const struct spec *s, char *err, size_t errlen)
 {
 	int ret = pt_graph_pipeline_create(g, 1, "main", err, errlen);
 
@@ -228,15 +231,59 @@ static int build(struct pt_graph *g, const struct run_opts *o,
 			.init_size = strlen(si->params),
 		};
 
-		if (o->isolation >= 0 && !pt_io_find(si->module)) {
-			d.isolation = (enum pt_isolation)o->isolation;
-			d.isolation_set = true;
-		}
 		ret = pt_graph_instance_create(g, &d, err, errlen);
 	}
 	for (unsigned i = 0; !ret && i < s->nbind; i++)
 		ret = pt_graph_bind(g, s->bind[i][0] + 1, 0, s->bind[i][1] + 1, 0,
 				    &s->fmt, 0, err, errlen);
+	return ret;
+}
+
+/* A topology argument names a file when it has a path or a YAML suffix, or
+ * a file of that name exists; otherwise it is a built-in. */
+static bool is_file(const char *t)
+{
+	struct stat st;
+	size_t n;
+
+	if (!t)
+		return false;
+	n = strlen(t);
+	return strchr(t, '/') || (n > 5 && !strcmp(t + n - 5, ".yaml")) ||
+	       (n > 4 && !strcmp(t + n - 4, ".yml")) || !stat(t, &st);
+}
+
+/* Points the first endpoint of a kind at another file. */
+static int retarget(struct pt_graph *g, bool input, const char *path,
+		    char *err, size_t errlen)
+{
+	struct pt_instance *inst;
+	char blob[PATH_MAX + 8];
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		if (input ? !pt_io_is_input(inst) : !pt_io_is_output(inst))
+			continue;
+		snprintf(blob, sizeof(blob), "file=%s", path);
+		return pt_graph_config_set(g, inst->id, PT_PARAM_TEXT, blob,
+					   strlen(blob), err, errlen);
+	}
+	snprintf(err, errlen, "%s given, but the topology has no %s endpoint",
+		 input ? "-i" : "-o", input ? "input" : "output");
+	return -EINVAL;
+}
+
+/* Runs every pipeline the topology left stopped. */
+static int start_all(struct pt_graph *g, char *err, size_t errlen)
+{
+	uint32_t id;
+	int ret = 0;
+
+	for (size_t i = 0; !ret && (id = pt_graph_pipeline_at(g, i)); i++) {
+		if (pt_graph_pipeline_state(g, id) == PT_STATE_RESET)
+			ret = pt_graph_set_state(g, id, PT_STATE_PAUSED, err, errlen);
+		if (!ret)
+			ret = pt_graph_set_state(g, id, PT_STATE_RUNNING, err, errlen);
+	}
 	return ret;
 }
 
@@ -268,7 +315,8 @@ static unsigned dp_latency(const struct pt_instance *inst, unsigned guard)
 
 /* Sets every output's span; returns the largest frame count any output
  * must write, in periods of the graph, for the stall guard. */
-static uint64_t plan_outputs(struct pt_graph *g, const struct run_opts *o)
+static uint64_t plan_outputs(struct pt_graph *g, unsigned step,
+			     const struct run_opts *o)
 {
 	struct pt_instance *inst;
 	double longest = 0.0; /* seconds */
@@ -295,8 +343,7 @@ static uint64_t plan_outputs(struct pt_graph *g, const struct run_opts *o)
 		rate = inst->in[0]->fmt.rate;
 		period = pt_graph_period_frames(g, rate);
 		frames = (uint64_t)(longest * rate + 0.5);
-		skip = (uint64_t)dp_latency(inst, 0) * pt_graph_config(g)->dp_batch *
-		       period;
+		skip = (uint64_t)dp_latency(inst, 0) * step * period;
 		pt_io_output_span(inst, skip, frames);
 		pt_alsa_playback_span(inst, skip, frames);
 		if ((frames + skip) / period > most)
@@ -500,6 +547,8 @@ int pt_cmd_run(int argc, char **argv)
 	struct pt_sched *s = NULL;
 	struct pt_trace *trace = NULL;
 	struct spec spec;
+	struct pt_topology topo;
+	bool have_topo = false;
 	char err[PT_ERR_MAX + PATH_MAX];
 	uint64_t total, cap, next_ns = 0, last_draw = 0;
 	bool tty, any;
@@ -510,25 +559,43 @@ int pt_cmd_run(int argc, char **argv)
 		return ret < 0 ? 0 : ret;
 	tty = isatty(2) && !o.quiet;
 
-	ret = builtin_spec(&o, &spec, err, sizeof(err));
-	if (!ret)
-		ret = use_devices(&o, &spec, err, sizeof(err));
-	if (ret)
-		goto fail;
-	cfg.rate = spec.fmt.rate;
 	cfg.period_us = o.period_us;
 	cfg.user_heap_size = o.user_heap;
-	/* A device is live: one period per DP request, as on the clock. */
-	cfg.offline = !o.realtime && !o.playback && !o.capture;
-	g = pt_graph_new(&cfg, err, sizeof(err));
-	if (!g)
-		goto fail;
-	ret = build(g, &o, &spec, err, sizeof(err));
-	if (ret)
-		goto fail;
-	ret = pt_graph_set_state(g, 1, PT_STATE_PAUSED, err, sizeof(err));
+	cfg.offline = !o.realtime;
+	cfg.force_isolation = o.isolation >= 0;
+	cfg.isolation = o.isolation > 0 ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
+	if (is_file(o.topology)) {
+		ret = pt_topology_load(o.topology, &topo, err, sizeof(err));
+		if (ret)
+			goto fail;
+		have_topo = true;
+		cfg.rate = topo.rate;
+		if (!cfg.period_us)
+			cfg.period_us = topo.period_us;
+		if (!cfg.user_heap_size)
+			cfg.user_heap_size = topo.user_heap_size;
+		g = pt_graph_new(&cfg, err, sizeof(err));
+		if (!g)
+			goto fail;
+		ret = pt_topology_apply(&topo, g, err, sizeof(err));
+		if (!ret && o.in)
+			ret = retarget(g, true, o.in, err, sizeof(err));
+		if (!ret && o.out)
+			ret = retarget(g, false, o.out, err, sizeof(err));
+	} else {
+		ret = builtin_spec(&o, &spec, err, sizeof(err));
+		if (!ret)
+			ret = use_devices(&o, &spec, err, sizeof(err));
+		if (ret)
+			goto fail;
+		cfg.rate = spec.fmt.rate;
+		g = pt_graph_new(&cfg, err, sizeof(err));
+		if (!g)
+			goto fail;
+		ret = build(g, &spec, err, sizeof(err));
+	}
 	if (!ret)
-		ret = pt_graph_set_state(g, 1, PT_STATE_RUNNING, err, sizeof(err));
+		ret = start_all(g, err, sizeof(err));
 	if (ret)
 		goto fail;
 	s = pt_sched_new(g, err, sizeof(err));
@@ -541,7 +608,7 @@ int pt_cmd_run(int argc, char **argv)
 		pt_sched_set_trace(s, trace);
 	}
 
-	total = plan_outputs(g, &o);
+	total = plan_outputs(g, pt_sched_step(s), &o);
 	/* A graph that stops moving data (a module that never becomes ready)
 	 * must not spin forever: allow the expected periods, twice over, plus
 	 * ten seconds' worth. */
@@ -626,5 +693,7 @@ out:
 		pt_trace_close(trace);
 	pt_sched_free(s);
 	pt_graph_free(g);
+	if (have_topo)
+		pt_topology_free(&topo);
 	return status;
 }
