@@ -198,6 +198,7 @@ static void test_build_and_refuse(void **state)
 	REFUSED(PT_CTL_E_EXISTS, "init_instance.instance: id 1", PT_CTL_INIT_INSTANCE, &in,
 		NULL, 0, NULL, 0);
 	in.instance = 0;
+	in.init_size = 9;
 	DONE(PT_CTL_INIT_INSTANCE, &in, "gain_db=0", 9, NULL, 0);
 	assert_int_equal(reply_id(), 2);
 

@@ -46,7 +46,7 @@ static int ctl(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int ctl(const char *fmt, ...)
 {
-	char args[1024], cmd[2048], path[300];
+	char args[1024], cmd[4096], path[300];
 	va_list ap;
 	FILE *f;
 	size_t n;
@@ -131,10 +131,14 @@ static int setup(void **state)
 		}
 		sleep_ms(50);
 	}
-	fprintf(stderr, "partita serve did not come up; its log:\n");
-	snprintf(err, sizeof(err), "cat '%s' >&2", log_path);
-	if (system(err))
-		return -1;
+	{
+		char cmd[600];
+
+		fprintf(stderr, "partita serve did not come up; its log:\n");
+		snprintf(cmd, sizeof(cmd), "cat '%s' >&2", log_path);
+		if (system(cmd))
+			return -1;
+	}
 	return -1;
 }
 
