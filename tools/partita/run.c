@@ -561,7 +561,8 @@ int pt_cmd_run(int argc, char **argv)
 
 	cfg.period_us = o.period_us;
 	cfg.user_heap_size = o.user_heap;
-	cfg.offline = !o.realtime;
+	/* A device is live: one period per DP request, as on the clock. */
+	cfg.offline = !o.realtime && !o.playback && !o.capture;
 	cfg.force_isolation = o.isolation >= 0;
 	cfg.isolation = o.isolation > 0 ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
 	if (is_file(o.topology)) {
