@@ -13,5 +13,6 @@ int pt_cmd_serve(int argc, char **argv);
 int pt_cmd_ctl(int argc, char **argv);
 int pt_cmd_inspect(int argc, char **argv);
 int pt_cmd_sign(int argc, char **argv);
+int pt_cmd_top(int argc, char **argv);
 
 #endif

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""partita top against a running partita serve, end to end.
+
+The host serves a topology that plays live to ALSA's null device: a tone
+(LL), an eq_iir (DP) whose 1 us deadline it misses every period, and a
+playback endpoint. `partita ctl stats` is read just before and just after
+`partita top --once`, and every column of top's table is checked against
+the two: what only grows (periods, worst, misses, faults, restarts) lies
+between them, what does not change (module, state, isolation, pid, heap)
+equals them, and the share is the mean over the period.
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+BUILD = os.environ.get("PARTITA_BUILD", ".")
+PARTITA = os.path.join(BUILD, "partita")
+DIR = os.path.join(BUILD, "tests", "live-top")
+SOCK = os.path.join(DIR, "serve.sock")
+failures = []
+
+COLUMNS = ["INSTANCE", "MODULE", "STATE", "PID", "ISOLATION", "PERIODS", "MEAN_US",
+           "WORST_US", "SHARE", "MISSES", "FAULTS", "RESTARTS", "HEAP"]
+
+TOPOLOGY = """period_us: 1000
+rate: 48000
+pipelines:
+  - name: main
+    instances:
+      - {name: tone1, module: tone, sched: ll, params: {wave: sine, freq: 440}}
+      - {name: slow, module: eq_iir, sched: dp, heap_size: 8K, deadline_us: 1,
+         params: {bands: "peaking:1000:0.7:6,peaking:2000:0.7:6,peaking:3000:0.7:6"}}
+      - {name: spk, module: playback, params: {device: null}}
+    bindings:
+      - {from: tone1.0, to: slow.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}, periods: 2}
+      - {from: slow.0, to: spk.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}, periods: 2}
+"""
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def partita(*args, timeout=20):
+    return subprocess.run([PARTITA, *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def heap_bytes(text):
+    m = re.fullmatch(r"([\d.]+)([KM]?)", text)
+    return float(m.group(1)) * {"": 1, "K": 1024, "M": 1024 * 1024}[m.group(2)]
+
+
+def ctl_stats():
+    p = partita("ctl", "--socket", SOCK, "stats")
+    if p.returncode:
+        return None
+    rows = {}
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if len(f) == 14 and f[0].isdigit():
+            used, size = f[13].split("/")
+            rows[f[1]] = {"module": f[2], "state": f[4], "sched": f[5],
+                          "isolation": f[6], "periods": int(f[7]),
+                          "mean": float(f[8]), "worst": float(f[9]),
+                          "misses": int(f[10]), "faults": int(f[11]),
+                          "restarts": int(f[12]), "heap_used": int(used),
+                          "heap_size": int(size)}
+    return rows
+
+
+def top_tables(text):
+    """Parses top's output into a list of snapshots {name: row}."""
+    tables, cur = [], None
+    for line in text.splitlines():
+        if line.startswith("INSTANCE"):
+            check(line.split() == COLUMNS, "header names every column: %s" % line.split())
+            cur = {}
+            tables.append(cur)
+            continue
+        f = line.split()
+        if cur is not None and len(f) == len(COLUMNS):
+            cur[f[0]] = dict(zip(COLUMNS, f))
+    return tables
+
+
+def between(v, a, b, slack=0.0):
+    return min(a, b) - slack <= v <= max(a, b) + slack
+
+
+def main():
+    os.makedirs(DIR, exist_ok=True)
+    topo = os.path.join(DIR, "live.yaml")
+    with open(topo, "w") as f:
+        f.write(TOPOLOGY)
+    if os.path.exists(SOCK):
+        os.unlink(SOCK)
+    log = open(os.path.join(DIR, "serve.log"), "w")
+    serve = subprocess.Popen([PARTITA, "serve", "--socket", SOCK, topo],
+                             stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            if os.path.exists(SOCK) or serve.poll() is not None:
+                break
+            time.sleep(0.05)
+        check(serve.poll() is None and os.path.exists(SOCK), "partita serve is up")
+        if failures:
+            return
+        p = partita("ctl", "--socket", SOCK, "state", "main", "running")
+        check(p.returncode == 0, "pipeline started (%s)" % p.stderr.strip())
+        time.sleep(0.6)
+
+        a = ctl_stats()
+        p = partita("top", "--socket", SOCK, "--once")
+        b = ctl_stats()
+        check(p.returncode == 0, "top --once exits 0 (%s)" % p.stderr.strip())
+        check(a is not None and b is not None and len(a) == 3, "ctl stats read around it")
+        tables = top_tables(p.stdout)
+        check(len(tables) == 1, "--once prints one snapshot")
+        check("\033[" not in p.stdout, "--once writes no terminal control codes")
+        m = re.search(r"^partita top: (\d+) instances, user heap (\S+) of (\S+), period (\d+) us$",
+                      p.stdout, re.M)
+        check(m is not None and m.group(1) == "3" and m.group(4) == "1000",
+              "summary line: instance count and period")
+        if not tables or failures:
+            return
+        t = tables[0]
+        check(sorted(t) == sorted(a), "one row per instance: %s" % sorted(t))
+        for name, row in t.items():
+            x, y = a[name], b[name]
+            check(row["MODULE"] == x["module"], "%s: MODULE %s" % (name, row["MODULE"]))
+            want_state = {"prepared": "READY", "init": "INIT", "FAILED": "FAILED"}[x["state"]]
+            check(row["STATE"] == want_state, "%s: STATE %s" % (name, row["STATE"]))
+            check(row["ISOLATION"] == x["isolation"], "%s: ISOLATION %s" % (name, row["ISOLATION"]))
+            # Trusted instances have no domain: top shows '-'; a domain's
+            # pid would be a number.
+            check(row["PID"] == "-" if x["isolation"] == "none" else row["PID"].isdigit(),
+                  "%s: PID %s" % (name, row["PID"]))
+            periods = int(row["PERIODS"])
+            check(between(periods, x["periods"], y["periods"]) and periods > 300,
+                  "%s: PERIODS %d within [%d, %d]" % (name, periods, x["periods"], y["periods"]))
+            mean, worst = float(row["MEAN_US"]), float(row["WORST_US"])
+            # The whole-run mean moves little between the two reads.
+            check(between(mean, x["mean"], y["mean"], 0.05 + 0.1 * x["mean"]),
+                  "%s: MEAN_US %.2f near %.2f..%.2f" % (name, mean, x["mean"], y["mean"]))
+            check(between(worst, x["worst"], y["worst"], 0.01) and worst >= mean,
+                  "%s: WORST_US %.2f within [%.2f, %.2f]" % (name, worst, x["worst"], y["worst"]))
+            share = float(row["SHARE"].rstrip("%"))
+            check(row["SHARE"].endswith("%") and abs(share - mean / 1000.0 * 100.0) <= 0.006,
+                  "%s: SHARE %s is MEAN_US over the 1000 us period" % (name, row["SHARE"]))
+            for col, key in (("MISSES", "misses"), ("FAULTS", "faults"), ("RESTARTS", "restarts")):
+                v = int(row[col])
+                check(between(v, x[key], y[key]), "%s: %s %d within [%d, %d]"
+                      % (name, col, v, x[key], y[key]))
+            used, size = row["HEAP"].split("/")
+            check(abs(heap_bytes(used) - x["heap_used"]) <= 0.05 * 1024 and
+                  heap_bytes(size) == x["heap_size"],
+                  "%s: HEAP %s is %d/%d" % (name, row["HEAP"], x["heap_used"], x["heap_size"]))
+        check(int(t["slow"]["MISSES"]) > 100, "the DP instance's misses show")
+        check(t["slow"]["HEAP"].endswith("/8.0K"), "the topology's heap_size shows")
+
+        # Refreshing, not on a terminal: snapshots one after another.
+        r = subprocess.Popen([PARTITA, "top", "--socket", SOCK, "--interval", "200"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.75)
+        r.send_signal(signal.SIGTERM)
+        out, _ = r.communicate(timeout=10)
+        tables = top_tables(out)
+        check(len(tables) >= 3, "refresh printed %d snapshots in 0.75 s" % len(tables))
+        if len(tables) >= 2:
+            check(int(tables[-1]["spk"]["PERIODS"]) > int(tables[0]["spk"]["PERIODS"]),
+                  "periods advance between snapshots")
+            # After the first, the mean is over the last interval.
+            check(float(tables[-1]["tone1"]["MEAN_US"]) > 0, "interval mean shown")
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            rc = serve.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            rc = -1
+        log.close()
+    check(rc == 0, "partita serve exits cleanly on SIGTERM (%s)" % rc)
+
+    p = partita("top", "--socket", SOCK, "--once")
+    check(p.returncode != 0 and SOCK in p.stderr,
+          "no host: top fails naming the socket (%s)" % p.stderr.strip())
+    p = partita("top", "--once")
+    check(p.returncode == 2 and "--socket" in p.stderr, "--socket is required")
+
+
+if __name__ == "__main__":
+    main()
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        sys.exit(1)
+    print("all checks passed")
