@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: MIT
 """partita top against a running partita serve, end to end.
 
-The host serves a topology that plays live to ALSA's null device: a tone
-(LL), an eq_iir (DP) whose 1 us deadline it misses every period, and a
-playback endpoint. `partita ctl stats` is read just before and just after
+The host serves a topology that plays live to ALSA's null device, in two
+chains: a tone (LL), an eq_iir (DP, trusted) whose 1 us deadline it misses
+every period, and a playback endpoint; and a tone into gain and fault
+library modules isolated in domains of their own (the fault module
+segfaults on its 100th call, is restarted once, crashes again and stays
+failed), into a second playback. `partita ctl stats` is read just before and just after
 `partita top --once`, and every column of top's table is checked against
 the two: what only grows (periods, worst, misses, faults, restarts) lies
 between them, what does not change (module, state, isolation, pid, heap)
@@ -35,9 +38,18 @@ pipelines:
       - {name: slow, module: eq_iir, sched: dp, heap_size: 8K, deadline_us: 1,
          params: {bands: "peaking:1000:0.7:6,peaking:2000:0.7:6,peaking:3000:0.7:6"}}
       - {name: spk, module: playback, params: {device: null}}
+      - {name: tone2, module: tone, sched: ll, params: {wave: sine, freq: 220}}
+      - {name: iso, library: "%(modules)s/pt_gain.so", isolation: process, sched: dp,
+         heap_size: 64K, params: {gain_db: -3}}
+      - {name: bad, library: "%(faults)s/pt_fault.so", isolation: process, sched: dp,
+         restart: on-failure, restart_limit: 1, params: {fault: segv, at: 100}}
+      - {name: spk2, module: playback, params: {device: null}}
     bindings:
       - {from: tone1.0, to: slow.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}, periods: 2}
       - {from: slow.0, to: spk.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}, periods: 2}
+      - {from: tone2.0, to: iso.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}, periods: 2}
+      - {from: iso.0, to: bad.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}, periods: 2}
+      - {from: bad.0, to: spk2.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}, periods: 2}
 """
 
 
@@ -99,7 +111,8 @@ def main():
     os.makedirs(DIR, exist_ok=True)
     topo = os.path.join(DIR, "live.yaml")
     with open(topo, "w") as f:
-        f.write(TOPOLOGY)
+        f.write(TOPOLOGY % {"modules": os.path.join(BUILD, "modules"),
+                            "faults": os.path.join(BUILD, "tests", "faults")})
     if os.path.exists(SOCK):
         os.unlink(SOCK)
     log = open(os.path.join(DIR, "serve.log"), "w")
@@ -115,19 +128,20 @@ def main():
             return
         p = partita("ctl", "--socket", SOCK, "state", "main", "running")
         check(p.returncode == 0, "pipeline started (%s)" % p.stderr.strip())
-        time.sleep(0.6)
+        # Long enough for the fault module's two crashes and its restart.
+        time.sleep(1.0)
 
         a = ctl_stats()
         p = partita("top", "--socket", SOCK, "--once")
         b = ctl_stats()
         check(p.returncode == 0, "top --once exits 0 (%s)" % p.stderr.strip())
-        check(a is not None and b is not None and len(a) == 3, "ctl stats read around it")
+        check(a is not None and b is not None and len(a) == 7, "ctl stats read around it")
         tables = top_tables(p.stdout)
         check(len(tables) == 1, "--once prints one snapshot")
         check("\033[" not in p.stdout, "--once writes no terminal control codes")
         m = re.search(r"^partita top: (\d+) instances, user heap (\S+) of (\S+), period (\d+) us$",
                       p.stdout, re.M)
-        check(m is not None and m.group(1) == "3" and m.group(4) == "1000",
+        check(m is not None and m.group(1) == "7" and m.group(4) == "1000",
               "summary line: instance count and period")
         if not tables or failures:
             return
@@ -139,12 +153,23 @@ def main():
             want_state = {"prepared": "READY", "init": "INIT", "FAILED": "FAILED"}[x["state"]]
             check(row["STATE"] == want_state, "%s: STATE %s" % (name, row["STATE"]))
             check(row["ISOLATION"] == x["isolation"], "%s: ISOLATION %s" % (name, row["ISOLATION"]))
-            # Trusted instances have no domain: top shows '-'; a domain's
-            # pid would be a number.
-            check(row["PID"] == "-" if x["isolation"] == "none" else row["PID"].isdigit(),
-                  "%s: PID %s" % (name, row["PID"]))
+            # Trusted instances have no domain: top shows '-'; an isolated
+            # one shows its domain's pid, a child of the host (or 0/'-'
+            # while a failed domain is down).
+            if x["isolation"] == "none":
+                check(row["PID"] == "-", "%s: PID -" % name)
+            elif row["STATE"] != "FAILED":
+                ppid = None
+                try:
+                    with open("/proc/%s/status" % row["PID"]) as st:
+                        ppid = int(re.search(r"^PPid:\s+(\d+)", st.read(), re.M).group(1))
+                except (OSError, ValueError, AttributeError):
+                    pass
+                check(ppid == serve.pid, "%s: PID %s is a domain of the host (ppid %s)"
+                      % (name, row["PID"], ppid))
             periods = int(row["PERIODS"])
-            check(between(periods, x["periods"], y["periods"]) and periods > 100,
+            check(between(periods, x["periods"], y["periods"]) and
+                  (periods > 100 or name == "bad"),
                   "%s: PERIODS %d within [%d, %d]" % (name, periods, x["periods"], y["periods"]))
             mean, worst = float(row["MEAN_US"]), float(row["WORST_US"])
             # Total time and periods at top's read lie between the two
@@ -168,6 +193,11 @@ def main():
                   heap_bytes(size) == x["heap_size"],
                   "%s: HEAP %s is %d/%d" % (name, row["HEAP"], x["heap_used"], x["heap_size"]))
         check(int(t["slow"]["MISSES"]) > 100, "the DP instance's misses show")
+        check(int(t["bad"]["FAULTS"]) >= 1 and int(t["bad"]["RESTARTS"]) >= 1,
+              "the fault module's faults and restart show (%s, %s)"
+              % (t["bad"]["FAULTS"], t["bad"]["RESTARTS"]))
+        check(t["iso"]["ISOLATION"] == "process" and t["iso"]["PID"].isdigit(),
+              "the isolated instance shows its domain")
         check(t["slow"]["HEAP"].endswith("/8.0K"), "the topology's heap_size shows")
 
         # Refreshing, not on a terminal: snapshots one after another.
