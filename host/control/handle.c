@@ -19,7 +19,6 @@
 struct pipeline_entry {
 	uint32_t id; /* 0: free slot */
 	char name[PT_NAME_MAX];
-	enum pt_state state; /* as last set through the control plane */
 };
 
 struct library_entry {
@@ -90,10 +89,10 @@ void pt_control_forget(struct pt_graph *g)
 
 bool pt_control_running(struct pt_graph *g)
 {
-	struct control_state *s = state_of(g, false);
+	uint32_t id;
 
-	for (size_t i = 0; s && i < PT_MAX_PIPELINES; i++)
-		if (s->pipelines[i].id && s->pipelines[i].state == PT_STATE_RUNNING)
+	for (size_t i = 0; (id = pt_graph_pipeline_at(g, i)); i++)
+		if (pt_graph_pipeline_state(g, id) == PT_STATE_RUNNING)
 			return true;
 	return false;
 }
@@ -614,18 +613,12 @@ static int dispatch(struct control_state *s, struct answer *a)
 		return bind(s, a);
 	case PT_CTL_UNBIND:
 		return unbind(s, a);
-	case PT_CTL_SET_PIPELINE_STATE: {
-		struct pipeline_entry *p = pipeline_by_id(s, req->u.set_state.pipeline);
-
+	case PT_CTL_SET_PIPELINE_STATE:
 		ret = pt_graph_set_state(s->g, req->u.set_state.pipeline,
 					 (enum pt_state)req->u.set_state.state, gerr,
 					 sizeof(gerr));
-		if (ret)
-			return graph_result(a, ret, "set_pipeline_state", gerr);
-		if (p)
-			p->state = (enum pt_state)req->u.set_state.state;
-		return ok(a, NULL, NULL, 0);
-	}
+		return ret ? graph_result(a, ret, "set_pipeline_state", gerr)
+			   : ok(a, NULL, NULL, 0);
 	case PT_CTL_LARGE_CONFIG_SET:
 		return config_set(s, a);
 	case PT_CTL_LARGE_CONFIG_GET:

@@ -14,12 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tools/partita/cmd.h"
 #include "host/control/client.h"
 #include "host/control/codec.h"
 #include "host/libmgr/library.h"
 #include "host/mm/budget.h"
 
-int pt_cmd_ctl(int argc, char **argv);
 
 struct ctl {
 	int fd;
