@@ -240,6 +240,33 @@ static void test_malformed_over_socket(void **state)
 	assert_int_equal(waitpid(serve_pid, NULL, WNOHANG), 0);
 }
 
+/* A graph built through ctl alone, with a deadline no DP call can meet:
+ * the host notifies every connected client of each miss. */
+static void test_build_by_ctl_and_notifications(void **state)
+{
+	char note_wav[300];
+
+	(void)state;
+	snprintf(note_wav, sizeof(note_wav), "%s/miss.wav", dir);
+	CTL_OK("create-pipeline miss");
+	assert_non_null(strstr(out, "pipeline miss created"));
+	CTL_OK("init miss t2 tone sched=dp deadline_us=1 max_misses=1000 freq=500");
+	assert_non_null(strstr(out, "instance t2"));
+	CTL_OK("init miss o2 output file=%s", note_wav);
+	CTL_OK("bind t2 o2 channels=1 sample=S16_LE");
+	assert_int_equal(ctl("init miss t2 gain"), 1);
+	assert_non_null(strstr(out, "init_instance.name: an instance named 't2' exists"));
+	CTL_OK("state miss running");
+	CTL_OK("watch 2");
+	assert_non_null(strstr(out, "deadline miss: instance t2"));
+	CTL_OK("stats t2");
+	CTL_OK("state miss reset");
+	CTL_OK("unbind t2 o2");
+	CTL_OK("delete t2");
+	CTL_OK("delete o2");
+	CTL_OK("delete-pipeline miss");
+}
+
 /* RMS in dB full scale of frames [from, from + n) of the file. */
 static double level_db(SNDFILE *f, sf_count_t from, sf_count_t n, int channels)
 {
@@ -322,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed_over_socket),
+		cmocka_unit_test(test_build_by_ctl_and_notifications),
 		cmocka_unit_test(test_run_change_gain_teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
