@@ -67,10 +67,10 @@ static void print_note(void *ctx, const struct pt_ctl_reply *note)
 	n.reason[sizeof(n.reason) - 1] = 0;
 	switch (note->hdr.type) {
 	case PT_CTL_NOTIFY_FAULT:
-		printf("fault: instance %s (id %u) at period %llu, fault %llu%s%s%s\n",
+		printf("fault: instance %s (id %u) at period %llu, fault %llu%s%s\n",
 		       n.name, n.instance, (unsigned long long)n.period,
 		       (unsigned long long)n.count, n.signal ? ", signal " : "",
-		       n.signal ? strsignal(n.signal) : "", n.reason[0] ? "" : "");
+		       n.signal ? strsignal(n.signal) : "");
 		if (n.reason[0])
 			printf("  reason: %s\n", n.reason);
 		break;
