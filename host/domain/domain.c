@@ -71,10 +71,11 @@ static int domain_binary(char *path, size_t len)
 	if (!slash)
 		return -ENOENT;
 	*slash = '\0';
-	snprintf(path, len, "%s/partita-domain", self);
-	if (access(path, X_OK) == 0)
+	if ((size_t)snprintf(path, len, "%s/partita-domain", self) < len &&
+	    access(path, X_OK) == 0)
 		return 0;
-	snprintf(path, len, "%s/../partita-domain", self);
+	if ((size_t)snprintf(path, len, "%s/../partita-domain", self) >= len)
+		return -ENAMETOOLONG;
 	return access(path, X_OK) ? -ENOENT : 0;
 }
 

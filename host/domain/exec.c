@@ -208,7 +208,13 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	ld.stack_size = (uint32_t)stack;
 	ld.period_frames = period_frames;
 	snprintf(ld.name, sizeof(ld.name), "%s", inst->name);
-	snprintf(ld.library, sizeof(ld.library), "%s", lib);
+	/* The name the domain reports in errors: the tail of the path fits. */
+	{
+		size_t n = strlen(lib), room = sizeof(ld.library) - 1;
+		const char *tail = n > room ? lib + n - room : lib;
+
+		memcpy(ld.library, tail, strlen(tail) + 1);
+	}
 	fds[0] = x->priv->fd;
 	fds[1] = libfd;
 	ret = pt_domain_control(d, PT_DCTL_LOAD, inst->id, &ld, sizeof(ld), NULL, 0,
