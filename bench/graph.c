@@ -99,7 +99,7 @@ static double render(enum placement place, double seconds, const char *out,
 		ret = -ENOMEM;
 	if (!ret) {
 		t0 = now_s();
-		for (uint64_t p = 0; p < periods && !ret; p++)
+		while (pt_sched_periods(s) < periods && !ret)
 			ret = pt_sched_period(s);
 		wall = now_s() - t0;
 		if (ret)

@@ -18,6 +18,7 @@
 #ifndef PT_HOST_CONTROL_H
 #define PT_HOST_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <partita/control.h>
@@ -41,6 +42,10 @@ int pt_control_handle(struct pt_graph *g, const void *msg, size_t len,
  * are accepted. Returns 0 or -ENOMEM. */
 int pt_control_set_policy(struct pt_graph *g,
 			  const struct pt_library_policy *policy);
+
+/* Returns true while a pipeline set RUNNING through the control plane is
+ * running: the host then runs periods. */
+bool pt_control_running(struct pt_graph *g);
 
 /* Drops the control state kept for @g. Call before pt_graph_free(). */
 void pt_control_forget(struct pt_graph *g);

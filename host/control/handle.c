@@ -19,6 +19,7 @@
 struct pipeline_entry {
 	uint32_t id; /* 0: free slot */
 	char name[PT_NAME_MAX];
+	enum pt_state state; /* as last set through the control plane */
 };
 
 struct library_entry {
@@ -85,6 +86,16 @@ void pt_control_forget(struct pt_graph *g)
 			return;
 		}
 	}
+}
+
+bool pt_control_running(struct pt_graph *g)
+{
+	struct control_state *s = state_of(g, false);
+
+	for (size_t i = 0; s && i < PT_MAX_PIPELINES; i++)
+		if (s->pipelines[i].id && s->pipelines[i].state == PT_STATE_RUNNING)
+			return true;
+	return false;
 }
 
 int pt_ctl_status_errno(enum pt_ctl_status st)
@@ -603,12 +614,18 @@ static int dispatch(struct control_state *s, struct answer *a)
 		return bind(s, a);
 	case PT_CTL_UNBIND:
 		return unbind(s, a);
-	case PT_CTL_SET_PIPELINE_STATE:
+	case PT_CTL_SET_PIPELINE_STATE: {
+		struct pipeline_entry *p = pipeline_by_id(s, req->u.set_state.pipeline);
+
 		ret = pt_graph_set_state(s->g, req->u.set_state.pipeline,
 					 (enum pt_state)req->u.set_state.state, gerr,
 					 sizeof(gerr));
-		return ret ? graph_result(a, ret, "set_pipeline_state", gerr)
-			   : ok(a, NULL, NULL, 0);
+		if (ret)
+			return graph_result(a, ret, "set_pipeline_state", gerr);
+		if (p)
+			p->state = (enum pt_state)req->u.set_state.state;
+		return ok(a, NULL, NULL, 0);
+	}
 	case PT_CTL_LARGE_CONFIG_SET:
 		return config_set(s, a);
 	case PT_CTL_LARGE_CONFIG_GET:

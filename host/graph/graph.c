@@ -95,6 +95,13 @@ struct pt_graph *pt_graph_new(const struct pt_graph_config *cfg, char *err,
 		     PT_RATE_MIN, PT_RATE_MAX);
 		return NULL;
 	}
+	if (!c.dp_batch)
+		c.dp_batch = c.offline ? PT_DP_BATCH_OFFLINE : 1;
+	if (c.dp_batch > PT_DP_BATCH_MAX) {
+		fail(err, errlen, -EINVAL, "DP batch of %u periods is over %u",
+		     c.dp_batch, PT_DP_BATCH_MAX);
+		return NULL;
+	}
 	if (c.period_us < 125 || c.period_us > 100000) {
 		fail(err, errlen, -EINVAL,
 		     "period %u us is outside 125..100000 us", c.period_us);
@@ -140,6 +147,14 @@ static struct pt_pipeline *pipeline(const struct pt_graph *g, uint32_t id)
 		if (g->pipes[i].id == id)
 			return (struct pt_pipeline *)&g->pipes[i];
 	return NULL;
+}
+
+uint32_t pt_graph_pipeline_at(const struct pt_graph *g, size_t i)
+{
+	for (size_t k = 0; k < PT_MAX_PIPELINES; k++)
+		if (g->pipes[k].id && i-- == 0)
+			return g->pipes[k].id;
+	return 0;
 }
 
 int pt_graph_pipeline_state(const struct pt_graph *g, uint32_t id)
@@ -325,6 +340,7 @@ int pt_graph_instance_create(struct pt_graph *g,
 {
 	const struct pt_module_entry *entry = NULL;
 	struct pt_instance *inst;
+	enum pt_isolation iso;
 	char what[PT_NAME_MAX + 64];
 	uint32_t heap;
 	int ret;
@@ -371,7 +387,19 @@ int pt_graph_instance_create(struct pt_graph *g,
 	ret = manifest_check(entry->manifest, what, err, errlen);
 	if (ret)
 		return ret;
-	if (d->isolation_set && d->isolation == PT_ISOLATION_PROCESS)
+	/* Where it runs: as the run forces, else as asked; library modules
+	 * default to a domain, built-ins to the host. */
+	if (g->cfg.force_isolation && !pt_io_find(d->module))
+		iso = g->cfg.isolation;
+	else if (d->isolation_set)
+		iso = d->isolation;
+	else
+		iso = d->library ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
+	if (iso == PT_ISOLATION_PROCESS && pt_io_find(d->module))
+		return fail(err, errlen, -EINVAL,
+			    "instance '%s': the %s endpoint runs in the host",
+			    d->name, d->module);
+	if (iso == PT_ISOLATION_PROCESS)
 		return fail(err, errlen, -EOPNOTSUPP,
 			    "instance '%s': isolation: process needs domains, which this build does not have yet",
 			    d->name);
@@ -400,7 +428,7 @@ int pt_graph_instance_create(struct pt_graph *g,
 	snprintf(inst->name, sizeof(inst->name), "%s", d->name);
 	inst->manifest = *entry->manifest;
 	inst->entry = entry;
-	inst->isolation = PT_ISOLATION_NONE;
+	inst->isolation = iso;
 	inst->sched = d->sched_set ? d->sched : PT_SCHED_LL;
 	/* Endpoints move file data in the host's own pass. */
 	if (pt_io_find(d->module))
@@ -568,8 +596,12 @@ int pt_graph_bind(struct pt_graph *g, uint32_t src_id, unsigned src_pin,
 			    PT_MAX_BUFFERS);
 
 	frame = pt_frame_bytes(fmt);
+	/* Offline, every buffer holds two batches, so a DP stage and its
+	 * neighbours each hold one, and a short branch joining a long one can
+	 * absorb the DP latency of the other. */
 	if (!periods)
-		periods = PT_BUFFER_PERIODS_DEFAULT;
+		periods = g->cfg.dp_batch > 1 ? 2 * g->cfg.dp_batch :
+						PT_BUFFER_PERIODS_DEFAULT;
 	bytes = (size_t)periods * pt_graph_period_frames(g, fmt->rate) * frame;
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -583,6 +615,7 @@ int pt_graph_bind(struct pt_graph *g, uint32_t src_id, unsigned src_pin,
 		return -ENOMEM;
 	}
 	b->id = g->next_buffer_id++;
+	b->periods = periods;
 	b->data = b->part->map;
 	b->size = bytes;
 	b->fmt = *fmt;

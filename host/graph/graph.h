@@ -52,7 +52,17 @@ struct pt_graph_config {
 	uint32_t period_us;      /* the period, default 1000 */
 	size_t user_heap_size;   /* the budget; 0 = PT_USER_HEAP_SIZE_DEFAULT */
 	bool offline;            /* file run: no pacing, deeper DP buffers */
+	uint32_t dp_batch;       /* periods one DP request may carry; 0:
+				    PT_DP_BATCH_OFFLINE offline, 1 live */
+	bool force_isolation;    /* every module instance but the endpoints */
+	enum pt_isolation isolation; /* runs this way (partita run --isolation) */
 };
+
+/* Offline, a DP instance may process this many periods per request (one
+ * wake for all of them; process is still called once per period), and the
+ * scheduler runs as many LL passes per step. */
+#define PT_DP_BATCH_OFFLINE 16u
+#define PT_DP_BATCH_MAX 64u
 
 /* What INIT_INSTANCE and a topology instance carry. Strings are copied. */
 struct pt_instance_desc {
@@ -105,6 +115,7 @@ struct pt_buffer {
 	struct pt_partition *part; /* its memory, granted to its two ends */
 	uint8_t *data;             /* host mapping */
 	size_t size;               /* bytes in use: a whole number of frames */
+	uint32_t periods;          /* its depth in periods */
 	uint64_t rd, wr;           /* free-running positions, rd <= wr <= rd + size */
 	struct pt_format fmt;
 	uint32_t frame;            /* bytes per frame */
@@ -194,7 +205,8 @@ struct pt_budget *pt_graph_budget(struct pt_graph *g);
 /* Default private heap and stack when neither topology nor manifest says. */
 #define PT_HEAP_SIZE_DEFAULT (64u * 1024u)
 #define PT_STACK_SIZE_DEFAULT (64u * 1024u)
-/* Default depth of a buffer, in periods. */
+/* Default depth of a buffer, in periods, live; offline it is twice the
+ * DP batch. */
 #define PT_BUFFER_PERIODS_DEFAULT 2u
 
 /* Frames per period at @rate (rate * period_us / 1e6, at least 1). */
@@ -249,6 +261,9 @@ struct pt_instance_info {
 	int domain_pid;          /* 0 when trusted */
 	struct pt_instance_stats stats;
 };
+
+/* Returns the id of the @i-th pipeline slot in use, or 0 past the last. */
+uint32_t pt_graph_pipeline_at(const struct pt_graph *g, size_t i);
 
 /* Returns the pipeline state of @pipeline, or -ENOENT. */
 int pt_graph_pipeline_state(const struct pt_graph *g, uint32_t pipeline);

@@ -17,6 +17,7 @@
 #include <sndfile.h>
 
 #include "host/graph/graph.h"
+#include "host/io/alsa.h"
 #include "host/io/io.h"
 
 #define IO_PATH_MAX 4096
@@ -74,38 +75,48 @@ static void io_free(struct pt_module *mod)
 
 /* ---- input ---- */
 
-static int input_open(struct pt_module *mod, const void *data, size_t size)
+/* Opens the file named by the blob's file= for reading and checks that a
+ * stream can carry it. On success the file replaces the current one. */
+static int input_open(struct pt_module *mod, struct io_state *st,
+		      const void *data, size_t size)
 {
-	struct io_state *st = state_new(mod);
-	int ret;
+	char path[IO_PATH_MAX];
+	SF_INFO info = { 0 };
+	SNDFILE *sf;
+	int ret = open_path(mod, data, size, path);
 
-	if (!st)
-		return -ENOMEM;
-	ret = open_path(mod, data, size, st->path);
 	if (ret)
 		return ret;
-	st->sf = sf_open(st->path, SFM_READ, &st->info);
-	if (!st->sf) {
-		pt_log(mod, PT_LOG_ERR, "cannot read '%s': %s", st->path,
+	sf = sf_open(path, SFM_READ, &info);
+	if (!sf) {
+		pt_log(mod, PT_LOG_ERR, "cannot read '%s': %s", path,
 		       sf_strerror(NULL));
 		return -EINVAL;
 	}
-	if (st->info.channels < 1 || st->info.channels > PT_CHANNELS_MAX ||
-	    st->info.samplerate < PT_RATE_MIN ||
-	    st->info.samplerate > PT_RATE_MAX) {
+	if (info.channels < 1 || info.channels > PT_CHANNELS_MAX ||
+	    info.samplerate < PT_RATE_MIN || info.samplerate > PT_RATE_MAX) {
 		pt_log(mod, PT_LOG_ERR,
 		       "'%s' has %d channels at %d Hz; supported are 1..%d channels at %d..%d Hz",
-		       st->path, st->info.channels, st->info.samplerate,
-		       PT_CHANNELS_MAX, PT_RATE_MIN, PT_RATE_MAX);
+		       path, info.channels, info.samplerate, PT_CHANNELS_MAX,
+		       PT_RATE_MIN, PT_RATE_MAX);
+		sf_close(sf);
 		return -EINVAL;
 	}
+	if (st->sf)
+		sf_close(st->sf);
+	st->sf = sf;
+	st->info = info;
+	st->eof = false;
+	st->frames_done = 0;
+	memcpy(st->path, path, sizeof(st->path));
 	return 0;
 }
 
 /* A failed init is not followed by free: it cleans up after itself. */
 static int input_init(struct pt_module *mod, const void *data, size_t size)
 {
-	int ret = input_open(mod, data, size);
+	struct io_state *st = state_new(mod);
+	int ret = st ? input_open(mod, st, data, size) : -ENOMEM;
 
 	if (ret)
 		io_free(mod);
@@ -223,8 +234,18 @@ static int input_reset(struct pt_module *mod)
 	return sf_seek(st->sf, 0, SEEK_SET) < 0 ? -EIO : 0;
 }
 
+/* file=PATH switches the input to another file, from its start. */
+static int input_set_config(struct pt_module *mod, uint32_t param,
+			    const void *data, size_t size)
+{
+	if (param != PT_PARAM_TEXT)
+		return -EINVAL;
+	return input_open(mod, pt_mod_priv(mod), data, size);
+}
+
 static const struct pt_module_ops input_ops = {
 	.init = input_init,
+	.set_config = input_set_config,
 	.prepare = input_prepare,
 	.process = input_process,
 	.reset = input_reset,
@@ -439,13 +460,47 @@ static int output_reset(struct pt_module *mod)
 {
 	struct io_state *st = pt_mod_priv(mod);
 
-	if (st->sf)
-		sf_write_sync(st->sf);
+	/* RESET ends the file; the next prepare starts a new one. */
+	if (st->sf && sf_close(st->sf)) {
+		st->sf = NULL;
+		return -EIO;
+	}
+	st->sf = NULL;
+	return 0;
+}
+
+/* file=PATH names another output file; it is created at the next prepare,
+ * so this is for a pipeline in RESET. */
+static int output_set_config(struct pt_module *mod, uint32_t param,
+			     const void *data, size_t size)
+{
+	struct io_state *st = pt_mod_priv(mod);
+	char path[IO_PATH_MAX];
+	int ret;
+
+	if (param != PT_PARAM_TEXT)
+		return -EINVAL;
+	ret = open_path(mod, data, size, path);
+	if (ret)
+		return ret;
+	if (!major_of(path)) {
+		pt_log(mod, PT_LOG_ERR,
+		       "'%s': unknown file type (use .wav, .flac, .aiff, .au, .caf, .w64, .ogg or .raw)",
+		       path);
+		return -EINVAL;
+	}
+	if (st->sf) {
+		pt_log(mod, PT_LOG_ERR, "'%s' is open: change the file in RESET",
+		       st->path);
+		return -EBUSY;
+	}
+	memcpy(st->path, path, sizeof(st->path));
 	return 0;
 }
 
 static const struct pt_module_ops output_ops = {
 	.init = output_init,
+	.set_config = output_set_config,
 	.prepare = output_prepare,
 	.process = output_process,
 	.is_ready = output_ready,
@@ -478,7 +533,8 @@ const struct pt_module_entry *pt_io_find(const char *name)
 		return &input_entry;
 	if (!strcmp(name, "output"))
 		return &output_entry;
-	return NULL;
+	/* The live endpoints (ALSA devices) are endpoints too. */
+	return pt_alsa_find(name);
 }
 
 bool pt_io_is_input(const struct pt_instance *inst)

@@ -26,7 +26,8 @@
 
 struct pt_instance;
 
-/* Returns the endpoint module named @name ("input", "output"), or NULL. */
+/* Returns the endpoint module named @name ("input", "output", and the ALSA
+ * devices "playback", "capture" of alsa.h), or NULL. */
 const struct pt_module_entry *pt_io_find(const char *name);
 
 /* Returns true when @inst is an input (or output) endpoint. */

@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * host/sched - one period at a time: DP snapshot and dispatch, the LL pass
- * in dependency order, then DP collection and commit.
+ * host/sched - one step at a time: DP snapshot and dispatch, the LL pass in
+ * dependency order (once per period of the step), then DP collection and
+ * commit at the end of the step.
+ *
+ * A step is one period live, and dp_batch periods offline: a DP instance
+ * then gets one request for as many periods as its buffers hold, up to the
+ * batch, and calls process once per period inside it. Output never depends
+ * on the batching: every module sees the same sequence of process calls.
  *
  * Why the views are safe to use concurrently: every buffer has one writer
  * and one reader. A DP instance's source view covers [rd, rd + fill) as it
- * was at the start of the period; during the period only the buffer's writer
- * adds data, past wr, outside that range. Its sink view covers the free space
- * [wr, wr + room) at the start; the reader only moves rd, which frees space
- * before the view. Only the host thread moves rd and wr, after the calls.
+ * was at the start of the step; during the step only the buffer's writer
+ * adds data, past wr, outside that range. Its sink view covers the free
+ * space [wr, wr + room) at the start; the reader only moves rd, which frees
+ * space before the view. Only the host thread moves rd and wr, after the
+ * calls, from counts it has checked.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,8 +37,11 @@ struct job {
 	struct pt_sink snk[PT_MAX_PINS];
 	struct pt_sink *snkp[PT_MAX_PINS];
 	unsigned nsrc, nsnk;
-	int ret;
-	uint64_t t0, ns;
+	unsigned max;     /* process calls allowed in this request */
+	unsigned calls;   /* process calls made */
+	unsigned errors;  /* calls that failed (each covered by a stand-in) */
+	int ret;          /* the first failure */
+	uint64_t t0[PT_DP_BATCH_MAX], ns[PT_DP_BATCH_MAX];
 };
 
 struct pt_sched {
@@ -50,6 +60,9 @@ struct pt_sched {
 
 	struct pt_trace *trace; /* NULL: not tracing */
 	uint64_t traced_generation;
+
+	unsigned step;          /* periods per step, for this graph generation */
+	uint64_t step_generation;
 };
 
 /* Track ids in the trace: the host's pass, then one per DP instance. */
@@ -64,12 +77,13 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void job_views(struct job *j, struct pt_instance *inst)
+static void job_views(struct job *j, struct pt_instance *inst, unsigned max)
 {
 	j->inst = inst;
 	j->nsrc = j->nsnk = 0;
+	j->max = max;
+	j->calls = j->errors = 0;
 	j->ret = 0;
-	j->ns = 0;
 	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
 		if (inst->in[p]) {
 			pt_buffer_source_view(inst->in[p], &j->src[j->nsrc]);
@@ -84,13 +98,83 @@ static void job_views(struct job *j, struct pt_instance *inst)
 	}
 }
 
+/* True when the default rule holds on what is left of the views: a period
+ * on every input and room for a period on every output. */
+static bool period_left(const struct job *j)
+{
+	return pt_default_ready(j->inst->mod.period_frames,
+				(struct pt_source *const *)j->srcp, j->nsrc,
+				(struct pt_sink *const *)j->snkp, j->nsnk);
+}
+
+/* One period of stand-in on what is left of the views: silence (or the
+ * first input, for bypass) on every output, a period drained from every
+ * input, so the streams around a failed call or instance keep their length
+ * and timing. */
+static void stand_in(struct job *j)
+{
+	struct pt_instance *inst = j->inst;
+	size_t frames = inst->mod.period_frames;
+	bool bypass = inst->on_fault == PT_ON_FAULT_BYPASS && j->nsrc &&
+		      j->nsnk && !memcmp(&j->src[0].fmt, &j->snk[0].fmt,
+					 sizeof(j->src[0].fmt));
+
+	for (unsigned i = 0; i < j->nsnk; i++) {
+		size_t room = pt_sink_frames_free(&j->snk[i]);
+		size_t n = frames < room ? frames : room;
+
+		if (i == 0 && bypass) {
+			size_t have = pt_source_frames_available(&j->src[0]);
+			size_t c = n < have ? n : have;
+
+			pt_copy_stream(&j->src[0], &j->snk[0], c * j->src[0].frame);
+			pt_sink_fill_silence(&j->snk[0], n - c);
+			continue;
+		}
+		pt_sink_fill_silence(&j->snk[i], n);
+	}
+	for (unsigned i = bypass ? 1 : 0; i < j->nsrc; i++) {
+		size_t have = pt_source_frames_available(&j->src[i]);
+
+		pt_source_release(&j->src[i],
+				  (frames < have ? frames : have) * j->src[i].frame);
+	}
+}
+
+/* Calls process up to j->max times while the instance stays ready (the
+ * caller checked the first time). A failed call's partial release and
+ * commit are undone and the period is covered by a stand-in. */
 static void job_run(struct job *j)
 {
 	struct pt_instance *inst = j->inst;
-	j->t0 = now_ns();
-	j->ret = inst->entry->ops->process(&inst->mod, j->srcp, j->nsrc,
-					   j->snkp, j->nsnk);
-	j->ns = now_ns() - j->t0;
+	size_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
+
+	for (unsigned k = 0; k < j->max; k++) {
+		int ret;
+
+		if (k && !pt_module_is_ready(&inst->mod, j->srcp, j->nsrc, j->snkp,
+					     j->nsnk))
+			break;
+		for (unsigned i = 0; i < j->nsrc; i++)
+			consumed[i] = j->src[i].consumed;
+		for (unsigned i = 0; i < j->nsnk; i++)
+			produced[i] = j->snk[i].produced;
+		j->t0[k] = now_ns();
+		ret = inst->entry->ops->process(&inst->mod, j->srcp, j->nsrc,
+						j->snkp, j->nsnk);
+		j->ns[k] = now_ns() - j->t0[k];
+		j->calls++;
+		if (ret) {
+			for (unsigned i = 0; i < j->nsrc; i++)
+				j->src[i].consumed = consumed[i];
+			for (unsigned i = 0; i < j->nsnk; i++)
+				j->snk[i].produced = produced[i];
+			if (!j->errors++)
+				j->ret = ret;
+			if (period_left(j))
+				stand_in(j);
+		}
+	}
 }
 
 static void *worker(void *arg)
@@ -202,7 +286,8 @@ uint64_t pt_sched_periods(const struct pt_sched *s)
 
 static bool running(struct pt_sched *s, const struct pt_instance *inst)
 {
-	return pt_graph_pipeline_state(s->g, inst->pipeline) == PT_STATE_RUNNING;
+	return pt_graph_pipeline_state(s->g, inst->pipeline) == PT_STATE_RUNNING &&
+	       inst->state != PT_INSTANCE_INIT;
 }
 
 /* Moves the buffers' positions by what the views say was released and
@@ -220,119 +305,94 @@ static void commit(struct job *j)
 			j->inst->out[p]->wr += j->snk[k++].produced;
 }
 
-/* What a failed instance, or one whose process failed this period, leaves
- * behind: one period of silence (or of its first input, for bypass) on
- * every output and one period drained from every input, so the streams
- * around it keep their length and timing. */
-static void stand_in(struct job *j)
+/* A failed instance: stand-ins for as many periods as the request allows. */
+static void failed_periods(struct job *j)
 {
-	struct pt_instance *inst = j->inst;
-	uint32_t frames = inst->mod.period_frames;
-	bool bypass = inst->on_fault == PT_ON_FAULT_BYPASS && j->nsrc &&
-		      j->nsnk && !memcmp(&j->src[0].fmt, &j->snk[0].fmt,
-					 sizeof(j->src[0].fmt));
-
-	for (unsigned i = 0; i < j->nsrc; i++)
-		j->src[i].consumed = 0;
-	for (unsigned i = 0; i < j->nsnk; i++)
-		j->snk[i].produced = 0;
-	for (unsigned i = 0; i < j->nsnk; i++) {
-		size_t room = j->snk[i].free / j->snk[i].frame;
-		size_t n = frames < room ? frames : room;
-
-		if (i == 0 && bypass) {
-			size_t have = j->src[0].avail / j->src[0].frame;
-
-			if (have < n) {
-				pt_sink_fill_silence(&j->snk[0], n - have);
-				n = have;
-			}
-			pt_copy_stream(&j->src[0], &j->snk[0],
-				       n * j->src[0].frame);
-			continue;
-		}
-		pt_sink_fill_silence(&j->snk[i], n);
-	}
-	for (unsigned i = 0; i < j->nsrc; i++) {
-		size_t have = j->src[i].avail / j->src[i].frame;
-		size_t n = frames < have ? frames : have;
-
-		if (!(bypass && i == 0))
-			j->src[i].consumed = n * j->src[i].frame;
-	}
+	for (unsigned k = 0; k < j->max && period_left(j); k++)
+		stand_in(j);
 }
 
-/* True when the default rule holds for the stand-in: a period on every
- * input (or the input is drained) and room for a period on every output. */
-static bool stand_in_ready(const struct job *j)
-{
-	uint32_t frames = j->inst->mod.period_frames;
-
-	for (unsigned i = 0; i < j->nsnk; i++)
-		if (j->snk[i].free < (size_t)frames * j->snk[i].frame)
-			return false;
-	for (unsigned i = 0; i < j->nsrc; i++)
-		if (j->src[i].avail < (size_t)frames * j->src[i].frame)
-			return false;
-	return true;
-}
-
-static void account(struct pt_sched *s, struct job *j)
+static void account(struct pt_sched *s, struct job *j, int track)
 {
 	struct pt_instance *inst = j->inst;
+	uint64_t deadline = (uint64_t)inst->deadline_us * 1000u;
 
-	inst->stats.periods++;
-	inst->stats.process_ns += j->ns;
-	if (j->ns > inst->stats.worst_ns)
-		inst->stats.worst_ns = j->ns;
-	if (j->ret) {
-		/* The period is lost for this instance, not the stream. */
+	for (unsigned k = 0; k < j->calls; k++) {
+		inst->stats.process_ns += j->ns[k];
+		if (j->ns[k] > inst->stats.worst_ns)
+			inst->stats.worst_ns = j->ns[k];
+		if (inst->sched == PT_SCHED_DP && j->ns[k] > deadline)
+			inst->stats.deadline_misses++;
+		if (s->trace)
+			pt_trace_span(s->trace, track, inst->name, j->t0[k], j->ns[k]);
+	}
+	inst->stats.periods += j->calls;
+	if (j->errors) {
+		/* Those periods are lost for this instance, not the stream. */
 		fprintf(stderr,
-			"partita: instance '%s': process failed at period %llu: %s\n",
-			inst->name, (unsigned long long)s->periods,
-			inst->last_error[0] ? inst->last_error :
-					      strerror(-j->ret));
-		inst->stats.faults++;
+			"partita: instance '%s': process failed %u time(s) near period %llu: %s\n",
+			inst->name, j->errors, (unsigned long long)s->periods,
+			inst->last_error[0] ? inst->last_error : strerror(-j->ret));
+		inst->stats.faults += j->errors;
 		inst->stats.fault_period = s->periods;
 		snprintf(inst->stats.fault_reason,
-			 sizeof(inst->stats.fault_reason), "process: %s",
-			 strerror(-j->ret));
-		stand_in(j);
+			 sizeof(inst->stats.fault_reason), "process: %.54s",
+			 inst->last_error[0] ? inst->last_error : strerror(-j->ret));
 	}
+}
+
+/* The step: the configured batch, but no more than half of any buffer a
+ * DP instance reads or writes, so a batch always fits beside the one its
+ * neighbour holds. */
+static unsigned step_periods(struct pt_sched *s)
+{
+	struct pt_buffer *b;
+	unsigned step;
+
+	if (s->step_generation == pt_graph_generation(s->g) && s->step)
+		return s->step;
+	step = pt_graph_config(s->g)->dp_batch;
+	for (size_t i = 0; (b = pt_graph_buffer_at(s->g, i)); i++)
+		if ((b->src->sched == PT_SCHED_DP || b->dst->sched == PT_SCHED_DP) &&
+		    b->periods / 2 < step)
+			step = b->periods / 2;
+	s->step = step ? step : 1;
+	s->step_generation = pt_graph_generation(s->g);
+	return s->step;
+}
+
+unsigned pt_sched_step(struct pt_sched *s)
+{
+	return step_periods(s);
 }
 
 int pt_sched_period(struct pt_sched *s)
 {
 	struct pt_graph *g = s->g;
+	unsigned batch = step_periods(s);
 	struct pt_instance *const *order;
-	size_t n;
+	uint64_t t0, wait_t0;
 	struct job ll;
-	uint64_t pass_t0, wait_t0;
+	size_t n;
 
 	order = pt_graph_order(g, &n);
 	if (s->trace)
 		trace_tracks(s, order, n);
-	pass_t0 = s->trace ? now_ns() : 0;
 
 	/* 1. DP snapshot: every ready DP instance gets its views now. */
-	pthread_mutex_lock(&s->lock);
 	s->njobs = 0;
 	s->next = 0;
-	pthread_mutex_unlock(&s->lock);
 	for (size_t i = 0; i < n; i++) {
 		struct pt_instance *inst = order[i];
 		struct job *j;
 
-		if (inst->sched != PT_SCHED_DP || !running(s, inst) ||
-		    inst->state == PT_INSTANCE_INIT)
+		if (inst->sched != PT_SCHED_DP || !running(s, inst))
 			continue;
 		j = &s->jobs[s->njobs];
-		job_views(j, inst);
+		job_views(j, inst, batch);
 		if (inst->state == PT_INSTANCE_FAILED) {
-			if (stand_in_ready(j)) {
-				stand_in(j);
-				commit(j);
-			}
+			failed_periods(j);
+			commit(j);
 			continue;
 		}
 		if (!pt_module_is_ready(&inst->mod, j->srcp, j->nsrc, j->snkp,
@@ -348,35 +408,35 @@ int pt_sched_period(struct pt_sched *s)
 		pthread_mutex_unlock(&s->lock);
 	}
 
-	/* 2. The LL pass, in dependency order, committing as it goes. */
-	for (size_t i = 0; i < n; i++) {
-		struct pt_instance *inst = order[i];
+	/* 2. The LL pass, once per period of the step, in dependency order,
+	 * committing as it goes. */
+	for (unsigned k = 0; k < batch; k++) {
+		t0 = s->trace ? now_ns() : 0;
+		for (size_t i = 0; i < n; i++) {
+			struct pt_instance *inst = order[i];
 
-		if (inst->sched != PT_SCHED_LL || !running(s, inst) ||
-		    inst->state == PT_INSTANCE_INIT)
-			continue;
-		job_views(&ll, inst);
-		if (inst->state == PT_INSTANCE_FAILED) {
-			if (stand_in_ready(&ll)) {
-				stand_in(&ll);
+			if (inst->sched != PT_SCHED_LL || !running(s, inst))
+				continue;
+			job_views(&ll, inst, 1);
+			if (inst->state == PT_INSTANCE_FAILED) {
+				failed_periods(&ll);
 				commit(&ll);
+				continue;
 			}
-			continue;
+			if (!pt_module_is_ready(&inst->mod, ll.srcp, ll.nsrc,
+						ll.snkp, ll.nsnk))
+				continue;
+			job_run(&ll);
+			account(s, &ll, TRACK_HOST);
+			commit(&ll);
 		}
-		if (!pt_module_is_ready(&inst->mod, ll.srcp, ll.nsrc, ll.snkp,
-					ll.nsnk))
-			continue;
-		job_run(&ll);
 		if (s->trace)
-			pt_trace_span(s->trace, TRACK_HOST, inst->name, ll.t0, ll.ns);
-		account(s, &ll);
-		commit(&ll);
+			pt_trace_span(s->trace, TRACK_HOST, "LL pass", t0,
+				      now_ns() - t0);
+		s->periods++;
 	}
-	if (s->trace)
-		pt_trace_span(s->trace, TRACK_HOST, "LL pass", pass_t0,
-			      now_ns() - pass_t0);
 
-	/* 3. Collect the DP results and commit them at the period's end. */
+	/* 3. Collect the DP results and commit them at the step's end. */
 	if (s->njobs) {
 		wait_t0 = now_ns();
 		pthread_mutex_lock(&s->lock);
@@ -387,18 +447,9 @@ int pt_sched_period(struct pt_sched *s)
 			pt_trace_span(s->trace, TRACK_HOST, "wait DP", wait_t0,
 				      now_ns() - wait_t0);
 		for (unsigned k = 0; k < s->njobs; k++) {
-			struct job *j = &s->jobs[k];
-
-			if (s->trace)
-				pt_trace_span(s->trace, TRACK_DP(j->inst),
-					      j->inst->name, j->t0, j->ns);
-
-			if (j->ns > (uint64_t)j->inst->deadline_us * 1000u)
-				j->inst->stats.deadline_misses++;
-			account(s, j);
-			commit(j);
+			account(s, &s->jobs[k], TRACK_DP(s->jobs[k].inst));
+			commit(&s->jobs[k]);
 		}
 	}
-	s->periods++;
 	return 0;
 }

@@ -34,6 +34,11 @@ struct pt_trace;
  * results into @trace (NULL stops tracing). The trace must outlive its use. */
 void pt_sched_set_trace(struct pt_sched *s, struct pt_trace *trace);
 
+/* Returns the periods one pt_sched_period() call runs: 1 live; offline the
+ * graph's DP batch, less where a DP instance's buffers are shallower. DP
+ * latency is counted in steps. */
+unsigned pt_sched_step(struct pt_sched *s);
+
 /* Returns the number of periods run. */
 uint64_t pt_sched_periods(const struct pt_sched *s);
 

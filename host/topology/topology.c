@@ -96,7 +96,7 @@ static int scalar(struct loader *L, yaml_node_t *n, const char *field,
 static int get_u32(struct loader *L, yaml_node_t *n, const char *field,
 		   uint32_t min, uint32_t max, uint32_t *out)
 {
-	const char *s;
+	const char *s = NULL;
 	char *end;
 	unsigned long long v;
 	int ret = scalar(L, n, field, &s);
@@ -117,7 +117,7 @@ static int get_u32(struct loader *L, yaml_node_t *n, const char *field,
 static int get_size(struct loader *L, yaml_node_t *n, const char *field,
 		    size_t min, size_t max, size_t *out)
 {
-	const char *s;
+	const char *s = NULL;
 	size_t v;
 	int ret = scalar(L, n, field, &s);
 
@@ -135,7 +135,7 @@ static int get_size(struct loader *L, yaml_node_t *n, const char *field,
 static int get_enum(struct loader *L, yaml_node_t *n, const char *field,
 		    const char *const *names, unsigned *out)
 {
-	const char *s;
+	const char *s = NULL;
 	char list[128] = "";
 	int ret = scalar(L, n, field, &s);
 
@@ -155,7 +155,7 @@ static int get_enum(struct loader *L, yaml_node_t *n, const char *field,
 static int get_name(struct loader *L, yaml_node_t *n, const char *field,
 		    char out[PT_NAME_MAX])
 {
-	const char *s;
+	const char *s = NULL;
 	int ret = scalar(L, n, field, &s);
 
 	if (ret)
@@ -282,7 +282,7 @@ static int params_add(struct loader *L, struct instance_ctx *c, yaml_node_t *n,
 static int parse_params(struct loader *L, struct instance_ctx *c, yaml_node_t *n,
 			const char *field)
 {
-	const char *s;
+	const char *s = NULL;
 	int ret;
 
 	if (n && n->type == YAML_SCALAR_NODE) {
@@ -370,7 +370,7 @@ static void normalize_path(char *p)
 static int resolve_library(struct loader *L, struct instance_ctx *c,
 			   yaml_node_t *n, const char *field)
 {
-	const char *s;
+	const char *s = NULL;
 	char joined[PATH_MAX + 8];
 	int ret = scalar(L, n, field, &s);
 

@@ -9,16 +9,20 @@
  * memcpy and memset. Layout and algorithm: lib/heap/heap.c.
  *
  * Bounds (checked by static_asserts in heap.c and by tests/heap):
- * - Every call is O(1). The worst case of pt_heap_alloc examines at most
- *   2 + PT_HEAP_SCAN_LIMIT free chunks (realloc and aligned_alloc the same,
- *   realloc plus one memcpy of the old block); pt_heap_free examines at
- *   most 4 chunk headers and 4 list links. No loop depends on how many
- *   chunks the heap holds; pt_heap_validate alone walks the whole heap.
+ * - Every call is O(1). pt_heap_alloc examines at most 20 free chunks:
+ *   2 of the request's size class, 2 of the next non-empty larger class,
+ *   and, only when those fail, PT_HEAP_SCAN_LIMIT (16) of its own class;
+ *   a request of the largest class instead examines every chunk of that
+ *   class, which holds at most 15. pt_heap_aligned_alloc is the same
+ *   search; pt_heap_realloc is a free-path check plus either an in-place
+ *   resize or one search and one memcpy; pt_heap_free checks at most 5
+ *   chunk headers and 4 list links. No loop runs longer because the heap
+ *   holds more chunks; only pt_heap_validate walks the whole heap.
  * - Overhead: PT_HEAP_OVERHEAD (8) bytes per allocation, plus rounding of
  *   the request up to a multiple of 16 bytes; the usable size of a chunk is
- *   16 * n - 8 bytes. Fixed cost per heap: PT_HEAP_FIXED_COST (112) bytes,
- *   plus up to 15 bytes at the end of a block whose size is not a multiple
- *   of 16.
+ *   16 * n - 8 bytes. Fixed cost per heap: PT_HEAP_FIXED_COST (112)
+ *   bytes for a block whose size is a multiple of 16 (a 104-byte struct
+ *   and the 8 bytes after the last chunk), at most 119 for any size.
  * - Sizes: a heap needs at least PT_HEAP_MIN_SIZE bytes and uses at most
  *   PT_HEAP_MAX_SIZE bytes of its block (the rest of a bigger block is left
  *   alone). A zero-byte request returns a unique minimal block.

@@ -124,9 +124,11 @@ static inline uint32_t *links(const struct pt_heap *h, uint32_t i)
 	return (uint32_t *)unit_addr(h, i);
 }
 
+/* Differs between heaps of different sizes; the check's mixing does the
+ * rest. Derived, not stored, so a copied heap keeps working. */
 static inline uint32_t heap_key(const struct pt_heap *h)
 {
-	return mix32(h->end ^ 0x50744870u);
+	return h->end * 0x9e3779b1u ^ 0x50744870u;
 }
 
 static inline uint32_t header_check(const struct pt_heap *h, uint32_t i,

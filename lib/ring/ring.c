@@ -331,3 +331,26 @@ int pt_ring_check_completion(struct pt_ring *r, const struct pt_ring_entry *e)
 		return pt_ring_corrupt(r);
 	return 0;
 }
+
+void pt_ring_set_buffer(struct pt_ring_entry *e, uint32_t grant,
+			uint64_t offset, uint64_t len)
+{
+	struct pt_ring_buffer_ref ref = {
+		.grant = grant, .offset = offset, .len = len
+	};
+
+	memcpy(e->payload, &ref, sizeof(ref));
+	e->len = sizeof(ref);
+}
+
+int pt_ring_get_buffer(const struct pt_ring_entry *e, uint64_t grant_size,
+		       struct pt_ring_buffer_ref *ref)
+{
+	if (e->len != sizeof(*ref))
+		return -EPROTO;
+	memcpy(ref, e->payload, sizeof(*ref));
+	if (ref->reserved != 0 || ref->offset > grant_size ||
+	    ref->len > grant_size - ref->offset)
+		return -EPROTO;
+	return 0;
+}

@@ -15,7 +15,8 @@
  *   sq head  written by the domain (store-release after copying entries out)
  *   cq tail  written by the domain
  *   cq head  written by the host
- * Indexes run free (uint32_t, wrapping); slot = index & (entries - 1).
+ * Indexes run free (uint32_t, wrapping); slot = index & (entries - 1), with
+ * the mask from this side's private copy of the geometry.
  * The reader of a peer's index loads it with acquire, so the entries that the
  * peer wrote before its store-release are visible.
  *
@@ -25,7 +26,8 @@
  * the producer issues a full fence and looks at the wake word. Of the two
  * (store; fence; load) sequences at least one sees the other's store, so
  * either the consumer sees the entry and does not sleep, or the producer sees
- * the flag, takes it with an exchange (so only one wake per sleep) and calls
+ * the flag, takes it with an exchange back to 0 (so only one wake per sleep;
+ * the wake word is the one shared word both sides write) and calls
  * FUTEX_WAKE. If the consumer has not reached FUTEX_WAIT yet, the kernel finds
  * the word no longer equal to NEED_WAKEUP and returns at once. Hence no lost
  * wake-up, no syscall while the consumer is awake, and at most one wake
@@ -33,10 +35,12 @@
  *
  * Trust: a side's handle (struct pt_ring) lives in that side's own memory;
  * the geometry is copied there at attach and never read from the block
- * again. Every peer index is read once per call and range-checked; a peer
- * index that moved backwards, ran past the ring, or (on the host) announced
- * more completions than there were submissions is counted in `corrupt`,
- * marks the handle misbehaving (sticky) and makes the call return -EPROTO.
+ * again. A peer index is read once per call and range-checked before use;
+ * a peer index that moved backwards, ran past the ring, or (on the host)
+ * announced more completions than there were requests in flight is counted
+ * in `corrupt`, marks the handle misbehaving (sticky) and makes the call
+ * return -EPROTO. (The producer reads the peer's head lazily: when its own
+ * count says the ring is full, in pt_ring_space_left, and before sleeping.)
  * Entries are copied out before use. Nothing the peer writes into the block
  * can make this side read or write outside the block.
  *
@@ -46,6 +50,10 @@
  * completion answers exactly one submission.
  *
  * Futexes are the shared (not _PRIVATE) kind: two processes map the block.
+ *
+ * Threads: a handle is one side's single producer and single consumer; it
+ * is not locked. Callers that submit and reap from different threads on one
+ * handle must serialise the calls themselves.
  */
 #ifndef PT_LIB_RING_H
 #define PT_LIB_RING_H
@@ -88,7 +96,9 @@ struct pt_ring_stats {
 	uint64_t wakes;     /* FUTEX_WAKE syscalls this side made */
 	uint64_t waits;     /* FUTEX_WAIT syscalls this side made */
 	uint64_t spins;     /* pt_ring_wait calls satisfied without sleeping */
-	uint64_t corrupt;   /* peer indexes found out of range */
+	uint64_t corrupt;   /* protocol breaks seen: peer indexes out of range,
+			       entries refused by pt_ring_check_completion or
+			       reported with pt_ring_corrupt */
 };
 
 /*
@@ -148,7 +158,10 @@ int pt_ring_attach_err(struct pt_ring *r, void *block, size_t size,
 #define pt_ring_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define pt_ring_smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
-/* Marks the handle misbehaving and counts one corruption; returns -EPROTO. */
+/* Marks the handle misbehaving and counts one corruption; returns -EPROTO.
+ * The ring calls it for bad indexes; its user calls it for what only the
+ * user can judge in a copied-out entry (an unknown tag, a bad opcode), so
+ * every protocol break by the peer shows in the same counter and flag. */
 static inline int pt_ring_corrupt(struct pt_ring *r)
 {
 	r->misbehaving = true;
@@ -314,6 +327,32 @@ static inline bool pt_ring_misbehaving(const struct pt_ring *r)
  */
 int pt_ring_check_completion(struct pt_ring *r,
 			     const struct pt_ring_entry *e);
+
+/*
+ * A payload too big for an entry (a config blob) travels in a granted
+ * buffer; the entry names it with a reference in its inline payload. Which
+ * opcodes carry one is the user's protocol. The reader checks the reference
+ * against the size of the grant it knows from its own records, never
+ * against anything the writer says.
+ */
+struct pt_ring_buffer_ref {
+	uint32_t grant;    /* the user's id for a granted buffer */
+	uint32_t reserved; /* 0 */
+	uint64_t offset;   /* bytes from the start of the buffer */
+	uint64_t len;      /* bytes used */
+};
+static_assert(sizeof(struct pt_ring_buffer_ref) <= PT_RING_PAYLOAD_MAX,
+	      "a buffer reference fits the inline payload");
+
+/* Stores a reference to [@offset, @offset + @len) of grant @grant in @e. */
+void pt_ring_set_buffer(struct pt_ring_entry *e, uint32_t grant,
+			uint64_t offset, uint64_t len);
+
+/* Copies the reference out of @e (already copied out of the ring) into
+ * @ref and checks it: len field exact, reserved 0, and the range inside a
+ * grant of @grant_size bytes without overflow. 0 or -EPROTO. */
+int pt_ring_get_buffer(const struct pt_ring_entry *e, uint64_t grant_size,
+		       struct pt_ring_buffer_ref *ref);
 
 #ifdef __cplusplus
 }

@@ -31,7 +31,7 @@ static const char *libs_dir(void)
 
 static const char *lib(const char *name)
 {
-	static char path[2][512];
+	static char path[2][1024];
 	static int i;
 
 	i ^= 1;

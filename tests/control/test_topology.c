@@ -63,8 +63,8 @@ static void test_demo(void **state)
 	assert_int_equal(r.u.init_instance.instance, 1);
 	assert_string_equal(r.u.init_instance.module, "tone");
 	assert_int_equal(r.u.init_instance.sched, PT_CTL_SCHED_LL);
-	assert_int_equal(r.data_size, strlen("start=100\nend=8000\nseconds=5\nlog=1\namplitude_db=-12"));
-	assert_memory_equal(r.data, "start=100\nend=8000\nseconds=5\nlog=1\namplitude_db=-12",
+	assert_int_equal(r.data_size, strlen("wave=sweep\nstart=100\nend=8000\nseconds=5\nlog=1\namplitude_db=-12"));
+	assert_memory_equal(r.data, "wave=sweep\nstart=100\nend=8000\nseconds=5\nlog=1\namplitude_db=-12",
 			    r.data_size);
 	r = msg_at(&t, 2);
 	assert_int_equal(r.u.init_instance.instance, 2);
@@ -77,7 +77,7 @@ static void test_demo(void **state)
 	assert_int_equal(r.u.init_instance.heap_size, 65536);
 	assert_int_equal(r.u.init_instance.restart, PT_CTL_RESTART_ON_FAILURE);
 	assert_int_equal(r.u.init_instance.on_fault, PT_CTL_ON_FAULT_BYPASS);
-	assert_memory_equal(r.data, "bands=peaking,1000,0.7,6", r.data_size);
+	assert_memory_equal(r.data, "bands=peaking:1000:0.7:6", r.data_size);
 	r = msg_at(&t, 5);
 	assert_int_equal(r.hdr.type, PT_CTL_BIND);
 	assert_int_equal(r.u.bind.src, 1);

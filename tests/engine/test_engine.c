@@ -30,8 +30,11 @@ static char calls[4096];
 
 static void note(struct pt_module *mod)
 {
-	strncat(calls, pt_mod_name(mod), sizeof(calls) - strlen(calls) - 2);
-	strcat(calls, " ");
+	size_t used = strlen(calls);
+
+	/* Only the first calls matter; the log stops when full. */
+	if (used + PT_NAME_MAX + 2 < sizeof(calls))
+		snprintf(calls + used, sizeof(calls) - used, "%s ", pt_mod_name(mod));
 }
 
 /* split: one input copied to two outputs (fan-out). Float only. */
@@ -141,8 +144,10 @@ static const struct pt_module_entry fails_e = { &fails_m, &fails_ops };
 
 static struct pt_graph *new_graph(uint32_t rate, size_t heap)
 {
+	/* One period per step, so per-period behaviour can be checked. */
 	struct pt_graph_config cfg = { .rate = rate, .period_us = 1000,
-				       .user_heap_size = heap, .offline = true };
+				       .user_heap_size = heap, .offline = true,
+				       .dp_batch = 1 };
 	struct pt_graph *g = pt_graph_new(&cfg, err, sizeof(err));
 
 	assert_non_null(g);

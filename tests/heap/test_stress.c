@@ -151,11 +151,63 @@ static void utilisation_beats_sys_heap_and_tlsf(void **state)
 	assert_true(r.used_at_first_failure > 0.88); /* TLSF 88 %, sys_heap 81 % */
 }
 
+/* Heaps of 2^16 units and more class sizes shifted right: run the rig on
+ * 4 MiB and 64 MiB heaps (validating every step on the smaller one). */
+static void big_heaps_keep_their_invariants(void **state)
+{
+	struct run mid = { PT_HEAP_WORKLOAD_BUFFERS, 4u << 20, 100, 4000, 0 };
+	struct run zephyr = { PT_HEAP_WORKLOAD_ZEPHYR, 4u << 20, 100, 6000, 0 };
+
+	(void)state;
+	stress(&mid, NULL);
+	stress(&zephyr, NULL);
+}
+
+static void *heap_alloc_unchecked(void *ctx, size_t size)
+{
+	return pt_heap_alloc(ctx, size);
+}
+
+/* The largest heap: validation only at the end (it walks every chunk). */
+static void max_size_heap(void **state)
+{
+	size_t size = PT_HEAP_MAX_SIZE + 4096;
+	void *block = aligned_alloc(16, size);
+	struct pt_heap *h = pt_heap_init(block, size);
+	struct pt_heap_stats st;
+	struct pt_heap_stress_config cfg = {
+		.workload = PT_HEAP_WORKLOAD_ZEPHYR, .heap_bytes = PT_HEAP_MAX_SIZE,
+		.target_percent = 100, .ops = 20000, .seed = SEED,
+		.nblocks = 1 << 16,
+	};
+	struct pt_heap_stress_allocator a = { heap_alloc_unchecked, heap_free, NULL, h };
+	struct pt_heap_stress_result r;
+	void *p;
+
+	(void)state;
+	assert_non_null(h);
+	pt_heap_stats(h, &st);
+	assert_int_equal(st.capacity, PT_HEAP_MAX_SIZE - PT_HEAP_FIXED_COST);
+	p = pt_heap_alloc(h, st.capacity - PT_HEAP_OVERHEAD);
+	assert_non_null(p);
+	assert_int_equal(pt_heap_free(h, p), 0);
+	cfg.blocks = calloc(cfg.nblocks, sizeof(*cfg.blocks));
+	assert_int_equal(pt_heap_stress_run(&cfg, &a, &r), 0);
+	assert_null(pt_heap_validate(h));
+	pt_heap_stress_release(&cfg, &a, &r);
+	assert_null(pt_heap_validate(h));
+	assert_non_null(pt_heap_alloc(h, st.capacity - PT_HEAP_OVERHEAD));
+	free(cfg.blocks);
+	free(block);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stress_all_sizes_and_targets),
 		cmocka_unit_test(utilisation_beats_sys_heap_and_tlsf),
+		cmocka_unit_test(big_heaps_keep_their_invariants),
+		cmocka_unit_test(max_size_heap),
 	};
 	return cmocka_run_group_tests_name("heap_stress", tests, NULL, NULL);
 }

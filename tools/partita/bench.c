@@ -8,7 +8,6 @@
 
 /* Benchmarks whose rooms have not landed in this build resolve to NULL. */
 #pragma weak pt_bench_heap
-#pragma weak pt_bench_ring
 
 static const struct {
 	const char *name;

@@ -14,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "host/graph/graph.h"
+#include "host/io/alsa.h"
 #include "host/io/io.h"
 #include "host/sched/sched.h"
+#include "host/topology/topology.h"
 #include "host/trace/trace.h"
 #include "tools/partita/cmd.h"
 #include "tools/partita/report.h"
@@ -52,6 +55,7 @@ struct run_opts {
 	bool stats, quiet, realtime;
 	const char *stats_json;
 	const char *trace;
+	const char *playback, *capture; /* ALSA devices replacing endpoints */
 	size_t user_heap;
 	uint32_t period_us;
 };
@@ -62,9 +66,11 @@ static void usage(FILE *f)
 		"usage: partita run [TOPOLOGY] [-i IN] [-o OUT] [--seconds S]\n"
 		"                   [--isolation process|none] [--stats] [--stats-json FILE]\n"
 		"                   [--trace FILE] [--user-heap SIZE] [--period-us US]\n"
-		"                   [--realtime] [--quiet]\n"
+		"                   [--realtime] [--quiet] [--playback DEVICE] [--capture DEVICE]\n"
 		"\n"
-		"Runs TOPOLOGY to its output files and prints the per-module table.\n"
+		"Runs TOPOLOGY (a YAML file, see docs/topology.md, or a built-in) to its\n"
+		"output files and prints the per-module table. -i and -o replace the\n"
+		"files of the topology's first input and output endpoints.\n"
 		"Built-in topologies:\n"
 		"  demo   a tone sweep through eq_iir and gain into out.wav (the default)\n"
 		"  chain  IN through eq_iir and gain into OUT (the default with -i)\n"
@@ -82,6 +88,12 @@ static void usage(FILE *f)
 		"  --user-heap SIZE      the user heap budget, e.g. 64M\n"
 		"  --period-us US        the period in microseconds (default 1000)\n"
 		"  --realtime            pace periods on the clock, as live audio would\n"
+		"                        (a device with a clock paces the graph by itself;\n"
+		"                        ALSA's null device does not)\n"
+		"  --playback DEVICE     play to an ALSA device (default, hw:0,0, null, ...)\n"
+		"                        instead of the first output file\n"
+		"  --capture DEVICE      record from an ALSA device instead of the first\n"
+		"                        input file (the chain topology, 48 kHz stereo)\n"
 		"  --quiet               no progress bar, no table\n",
 		DEMO_SECONDS);
 }
@@ -108,7 +120,8 @@ static void chain(struct spec *s)
 static int builtin_spec(const struct run_opts *o, struct spec *s, char *err,
 			size_t errlen)
 {
-	const char *name = o->topology ? o->topology : o->in ? "chain" : "demo";
+	const char *name = o->topology ? o->topology :
+			   o->in || o->capture ? "chain" : "demo";
 	const char *out = o->out ? o->out : "out.wav";
 	char p[PATH_MAX + 16];
 	uint64_t frames;
@@ -138,13 +151,18 @@ static int builtin_spec(const struct run_opts *o, struct spec *s, char *err,
 			 name);
 		return -ENOENT;
 	}
-	if (!o->in) {
+	if (!o->in && !o->capture) {
 		snprintf(err, errlen, "topology '%s' needs an input file: -i IN", name);
 		return -EINVAL;
 	}
-	ret = pt_io_probe(o->in, &frames, &s->fmt, err, errlen);
-	if (ret)
-		return ret;
+	if (o->in) {
+		ret = pt_io_probe(o->in, &frames, &s->fmt, err, errlen);
+		if (ret)
+			return ret;
+	} else {
+		/* A device has no format to probe: the common one. */
+		s->fmt = (struct pt_format){ 48000, 2, PT_SAMPLE_S32_LE };
+	}
 	snprintf(p, sizeof(p), "file=%s", o->in);
 	add(s, "in", "input", p);
 	if (!strcmp(name, "chain")) {
@@ -161,8 +179,44 @@ static int builtin_spec(const struct run_opts *o, struct spec *s, char *err,
 	return 0;
 }
 
-static int build(struct pt_graph *g, const struct run_opts *o,
-		 const struct spec *s, char *err, size_t errlen)
+/* --playback and --capture: the first output (input) endpoint becomes the
+ * device; a graph without one gets the device at the end of its chain. */
+static int use_devices(const struct run_opts *o, struct spec *s, char *err,
+		       size_t errlen)
+{
+	const struct {
+		const char *device, *endpoint, *module;
+	} swap[] = { { o->playback, "output", "playback" },
+		     { o->capture, "input", "capture" } };
+
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned i;
+
+		if (!swap[k].device)
+			continue;
+		for (i = 0; i < s->ninst; i++)
+			if (!strcmp(s->inst[i].module, swap[k].endpoint))
+				break;
+		if (i == s->ninst) {
+			if (k == 1 || s->ninst >= SPEC_MAX || !s->ninst) {
+				snprintf(err, errlen,
+					 "--%s: the topology has no %s to replace",
+					 swap[k].module, swap[k].endpoint);
+				return -EINVAL;
+			}
+			add(s, "playback", "playback", "");
+			s->bind[s->nbind][0] = s->ninst - 2;
+			s->bind[s->nbind][1] = s->ninst - 1;
+			s->nbind++;
+		}
+		s->inst[i].module = swap[k].module;
+		snprintf(s->inst[i].params, sizeof(s->inst[i].params),
+			 "device=%s", swap[k].device);
+	}
+	return 0;
+}
+
+static int build(struct pt_graph *g, const struct spec *s, char *err, size_t errlen)
 {
 	int ret = pt_graph_pipeline_create(g, 1, "main", err, errlen);
 
@@ -177,10 +231,6 @@ static int build(struct pt_graph *g, const struct run_opts *o,
 			.init_size = strlen(si->params),
 		};
 
-		if (o->isolation >= 0 && !pt_io_find(si->module)) {
-			d.isolation = (enum pt_isolation)o->isolation;
-			d.isolation_set = true;
-		}
 		ret = pt_graph_instance_create(g, &d, err, errlen);
 	}
 	for (unsigned i = 0; !ret && i < s->nbind; i++)
@@ -189,19 +239,74 @@ static int build(struct pt_graph *g, const struct run_opts *o,
 	return ret;
 }
 
-/* Periods of latency on the way to @inst: one per DP stage. */
-static unsigned dp_depth(const struct pt_instance *inst, unsigned guard)
+/* A topology argument names a file when it has a path or a YAML suffix, or
+ * a file of that name exists; otherwise it is a built-in. */
+static bool is_file(const char *t)
+{
+	struct stat st;
+	size_t n;
+
+	if (!t)
+		return false;
+	n = strlen(t);
+	return strchr(t, '/') || (n > 5 && !strcmp(t + n - 5, ".yaml")) ||
+	       (n > 4 && !strcmp(t + n - 4, ".yml")) || !stat(t, &st);
+}
+
+/* Points the first endpoint of a kind at another file. */
+static int retarget(struct pt_graph *g, bool input, const char *path,
+		    char *err, size_t errlen)
+{
+	struct pt_instance *inst;
+	char blob[PATH_MAX + 8];
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		if (input ? !pt_io_is_input(inst) : !pt_io_is_output(inst))
+			continue;
+		snprintf(blob, sizeof(blob), "file=%s", path);
+		return pt_graph_config_set(g, inst->id, PT_PARAM_TEXT, blob,
+					   strlen(blob), err, errlen);
+	}
+	snprintf(err, errlen, "%s given, but the topology has no %s endpoint",
+		 input ? "-i" : "-o", input ? "input" : "output");
+	return -EINVAL;
+}
+
+/* Runs every pipeline the topology left stopped. */
+static int start_all(struct pt_graph *g, char *err, size_t errlen)
+{
+	uint32_t id;
+	int ret = 0;
+
+	for (size_t i = 0; !ret && (id = pt_graph_pipeline_at(g, i)); i++) {
+		if (pt_graph_pipeline_state(g, id) == PT_STATE_RESET)
+			ret = pt_graph_set_state(g, id, PT_STATE_PAUSED, err, errlen);
+		if (!ret)
+			ret = pt_graph_set_state(g, id, PT_STATE_RUNNING, err, errlen);
+	}
+	return ret;
+}
+
+/* Steps of latency on the way to @inst. A DP stage works on what its
+ * producer committed in an earlier step and commits at the end of its own,
+ * so it adds a step, and an LL reader of a DP writer reads in the step
+ * after that commit, which adds another. Where paths join, the longest
+ * counts. */
+static unsigned dp_latency(const struct pt_instance *inst, unsigned guard)
 {
 	unsigned best = 0;
 
 	if (guard > PT_MAX_INSTANCES)
 		return 0;
 	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
+		const struct pt_instance *w;
 		unsigned d;
 
 		if (!inst->in[p])
 			continue;
-		d = dp_depth(inst->in[p]->src, guard + 1);
+		w = inst->in[p]->src;
+		d = dp_latency(w, guard + 1) +
+		    (w->sched == PT_SCHED_DP && inst->sched == PT_SCHED_LL);
 		if (d > best)
 			best = d;
 	}
@@ -210,7 +315,8 @@ static unsigned dp_depth(const struct pt_instance *inst, unsigned guard)
 
 /* Sets every output's span; returns the largest frame count any output
  * must write, in periods of the graph, for the stall guard. */
-static uint64_t plan_outputs(struct pt_graph *g, const struct run_opts *o)
+static uint64_t plan_outputs(struct pt_graph *g, unsigned step,
+			     const struct run_opts *o)
 {
 	struct pt_instance *inst;
 	double longest = 0.0; /* seconds */
@@ -229,17 +335,19 @@ static uint64_t plan_outputs(struct pt_graph *g, const struct run_opts *o)
 		longest = o->seconds_set ? o->seconds : DEMO_SECONDS;
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 		uint32_t rate, period;
-		uint64_t frames;
+		uint64_t frames, skip;
 
-		if (!pt_io_is_output(inst) || !inst->in[0])
+		if ((!pt_io_is_output(inst) && !pt_alsa_is_playback(inst)) ||
+		    !inst->in[0])
 			continue;
 		rate = inst->in[0]->fmt.rate;
 		period = pt_graph_period_frames(g, rate);
 		frames = (uint64_t)(longest * rate + 0.5);
-		pt_io_output_span(inst, (uint64_t)dp_depth(inst, 0) * period,
-				  frames);
-		if (frames / period + dp_depth(inst, 0) > most)
-			most = frames / period + dp_depth(inst, 0);
+		skip = (uint64_t)dp_latency(inst, 0) * step * period;
+		pt_io_output_span(inst, skip, frames);
+		pt_alsa_playback_span(inst, skip, frames);
+		if ((frames + skip) / period > most)
+			most = (frames + skip) / period;
 	}
 	return most;
 }
@@ -251,10 +359,11 @@ static bool outputs_done(struct pt_graph *g, bool *any)
 
 	*any = false;
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
-		if (!pt_io_is_output(inst))
+		if (!pt_io_is_output(inst) && !pt_alsa_is_playback(inst))
 			continue;
 		*any = true;
-		if (!pt_io_output_done(inst))
+		/* Each answers true for the other's instances. */
+		if (!pt_io_output_done(inst) || !pt_alsa_playback_done(inst))
 			done = false;
 	}
 	return done;
@@ -285,10 +394,30 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* One line per ALSA device: what was agreed with it and how it went. */
+static void report_devices(FILE *f, struct pt_graph *g)
+{
+	struct pt_instance *inst;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		uint32_t period = 0, buffer = 0;
+
+		if (!pt_alsa_device(inst))
+			continue;
+		pt_alsa_sizes(inst, &period, &buffer);
+		fprintf(f,
+			"%s '%s' on '%s': period %u frames, buffer %u frames, %llu frames, %llu xruns\n",
+			pt_alsa_is_playback(inst) ? "playback" : "capture",
+			inst->name, pt_alsa_device(inst), period, buffer,
+			(unsigned long long)pt_alsa_frames(inst),
+			(unsigned long long)pt_alsa_xruns(inst));
+	}
+}
+
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_SECONDS = 256, O_ISO, O_STATS, O_JSON, O_HEAP, O_PERIOD,
-	       O_RT, O_QUIET, O_HELP, O_TRACE };
+	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE };
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
@@ -301,6 +430,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "realtime", no_argument, NULL, O_RT },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "trace", required_argument, NULL, O_TRACE },
+		{ "playback", required_argument, NULL, O_PLAYBACK },
+		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -375,6 +506,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_TRACE:
 			o->trace = optarg;
 			break;
+		case O_PLAYBACK:
+			o->playback = optarg;
+			break;
+		case O_CAPTURE:
+			o->capture = optarg;
+			break;
 		case O_RT:
 			o->realtime = true;
 			break;
@@ -410,6 +547,8 @@ int pt_cmd_run(int argc, char **argv)
 	struct pt_sched *s = NULL;
 	struct pt_trace *trace = NULL;
 	struct spec spec;
+	struct pt_topology topo;
+	bool have_topo = false;
 	char err[PT_ERR_MAX + PATH_MAX];
 	uint64_t total, cap, next_ns = 0, last_draw = 0;
 	bool tty, any;
@@ -420,22 +559,44 @@ int pt_cmd_run(int argc, char **argv)
 		return ret < 0 ? 0 : ret;
 	tty = isatty(2) && !o.quiet;
 
-	ret = builtin_spec(&o, &spec, err, sizeof(err));
-	if (ret)
-		goto fail;
-	cfg.rate = spec.fmt.rate;
 	cfg.period_us = o.period_us;
 	cfg.user_heap_size = o.user_heap;
-	cfg.offline = !o.realtime;
-	g = pt_graph_new(&cfg, err, sizeof(err));
-	if (!g)
-		goto fail;
-	ret = build(g, &o, &spec, err, sizeof(err));
-	if (ret)
-		goto fail;
-	ret = pt_graph_set_state(g, 1, PT_STATE_PAUSED, err, sizeof(err));
+	/* Devices pace a run as live audio: one period per step. */
+	cfg.offline = !o.realtime && !o.playback && !o.capture;
+	cfg.force_isolation = o.isolation >= 0;
+	cfg.isolation = o.isolation > 0 ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
+	if (is_file(o.topology)) {
+		ret = pt_topology_load(o.topology, &topo, err, sizeof(err));
+		if (ret)
+			goto fail;
+		have_topo = true;
+		cfg.rate = topo.rate;
+		if (!cfg.period_us)
+			cfg.period_us = topo.period_us;
+		if (!cfg.user_heap_size)
+			cfg.user_heap_size = topo.user_heap_size;
+		g = pt_graph_new(&cfg, err, sizeof(err));
+		if (!g)
+			goto fail;
+		ret = pt_topology_apply(&topo, g, err, sizeof(err));
+		if (!ret && o.in)
+			ret = retarget(g, true, o.in, err, sizeof(err));
+		if (!ret && o.out)
+			ret = retarget(g, false, o.out, err, sizeof(err));
+	} else {
+		ret = builtin_spec(&o, &spec, err, sizeof(err));
+		if (!ret)
+			ret = use_devices(&o, &spec, err, sizeof(err));
+		if (ret)
+			goto fail;
+		cfg.rate = spec.fmt.rate;
+		g = pt_graph_new(&cfg, err, sizeof(err));
+		if (!g)
+			goto fail;
+		ret = build(g, &spec, err, sizeof(err));
+	}
 	if (!ret)
-		ret = pt_graph_set_state(g, 1, PT_STATE_RUNNING, err, sizeof(err));
+		ret = start_all(g, err, sizeof(err));
 	if (ret)
 		goto fail;
 	s = pt_sched_new(g, err, sizeof(err));
@@ -448,7 +609,7 @@ int pt_cmd_run(int argc, char **argv)
 		pt_sched_set_trace(s, trace);
 	}
 
-	total = plan_outputs(g, &o);
+	total = plan_outputs(g, pt_sched_step(s), &o);
 	/* A graph that stops moving data (a module that never becomes ready)
 	 * must not spin forever: allow the expected periods, twice over, plus
 	 * ten seconds' worth. */
@@ -497,6 +658,8 @@ int pt_cmd_run(int argc, char **argv)
 		if (pt_io_is_output(inst) &&
 		    pt_io_output_close(inst, err, sizeof(err)))
 			goto fail;
+		if (pt_alsa_playback_drain(inst, err, sizeof(err)))
+			goto fail;
 	}
 	if (trace) {
 		pt_sched_set_trace(s, NULL);
@@ -508,8 +671,10 @@ int pt_cmd_run(int argc, char **argv)
 			goto fail;
 		}
 	}
-	if (!o.quiet || o.stats)
+	if (!o.quiet || o.stats) {
 		pt_report_table(stdout, g, pt_sched_periods(s));
+		report_devices(stdout, g);
+	}
 	if (o.stats_json) {
 		FILE *f = strcmp(o.stats_json, "-") ? fopen(o.stats_json, "w") : stdout;
 
@@ -529,5 +694,7 @@ out:
 		pt_trace_close(trace);
 	pt_sched_free(s);
 	pt_graph_free(g);
+	if (have_topo)
+		pt_topology_free(&topo);
 	return status;
 }

@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: MIT */
+#include "domain/lockdown.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <linux/openat2.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "lib/domain/protocol.h"
+
+/* Landlock bits newer than the build machine's uapi headers. */
+#define LL_FS_TRUNCATE (1ULL << 14)
+#define LL_FS_IOCTL_DEV (1ULL << 15)
+#define LL_NET_BIND_TCP (1ULL << 0)
+#define LL_NET_CONNECT_TCP (1ULL << 1)
+#define LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#define LL_SCOPE_SIGNAL (1ULL << 1)
+
+struct ll_ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net; /* ABI 4 */
+	uint64_t scoped;             /* ABI 6 */
+};
+
+enum stage { STAGE_START, STAGE_LOAD, STAGE_SEALED };
+
+static volatile enum stage stage;
+static pid_t self;
+static const char *volatile context = "partita-domain";
+
+void pt_lockdown_context(const char *what)
+{
+	context = what;
+}
+
+int pt_lockdown_sealed(void)
+{
+	return stage == STAGE_SEALED;
+}
+
+/* ---- stage 1 ---- */
+
+static int limit(int res, rlim_t v, const char *name, char *err, size_t errlen)
+{
+	struct rlimit rl = { v, v };
+
+	if (setrlimit(res, &rl) == 0)
+		return 0;
+	snprintf(err, errlen, "setrlimit %s: %s", name, strerror(errno));
+	return -errno;
+}
+
+int pt_lockdown_start(pid_t host, char *err, size_t errlen)
+{
+	int ret;
+
+	self = getpid();
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+		snprintf(err, errlen, "PR_SET_PDEATHSIG: %s", strerror(errno));
+		return -errno;
+	}
+	/* The host may have died before the death signal was armed. */
+	if (getppid() != host) {
+		snprintf(err, errlen, "host %d is gone", (int)host);
+		return -ESRCH;
+	}
+	if (syscall(SYS_close_range, PT_DOMAIN_SOCKET_FD + 1, ~0u, 0) < 0) {
+		snprintf(err, errlen, "close_range: %s", strerror(errno));
+		return -errno;
+	}
+	if ((ret = limit(RLIMIT_CORE, 0, "core", err, errlen)) ||
+	    (ret = limit(RLIMIT_NPROC, 0, "nproc", err, errlen)) ||
+	    (ret = limit(RLIMIT_FSIZE, 0, "fsize", err, errlen)) ||
+	    (ret = limit(RLIMIT_MEMLOCK, 0, "memlock", err, errlen)) ||
+	    (ret = limit(RLIMIT_NOFILE, 64, "nofile", err, errlen)) ||
+	    (ret = limit(RLIMIT_STACK, 1u << 20, "stack", err, errlen)) ||
+	    (ret = limit(RLIMIT_DATA, PT_DOMAIN_DATA_LIMIT, "data", err, errlen)))
+		return ret;
+	return 0;
+}
+
+/* ---- stage 2: Landlock ---- */
+
+static int ll_allow(int ruleset, const char *path, uint64_t access)
+{
+	struct landlock_path_beneath_attr rule = { .allowed_access = access };
+	int ret;
+
+	rule.parent_fd = open(path, O_PATH | O_CLOEXEC);
+	if (rule.parent_fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	ret = (int)syscall(SYS_landlock_add_rule, ruleset,
+			   LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
+	if (ret < 0)
+		ret = -errno;
+	close(rule.parent_fd);
+	return ret;
+}
+
+static int landlock(char *err, size_t errlen)
+{
+	static const char *const dirs[] = { "/lib", "/lib64", "/usr/lib",
+					    "/usr/lib64", "/usr/local/lib" };
+	const uint64_t read_exec = LANDLOCK_ACCESS_FS_EXECUTE |
+				   LANDLOCK_ACCESS_FS_READ_FILE;
+	struct ll_ruleset_attr attr = { 0 };
+	size_t attr_size = sizeof(attr.handled_access_fs);
+	long abi;
+	int ruleset, ret = 0;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+		      LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi < 1) {
+		snprintf(err, errlen, "Landlock unavailable (%s): refusing to load modules unconfined",
+			 strerror(errno));
+		return -ENOSYS;
+	}
+	/* Every file system right this kernel knows is handled, so all of them
+	 * are refused except the ones the rules below grant. */
+	attr.handled_access_fs = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;
+	if (abi >= 2)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		attr.handled_access_fs |= LL_FS_TRUNCATE;
+	if (abi >= 5)
+		attr.handled_access_fs |= LL_FS_IOCTL_DEV;
+	if (abi >= 4) {
+		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+		attr_size = offsetof(struct ll_ruleset_attr, scoped);
+	}
+	if (abi >= 6) {
+		attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
+		attr_size = sizeof(attr);
+	}
+	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
+	if (ruleset < 0) {
+		snprintf(err, errlen, "landlock_create_ruleset: %s", strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !ret; i++)
+		ret = ll_allow(ruleset, dirs[i],
+			       read_exec | LANDLOCK_ACCESS_FS_READ_DIR);
+	if (!ret)
+		ret = ll_allow(ruleset, "/etc/ld.so.cache", LANDLOCK_ACCESS_FS_READ_FILE);
+	if (!ret && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+		ret = -errno;
+	close(ruleset);
+	if (ret)
+		snprintf(err, errlen, "Landlock: %s", strerror(-ret));
+	return ret;
+}
+
+/* ---- SIGSYS: report, emulate the loader's reads, or die ---- */
+
+static const char *syscall_name(long nr)
+{
+	switch (nr) {
+	case SYS_socket: return "socket";
+	case SYS_socketpair: return "socketpair";
+	case SYS_connect: return "connect";
+	case SYS_bind: return "bind";
+	case SYS_listen: return "listen";
+	case SYS_accept: return "accept";
+	case SYS_accept4: return "accept4";
+	case SYS_sendto: return "sendto";
+	case SYS_recvfrom: return "recvfrom";
+	case SYS_execve: return "execve";
+	case SYS_execveat: return "execveat";
+	case SYS_fork: return "fork";
+	case SYS_vfork: return "vfork";
+	case SYS_clone: return "clone";
+	case SYS_clone3: return "clone3";
+	case SYS_kill: return "kill";
+	case SYS_tkill: return "tkill";
+	case SYS_tgkill: return "tgkill";
+	case SYS_ptrace: return "ptrace";
+	case SYS_process_vm_readv: return "process_vm_readv";
+	case SYS_process_vm_writev: return "process_vm_writev";
+	case SYS_open: return "open";
+	case SYS_openat: return "openat";
+	case SYS_openat2: return "openat2";
+	case SYS_read: return "read";
+	case SYS_mmap: return "mmap";
+	case SYS_mprotect: return "mprotect";
+	case SYS_memfd_create: return "memfd_create";
+	case SYS_pidfd_open: return "pidfd_open";
+	case SYS_pidfd_getfd: return "pidfd_getfd";
+	case SYS_pidfd_send_signal: return "pidfd_send_signal";
+	case SYS_unshare: return "unshare";
+	case SYS_setns: return "setns";
+	case SYS_mount: return "mount";
+	case SYS_io_uring_setup: return "io_uring_setup";
+	case SYS_userfaultfd: return "userfaultfd";
+	case SYS_perf_event_open: return "perf_event_open";
+	case SYS_bpf: return "bpf";
+	case SYS_ioctl: return "ioctl";
+	case SYS_getpid: return "getpid";
+	default: return NULL;
+	}
+}
+
+/* Appends @s to the line being built in @buf at *@n. */
+static void put(char *buf, size_t *n, size_t cap, const char *s)
+{
+	while (*s && *n + 1 < cap)
+		buf[(*n)++] = *s++;
+}
+
+static void put_num(char *buf, size_t *n, size_t cap, long v)
+{
+	char tmp[24];
+	int i = 0;
+
+	if (v < 0) {
+		put(buf, n, cap, "-");
+		v = -v;
+	}
+	do
+		tmp[i++] = (char)('0' + v % 10);
+	while ((v /= 10) && i < (int)sizeof(tmp));
+	while (i && *n + 1 < cap)
+		buf[(*n)++] = tmp[--i];
+}
+
+/* Dies by the filter's own kill rule (rt_sigaction on SIGSYS), so the host
+ * sees the domain killed by SIGSYS whatever the module did to its signal
+ * state. */
+static __attribute__((noreturn)) void die_by_seccomp(void)
+{
+	for (;;)
+		syscall(SYS_rt_sigaction, SIGSYS, NULL, NULL, 8);
+}
+
+static __attribute__((noreturn)) void stopped(long nr, const char *what,
+					      const char *path)
+{
+	char line[512];
+	size_t n = 0;
+	const char *name = syscall_name(nr);
+
+	put(line, &n, sizeof(line), context);
+	put(line, &n, sizeof(line), " was stopped: ");
+	if (name)
+		put(line, &n, sizeof(line), name);
+	else {
+		put(line, &n, sizeof(line), "syscall ");
+		put_num(line, &n, sizeof(line), nr);
+	}
+	put(line, &n, sizeof(line), " ");
+	put(line, &n, sizeof(line), what);
+	if (path) {
+		put(line, &n, sizeof(line), ": ");
+		put(line, &n, sizeof(line), path);
+	}
+	line[n++] = '\n';
+	(void)!write(PT_DOMAIN_LOG_FD, line, n);
+	die_by_seccomp();
+}
+
+#if defined(__x86_64__)
+/* While loading, opens trap here: the loader's read-only opens inside the
+ * library folders are redone with openat2 (which the filter lets through and
+ * Landlock still checks); an open for writing, or one Landlock refuses, is
+ * an attempt to reach outside the domain and stops it. */
+static int emulate_open(ucontext_t *uc, long nr)
+{
+	greg_t *r = uc->uc_mcontext.gregs;
+	struct open_how how = { 0 };
+	const char *path;
+	int dirfd, saved = errno;
+	long fd;
+
+	if (nr == SYS_openat) {
+		dirfd = (int)r[REG_RDI];
+		path = (const char *)r[REG_RSI];
+		how.flags = (uint64_t)(uint32_t)r[REG_RDX];
+		how.mode = (uint64_t)(uint32_t)r[REG_R10];
+	} else {
+		dirfd = AT_FDCWD;
+		path = (const char *)r[REG_RDI];
+		how.flags = (uint64_t)(uint32_t)r[REG_RSI];
+		how.mode = (uint64_t)(uint32_t)r[REG_RDX];
+	}
+	if (how.flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND))
+		stopped(nr, "for writing denied", path);
+	if (!(how.flags & O_CREAT) && !(how.flags & __O_TMPFILE))
+		how.mode = 0;
+	fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == EACCES)
+		stopped(nr, "denied (outside the library folders)", path);
+	r[REG_RAX] = fd < 0 ? -errno : fd;
+	errno = saved;
+	return 0;
+}
+#endif
+
+static void on_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	long nr = si->si_syscall;
+
+	(void)sig;
+#if defined(__x86_64__)
+	if (stage == STAGE_LOAD && (nr == SYS_openat || nr == SYS_open) &&
+	    emulate_open(ctx, nr) == 0)
+		return;
+#else
+	(void)ctx;
+#endif
+	stopped(nr, "denied", NULL);
+}
+
+/* ---- seccomp filters ---- */
+
+#define RULE(ctx, act, nr, ...)                                                \
+	do {                                                                   \
+		int r_ = seccomp_rule_add(ctx, act, nr, __VA_ARGS__);          \
+		if (r_ < 0) {                                                  \
+			snprintf(err, errlen, "seccomp rule for %s: %s", #nr,  \
+				 strerror(-r_));                               \
+			seccomp_release(ctx);                                  \
+			return r_;                                             \
+		}                                                              \
+	} while (0)
+
+/* Calls denied in every stage, trapped so the log names them. When the
+ * filter's default is already to trap, the trap rules are implied (and
+ * libseccomp refuses rules that repeat the default). */
+static int deny_common(scmp_filter_ctx ctx, bool default_traps, char *err,
+		       size_t errlen)
+{
+	static const int trapped[] = {
+		SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect),
+		SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept),
+		SCMP_SYS(accept4), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
+		SCMP_SYS(sendmmsg), SCMP_SYS(recvmmsg), SCMP_SYS(execve),
+		SCMP_SYS(execveat), SCMP_SYS(fork), SCMP_SYS(vfork),
+		SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(tkill),
+		SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
+		SCMP_SYS(process_vm_writev), SCMP_SYS(pidfd_open),
+		SCMP_SYS(pidfd_getfd), SCMP_SYS(pidfd_send_signal),
+		SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(mount),
+		SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
+		SCMP_SYS(memfd_create), SCMP_SYS(io_uring_setup),
+		SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register),
+		SCMP_SYS(userfaultfd), SCMP_SYS(perf_event_open),
+		SCMP_SYS(bpf), SCMP_SYS(keyctl), SCMP_SYS(add_key),
+		SCMP_SYS(request_key), SCMP_SYS(creat), SCMP_SYS(truncate),
+		SCMP_SYS(setrlimit), SCMP_SYS(prlimit64),
+		SCMP_SYS(process_madvise), SCMP_SYS(kcmp),
+		SCMP_SYS(init_module), SCMP_SYS(finit_module),
+	};
+
+	for (size_t i = 0; i < sizeof(trapped) / sizeof(trapped[0]) && !default_traps; i++)
+		RULE(ctx, SCMP_ACT_TRAP, trapped[i], 0);
+	/* Signals only to this process (abort, raise). */
+	if (!default_traps) {
+		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(kill), 1,
+		     SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)self));
+		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(tgkill), 1,
+		     SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)self));
+	}
+	/* Nobody replaces the SIGSYS handler; this rule is also how a stopped
+	 * domain dies (die_by_seccomp). */
+	RULE(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(rt_sigaction), 1,
+	     SCMP_A0(SCMP_CMP_EQ, SIGSYS));
+	/* Sealed partitions refuse resizing anyway; refusing it here keeps the
+	 * error the same for every fd. */
+	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ftruncate), 0);
+	return 0;
+}
+
+static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
+{
+	int ret = deny_common(ctx, false, err, errlen);
+
+	if (ret)
+		return ret;
+	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(open), 0);
+	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(openat), 0);
+	/* Shared anonymous memory escapes RLIMIT_DATA. */
+	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mmap), 1,
+	     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_SHARED,
+		     MAP_ANONYMOUS | MAP_SHARED));
+	return 0;
+}
+
+static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
+{
+	static const int allowed[] = {
+		SCMP_SYS(futex), SCMP_SYS(munmap), SCMP_SYS(madvise),
+		SCMP_SYS(close), SCMP_SYS(exit), SCMP_SYS(exit_group),
+		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+		SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
+		SCMP_SYS(gettimeofday), SCMP_SYS(clock_nanosleep),
+		SCMP_SYS(nanosleep), SCMP_SYS(sched_yield),
+		SCMP_SYS(gettid), SCMP_SYS(getpid), SCMP_SYS(restart_syscall),
+		/* grants are checked against their fd's size */
+		SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+	};
+	int ret = deny_common(ctx, true, err, errlen);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		RULE(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, PT_DOMAIN_LOG_FD));
+	/* stdout is /dev/null: a module's stray printf is harmless. */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 1));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1, SCMP_A0(SCMP_CMP_EQ, PT_DOMAIN_SOCKET_FD));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1, SCMP_A0(SCMP_CMP_EQ, PT_DOMAIN_SOCKET_FD));
+	/* Granted partitions are mapped from their fds; nothing new is
+	 * executable and nothing anonymous is handed out. */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
+	     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+	     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
+	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mmap), 1,
+	     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(brk), 0);
+	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mremap), 0);
+	return 0;
+}
+
+static int install(uint32_t def, int (*rules)(scmp_filter_ctx, char *, size_t),
+		   const char *what, char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx = seccomp_init(def);
+	int ret;
+
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp_init (%s) failed", what);
+		return -ENOMEM;
+	}
+	ret = rules(ctx, err, errlen);
+	if (ret)
+		return ret; /* rules released ctx */
+	ret = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (ret < 0)
+		snprintf(err, errlen, "seccomp_load (%s): %s", what, strerror(-ret));
+	return ret;
+}
+
+int pt_lockdown_load(char *err, size_t errlen)
+{
+	struct sigaction sa = { 0 };
+	int ret;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
+		return -errno;
+	}
+	if ((ret = landlock(err, errlen)))
+		return ret;
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) < 0) {
+		snprintf(err, errlen, "sigaction SIGSYS: %s", strerror(errno));
+		return -errno;
+	}
+	ret = install(SCMP_ACT_ALLOW, load_filter, "load", err, errlen);
+	if (!ret)
+		stage = STAGE_LOAD;
+	return ret;
+}
+
+int pt_lockdown_seal(char *err, size_t errlen)
+{
+	int ret;
+
+	if (stage == STAGE_SEALED)
+		return 0;
+	ret = install(SCMP_ACT_TRAP, seal_filter, "seal", err, errlen);
+	if (!ret)
+		stage = STAGE_SEALED;
+	return ret;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * domain/lockdown - how partita-domain confines itself, in three stages.
+ *
+ *  1. pt_lockdown_start, before anything else: die with the host
+ *     (PR_SET_PDEATHSIG), close every fd but stdio and the control socket,
+ *     resource limits (no core files, no new processes, no file writes, a
+ *     cap on private anonymous memory, few fds).
+ *  2. pt_lockdown_load, before any library is loaded: no_new_privs,
+ *     Landlock (read-only access to the system library folders and the
+ *     loader cache, no network, no signals out of the domain), and the first
+ *     seccomp filter: no network, exec, new processes or threads, signals to
+ *     other processes, ptrace, process_vm_*, no file opens that Landlock
+ *     refuses. A library constructor that tries one is stopped: the domain
+ *     logs what was tried and dies by SIGSYS.
+ *  3. pt_lockdown_seal, before the first module init: the request loop's
+ *     allow-list. Anonymous memory, brk and mremap fail with ENOMEM, new
+ *     executable memory is refused, anything else unlisted kills the domain
+ *     (SIGSYS, after logging the call's name).
+ */
+#ifndef PT_DOMAIN_LOCKDOWN_H
+#define PT_DOMAIN_LOCKDOWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Private anonymous memory (data, bss, brk) the domain may hold while it
+ * loads libraries; after sealing it cannot get any more. */
+#define PT_DOMAIN_DATA_LIMIT (16u << 20)
+
+int pt_lockdown_start(pid_t host, char *err, size_t errlen);
+int pt_lockdown_load(char *err, size_t errlen);
+int pt_lockdown_seal(char *err, size_t errlen);
+
+/* Names what runs now ("library pt_x.so constructor", "instance gain1");
+ * the string must stay valid. A denied call is reported with it. */
+void pt_lockdown_context(const char *what);
+
+/* True once pt_lockdown_seal succeeded. */
+int pt_lockdown_sealed(void);
+
+#endif

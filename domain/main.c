@@ -1,0 +1,799 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * partita-domain: the worker process an untrusted module instance runs in.
+ *
+ * Started by the host with exec (never a fork of the host) with one end of
+ * a SEQPACKET socket as fd 3, a log pipe as fd 2 and nothing else. It
+ * confines itself (domain/lockdown.h), maps the control partition the host
+ * sends first, then serves requests: control messages on the socket (load,
+ * grant, init, prepare, config, reset, free), PROCESS on the rings. It
+ * exits when its last instance is freed, and dies with the host.
+ *
+ * Module code only ever runs with malloc routed to its instance's private
+ * heap and on its instance's stack (domain/heap_route.h, domain/stack.h).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <partita/heap.h>
+#include <partita/module.h>
+
+#include "domain/heap_route.h"
+#include "domain/lockdown.h"
+#include "domain/stack.h"
+#include "lib/abi/abi.h"
+#include "lib/domain/protocol.h"
+#include "lib/ring/ring.h"
+
+/* How long the request loop spins for the next request before it sleeps on
+ * the futex: long enough to catch the next period's submit when the host is
+ * quick, short enough not to burn a shared core. */
+#define REQUEST_SPIN_NS 20000
+
+struct grant {
+	uint32_t part_id;
+	int writable;
+	uint8_t *addr;
+	size_t size;
+};
+
+struct pin {
+	const struct grant *g;
+	uint32_t size;
+	struct pt_format fmt;
+};
+
+struct instance {
+	int used;
+	uint32_t id;
+	char name[PT_NAME_MAX];
+	char context[192];        /* names it in lockdown reports */
+	void *dl;
+	const struct pt_module_entry *entry;
+	struct pt_module mod;
+	int inited;
+	uint8_t *priv;
+	size_t priv_size;
+	uint8_t *stack_top;
+	struct pt_heap *heap;
+	uint32_t period_frames;
+	unsigned nsrc, nsnk;
+	struct pin src[PT_MAX_PINS], snk[PT_MAX_PINS];
+};
+
+static struct instance instances[PT_DOMAIN_MAX_INSTANCES];
+static struct grant grants[PT_DOMAIN_MAX_GRANTS];
+static struct pt_ring ring;
+static unsigned live_instances;
+
+/* Control messages can carry a 256 KiB config blob: they live here, not on
+ * the small process stack. */
+static uint8_t msg_in[PT_DCTL_MSG_MAX];
+static uint8_t msg_out[PT_DCTL_MSG_MAX];
+
+static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void log_line(const char *fmt, ...)
+{
+	char line[320];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* The pipe is non-blocking: a full pipe drops the line. */
+	(void)!write(PT_DOMAIN_LOG_FD, line, (size_t)n);
+}
+
+static void module_log(void *ctx, const char *instance, int level,
+		       const char *line)
+{
+	(void)ctx;
+	log_line("%s: [%d] %s", instance, level, line);
+}
+
+static struct instance *instance_find(uint32_t id)
+{
+	for (unsigned i = 0; i < PT_DOMAIN_MAX_INSTANCES; i++)
+		if (instances[i].used && instances[i].id == id)
+			return &instances[i];
+	return NULL;
+}
+
+static const struct grant *grant_find(uint32_t part_id, int writable)
+{
+	for (unsigned i = 0; i < PT_DOMAIN_MAX_GRANTS; i++)
+		if (grants[i].addr && grants[i].part_id == part_id &&
+		    grants[i].writable == writable)
+			return &grants[i];
+	return NULL;
+}
+
+/* ---- calls into module code ---- */
+
+enum call_op { CALL_LOAD, CALL_INIT, CALL_PREPARE, CALL_PROCESS, CALL_SET,
+	       CALL_GET, CALL_RESET, CALL_FREE };
+
+struct call {
+	enum call_op op;
+	struct instance *in;
+	const char *path;          /* LOAD */
+	const void *data;          /* INIT, SET */
+	size_t size;               /* INIT, SET; GET: room in, bytes out */
+	void *out;                 /* GET */
+	uint32_t param;
+	struct pt_source *const *srcs;
+	struct pt_sink *const *snks;
+	int ret;
+};
+
+static void call_body(void *arg)
+{
+	struct call *c = arg;
+	struct instance *in = c->in;
+	const struct pt_module_ops *ops = in->entry ? in->entry->ops : NULL;
+
+	switch (c->op) {
+	case CALL_LOAD:
+		in->dl = dlopen(c->path, RTLD_NOW | RTLD_LOCAL);
+		c->ret = in->dl ? 0 : -ENOEXEC;
+		break;
+	case CALL_INIT:
+		c->ret = ops->init ? ops->init(&in->mod, c->data, c->size) : 0;
+		break;
+	case CALL_PREPARE:
+		c->ret = ops->prepare ? ops->prepare(&in->mod, c->srcs, in->nsrc,
+						     c->snks, in->nsnk) : 0;
+		break;
+	case CALL_PROCESS:
+		c->ret = ops->process(&in->mod, c->srcs, in->nsrc, c->snks,
+				      in->nsnk);
+		break;
+	case CALL_SET:
+		c->ret = ops->set_config ? ops->set_config(&in->mod, c->param,
+							   c->data, c->size)
+					 : -EOPNOTSUPP;
+		break;
+	case CALL_GET:
+		c->ret = ops->get_config ? ops->get_config(&in->mod, c->param,
+							   c->out, &c->size)
+					 : -EOPNOTSUPP;
+		break;
+	case CALL_RESET:
+		c->ret = ops->reset ? ops->reset(&in->mod) : 0;
+		break;
+	case CALL_FREE:
+		if (ops && ops->free && in->inited)
+			ops->free(&in->mod);
+		c->ret = 0;
+		break;
+	}
+}
+
+/* Runs @c on @in's stack with malloc routed to its heap. */
+static int call_module(struct instance *in, struct call *c)
+{
+	struct pt_heap *prev = pt_route_enter(in->heap);
+
+	c->in = in;
+	pt_lockdown_context(in->context);
+	pt_call_on_stack(call_body, c, in->stack_top);
+	pt_lockdown_context("partita-domain");
+	pt_route_enter(prev);
+	return c->ret;
+}
+
+/* ---- replies ---- */
+
+static struct pt_dctl_reply *reply_start(const struct pt_dctl_hdr *h)
+{
+	struct pt_dctl_reply *r = (struct pt_dctl_reply *)msg_out;
+
+	memset(r, 0, sizeof(*r));
+	r->seq = h->seq;
+	r->op = h->op;
+	return r;
+}
+
+static int reply_text(struct pt_dctl_reply *r, int result, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int reply_text(struct pt_dctl_reply *r, int result, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf((char *)(r + 1), 512, fmt, ap);
+	va_end(ap);
+	r->result = result;
+	r->is_text = 1;
+	r->len = n < 0 ? 0 : (n > 511 ? 511 : (uint32_t)n);
+	return result;
+}
+
+static void reply_send(const struct pt_dctl_reply *r)
+{
+	struct iovec iov = { (void *)r, sizeof(*r) + r->len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (sendmsg(PT_DOMAIN_SOCKET_FD, &m, MSG_NOSIGNAL) < 0)
+		_exit(3); /* the host is gone or broke the protocol */
+}
+
+/* ---- control messages ---- */
+
+static void close_fds(int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
+		   unsigned nfds, struct pt_dctl_reply *r)
+{
+	struct pt_dctl_load ld;
+	struct instance *in = NULL;
+	long page = sysconf(_SC_PAGESIZE);
+	struct call c = { .op = CALL_LOAD };
+	char path[64];
+	size_t heap_at;
+	const struct pt_module_entry *entry;
+	struct stat st;
+
+	if (h->len != sizeof(ld) || nfds != 2)
+		return reply_text(r, -EINVAL, "load: malformed message");
+	memcpy(&ld, body, sizeof(ld));
+	ld.name[PT_NAME_MAX - 1] = '\0';
+	ld.library[sizeof(ld.library) - 1] = '\0';
+	if (pt_lockdown_sealed())
+		return reply_text(r, -EPERM,
+				  "library %s: domain is sealed (its first instance was initialised); "
+				  "instances sharing a domain are all created before the first prepare",
+				  ld.library);
+	if (instance_find(h->instance))
+		return reply_text(r, -EEXIST, "instance %u exists", h->instance);
+	for (unsigned i = 0; i < PT_DOMAIN_MAX_INSTANCES && !in; i++)
+		if (!instances[i].used)
+			in = &instances[i];
+	if (!in)
+		return reply_text(r, -ENOSPC, "domain full: %d instances",
+				  PT_DOMAIN_MAX_INSTANCES);
+	if (fstat(fds[0], &st) < 0 || (uint64_t)st.st_size != ld.priv_size ||
+	    ld.guard % page || ld.stack_size % page ||
+	    (uint64_t)ld.guard + ld.stack_size + 4096 > ld.priv_size)
+		return reply_text(r, -EINVAL, "load: bad private partition layout");
+
+	memset(in, 0, sizeof(*in));
+	in->id = h->instance;
+	in->period_frames = ld.period_frames;
+	memcpy(in->name, ld.name, sizeof(in->name));
+	snprintf(in->context, sizeof(in->context), "library %s (instance %s)",
+		 ld.library, ld.name);
+	in->priv_size = ld.priv_size;
+	in->priv = mmap(NULL, ld.priv_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			fds[0], 0);
+	if (in->priv == MAP_FAILED)
+		return reply_text(r, -errno, "map private partition: %s", strerror(errno));
+	if (ld.guard && mprotect(in->priv, ld.guard, PROT_NONE) < 0)
+		return reply_text(r, -errno, "guard page: %s", strerror(errno));
+	in->stack_top = in->priv + ld.guard + ld.stack_size;
+	heap_at = ld.guard + ld.stack_size;
+	in->heap = pt_route_add(in->priv + heap_at, ld.priv_size - heap_at);
+	if (!in->heap) {
+		munmap(in->priv, in->priv_size);
+		return reply_text(r, -ENOMEM, "private heap of %zu bytes refused",
+				  (size_t)(ld.priv_size - heap_at));
+	}
+	in->used = 1;
+	live_instances++;
+
+	/* The library's constructors run here, confined, on the instance's
+	 * stack and heap. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[1]);
+	snprintf(in->context, sizeof(in->context), "library %s: constructor",
+		 ld.library);
+	c.path = path;
+	if (call_module(in, &c) < 0) {
+		const char *e = dlerror();
+		reply_text(r, -ENOEXEC, "library %s: %s", ld.library, e ? e : "dlopen failed");
+		goto fail;
+	}
+	snprintf(in->context, sizeof(in->context), "library %s (instance %s)",
+		 ld.library, ld.name);
+	entry = dlsym(in->dl, PT_MODULE_ENTRY_SYMBOL);
+	if (!entry || !entry->manifest || !entry->ops || !entry->ops->process) {
+		reply_text(r, -ENOEXEC, "library %s: no %s with a process callback",
+			   ld.library, PT_MODULE_ENTRY_SYMBOL);
+		goto fail;
+	}
+	if (entry->manifest->abi_version != PT_ABI_VERSION) {
+		reply_text(r, -EPROTO, "library %s: built for module ABI %u, this domain speaks %u",
+			   ld.library, entry->manifest->abi_version, PT_ABI_VERSION);
+		goto fail;
+	}
+	in->entry = entry;
+	r->addr = (uint64_t)(uintptr_t)(in->priv + heap_at);
+	r->heap_used = pt_route_used(in->heap);
+	return 0;
+fail:
+	if (in->dl)
+		dlclose(in->dl);
+	pt_route_remove(in->heap);
+	munmap(in->priv, in->priv_size);
+	in->used = 0;
+	live_instances--;
+	return r->result;
+}
+
+static int do_grant(const struct pt_dctl_hdr *h, const void *body, int *fds,
+		    unsigned nfds, struct pt_dctl_reply *r)
+{
+	struct pt_dctl_grant g;
+	struct grant *slot = NULL;
+	struct stat st;
+	void *addr;
+
+	if (h->len != sizeof(g) || nfds != 1)
+		return reply_text(r, -EINVAL, "grant: malformed message");
+	memcpy(&g, body, sizeof(g));
+	if (grant_find(g.part_id, !!g.writable))
+		return reply_text(r, -EEXIST, "partition %u granted twice", g.part_id);
+	for (unsigned i = 0; i < PT_DOMAIN_MAX_GRANTS && !slot; i++)
+		if (!grants[i].addr)
+			slot = &grants[i];
+	if (!slot)
+		return reply_text(r, -ENOSPC, "too many grants");
+	if (fstat(fds[0], &st) < 0 || (uint64_t)st.st_size < g.size || !g.size)
+		return reply_text(r, -EINVAL, "grant %u: size mismatch", g.part_id);
+	addr = mmap(NULL, g.size, g.writable ? PROT_READ | PROT_WRITE : PROT_READ,
+		    MAP_SHARED, fds[0], 0);
+	if (addr == MAP_FAILED)
+		return reply_text(r, -errno, "grant %u: mmap: %s", g.part_id,
+				  strerror(errno));
+	*slot = (struct grant){ g.part_id, !!g.writable, addr, g.size };
+	r->addr = (uint64_t)(uintptr_t)addr;
+	return 0;
+}
+
+static int set_pins(struct instance *in, const struct pt_dctl_prepare *p,
+		    struct pt_dctl_reply *r)
+{
+	if (p->nsrc > PT_MAX_PINS || p->nsnk > PT_MAX_PINS)
+		return reply_text(r, -EINVAL, "prepare: too many pins");
+	for (unsigned side = 0; side < 2; side++) {
+		unsigned n = side ? p->nsnk : p->nsrc;
+		const struct pt_dctl_pin *dp = side ? p->snk : p->src;
+		struct pin *pins = side ? in->snk : in->src;
+
+		for (unsigned i = 0; i < n; i++) {
+			const struct grant *g = grant_find(dp[i].part_id, side);
+
+			if (!g)
+				return reply_text(r, -ENOENT, "prepare: partition %u not granted %s",
+						  dp[i].part_id, side ? "writable" : "read-only");
+			if (!dp[i].size || dp[i].size > g->size ||
+			    !pt_format_valid(&dp[i].fmt) ||
+			    dp[i].size % pt_frame_bytes(&dp[i].fmt))
+				return reply_text(r, -EINVAL, "prepare: bad pin on partition %u",
+						  dp[i].part_id);
+			pins[i] = (struct pin){ g, dp[i].size, dp[i].fmt };
+		}
+	}
+	in->nsrc = p->nsrc;
+	in->nsnk = p->nsnk;
+	return 0;
+}
+
+/* Views over the granted buffers at the given positions. */
+static void make_views(struct instance *in, const uint32_t *src_words,
+		       const uint32_t *snk_words, struct pt_source *srcs,
+		       struct pt_sink *snks, struct pt_source **sp,
+		       struct pt_sink **kp)
+{
+	for (unsigned i = 0; i < in->nsrc; i++) {
+		size_t off = src_words ? src_words[2 * i] : 0;
+		size_t avail = src_words ? src_words[2 * i + 1] : 0;
+
+		pt_source_view(&srcs[i], in->src[i].g->addr, in->src[i].size,
+			       off, avail, &in->src[i].fmt);
+		sp[i] = &srcs[i];
+	}
+	for (unsigned i = 0; i < in->nsnk; i++) {
+		size_t off = snk_words ? snk_words[2 * i] : 0;
+		size_t fr = snk_words ? snk_words[2 * i + 1] : in->snk[i].size;
+
+		pt_sink_view(&snks[i], in->snk[i].g->addr, in->snk[i].size, off,
+			     fr, &in->snk[i].fmt);
+		kp[i] = &snks[i];
+	}
+}
+
+static void instance_release(struct instance *in)
+{
+	struct call c = { .op = CALL_FREE };
+
+	call_module(in, &c);
+	if (in->dl)
+		dlclose(in->dl);
+	pt_route_remove(in->heap);
+	munmap(in->priv, in->priv_size);
+	in->used = 0;
+	live_instances--;
+}
+
+static int do_control(void)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} cbuf;
+	struct iovec iov = { msg_in, sizeof(msg_in) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf) };
+	struct pt_dctl_hdr h;
+	struct pt_dctl_reply *r;
+	struct instance *in;
+	int fds[2] = { -1, -1 };
+	unsigned nfds = 0;
+	const uint8_t *body = msg_in + sizeof(h);
+	ssize_t n;
+	int exiting = 0;
+
+	n = recvmsg(PT_DOMAIN_SOCKET_FD, &m, MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		_exit(n == 0 ? 0 : 3);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (nfds < 2)
+				fds[nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if ((size_t)n < sizeof(h))
+		_exit(3);
+	memcpy(&h, msg_in, sizeof(h));
+	r = reply_start(&h);
+	if ((size_t)n != sizeof(h) + h.len || (m.msg_flags & MSG_TRUNC)) {
+		reply_text(r, -EINVAL, "control message length %zd does not match header", n);
+		goto out;
+	}
+	if (h.op == PT_DCTL_LOAD) {
+		do_load(&h, body, fds, nfds, r);
+		goto out;
+	}
+	if (h.op == PT_DCTL_GRANT) {
+		do_grant(&h, body, fds, nfds, r);
+		goto out;
+	}
+	in = instance_find(h.instance);
+	if (!in) {
+		reply_text(r, -ENOENT, "no instance %u in this domain", h.instance);
+		goto out;
+	}
+	switch (h.op) {
+	case PT_DCTL_INIT: {
+		struct call c = { .op = CALL_INIT, .data = body, .size = h.len };
+		char err[256];
+
+		if (in->inited) {
+			reply_text(r, -EALREADY, "instance %s initialised twice", in->name);
+			break;
+		}
+		if (pt_lockdown_seal(err, sizeof(err))) {
+			reply_text(r, -EPERM, "%s", err);
+			break;
+		}
+		memset(&in->mod, 0, sizeof(in->mod));
+		in->mod.entry = in->entry;
+		in->mod.heap = in->heap;
+		in->mod.period_frames = in->period_frames;
+		memcpy(in->mod.name, in->name, sizeof(in->mod.name));
+		in->mod.log = module_log;
+		in->inited = 1;
+		r->result = call_module(in, &c);
+		if (r->result)
+			in->inited = 0;
+		break;
+	}
+	case PT_DCTL_PREPARE: {
+		struct pt_dctl_prepare p;
+		struct pt_source srcs[PT_MAX_PINS], *sp[PT_MAX_PINS];
+		struct pt_sink snks[PT_MAX_PINS], *kp[PT_MAX_PINS];
+		struct call c = { .op = CALL_PREPARE, .srcs = sp, .snks = kp };
+
+		if (h.len != sizeof(p) || !in->inited) {
+			reply_text(r, -EINVAL, "prepare: malformed or before init");
+			break;
+		}
+		memcpy(&p, body, sizeof(p));
+		if (set_pins(in, &p, r))
+			break;
+		make_views(in, NULL, NULL, srcs, snks, sp, kp);
+		r->result = call_module(in, &c);
+		break;
+	}
+	case PT_DCTL_CONFIG_SET:
+	case PT_DCTL_CONFIG_GET: {
+		struct pt_dctl_config cfg;
+		struct call c = { .op = h.op == PT_DCTL_CONFIG_SET ? CALL_SET : CALL_GET };
+
+		if (h.len < sizeof(cfg) || !in->inited) {
+			reply_text(r, -EINVAL, "config: malformed or before init");
+			break;
+		}
+		memcpy(&cfg, body, sizeof(cfg));
+		c.param = cfg.param;
+		if (c.op == CALL_SET) {
+			c.data = body + sizeof(cfg);
+			c.size = h.len - sizeof(cfg);
+		} else {
+			c.out = r + 1;
+			c.size = cfg.room < PT_DCTL_DATA_MAX ? cfg.room : PT_DCTL_DATA_MAX;
+		}
+		r->result = call_module(in, &c);
+		if (c.op == CALL_GET && r->result == 0)
+			r->len = c.size <= cfg.room && c.size <= PT_DCTL_DATA_MAX
+					 ? (uint32_t)c.size : 0;
+		break;
+	}
+	case PT_DCTL_RESET: {
+		struct call c = { .op = CALL_RESET };
+
+		r->result = in->inited ? call_module(in, &c) : -EINVAL;
+		break;
+	}
+	case PT_DCTL_FREE:
+		instance_release(in);
+		exiting = live_instances == 0;
+		break;
+	default:
+		reply_text(r, -EOPNOTSUPP, "unknown control op %u", h.op);
+		break;
+	}
+	if (in->used)
+		r->heap_used = pt_route_used(in->heap);
+out:
+	close_fds(fds, nfds);
+	reply_send(r);
+	return exiting;
+}
+
+/* ---- PROCESS on the rings ---- */
+
+/* Reads the continuation entries that follow @first; returns the words or
+ * -EPROTO. */
+static int read_words(const struct pt_ring_entry *first, uint32_t *words,
+		      unsigned max)
+{
+	unsigned n = first->len / 4, got;
+
+	if (first->len % 4 || first->len > PT_DOP_WORDS_PER_ENTRY * 4 ||
+	    first->flags > PT_DOP_MAX_CONT)
+		return -EPROTO;
+	memcpy(words, first->payload, first->len);
+	got = n;
+	for (unsigned k = 0; k < first->flags; k++) {
+		struct pt_ring_entry e;
+
+		if (pt_ring_peek(&ring, &e))
+			return -EPROTO;
+		pt_ring_advance(&ring, 1);
+		if (e.opcode != PT_DOP_CONT || e.tag != first->tag || e.len % 4 ||
+		    e.len > PT_DOP_WORDS_PER_ENTRY * 4 || got + e.len / 4 > max)
+			return -EPROTO;
+		memcpy(words + got, e.payload, e.len);
+		got += e.len / 4;
+	}
+	return (int)got;
+}
+
+static struct pt_ring_entry *cq_slot(void)
+{
+	struct pt_ring_entry *e;
+
+	/* The host drains completions when it reaps; until then, wait. */
+	while (!(e = pt_ring_get_entry(&ring))) {
+		struct timespec ts = { 0, 50000 };
+
+		pt_ring_submit(&ring);
+		nanosleep(&ts, NULL);
+	}
+	return e;
+}
+
+/* Completes @req with @n words. Every request entry gets exactly one
+ * completion entry (the host accounts ring space that way), so the words
+ * are padded out to as many entries as the request used. */
+static void complete(const struct pt_ring_entry *req, int result,
+		     const uint32_t *words, unsigned n)
+{
+	unsigned nent = (n + PT_DOP_WORDS_PER_ENTRY - 1) / PT_DOP_WORDS_PER_ENTRY;
+	unsigned req_ent = req->opcode == PT_DOP_PROCESS ? 1u + req->flags : 1u;
+
+	if (nent < req_ent)
+		nent = req_ent;
+
+	for (unsigned k = 0; k < nent; k++) {
+		struct pt_ring_entry *e = cq_slot();
+		unsigned w = n > k * PT_DOP_WORDS_PER_ENTRY ? n - k * PT_DOP_WORDS_PER_ENTRY : 0;
+
+		if (w > PT_DOP_WORDS_PER_ENTRY)
+			w = PT_DOP_WORDS_PER_ENTRY;
+		memset(e, 0, sizeof(*e));
+		e->opcode = k ? PT_DOP_CONT : req->opcode;
+		e->flags = k ? 0 : (uint16_t)(nent - 1);
+		e->instance = req->instance;
+		e->tag = req->tag;
+		e->result = result;
+		e->len = w * 4;
+		if (w)
+			memcpy(e->payload, words + k * PT_DOP_WORDS_PER_ENTRY, w * 4);
+	}
+}
+
+static void do_process(const struct pt_ring_entry *req)
+{
+	uint32_t words[PT_DOP_REQ_WORDS_MAX], out[PT_DOP_CPL_WORDS_MAX];
+	struct pt_source srcs[PT_MAX_PINS], *sp[PT_MAX_PINS];
+	struct pt_sink snks[PT_MAX_PINS], *kp[PT_MAX_PINS];
+	struct call c = { .op = CALL_PROCESS, .srcs = sp, .snks = kp };
+	struct instance *in = instance_find(req->instance);
+	int n = read_words(req, words, PT_DOP_REQ_WORDS_MAX);
+	unsigned no = 0;
+
+	if (n < 2 || !in || !in->inited || words[0] != in->nsrc ||
+	    words[1] != in->nsnk || (unsigned)n != 2 + 2 * (in->nsrc + in->nsnk)) {
+		complete(req, n < 0 ? n : -EINVAL, NULL, 0);
+		return;
+	}
+	for (unsigned i = 0; i < in->nsrc; i++)
+		if (words[2 + 2 * i] >= in->src[i].size ||
+		    words[3 + 2 * i] > in->src[i].size) {
+			complete(req, -EINVAL, NULL, 0);
+			return;
+		}
+	for (unsigned i = 0; i < in->nsnk; i++) {
+		const uint32_t *w = words + 2 + 2 * in->nsrc + 2 * i;
+		if (w[0] >= in->snk[i].size || w[1] > in->snk[i].size) {
+			complete(req, -EINVAL, NULL, 0);
+			return;
+		}
+	}
+	make_views(in, words + 2, words + 2 + 2 * in->nsrc, srcs, snks, sp, kp);
+	call_module(in, &c);
+	out[no++] = (uint32_t)pt_route_used(in->heap);
+	out[no++] = in->nsrc;
+	out[no++] = in->nsnk;
+	{
+		struct pt_ring_stats st;
+
+		pt_ring_stats(&ring, &st);
+		out[no++] = (uint32_t)(st.wakes + st.waits);
+	}
+	for (unsigned i = 0; i < in->nsrc; i++)
+		out[no++] = (uint32_t)srcs[i].consumed;
+	for (unsigned i = 0; i < in->nsnk; i++)
+		out[no++] = (uint32_t)snks[i].produced;
+	complete(req, c.ret, out, no);
+}
+
+static __attribute__((noreturn)) void serve(void)
+{
+	for (;;) {
+		struct pt_ring_entry e;
+		int ret = pt_ring_wait(&ring, REQUEST_SPIN_NS, 1000000000LL);
+
+		if (ret == -ETIMEDOUT)
+			continue;
+		if (ret < 0)
+			_exit(4);
+		while (pt_ring_peek(&ring, &e) == 0) {
+			pt_ring_advance(&ring, 1);
+			switch (e.opcode) {
+			case PT_DOP_CONTROL:
+				if (do_control()) {
+					pt_ring_submit(&ring);
+					_exit(0);
+				}
+				complete(&e, 0, NULL, 0);
+				break;
+			case PT_DOP_PROCESS:
+				do_process(&e);
+				break;
+			default:
+				complete(&e, -EPROTO, NULL, 0);
+				break;
+			}
+		}
+		pt_ring_submit(&ring);
+	}
+}
+
+/* The first message: the control partition with the rings. */
+static int attach_rings(struct pt_dctl_hdr *first, char *err, size_t errlen)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct pt_dctl_hdr h;
+	struct pt_dctl_rings rg;
+	uint8_t in[sizeof(h) + sizeof(rg)];
+	struct iovec iov = { in, sizeof(in) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf) };
+	struct cmsghdr *cm;
+	int fd = -1, ret;
+	void *block;
+	ssize_t n = recvmsg(PT_DOMAIN_SOCKET_FD, &m, MSG_CMSG_CLOEXEC);
+
+	cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (n != (ssize_t)sizeof(in) || fd < 0) {
+		snprintf(err, errlen, "first message is not the control partition");
+		return -EPROTO;
+	}
+	memcpy(&h, in, sizeof(h));
+	memcpy(&rg, in + sizeof(h), sizeof(rg));
+	block = mmap(NULL, rg.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (h.op != PT_DCTL_RINGS || block == MAP_FAILED) {
+		snprintf(err, errlen, "control partition: %s", strerror(errno));
+		return -EPROTO;
+	}
+	ret = pt_ring_attach(&ring, block, rg.size, PT_RING_DOMAIN, 0);
+	if (ret) {
+		snprintf(err, errlen, "ring attach: %s", strerror(-ret));
+		return ret;
+	}
+	*first = h;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[256];
+	struct pt_dctl_hdr first;
+	pid_t host;
+
+	if (argc != 2 || (host = (pid_t)atoi(argv[1])) <= 0) {
+		log_line("partita-domain: started without a host (usage: partita-domain HOST_PID)");
+		return 2;
+	}
+	if (pt_lockdown_start(host, err, sizeof(err)) ||
+	    attach_rings(&first, err, sizeof(err)) ||
+	    pt_lockdown_load(err, sizeof(err))) {
+		log_line("partita-domain: %s", err);
+		return 2;
+	}
+	/* The reply to the first message says: confined and serving. */
+	reply_send(reply_start(&first));
+	serve();
+}

@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: MIT */
+#include "host/domain/domain.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host/graph/graph.h"
+
+/* How long a fresh domain may take to confine itself and answer. */
+#define DOMAIN_START_TIMEOUT_MS 5000
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pt_domain *registry;
+
+uint64_t pt_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct pt_domain *pt_domain_first(void)
+{
+	return registry;
+}
+
+struct pt_domain *pt_domain_find(const char *name)
+{
+	struct pt_domain *d;
+
+	pthread_mutex_lock(&registry_lock);
+	for (d = registry; d; d = d->next)
+		if (!d->dead && d->name[0] && !strcmp(d->name, name))
+			break;
+	pthread_mutex_unlock(&registry_lock);
+	return d;
+}
+
+/* The partita-domain binary: $PARTITA_DOMAIN, else beside the running
+ * executable, else one folder up (test binaries live in build/tests). */
+static int domain_binary(char *path, size_t len)
+{
+	const char *env = getenv("PARTITA_DOMAIN");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(path, len, "%s", env);
+		return access(path, X_OK) ? -ENOENT : 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -ENOENT;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	if ((size_t)snprintf(path, len, "%s/partita-domain", self) < len &&
+	    access(path, X_OK) == 0)
+		return 0;
+	if ((size_t)snprintf(path, len, "%s/../partita-domain", self) >= len)
+		return -ENAMETOOLONG;
+	return access(path, X_OK) ? -ENOENT : 0;
+}
+
+void pt_domain_drain_log(struct pt_domain *d)
+{
+	char buf[1024];
+	ssize_t n;
+
+	if (d->log_fd < 0)
+		return;
+	while ((n = read(d->log_fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			char c = buf[i];
+
+			if (c == '\n') {
+				d->log_part[d->log_part_len] = '\0';
+				if (d->log_part_len)
+					memcpy(d->last_log, d->log_part,
+					       d->log_part_len + 1);
+				d->log_part_len = 0;
+				continue;
+			}
+			/* The text comes from a domain: keep it printable. */
+			if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7e)
+				c = '?';
+			if (d->log_part_len < sizeof(d->log_part) - 1)
+				d->log_part[d->log_part_len++] = c;
+		}
+	}
+}
+
+static void mark_dead(struct pt_domain *d, const siginfo_t *si)
+{
+	d->dead = true;
+	if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
+		d->signal = si->si_status;
+	else
+		d->exit_status = si->si_status;
+	pt_domain_drain_log(d);
+}
+
+bool pt_domain_poll_death(struct pt_domain *d)
+{
+	siginfo_t si = { 0 };
+
+	if (d->dead)
+		return true;
+	if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED | WNOHANG) == 0 &&
+	    si.si_pid != 0) {
+		mark_dead(d, &si);
+		return true;
+	}
+	return false;
+}
+
+/* Blocks until @d has exited or @timeout_ms passed; returns true if dead. */
+static bool wait_death(struct pt_domain *d, int timeout_ms)
+{
+	struct pollfd p = { d->pidfd, POLLIN, 0 };
+
+	if (d->dead)
+		return true;
+	if (poll(&p, 1, timeout_ms) > 0)
+		return pt_domain_poll_death(d);
+	return false;
+}
+
+void pt_domain_describe_death(const struct pt_domain *d, char *buf, size_t len)
+{
+	if (d->signal)
+		snprintf(buf, len, "killed by SIG%s", sigabbrev_np(d->signal) ?
+			 sigabbrev_np(d->signal) : "?");
+	else
+		snprintf(buf, len, "exited with status %d", d->exit_status);
+}
+
+static int send_msg(struct pt_domain *d, const struct iovec *iov, int niov,
+		    const int *fds, unsigned nfds)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} cbuf;
+	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)niov };
+
+	if (nfds) {
+		struct cmsghdr *cm;
+
+		memset(&cbuf, 0, sizeof(cbuf));
+		m.msg_control = cbuf.buf;
+		m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	return sendmsg(d->sock, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* Waits for the reply to @seq; returns its result, or -EPIPE/-ETIMEDOUT/
+ * -EPROTO from the host's side. */
+static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
+		      struct pt_dctl_reply *reply, void *rdata, size_t *rlen,
+		      int timeout_ms, char *err, size_t errlen)
+{
+	static uint8_t buf[PT_DCTL_MSG_MAX];
+	uint64_t deadline = pt_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+	struct pollfd p[2] = { { d->sock, POLLIN, 0 }, { d->pidfd, POLLIN, 0 } };
+	struct pt_dctl_reply r;
+	ssize_t n;
+
+	for (;;) {
+		uint64_t now = pt_mono_ns();
+		int left = now >= deadline ? 0 : (int)((deadline - now) / 1000000ull) + 1;
+
+		if (poll(p, 2, left) < 0 && errno != EINTR)
+			return -errno;
+		if (p[0].revents & POLLIN) {
+			n = recv(d->sock, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+			if (n != 0)
+				break;
+		}
+		if ((p[0].revents & (POLLHUP | POLLERR | POLLIN)) || (p[1].revents & POLLIN)) {
+			char how[64];
+
+			/* EOF or exit: the domain is gone. */
+			wait_death(d, 1000);
+			pt_domain_describe_death(d, how, sizeof(how));
+			snprintf(err, errlen, "domain %d %s%s%s", (int)d->pid, how,
+				 d->last_log[0] ? ": " : "", d->last_log);
+			d->dead = true;
+			return -EPIPE;
+		}
+		if (pt_mono_ns() >= deadline) {
+			snprintf(err, errlen, "domain %d did not answer within %d ms",
+				 (int)d->pid, timeout_ms);
+			return -ETIMEDOUT;
+		}
+	}
+	/* Copy, then check: the reply is the domain's word, nothing more. */
+	if (n < (ssize_t)sizeof(r) || n > (ssize_t)sizeof(buf)) {
+		snprintf(err, errlen, "domain %d: malformed reply (%zd bytes)", (int)d->pid, n);
+		return -EPROTO;
+	}
+	memcpy(&r, buf, sizeof(r));
+	if (r.seq != seq || r.op != op || r.len != (size_t)n - sizeof(r) ||
+	    r.result > 0 || r.result < -4095) {
+		snprintf(err, errlen, "domain %d: reply does not match request", (int)d->pid);
+		return -EPROTO;
+	}
+	if (reply)
+		*reply = r;
+	if (r.is_text && r.len) {
+		size_t k = r.len < errlen ? r.len : errlen - 1;
+		char *t = (char *)(buf + sizeof(r));
+
+		for (size_t i = 0; i < k; i++)
+			err[i] = (t[i] >= 0x20 && t[i] <= 0x7e) ? t[i] : '?';
+		err[k] = '\0';
+	} else if (rlen) {
+		if (r.len > *rlen) {
+			snprintf(err, errlen, "domain %d: reply of %u bytes exceeds %zu",
+				 (int)d->pid, r.len, *rlen);
+			return -EPROTO;
+		}
+		memcpy(rdata, buf + sizeof(r), r.len);
+		*rlen = r.len;
+	}
+	if (r.result && !r.is_text)
+		snprintf(err, errlen, "%s", strerror(-r.result));
+	return r.result;
+}
+
+/* Tells the domain a control message waits: one CONTROL entry, published
+ * together with anything already queued. */
+static int kick(struct pt_domain *d, uint64_t seq)
+{
+	struct pt_ring_entry *e = pt_ring_get_entry(&d->ring);
+
+	if (!e)
+		return -ENOSPC;
+	memset(e, 0, sizeof(*e));
+	e->opcode = PT_DOP_CONTROL;
+	e->tag = seq;
+	pt_ring_submit(&d->ring);
+	d->queued = false;
+	return 0;
+}
+
+int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
+		      const void *body, size_t blen, const void *data,
+		      size_t dlen, const int *fds, unsigned nfds,
+		      struct pt_dctl_reply *reply, void *rdata, size_t *rlen,
+		      int timeout_ms, char *err, size_t errlen)
+{
+	struct pt_dctl_hdr h = { .op = op, .instance = instance };
+	struct iovec iov[3];
+	int ret;
+
+	if (d->dead || pt_domain_poll_death(d)) {
+		char how[64];
+
+		pt_domain_describe_death(d, how, sizeof(how));
+		snprintf(err, errlen, "domain %d %s", (int)d->pid, how);
+		return -EPIPE;
+	}
+	if (blen + dlen > PT_DCTL_DATA_MAX) {
+		snprintf(err, errlen, "control payload of %zu bytes exceeds %d",
+			 blen + dlen, PT_DCTL_DATA_MAX);
+		return -E2BIG;
+	}
+	h.seq = ++d->seq;
+	h.len = (uint32_t)(blen + dlen);
+	iov[0] = (struct iovec){ &h, sizeof(h) };
+	iov[1] = (struct iovec){ (void *)body, blen };
+	iov[2] = (struct iovec){ (void *)data, dlen };
+	ret = send_msg(d, iov, 3, fds, nfds);
+	if (!ret)
+		ret = kick(d, h.seq);
+	if (ret) {
+		snprintf(err, errlen, "domain %d: send: %s", (int)d->pid, strerror(-ret));
+		return ret;
+	}
+	ret = wait_reply(d, h.seq, op, reply, rdata, rlen, timeout_ms, err, errlen);
+	pt_domain_drain_log(d);
+	/* Keep the completion ring from filling while the host is busy with
+	 * control requests; a broken ring makes the domain unusable. */
+	if (!d->dead && pt_domain_drain_completions(d) && !ret) {
+		snprintf(err, errlen, "domain %d broke the completion ring", (int)d->pid);
+		ret = -EPROTO;
+	}
+	return ret;
+}
+
+static int grants_reserve(struct pt_domain *d)
+{
+	unsigned cap;
+	void *n;
+
+	if (d->ngrants < d->grants_cap)
+		return 0;
+	cap = d->grants_cap ? 2 * d->grants_cap : 8;
+	n = realloc(d->grants, cap * sizeof(*d->grants));
+	if (!n)
+		return -ENOMEM;
+	d->grants = n;
+	d->grants_cap = cap;
+	return 0;
+}
+
+int pt_domain_hold(struct pt_domain *d, struct pt_partition *p, bool writable)
+{
+	if (grants_reserve(d))
+		return -ENOMEM;
+	pt_partition_hold(p);
+	d->grants[d->ngrants++] = (struct pt_domain_grant){ p, writable };
+	return 0;
+}
+
+int pt_domain_grant(struct pt_domain *d, struct pt_partition *p, bool writable,
+		    char *err, size_t errlen)
+{
+	struct pt_dctl_grant g = { .part_id = p->id, .writable = writable,
+				   .size = p->size };
+	struct pt_dctl_reply r;
+	int fd, ret;
+
+	for (unsigned i = 0; i < d->ngrants; i++)
+		if (d->grants[i].part == p && d->grants[i].writable == writable)
+			return 0;
+	/* Room first, so that a sent grant is always recorded. */
+	if (grants_reserve(d)) {
+		snprintf(err, errlen, "grant %s: out of host memory", p->name);
+		return -ENOMEM;
+	}
+	/* A reader gets an O_RDONLY re-open: mprotect cannot make a mapping
+	 * of it writable. */
+	fd = writable ? p->fd : pt_partition_ro_fd(p);
+	if (fd < 0) {
+		snprintf(err, errlen, "grant %s: read-only re-open: %s", p->name,
+			 strerror(-fd));
+		return fd;
+	}
+	ret = pt_domain_control(d, PT_DCTL_GRANT, 0, &g, sizeof(g), NULL, 0, &fd, 1,
+				&r, NULL, NULL, 2000, err, errlen);
+	if (!writable)
+		close(fd);
+	if (ret && ret != -EPIPE && ret != -ETIMEDOUT)
+		return ret;
+	/* Once sent, the domain may hold the fd whatever it answered: the
+	 * partition stays held until the domain ends. */
+	pt_domain_hold(d, p, writable);
+	return ret;
+}
+
+struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
+				  char *err, size_t errlen)
+{
+	char bin[PATH_MAX], host_pid[16], who[PT_NAME_MAX + 16];
+	char *argv[] = { "partita-domain", host_pid, NULL };
+	char *envp[] = { NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int sv[2] = { -1, -1 }, lp[2] = { -1, -1 }, ret;
+	struct pt_domain *d;
+	struct pt_dctl_rings rg;
+	size_t rsize = pt_ring_block_size(PT_DOMAIN_RING_ENTRIES);
+	uint64_t t0 = pt_mono_ns();
+
+	if (domain_binary(bin, sizeof(bin))) {
+		snprintf(err, errlen, "partita-domain not found (beside the executable or $PARTITA_DOMAIN)");
+		return NULL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		snprintf(err, errlen, "domain: out of host memory");
+		return NULL;
+	}
+	snprintf(d->name, sizeof(d->name), "%s", name ? name : "");
+	d->pidfd = d->sock = d->log_fd = -1;
+	snprintf(who, sizeof(who), "domain %s", name && *name ? name : "(own)");
+	d->rings = pt_partition_create(budget, PT_PARTITION_RINGS, who, "rings",
+				       rsize, err, errlen);
+	if (!d->rings)
+		goto fail;
+	ret = pt_ring_block_init(d->rings->map, d->rings->size, PT_DOMAIN_RING_ENTRIES);
+	if (!ret)
+		ret = pt_ring_attach(&d->ring, d->rings->map, d->rings->size,
+				     PT_RING_HOST, PT_DOMAIN_RING_ENTRIES);
+	if (ret) {
+		snprintf(err, errlen, "domain rings: %s", strerror(-ret));
+		goto fail;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    pipe2(lp, O_CLOEXEC | O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "domain channels: %s", strerror(errno));
+		for (int i = 0; i < 2; i++) {
+			if (sv[i] >= 0)
+				close(sv[i]);
+			if (lp[i] >= 0)
+				close(lp[i]);
+		}
+		goto fail;
+	}
+	snprintf(host_pid, sizeof(host_pid), "%d", (int)getpid());
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, lp[1], PT_DOMAIN_LOG_FD);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], PT_DOMAIN_SOCKET_FD);
+	posix_spawn_file_actions_addclosefrom_np(&fa, PT_DOMAIN_SOCKET_FD + 1);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	ret = posix_spawn(&d->pid, bin, &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(sv[1]);
+	close(lp[1]);
+	d->sock = sv[0];
+	d->log_fd = lp[0];
+	if (ret) {
+		snprintf(err, errlen, "spawn %s: %s", bin, strerror(ret));
+		d->pid = 0;
+		goto fail;
+	}
+	d->pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
+	if (d->pidfd < 0) {
+		snprintf(err, errlen, "pidfd_open: %s", strerror(errno));
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+		d->dead = true;
+		goto fail;
+	}
+	rg = (struct pt_dctl_rings){ .size = d->rings->size,
+				     .entries = PT_DOMAIN_RING_ENTRIES };
+	{
+		struct pt_dctl_hdr h = { .op = PT_DCTL_RINGS, .seq = ++d->seq,
+					 .len = sizeof(rg) };
+		struct iovec iov[2] = { { &h, sizeof(h) }, { &rg, sizeof(rg) } };
+
+		ret = send_msg(d, iov, 2, &d->rings->fd, 1);
+		if (ret)
+			snprintf(err, errlen, "domain %d: send: %s", (int)d->pid, strerror(-ret));
+		else
+			ret = wait_reply(d, h.seq, PT_DCTL_RINGS, NULL, NULL, NULL,
+					 DOMAIN_START_TIMEOUT_MS, err, errlen);
+	}
+	if (ret) {
+		char msg[PT_ERR_MAX];
+		int n;
+
+		pt_domain_drain_log(d);
+		n = snprintf(msg, sizeof(msg), "domain did not start: %s", err);
+		if (d->last_log[0] && !strstr(err, d->last_log) && n > 0 &&
+		    (size_t)n < sizeof(msg) - 2)
+			snprintf(msg + n, sizeof(msg) - (size_t)n, ": %.*s",
+				 (int)(sizeof(msg) - (size_t)n - 3), d->last_log);
+		snprintf(err, errlen, "%s", msg);
+		goto fail;
+	}
+	pt_partition_hold(d->rings); /* the domain's reference */
+	d->start_ns = pt_mono_ns() - t0;
+	pthread_mutex_lock(&registry_lock);
+	d->next = registry;
+	registry = d;
+	pthread_mutex_unlock(&registry_lock);
+	return d;
+fail:
+	if (d->pid > 0 && !d->dead) {
+		kill(d->pid, SIGKILL);
+		if (d->pidfd >= 0)
+			wait_death(d, 1000);
+		else
+			waitpid(d->pid, NULL, 0);
+	}
+	if (d->pidfd >= 0)
+		close(d->pidfd);
+	if (d->sock >= 0)
+		close(d->sock);
+	if (d->log_fd >= 0)
+		close(d->log_fd);
+	/* A domain that started may have mapped the rings; it is dead now. */
+	pt_partition_put(d->rings);
+	free(d);
+	return NULL;
+}
+
+void pt_domain_release(struct pt_domain *d)
+{
+	struct pt_domain **pp;
+
+	if (!d)
+		return;
+	pthread_mutex_lock(&registry_lock);
+	for (pp = &registry; *pp; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	pthread_mutex_unlock(&registry_lock);
+	if (!d->dead) {
+		/* A domain exits by itself after its last FREE; give it a
+		 * moment, then make sure. */
+		if (!wait_death(d, 200)) {
+			syscall(SYS_pidfd_send_signal, d->pidfd, SIGKILL, NULL, 0);
+			wait_death(d, 5000);
+		}
+	}
+	/* Reap if poll_death did not. */
+	if (!d->dead) {
+		siginfo_t si;
+		waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED);
+	}
+	close(d->pidfd);
+	close(d->sock);
+	close(d->log_fd);
+	/* Only now, with the process gone, can no one reach the partitions
+	 * through it. */
+	for (unsigned i = 0; i < d->ngrants; i++)
+		pt_partition_put(d->grants[i].part);
+	free(d->grants);
+	pt_partition_put(d->rings); /* the domain's reference */
+	pt_partition_put(d->rings); /* the host's */
+	free(d);
+}

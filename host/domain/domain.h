@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * host/domain/domain.h - one domain process as the host sees it: spawn,
+ * supervision, the control socket, the rings and the grants it holds.
+ * Internal to host/domain; the rest of the host uses exec.h.
+ */
+#ifndef PT_HOST_DOMAIN_DOMAIN_H
+#define PT_HOST_DOMAIN_DOMAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "host/mm/partition.h"
+#include "lib/domain/protocol.h"
+#include "lib/ring/ring.h"
+
+struct pt_instance;
+
+struct pt_domain_grant {
+	struct pt_partition *part; /* one holder reference, put when the domain ends */
+	bool writable;
+};
+
+struct pt_domain {
+	char name[PT_NAME_MAX];  /* "" for an instance's own domain */
+	pid_t pid;
+	int pidfd;
+	int sock;                /* host end of the control socket */
+	int log_fd;              /* read end of the log pipe, non-blocking */
+	struct pt_partition *rings;
+	struct pt_ring ring;
+	bool dead;
+	int signal;              /* signal that killed it, 0 if it exited */
+	int exit_status;
+	bool sealed;             /* an instance was initialised in it */
+	bool queued;             /* SQ entries not yet published */
+	uint64_t seq;
+	uint64_t start_ns;
+	uint32_t domain_futex_calls; /* as the domain last reported */
+	struct pt_instance *member[PT_DOMAIN_MAX_INSTANCES];
+	unsigned members;
+	struct pt_domain_grant *grants;
+	unsigned ngrants, grants_cap;
+	char last_log[256];
+	char log_part[256];      /* an unfinished line from the pipe */
+	size_t log_part_len;
+	struct pt_domain *next;
+};
+
+/* What the host keeps about an instance that runs in a domain
+ * (inst->exec). Host memory only. */
+struct pt_instance_exec {
+	struct pt_domain *dom;
+	struct pt_partition *priv;     /* host's reference */
+	uint64_t heap_addr;
+	size_t heap_size;
+	size_t heap_used;
+	uint32_t period_frames;
+	bool inited;
+	bool init_pending;             /* named domain: init at first prepare */
+	bool prepared;
+	unsigned nsrc, nsnk;
+	uint32_t src_size[PT_MAX_PINS], snk_size[PT_MAX_PINS];
+	uint32_t src_frame[PT_MAX_PINS], snk_frame[PT_MAX_PINS];
+	/* the request in flight */
+	bool inflight, done;
+	uint64_t tag;
+	int32_t result;
+	uint32_t avail[PT_MAX_PINS], room[PT_MAX_PINS];
+	uint32_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
+	char why[96];                  /* set when the completion was malformed */
+};
+
+/* Starts a domain; @budget pays for its control partition. */
+struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
+				  char *err, size_t errlen);
+
+/* Finds a live named domain. */
+struct pt_domain *pt_domain_find(const char *name);
+
+/* Kills (if alive), reaps, puts every grant and frees @d. */
+void pt_domain_release(struct pt_domain *d);
+
+/* Sends control message @op for @instance with @body then @data (and
+ * @fds), wakes the domain, and waits up to @timeout_ms for the reply.
+ * Returns the domain's result (0 or -errno, with its text in @err), or
+ * -EPIPE if it died (err says how), -ETIMEDOUT, -EPROTO. Reply data (at
+ * most *@rlen bytes) is copied to @rdata and *@rlen set. */
+int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
+		      const void *body, size_t blen, const void *data,
+		      size_t dlen, const int *fds, unsigned nfds,
+		      struct pt_dctl_reply *reply, void *rdata, size_t *rlen,
+		      int timeout_ms, char *err, size_t errlen);
+
+/* Records that @d may hold @p until it ends (one more holder). */
+int pt_domain_hold(struct pt_domain *d, struct pt_partition *p, bool writable);
+
+/* Grants @p to @d (read-only or writable) once; 0 or -errno. */
+int pt_domain_grant(struct pt_domain *d, struct pt_partition *p, bool writable,
+		    char *err, size_t errlen);
+
+/* Checks whether @d died (non-blocking); returns true if dead. */
+bool pt_domain_poll_death(struct pt_domain *d);
+
+/* Reads what the domain logged so far into last_log. */
+void pt_domain_drain_log(struct pt_domain *d);
+
+/* Describes how @d ended into @buf ("killed by SIGSYS", "exited with 2"). */
+void pt_domain_describe_death(const struct pt_domain *d, char *buf, size_t len);
+
+/* Copies out every completion @d published and hands each to its
+ * instance (host/domain/exec.c). 0, or -EPROTO if @d broke the protocol. */
+int pt_domain_drain_completions(struct pt_domain *d);
+
+/* All domains, for pt_exec_flush. */
+struct pt_domain *pt_domain_first(void);
+
+uint64_t pt_mono_ns(void);
+
+#endif

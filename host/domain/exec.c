@@ -1,0 +1,733 @@
+/* SPDX-License-Identifier: MIT */
+/* Instances in domains: the host side of every request. */
+#include "host/domain/exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "host/domain/domain.h"
+
+/* Control requests that run module code (init, prepare, config) may take a
+ * while; anything longer is a hang. */
+#define CONTROL_TIMEOUT_MS 5000
+/* How long reap spins on the completion ring before it sleeps. */
+#define REAP_SPIN_NS 50000
+/* Longest single sleep in reap, so that a dead domain is noticed soon. */
+#define REAP_SLICE_NS 2000000
+
+
+static size_t page_round(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + page - 1) / page * page;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* A private copy of the library in a sealed memfd: the domain gets an fd
+ * that reaches this copy and nothing else, and a distinct file per instance
+ * makes the loader map a distinct copy with its own static data. */
+static int library_fd(const char *path, char *err, size_t errlen)
+{
+	char name[64], buf[65536];
+	int src, fd;
+	ssize_t n;
+
+	src = open(path, O_RDONLY | O_CLOEXEC);
+	if (src < 0) {
+		snprintf(err, errlen, "library %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	snprintf(name, sizeof(name), "pt-library:%s", base_name(path));
+	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		snprintf(err, errlen, "library %s: memfd: %s", path, strerror(errno));
+		close(src);
+		return -errno;
+	}
+	while ((n = read(src, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(fd, buf + off, (size_t)(n - off));
+			if (w < 0) {
+				n = -1;
+				break;
+			}
+			off += w;
+		}
+		if (n < 0)
+			break;
+	}
+	close(src);
+	if (n < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+				     F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		snprintf(err, errlen, "library %s: copy: %s", path, strerror(errno));
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+static void domain_leave(struct pt_instance *inst)
+{
+	struct pt_instance_exec *x = inst->exec;
+	struct pt_domain *d = x->dom;
+
+	for (unsigned i = 0; i < PT_DOMAIN_MAX_INSTANCES; i++)
+		if (d->member[i] == inst) {
+			d->member[i] = NULL;
+			d->members--;
+		}
+	if (!d->members)
+		pt_domain_release(d);
+	x->dom = NULL;
+}
+
+static void exec_free(struct pt_instance *inst)
+{
+	struct pt_instance_exec *x = inst->exec;
+
+	if (!x)
+		return;
+	if (x->dom)
+		domain_leave(inst);
+	pt_partition_put(x->priv);
+	free(x);
+	inst->exec = NULL;
+	inst->domain_pid = 0;
+}
+
+static int run_init(struct pt_instance *inst, char *err, size_t errlen)
+{
+	struct pt_instance_exec *x = inst->exec;
+	struct pt_dctl_reply r;
+	char msg[PT_ERR_MAX];
+	int ret;
+
+	ret = pt_domain_control(x->dom, PT_DCTL_INIT, inst->id, NULL, 0,
+				inst->init, inst->init_size, NULL, 0, &r, NULL, NULL,
+				CONTROL_TIMEOUT_MS, msg, sizeof(msg));
+	x->init_pending = false;
+	if (ret) {
+		snprintf(err, errlen, "instance %s: init: %s", inst->name, msg);
+		return ret;
+	}
+	x->dom->sealed = true;
+	x->inited = true;
+	x->heap_used = r.heap_used < x->heap_size ? r.heap_used : x->heap_size;
+	return 0;
+}
+
+int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
+		   uint32_t period_frames, char *err, size_t errlen)
+{
+	struct pt_instance_exec *x;
+	struct pt_domain *d = NULL;
+	struct pt_dctl_load ld = { 0 };
+	struct pt_dctl_reply r;
+	size_t page = page_round(1), heap, stack;
+	char pname[64], msg[PT_ERR_MAX];
+	const char *lib = base_name(inst->library);
+	int fds[2], libfd, ret;
+	unsigned slot = 0;
+
+	if (inst->exec) {
+		snprintf(err, errlen, "instance %s: already running in a domain", inst->name);
+		return -EEXIST;
+	}
+	if (!inst->library[0]) {
+		snprintf(err, errlen, "instance %s: no library to load in a domain", inst->name);
+		return -EINVAL;
+	}
+	heap = inst->heap_size ? inst->heap_size : inst->manifest.heap_size;
+	stack = inst->stack_size ? inst->stack_size : inst->manifest.stack_size;
+	heap = page_round(heap ? heap : PT_EXEC_DEFAULT_HEAP_SIZE);
+	stack = page_round(stack ? stack : PT_EXEC_DEFAULT_STACK_SIZE);
+
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		snprintf(err, errlen, "instance %s: out of host memory", inst->name);
+		return -ENOMEM;
+	}
+	x->period_frames = period_frames;
+	x->heap_size = heap;
+	snprintf(pname, sizeof(pname), "heap:%s", inst->name);
+	/* Layout: [guard page][stack, growing down][heap]. */
+	x->priv = pt_partition_create(budget, PT_PARTITION_HEAP, inst->name, pname,
+				      page + stack + heap, err, errlen);
+	if (!x->priv) {
+		free(x);
+		return -ENOMEM;
+	}
+	inst->exec = x;
+
+	libfd = library_fd(inst->library, err, errlen);
+	if (libfd < 0) {
+		exec_free(inst);
+		return libfd;
+	}
+	if (inst->domain[0])
+		d = pt_domain_find(inst->domain);
+	if (d && d->members >= PT_DOMAIN_MAX_INSTANCES) {
+		snprintf(err, errlen, "domain %s is full (%d instances)", inst->domain,
+			 PT_DOMAIN_MAX_INSTANCES);
+		close(libfd);
+		exec_free(inst);
+		return -ENOSPC;
+	}
+	if (!d) {
+		d = pt_domain_spawn(budget, inst->domain, msg, sizeof(msg));
+		if (!d) {
+			snprintf(err, errlen, "instance %s: %s", inst->name, msg);
+			close(libfd);
+			exec_free(inst);
+			return -ECHILD;
+		}
+	}
+	while (d->member[slot])
+		slot++;
+	d->member[slot] = inst;
+	d->members++;
+	x->dom = d;
+	inst->domain_pid = d->pid;
+
+	ld.priv_size = x->priv->size;
+	ld.guard = (uint32_t)page;
+	ld.stack_size = (uint32_t)stack;
+	ld.period_frames = period_frames;
+	snprintf(ld.name, sizeof(ld.name), "%s", inst->name);
+	/* The name the domain reports in errors: the tail of the path fits. */
+	{
+		size_t n = strlen(lib), room = sizeof(ld.library) - 1;
+		const char *tail = n > room ? lib + n - room : lib;
+
+		memcpy(ld.library, tail, strlen(tail) + 1);
+	}
+	fds[0] = x->priv->fd;
+	fds[1] = libfd;
+	ret = pt_domain_control(d, PT_DCTL_LOAD, inst->id, &ld, sizeof(ld), NULL, 0,
+				fds, 2, &r, NULL, NULL, CONTROL_TIMEOUT_MS, msg,
+				sizeof(msg));
+	close(libfd);
+	/* Sent: whatever it answered, the domain may hold the private
+	 * partition until it ends. */
+	if (pt_domain_hold(d, x->priv, true) && !ret) {
+		snprintf(msg, sizeof(msg), "out of host memory");
+		ret = -ENOMEM;
+	}
+	if (ret == -EPIPE) {
+		/* The domain's last words say what the constructor tried. */
+		const char *what = strstr(d->last_log, "was stopped: ");
+		char how[64];
+
+		pt_domain_describe_death(d, how, sizeof(how));
+		if (what)
+			snprintf(err, errlen, "library %s: constructor was stopped: %s (domain %s)",
+				 lib, what + strlen("was stopped: "), how);
+		else
+			snprintf(err, errlen, "library %s: domain died while loading it: %s",
+				 lib, msg);
+		exec_free(inst);
+		return -EPERM;
+	}
+	if (ret) {
+		snprintf(err, errlen, "instance %s: load: %s", inst->name, msg);
+		if (ret == -ETIMEDOUT || ret == -EPROTO)
+			pt_exec_kill(inst);
+		exec_free(inst);
+		return ret;
+	}
+	x->heap_addr = r.addr;
+	x->heap_used = r.heap_used < heap ? r.heap_used : heap;
+	if (inst->domain[0]) {
+		x->init_pending = true;
+		return 0;
+	}
+	ret = run_init(inst, err, errlen);
+	if (ret) {
+		exec_free(inst);
+		return ret;
+	}
+	return 0;
+}
+
+static void pin_of(const struct pt_buffer *b, bool writable, struct pt_dctl_pin *p)
+{
+	p->part_id = b->part->id;
+	p->writable = writable;
+	p->size = (uint32_t)b->size;
+	p->fmt = b->fmt;
+}
+
+int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen)
+{
+	struct pt_instance_exec *x = inst->exec;
+	struct pt_dctl_prepare p = { 0 };
+	char msg[PT_ERR_MAX];
+	int ret;
+
+	if (!x || !x->dom) {
+		snprintf(err, errlen, "instance %s: no domain", inst->name);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < PT_MAX_PINS; i++) {
+		struct pt_buffer *b = inst->in[i];
+
+		if (!b)
+			continue;
+		if (!b->part || b->size > UINT32_MAX) {
+			snprintf(err, errlen, "instance %s: input %u has no partition", inst->name, i);
+			return -EINVAL;
+		}
+		ret = pt_domain_grant(x->dom, b->part, false, msg, sizeof(msg));
+		if (ret) {
+			snprintf(err, errlen, "instance %s: grant input %u: %s", inst->name, i, msg);
+			return ret;
+		}
+		x->src_size[p.nsrc] = (uint32_t)b->size;
+		x->src_frame[p.nsrc] = pt_frame_bytes(&b->fmt);
+		pin_of(b, false, &p.src[p.nsrc++]);
+	}
+	for (unsigned i = 0; i < PT_MAX_PINS; i++) {
+		struct pt_buffer *b = inst->out[i];
+
+		if (!b)
+			continue;
+		if (!b->part || b->size > UINT32_MAX) {
+			snprintf(err, errlen, "instance %s: output %u has no partition", inst->name, i);
+			return -EINVAL;
+		}
+		ret = pt_domain_grant(x->dom, b->part, true, msg, sizeof(msg));
+		if (ret) {
+			snprintf(err, errlen, "instance %s: grant output %u: %s", inst->name, i, msg);
+			return ret;
+		}
+		x->snk_size[p.nsnk] = (uint32_t)b->size;
+		x->snk_frame[p.nsnk] = pt_frame_bytes(&b->fmt);
+		pin_of(b, true, &p.snk[p.nsnk++]);
+	}
+	/* A named domain seals at its first init: run every member's pending
+	 * init now that all of them are loaded. */
+	for (unsigned i = 0; i < PT_DOMAIN_MAX_INSTANCES; i++) {
+		struct pt_instance *m = x->dom->member[i];
+
+		if (m && m->exec->init_pending) {
+			ret = run_init(m, err, errlen);
+			if (ret)
+				return ret;
+		}
+	}
+	ret = pt_domain_control(x->dom, PT_DCTL_PREPARE, inst->id, &p, sizeof(p),
+				NULL, 0, NULL, 0, NULL, NULL, NULL, CONTROL_TIMEOUT_MS,
+				msg, sizeof(msg));
+	if (ret) {
+		snprintf(err, errlen, "instance %s: prepare: %s", inst->name, msg);
+		return ret;
+	}
+	x->nsrc = p.nsrc;
+	x->nsnk = p.nsnk;
+	x->prepared = true;
+	return 0;
+}
+
+int pt_exec_config_set(struct pt_instance *inst, uint32_t param, const void *d,
+		       size_t n, char *err, size_t errlen)
+{
+	struct pt_instance_exec *x = inst->exec;
+	struct pt_dctl_config c = { .param = param };
+	char msg[PT_ERR_MAX];
+	int ret;
+
+	if (!x || !x->dom) {
+		snprintf(err, errlen, "instance %s: no domain", inst->name);
+		return -EINVAL;
+	}
+	ret = pt_domain_control(x->dom, PT_DCTL_CONFIG_SET, inst->id, &c, sizeof(c),
+				d, n, NULL, 0, NULL, NULL, NULL, CONTROL_TIMEOUT_MS,
+				msg, sizeof(msg));
+	if (ret)
+		snprintf(err, errlen, "instance %s: set config %u: %s", inst->name,
+			 param, msg);
+	return ret;
+}
+
+int pt_exec_config_get(struct pt_instance *inst, uint32_t param, void *d,
+		       size_t *n, char *err, size_t errlen)
+{
+	struct pt_instance_exec *x = inst->exec;
+	struct pt_dctl_config c = { .param = param };
+	char msg[PT_ERR_MAX];
+	int ret;
+
+	if (!x || !x->dom) {
+		snprintf(err, errlen, "instance %s: no domain", inst->name);
+		return -EINVAL;
+	}
+	c.room = *n > PT_DCTL_DATA_MAX ? PT_DCTL_DATA_MAX : (uint32_t)*n;
+	ret = pt_domain_control(x->dom, PT_DCTL_CONFIG_GET, inst->id, &c, sizeof(c),
+				NULL, 0, NULL, 0, NULL, d, n, CONTROL_TIMEOUT_MS,
+				msg, sizeof(msg));
+	if (ret)
+		snprintf(err, errlen, "instance %s: get config %u: %s", inst->name,
+			 param, msg);
+	return ret;
+}
+
+int pt_exec_reset(struct pt_instance *inst, char *err, size_t errlen)
+{
+	struct pt_instance_exec *x = inst->exec;
+	char msg[PT_ERR_MAX];
+	int ret;
+
+	if (!x || !x->dom) {
+		snprintf(err, errlen, "instance %s: no domain", inst->name);
+		return -EINVAL;
+	}
+	ret = pt_domain_control(x->dom, PT_DCTL_RESET, inst->id, NULL, 0, NULL, 0,
+				NULL, 0, NULL, NULL, NULL, CONTROL_TIMEOUT_MS, msg,
+				sizeof(msg));
+	if (ret)
+		snprintf(err, errlen, "instance %s: reset: %s", inst->name, msg);
+	return ret;
+}
+
+void pt_exec_destroy(struct pt_instance *inst)
+{
+	struct pt_instance_exec *x = inst->exec;
+	char msg[PT_ERR_MAX];
+
+	if (!x)
+		return;
+	if (x->dom && !x->dom->dead)
+		pt_domain_control(x->dom, PT_DCTL_FREE, inst->id, NULL, 0, NULL, 0,
+				  NULL, 0, NULL, NULL, NULL, 1000, msg, sizeof(msg));
+	exec_free(inst);
+}
+
+/* Queues @n words as one entry plus continuations; 0 or -ENOSPC. */
+static int queue_words(struct pt_domain *d, uint16_t opcode, uint32_t instance,
+		       uint64_t tag, const uint32_t *w, unsigned n)
+{
+	unsigned nent = (n + PT_DOP_WORDS_PER_ENTRY - 1) / PT_DOP_WORDS_PER_ENTRY;
+
+	for (unsigned k = 0; k < nent; k++) {
+		struct pt_ring_entry *e = pt_ring_get_entry(&d->ring);
+		unsigned c = n - k * PT_DOP_WORDS_PER_ENTRY;
+
+		if (!e)
+			return -ENOSPC;
+		if (c > PT_DOP_WORDS_PER_ENTRY)
+			c = PT_DOP_WORDS_PER_ENTRY;
+		memset(e, 0, sizeof(*e));
+		e->opcode = k ? PT_DOP_CONT : opcode;
+		e->flags = k ? 0 : (uint16_t)(nent - 1);
+		e->instance = instance;
+		e->tag = tag;
+		e->len = c * 4;
+		memcpy(e->payload, w + k * PT_DOP_WORDS_PER_ENTRY, c * 4);
+	}
+	d->queued = true;
+	return 0;
+}
+
+int pt_exec_submit(struct pt_instance *inst, const struct pt_source *src,
+		   unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
+		   uint64_t tag)
+{
+	struct pt_instance_exec *x = inst->exec;
+	uint32_t w[PT_DOP_REQ_WORDS_MAX];
+	unsigned n = 0;
+	int ret;
+
+	if (!x || !x->dom || !x->prepared)
+		return -EINVAL;
+	if (x->dom->dead)
+		return -EPIPE;
+	if (x->inflight)
+		return -EBUSY;
+	if (nsrc != x->nsrc || nsnk != x->nsnk)
+		return -EINVAL;
+	w[n++] = nsrc;
+	w[n++] = nsnk;
+	for (unsigned i = 0; i < nsrc; i++) {
+		if (src[i].size != x->src_size[i] || src[i].offset >= src[i].size ||
+		    src[i].avail > src[i].size)
+			return -EINVAL;
+		w[n++] = (uint32_t)src[i].offset;
+		w[n++] = x->avail[i] = (uint32_t)src[i].avail;
+	}
+	for (unsigned i = 0; i < nsnk; i++) {
+		if (snk[i].size != x->snk_size[i] || snk[i].offset >= snk[i].size ||
+		    snk[i].free > snk[i].size)
+			return -EINVAL;
+		w[n++] = (uint32_t)snk[i].offset;
+		w[n++] = x->room[i] = (uint32_t)snk[i].free;
+	}
+	ret = queue_words(x->dom, PT_DOP_PROCESS, inst->id, tag, w, n);
+	if (ret)
+		return ret;
+	x->inflight = true;
+	x->done = false;
+	x->tag = tag;
+	return 0;
+}
+
+void pt_exec_flush(void)
+{
+	for (struct pt_domain *d = pt_domain_first(); d; d = d->next)
+		if (d->queued && !d->dead) {
+			pt_ring_submit(&d->ring);
+			d->queued = false;
+		}
+}
+
+static struct pt_instance *member_by_id(struct pt_domain *d, uint32_t id)
+{
+	for (unsigned i = 0; i < PT_DOMAIN_MAX_INSTANCES; i++)
+		if (d->member[i] && d->member[i]->id == id)
+			return d->member[i];
+	return NULL;
+}
+
+/* Records one completion (already copied out of the ring) for its
+ * instance; the words are checked at reap. Returns -EPROTO when the domain
+ * broke the ring protocol. */
+static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
+{
+	uint32_t w[PT_DOP_CPL_WORDS_MAX];
+	unsigned n = first->len / 4;
+	struct pt_instance *inst;
+	struct pt_instance_exec *x;
+
+	/* A control request's completion only keeps the rings in step; its
+	 * answer came on the socket. */
+	if (first->opcode == PT_DOP_CONTROL && first->flags == 0)
+		return 0;
+	if (first->opcode != PT_DOP_PROCESS || first->len % 4 ||
+	    first->len > PT_DOP_WORDS_PER_ENTRY * 4 || first->flags > PT_DOP_MAX_CONT)
+		return -EPROTO;
+	memcpy(w, first->payload, first->len);
+	for (unsigned k = 0; k < first->flags; k++) {
+		struct pt_ring_entry e;
+
+		/* The domain publishes a completion's entries together. */
+		if (pt_ring_peek(&d->ring, &e))
+			return -EPROTO;
+		pt_ring_advance(&d->ring, 1);
+		if (e.opcode != PT_DOP_CONT || e.tag != first->tag || e.len % 4 ||
+		    e.len > PT_DOP_WORDS_PER_ENTRY * 4 ||
+		    n + e.len / 4 > PT_DOP_CPL_WORDS_MAX)
+			return -EPROTO;
+		memcpy(w + n, e.payload, e.len);
+		n += e.len / 4;
+	}
+	inst = member_by_id(d, first->instance);
+	if (!inst)
+		return -EPROTO;
+	x = inst->exec;
+	if (!x->inflight || x->tag != first->tag)
+		return -EPROTO;
+	x->done = true;
+	x->result = first->result;
+	x->why[0] = '\0';
+	if (first->result < -4095 || first->result > 0) {
+		snprintf(x->why, sizeof(x->why), "completion result %d out of range",
+			 (int)first->result);
+		return 0;
+	}
+	if (n == 0 && first->result < 0)
+		return 0; /* the domain refused the request: no words */
+	if (n < 4 || w[1] != x->nsrc || w[2] != x->nsnk || n != 4 + x->nsrc + x->nsnk) {
+		snprintf(x->why, sizeof(x->why), "completion carries %u words for %u+%u pins",
+			 n, x->nsrc, x->nsnk);
+		return 0;
+	}
+	x->heap_used = w[0] < x->heap_size ? w[0] : x->heap_size;
+	d->domain_futex_calls = w[3];
+	memcpy(x->consumed, w + 4, x->nsrc * 4);
+	memcpy(x->produced, w + 4 + x->nsrc, x->nsnk * 4);
+	return 0;
+}
+
+/* Copies out every completion the domain published. */
+int pt_domain_drain_completions(struct pt_domain *d)
+{
+	struct pt_ring_entry e;
+	int ret;
+
+	while ((ret = pt_ring_peek(&d->ring, &e)) == 0) {
+		pt_ring_advance(&d->ring, 1);
+		ret = dispatch(d, &e);
+		if (ret)
+			return ret;
+	}
+	return ret == -EAGAIN ? 0 : ret;
+}
+
+static int finish(struct pt_instance_exec *x, size_t *consumed, size_t *produced,
+		  char *why, size_t whylen)
+{
+	x->inflight = false;
+	x->done = false;
+	if (x->why[0]) {
+		snprintf(why, whylen, "%s", x->why);
+		return -EPROTO;
+	}
+	if (x->result) {
+		snprintf(why, whylen, "process returned %d (%s)", (int)x->result,
+			 strerror(-x->result));
+		return -EIO;
+	}
+	for (unsigned i = 0; i < x->nsrc; i++) {
+		if (x->consumed[i] > x->avail[i] ||
+		    (x->src_frame[i] && x->consumed[i] % x->src_frame[i])) {
+			snprintf(why, whylen, "input %u: consumed %u of %u available", i,
+				 x->consumed[i], x->avail[i]);
+			return -EPROTO;
+		}
+		consumed[i] = x->consumed[i];
+	}
+	for (unsigned i = 0; i < x->nsnk; i++) {
+		if (x->produced[i] > x->room[i] ||
+		    (x->snk_frame[i] && x->produced[i] % x->snk_frame[i])) {
+			snprintf(why, whylen, "output %u: produced %u into %u free", i,
+				 x->produced[i], x->room[i]);
+			return -EPROTO;
+		}
+		produced[i] = x->produced[i];
+	}
+	return 0;
+}
+
+static int died(struct pt_instance_exec *x, int *signal, char *why, size_t whylen)
+{
+	char how[64];
+
+	pt_domain_drain_log(x->dom);
+	pt_domain_describe_death(x->dom, how, sizeof(how));
+	if (signal)
+		*signal = x->dom->signal;
+	snprintf(why, whylen, "domain %s%s%s", how, x->dom->last_log[0] ? ": " : "",
+		 x->dom->last_log);
+	x->inflight = false;
+	return -EPIPE;
+}
+
+int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
+		 size_t *consumed, size_t *produced, int *signal, char *why,
+		 size_t whylen)
+{
+	struct pt_instance_exec *x = inst->exec;
+	struct pt_domain *d;
+	int ret;
+
+	if (signal)
+		*signal = 0;
+	if (!x || !x->dom || !x->inflight || x->tag != tag) {
+		snprintf(why, whylen, "no request %llu in flight", (unsigned long long)tag);
+		return -EINVAL;
+	}
+	d = x->dom;
+	for (;;) {
+		uint64_t now, slice;
+
+		if (x->done)
+			return finish(x, consumed, produced, why, whylen);
+		if (d->dead)
+			return died(x, signal, why, whylen);
+		ret = pt_domain_drain_completions(d);
+		if (ret) {
+			snprintf(why, whylen, "domain broke the completion ring (%s)",
+				 strerror(-ret));
+			x->inflight = false;
+			return -EPROTO;
+		}
+		if (x->done)
+			continue;
+		now = pt_mono_ns();
+		if (now >= deadline_ns) {
+			if (pt_domain_poll_death(d))
+				return died(x, signal, why, whylen);
+			snprintf(why, whylen, "no completion by the deadline");
+			return -ETIMEDOUT;
+		}
+		slice = deadline_ns - now;
+		if (slice > REAP_SLICE_NS)
+			slice = REAP_SLICE_NS;
+		ret = pt_ring_wait(&d->ring, REAP_SPIN_NS, (int64_t)slice);
+		if (ret == -ETIMEDOUT)
+			pt_domain_poll_death(d);
+		else if (ret == -EPROTO) {
+			snprintf(why, whylen, "domain corrupted the completion ring");
+			x->inflight = false;
+			return -EPROTO;
+		}
+	}
+}
+
+int pt_exec_kill(struct pt_instance *inst)
+{
+	struct pt_instance_exec *x = inst->exec;
+	struct pt_domain *d = x ? x->dom : NULL;
+
+	if (!d)
+		return -EINVAL;
+	if (d->dead)
+		return 0;
+	if (syscall(SYS_pidfd_send_signal, d->pidfd, SIGKILL, NULL, 0) < 0)
+		return -errno;
+	while (!pt_domain_poll_death(d))
+		usleep(200);
+	return 0;
+}
+
+size_t pt_exec_heap_used(struct pt_instance *inst)
+{
+	return inst->exec ? inst->exec->heap_used : 0;
+}
+
+int pt_exec_pidfd(struct pt_instance *inst)
+{
+	return inst->exec && inst->exec->dom ? inst->exec->dom->pidfd : -1;
+}
+
+uint64_t pt_exec_heap_addr(struct pt_instance *inst)
+{
+	return inst->exec ? inst->exec->heap_addr : 0;
+}
+
+uint64_t pt_exec_start_ns(struct pt_instance *inst)
+{
+	return inst->exec && inst->exec->dom ? inst->exec->dom->start_ns : 0;
+}
+
+const char *pt_exec_last_log(struct pt_instance *inst)
+{
+	if (!inst->exec || !inst->exec->dom)
+		return "";
+	pt_domain_drain_log(inst->exec->dom);
+	return inst->exec->dom->last_log;
+}
+
+uint64_t pt_exec_futex_calls(struct pt_instance *inst)
+{
+	struct pt_ring_stats st;
+	struct pt_domain *d = inst->exec ? inst->exec->dom : NULL;
+
+	if (!d)
+		return 0;
+	pt_ring_stats(&d->ring, &st);
+	return st.wakes + st.waits + d->domain_futex_calls;
+}

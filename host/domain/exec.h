@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * host/domain - running module instances in domains.
+ *
+ * A domain is a partita-domain process (see domain/) the host starts with
+ * posix_spawn and supervises through a pidfd. An untrusted instance lives
+ * in its own domain, or in a named one it shares with others. The host
+ * grants each domain exactly the partitions it needs: the instance's
+ * private heap and stack partition, its control partition (rings), and
+ * every buffer its pins are bound to, read-only for inputs and writable for
+ * outputs. Per period the scheduler queues PROCESS with pt_exec_submit,
+ * publishes with pt_exec_flush (one wake per domain at most) and collects
+ * with pt_exec_reap, which validates what the domain claims before the
+ * scheduler commits anything.
+ *
+ * Threading: every call for the instances of one domain comes from one
+ * thread at a time (the graph's thread).
+ */
+#ifndef PT_HOST_DOMAIN_EXEC_H
+#define PT_HOST_DOMAIN_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "host/graph/graph.h"
+#include "host/mm/budget.h"
+
+/* Build defaults when neither the topology nor the manifest sizes them. */
+#define PT_EXEC_DEFAULT_HEAP_SIZE (256u * 1024u)
+#define PT_EXEC_DEFAULT_STACK_SIZE (64u * 1024u)
+
+/* Starts the instance's domain (or joins its named domain: inst->domain),
+ * grants its private heap+stack partition, loads inst->library from an fd
+ * inside the confined domain, runs the module's init with inst->init (in a
+ * named domain init runs at the first pt_exec_prepare, so that every member
+ * is loaded before the domain seals). Charges the budget. 0 or -errno with
+ * @err naming what failed ("library pt_x.so: constructor was stopped: ..."). */
+int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
+		   uint32_t period_frames, char *err, size_t errlen);
+
+/* Grants the instance's bound buffers (inputs read-only, outputs writable)
+ * and calls prepare with their formats. */
+int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen);
+
+int pt_exec_config_set(struct pt_instance *inst, uint32_t param, const void *d,
+		       size_t n, char *err, size_t errlen);
+/* On entry *@n is the room at @d; on success the bytes written. */
+int pt_exec_config_get(struct pt_instance *inst, uint32_t param, void *d,
+		       size_t *n, char *err, size_t errlen);
+int pt_exec_reset(struct pt_instance *inst, char *err, size_t errlen);
+
+/* Frees the instance; its domain exits when it has no instance left. */
+void pt_exec_destroy(struct pt_instance *inst);
+
+/* Queues a PROCESS request with the views' offsets and avail/free (nothing
+ * is published until pt_exec_flush). @src/@snk are packed in pin order, as
+ * for prepare. Returns 0, -EBUSY if a request is in flight, -EPIPE if the
+ * domain is dead, -EINVAL if the views do not match the prepared pins. */
+int pt_exec_submit(struct pt_instance *inst, const struct pt_source *src,
+		   unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
+		   uint64_t tag);
+
+/* Publishes every queued request: one wake per domain at most. */
+void pt_exec_flush(void);
+
+/* Waits (until @deadline_ns, CLOCK_MONOTONIC absolute) for the completion
+ * of @tag. Returns 0 with consumed[]/produced[] (per packed pin) checked
+ * against what was available/free, -ETIMEDOUT at the deadline (the request
+ * stays in flight), -EPIPE when the domain died (*@signal set, 0 if it
+ * exited), -EPROTO when the domain lied (@why says how), -EIO when the
+ * module's process returned an error (@why has it). */
+int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
+		 size_t *consumed, size_t *produced, int *signal, char *why,
+		 size_t whylen);
+
+/* Kills the instance's domain (hang handling); every member fails. */
+int pt_exec_kill(struct pt_instance *inst);
+
+/* Heap bytes in use as the domain last reported (bounded by the heap). */
+size_t pt_exec_heap_used(struct pt_instance *inst);
+
+/* The domain's pidfd, readable when it dies (for the host's event loop);
+ * -1 if the instance has no domain. */
+int pt_exec_pidfd(struct pt_instance *inst);
+
+/* ---- inspection (tests, `partita domains`, benchmarks) ---- */
+
+/* The address of the instance's private heap inside its domain. */
+uint64_t pt_exec_heap_addr(struct pt_instance *inst);
+
+/* Nanoseconds the instance's domain took from spawn until it was confined
+ * and serving; 0 if it joined an existing domain. */
+uint64_t pt_exec_start_ns(struct pt_instance *inst);
+
+/* Memory of the instance's domain, read from /proc/PID/smaps: resident
+ * KiB in total, in partitions (heap, rings, buffers) and elsewhere (code,
+ * libc, the domain's own data); of the latter, its proportional share and
+ * what is private to it (most of libc's resident text is shared with every
+ * other process). Returns 0 or -errno. */
+struct pt_domain_memory {
+	size_t rss_kib;
+	size_t partition_kib;
+	size_t other_kib;       /* rss beyond the partitions */
+	size_t other_pss_kib;   /* ... shared pages divided among their users */
+	size_t other_private_kib; /* ... pages only this domain holds */
+};
+int pt_exec_domain_memory(struct pt_instance *inst, struct pt_domain_memory *m);
+
+/* Futex syscalls made on the instance's domain's rings so far, by the host
+ * and (as the domain reports it) by the domain: the signalling cost. */
+uint64_t pt_exec_futex_calls(struct pt_instance *inst);
+
+/* Lines the domain logged (module pt_log, lockdown reports), drained from
+ * its log pipe; returns the last line seen, "" if none. */
+const char *pt_exec_last_log(struct pt_instance *inst);
+
+/* How a process maps a partition, read from /proc/PID/maps. */
+enum pt_access { PT_ACCESS_NONE = 0, PT_ACCESS_READ = 1, PT_ACCESS_WRITE = 2 };
+
+/* Returns the strongest access @pid has to @p through a mapping, or
+ * -errno when its maps cannot be read. */
+int pt_access_of(pid_t pid, const struct pt_partition *p);
+
+/* Returns the name of @a: "-", "ro", "rw". */
+const char *pt_access_name(int a);
+
+#endif /* PT_HOST_DOMAIN_EXEC_H */

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/domain/test_domain - a real module runs in a real domain and gives
+ * the same bits as in-process; the request path's control operations work.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/domain/rig.h"
+
+#define PERIODS 400
+
+static struct pt_budget budget;
+
+/* Runs @library isolated for PERIODS periods; @out gets every output frame. */
+static void run_isolated(const char *library, const char *init,
+			 const char *config_at_half, float *out)
+{
+	struct pt_buffer in, outb;
+	struct pt_instance inst;
+	float pcm[RIG_PERIOD * RIG_CHANNELS];
+	char err[256], why[256];
+	size_t taken = 0;
+	int sig;
+
+	rig_buffer(&budget, &in, 1);
+	rig_buffer(&budget, &outb, 2);
+	rig_instance(&inst, 7, "iso", library, init, NULL);
+	rig_bind_in(&inst, &in);
+	rig_bind_out(&inst, &outb);
+	if (pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)))
+		fail_msg("create: %s", err);
+	if (pt_exec_prepare(&inst, err, sizeof(err)))
+		fail_msg("prepare: %s", err);
+	for (unsigned k = 0; k < PERIODS; k++) {
+		if (config_at_half && k == PERIODS / 2 &&
+		    pt_exec_config_set(&inst, PT_PARAM_TEXT, config_at_half,
+				       strlen(config_at_half), err, sizeof(err)))
+			fail_msg("config: %s", err);
+		rig_signal(pcm, RIG_PERIOD, k);
+		rig_feed(&in, pcm, RIG_PERIOD);
+		if (rig_step(&inst, k + 1, 2000000000ull, &sig, why, sizeof(why)))
+			fail_msg("period %u: %s", k, why);
+		taken += rig_take(&outb, out + taken * RIG_CHANNELS, RIG_PERIOD);
+	}
+	assert_int_equal(taken, (size_t)PERIODS * RIG_PERIOD);
+	pt_exec_destroy(&inst);
+	rig_buffer_free(&in);
+	rig_buffer_free(&outb);
+}
+
+static void compare_with_trusted(const char *library, const char *init,
+				 const char *config)
+{
+	size_t n = (size_t)PERIODS * RIG_PERIOD * RIG_CHANNELS;
+	float *iso = calloc(n, sizeof(float)), *tru = calloc(n, sizeof(float));
+	size_t nonzero = 0;
+
+	assert_non_null(iso);
+	assert_non_null(tru);
+	run_isolated(library, init, config, iso);
+	assert_int_equal(rig_trusted(library, init, PERIODS, config, tru), 0);
+	for (size_t i = 0; i < n; i++)
+		nonzero += tru[i] != 0.0f;
+	/* The comparison means something only if the output is not silence. */
+	assert_true(nonzero > n / 2);
+	assert_memory_equal(iso, tru, n * sizeof(float));
+	free(iso);
+	free(tru);
+}
+
+static void test_probe_bit_identical(void **state)
+{
+	(void)state;
+	compare_with_trusted(rig_built("tests/hostile/pt_probe.so"),
+			     "gain=0.75 coef=0.125", "gain=0.3");
+}
+
+static void test_gain_bit_identical(void **state)
+{
+	(void)state;
+	/* A shipped module (modules/gain), with a ramped change half-way. */
+	compare_with_trusted(rig_built("modules/pt_gain.so"), "gain_db=-6",
+			     "gain_db=-1.5");
+}
+
+static void test_eq_bit_identical(void **state)
+{
+	(void)state;
+	compare_with_trusted(rig_built("modules/pt_eq_iir.so"), NULL, NULL);
+}
+
+static void test_control_requests(void **state)
+{
+	struct pt_buffer in, out;
+	struct pt_instance inst;
+	char err[256], buf[64];
+	size_t n = sizeof(buf);
+
+	(void)state;
+	rig_buffer(&budget, &in, 1);
+	rig_buffer(&budget, &out, 2);
+	rig_instance(&inst, 3, "ctl", rig_built("tests/hostile/pt_probe.so"),
+		     "gain=0.5", NULL);
+	rig_bind_in(&inst, &in);
+	rig_bind_out(&inst, &out);
+	assert_int_equal(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)), 0);
+	assert_int_equal(pt_exec_prepare(&inst, err, sizeof(err)), 0);
+	assert_true(pt_exec_pidfd(&inst) >= 0);
+	assert_true(inst.domain_pid > 0);
+	/* Nothing inherited: stdio (null, null, log pipe) and the socket. */
+	{
+		char dir[64];
+		struct dirent *de;
+		int fds = 0;
+		DIR *dp;
+
+		snprintf(dir, sizeof(dir), "/proc/%d/fd", inst.domain_pid);
+		dp = opendir(dir);
+		assert_non_null(dp);
+		while ((de = readdir(dp)))
+			fds += de->d_name[0] != '.';
+		closedir(dp);
+		assert_int_equal(fds, 4);
+	}
+	assert_int_equal(pt_exec_config_set(&inst, PT_PARAM_TEXT, "gain=0.25", 9,
+					    err, sizeof(err)), 0);
+	assert_int_equal(pt_exec_config_get(&inst, PT_PARAM_TEXT, buf, &n, err,
+					    sizeof(err)), 0);
+	assert_int_equal(n, strlen("gain=0.25"));
+	assert_memory_equal(buf, "gain=0.25", n);
+	/* Too little room: the module's -ENOSPC comes back, nothing copied. */
+	n = 3;
+	assert_int_equal(pt_exec_config_get(&inst, PT_PARAM_TEXT, buf, &n, err,
+					    sizeof(err)), -ENOSPC);
+	/* A param the module refuses. */
+	assert_int_equal(pt_exec_config_set(&inst, 99, "x", 1, err, sizeof(err)), -EINVAL);
+	assert_int_equal(pt_exec_reset(&inst, err, sizeof(err)), 0);
+	assert_true(pt_exec_heap_used(&inst) > 0);
+	assert_true(pt_exec_heap_used(&inst) <= 65536);
+	pt_exec_destroy(&inst);
+	assert_null(inst.exec);
+	rig_buffer_free(&in);
+	rig_buffer_free(&out);
+}
+
+static void test_budget_charged_and_returned(void **state)
+{
+	struct pt_budget small;
+	struct pt_instance inst;
+	char err[256];
+	size_t before;
+
+	(void)state;
+	pt_budget_init(&small, 64 * 1024);
+	rig_instance(&inst, 4, "big", rig_built("tests/hostile/pt_probe.so"), NULL, NULL);
+	inst.heap_size = 1 << 20;
+	assert_int_equal(pt_exec_create(&small, &inst, RIG_PERIOD, err, sizeof(err)), -ENOMEM);
+	assert_non_null(strstr(err, "user heap exhausted"));
+	assert_int_equal(pt_budget_left(&small), 64 * 1024);
+
+	before = pt_budget_left(&budget);
+	inst.heap_size = 0;
+	assert_int_equal(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)), 0);
+	assert_true(pt_budget_left(&budget) < before);
+	pt_exec_destroy(&inst);
+	assert_int_equal(pt_budget_left(&budget), before);
+}
+
+static void test_missing_library(void **state)
+{
+	struct pt_instance inst;
+	char err[256];
+
+	(void)state;
+	rig_instance(&inst, 5, "nolib", "/nonexistent/pt_none.so", NULL, NULL);
+	assert_true(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "pt_none.so"));
+	assert_null(inst.exec);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_probe_bit_identical),
+		cmocka_unit_test(test_gain_bit_identical),
+		cmocka_unit_test(test_eq_bit_identical),
+		cmocka_unit_test(test_control_requests),
+		cmocka_unit_test(test_budget_charged_and_returned),
+		cmocka_unit_test(test_missing_library),
+	};
+
+	pt_budget_init(&budget, 64 << 20);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

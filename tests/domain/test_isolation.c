@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/domain/test_isolation - hostile modules try to break out of their
+ * domains and are stopped; the host and the other domains keep running.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host/domain/domain.h"
+#include "tests/domain/rig.h"
+
+static struct pt_budget budget;
+
+/* One isolated probe between two host-owned buffers. */
+struct lane {
+	struct pt_buffer in, out;
+	struct pt_instance inst;
+	uint64_t tag;
+};
+
+static int lane_open(struct lane *l, uint32_t id, const char *name,
+		     const char *init, const char *domain, char *err, size_t errlen)
+{
+	int ret;
+
+	rig_buffer(&budget, &l->in, id * 10 + 1);
+	rig_buffer(&budget, &l->out, id * 10 + 2);
+	rig_instance(&l->inst, id, name, rig_built("tests/hostile/pt_probe.so"),
+		     init, domain);
+	rig_bind_in(&l->inst, &l->in);
+	rig_bind_out(&l->inst, &l->out);
+	l->tag = 0;
+	ret = pt_exec_create(&budget, &l->inst, RIG_PERIOD, err, errlen);
+	if (!ret)
+		ret = pt_exec_prepare(&l->inst, err, errlen);
+	return ret;
+}
+
+static void lane_close(struct lane *l)
+{
+	pt_exec_destroy(&l->inst);
+	rig_buffer_free(&l->in);
+	rig_buffer_free(&l->out);
+}
+
+/* Feeds one period and runs it; returns rig_step's result. */
+static int lane_period(struct lane *l, int *sig, char *why, size_t whylen)
+{
+	float pcm[RIG_PERIOD * RIG_CHANNELS];
+
+	rig_signal(pcm, RIG_PERIOD, l->tag);
+	rig_feed(&l->in, pcm, RIG_PERIOD);
+	return rig_step(&l->inst, ++l->tag, 2000000000ull, sig, why, whylen);
+}
+
+/* An honest lane still produces a full period after the incident. */
+static void assert_lane_healthy(struct lane *l)
+{
+	float out[RIG_PERIOD * RIG_CHANNELS];
+	char why[256];
+	int sig = -1;
+
+	if (lane_period(l, &sig, why, sizeof(why)))
+		fail_msg("neighbour %s: %s", l->inst.name, why);
+	assert_int_equal(rig_take(&l->out, out, RIG_PERIOD), RIG_PERIOD);
+}
+
+static void open_lane(struct lane *l, uint32_t id, const char *name, const char *init)
+{
+	char err[256];
+
+	if (lane_open(l, id, name, init, NULL, err, sizeof(err)))
+		fail_msg("%s: %s", name, err);
+}
+
+/* Reading another domain's private heap faults; nobody else notices. */
+static void test_peek_other_heap(void **state)
+{
+	struct lane victim, thief;
+	char init[128], why[256];
+	int sig = 0;
+
+	(void)state;
+	open_lane(&victim, 1, "victim", "gain=0.5");
+	assert_lane_healthy(&victim);
+	assert_true(pt_exec_heap_addr(&victim.inst) != 0);
+	snprintf(init, sizeof(init), "act=peek addr=%llu",
+		 (unsigned long long)pt_exec_heap_addr(&victim.inst));
+	open_lane(&thief, 2, "thief", init);
+	assert_int_equal(lane_period(&thief, &sig, why, sizeof(why)), -EPIPE);
+	assert_int_equal(sig, SIGSEGV);
+	assert_lane_healthy(&victim);
+	lane_close(&thief);
+	assert_lane_healthy(&victim);
+	lane_close(&victim);
+}
+
+/* A reader that writes to its input dies; the writer goes on. */
+static void test_write_readonly_input(void **state)
+{
+	struct pt_buffer in, mid, out;
+	struct pt_instance writer, reader;
+	float pcm[RIG_PERIOD * RIG_CHANNELS];
+	uint8_t before[64];
+	char err[256], why[256];
+	int sig = 0;
+
+	(void)state;
+	rig_buffer(&budget, &in, 31);
+	rig_buffer(&budget, &mid, 32);
+	rig_buffer(&budget, &out, 33);
+	rig_instance(&writer, 31, "writer", rig_built("tests/hostile/pt_probe.so"),
+		     NULL, NULL);
+	rig_instance(&reader, 32, "reader", rig_built("tests/hostile/pt_probe.so"),
+		     "act=write_input", NULL);
+	rig_bind_in(&writer, &in);
+	rig_bind_out(&writer, &mid);
+	rig_bind_in(&reader, &mid);
+	rig_bind_out(&reader, &out);
+	assert_int_equal(pt_exec_create(&budget, &writer, RIG_PERIOD, err, sizeof(err)), 0);
+	assert_int_equal(pt_exec_create(&budget, &reader, RIG_PERIOD, err, sizeof(err)), 0);
+	assert_int_equal(pt_exec_prepare(&writer, err, sizeof(err)), 0);
+	assert_int_equal(pt_exec_prepare(&reader, err, sizeof(err)), 0);
+	/* The domains map the buffer as granted: writer rw, reader ro. */
+	assert_int_equal(pt_access_of(writer.domain_pid, mid.part), PT_ACCESS_WRITE);
+	assert_int_equal(pt_access_of(reader.domain_pid, mid.part), PT_ACCESS_READ);
+
+	rig_signal(pcm, RIG_PERIOD, 0);
+	rig_feed(&in, pcm, RIG_PERIOD);
+	assert_int_equal(rig_step(&writer, 1, 2000000000ull, &sig, why, sizeof(why)), 0);
+	memcpy(before, mid.data, sizeof(before));
+	assert_int_equal(rig_step(&reader, 1, 2000000000ull, &sig, why, sizeof(why)), -EPIPE);
+	assert_int_equal(sig, SIGSEGV);
+	assert_memory_equal(before, mid.data, sizeof(before));
+	/* The writer keeps writing. */
+	rig_feed(&in, pcm, RIG_PERIOD);
+	assert_int_equal(rig_step(&writer, 2, 2000000000ull, &sig, why, sizeof(why)), 0);
+	assert_int_equal(pt_buffer_fill(&mid), 2 * RIG_PERIOD * RIG_CHANNELS * sizeof(float));
+	pt_exec_destroy(&reader);
+	pt_exec_destroy(&writer);
+	rig_buffer_free(&in);
+	rig_buffer_free(&mid);
+	rig_buffer_free(&out);
+}
+
+/* Every escape through a system call is killed by the filter, with the
+ * call named in the domain's last words. */
+static void test_syscalls_killed(void **state)
+{
+	static const struct {
+		const char *act, *name;
+	} acts[] = {
+		{ "open", "open" },   /* glibc's open is openat */
+		{ "socket", "socket" },
+		{ "connect", "connect" },
+		{ "execve", "execve" },
+		{ "fork", "clone" },  /* glibc's fork is clone */
+		{ "clone", "clone" },
+		{ "ptrace", "ptrace" },
+		{ "kill_host", "kill" },
+	};
+	struct lane bystander;
+
+	(void)state;
+	open_lane(&bystander, 40, "bystander", NULL);
+	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
+		struct lane l;
+		char init[96], why[256];
+		int sig = 0, ret;
+
+		snprintf(init, sizeof(init), "act=%s pid=%d", acts[i].act, (int)getpid());
+		open_lane(&l, 41 + (uint32_t)i, acts[i].act, init);
+		ret = lane_period(&l, &sig, why, sizeof(why));
+		print_message("  %-10s -> %s\n", acts[i].act, why);
+		assert_int_equal(ret, -EPIPE);
+		assert_int_equal(sig, SIGSYS);
+		assert_non_null(strstr(why, "SIGSYS"));
+		assert_non_null(strstr(why, acts[i].name));
+		assert_non_null(strstr(why, "denied"));
+		lane_close(&l);
+		assert_lane_healthy(&bystander);
+	}
+	lane_close(&bystander);
+}
+
+/* Resizing a partition fails everywhere (sealed; refused by the filter in
+ * the domain); mapping beyond a grant finds no fd to map and cannot grow a
+ * mapping. The host's mappings stay whole. */
+static void test_truncate_and_map_beyond(void **state)
+{
+	struct lane l;
+	char why[256];
+	struct stat st;
+	int sig = 0;
+
+	(void)state;
+	open_lane(&l, 60, "truncator", "act=ftruncate");
+	/* The host itself cannot resize a sealed partition either. */
+	assert_int_equal(ftruncate(l.in.part->fd, 0), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), 0);
+	assert_non_null(strstr(pt_exec_last_log(&l.inst), "ftruncate refused"));
+	assert_int_equal(fstat(l.out.part->fd, &st), 0);
+	assert_int_equal((size_t)st.st_size, l.out.part->size);
+	memset(l.out.part->map, 0x11, l.out.part->size); /* no SIGBUS here */
+	lane_close(&l);
+
+	open_lane(&l, 61, "mapper", "act=mmap_beyond");
+	assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), 0);
+	assert_non_null(strstr(pt_exec_last_log(&l.inst), "no mapping beyond"));
+	memset(l.in.part->map, 0x22, l.in.part->size);
+	lane_close(&l);
+}
+
+/* A module that eats its heap gets NULL from malloc and pt_mod_alloc, and
+ * anonymous mmap and brk refuse it too; its neighbour does not notice. */
+static void test_heap_exhaustion(void **state)
+{
+	struct lane glutton, neighbour;
+	char why[256];
+	int sig = 0;
+
+	(void)state;
+	open_lane(&neighbour, 70, "neighbour", NULL);
+	open_lane(&glutton, 71, "glutton", "act=exhaust");
+	if (lane_period(&glutton, &sig, why, sizeof(why)))
+		fail_msg("glutton: %s (%s)", why, pt_exec_last_log(&glutton.inst));
+	assert_non_null(strstr(pt_exec_last_log(&glutton.inst), "mmap and brk refused"));
+	/* Nearly the whole heap is in use, and not a byte more. */
+	assert_true(pt_exec_heap_used(&glutton.inst) > glutton.inst.exec->heap_size / 10 * 9);
+	assert_true(pt_exec_heap_used(&glutton.inst) <= glutton.inst.exec->heap_size);
+	assert_lane_healthy(&neighbour);
+	lane_close(&glutton);
+	assert_lane_healthy(&neighbour);
+	lane_close(&neighbour);
+}
+
+/* A library whose constructor reaches out is stopped at load time, with an
+ * error that names the library, and nothing it tried happened. */
+static void test_constructor_stopped(void **state)
+{
+	static const char *const libs[][2] = {
+		{ "pt_ctor_create.so", "open" },
+		{ "pt_ctor_read.so", "/etc/passwd" },
+		{ "pt_ctor_socket.so", "socket" },
+		{ "pt_ctor_fork.so", "clone" },
+	};
+	const char *marker = "/tmp/partita-ctor-marker";
+	struct lane bystander;
+
+	(void)state;
+	unlink(marker);
+	open_lane(&bystander, 80, "bystander", NULL);
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+		struct pt_instance inst;
+		char path[64], err[256];
+		size_t left = pt_budget_left(&budget);
+
+		snprintf(path, sizeof(path), "tests/hostile/%s", libs[i][0]);
+		rig_instance(&inst, 81 + (uint32_t)i, "ctor", rig_built(path), NULL, NULL);
+		assert_int_equal(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)), -EPERM);
+		print_message("  %s\n", err);
+		assert_non_null(strstr(err, libs[i][0]));
+		assert_non_null(strstr(err, "constructor was stopped"));
+		assert_non_null(strstr(err, libs[i][1]));
+		assert_null(inst.exec);
+		assert_int_equal(pt_budget_left(&budget), left);
+		assert_lane_healthy(&bystander);
+	}
+	assert_int_equal(access(marker, F_OK), -1);
+	lane_close(&bystander);
+}
+
+/* A hung module misses its deadline; killing its domain is clean. */
+static void test_hang_and_kill(void **state)
+{
+	struct lane l, other;
+	char why[256];
+	int sig = 0;
+
+	(void)state;
+	open_lane(&other, 90, "other", NULL);
+	open_lane(&l, 91, "hang", "act=hang");
+	{
+		float pcm[RIG_PERIOD * RIG_CHANNELS];
+		size_t consumed[1], produced[1];
+		struct pt_source src;
+		struct pt_sink snk;
+
+		rig_signal(pcm, RIG_PERIOD, 0);
+		rig_feed(&l.in, pcm, RIG_PERIOD);
+		pt_source_view(&src, l.in.data, l.in.size, 0, pt_buffer_fill(&l.in), &l.in.fmt);
+		pt_sink_view(&snk, l.out.data, l.out.size, 0, l.out.size, &l.out.fmt);
+		assert_int_equal(pt_exec_submit(&l.inst, &src, 1, &snk, 1, 1), 0);
+		pt_exec_flush();
+		assert_int_equal(pt_exec_reap(&l.inst, 1, pt_mono_ns() + 20000000ull, consumed,
+					      produced, &sig, why, sizeof(why)), -ETIMEDOUT);
+		assert_int_equal(pt_exec_kill(&l.inst), 0);
+		assert_int_equal(pt_exec_reap(&l.inst, 1, pt_mono_ns() + 20000000ull, consumed,
+					      produced, &sig, why, sizeof(why)), -EPIPE);
+		assert_int_equal(sig, SIGKILL);
+	}
+	assert_lane_healthy(&other);
+	lane_close(&l);
+	lane_close(&other);
+}
+
+/* Module code runs on its instance's stack in the private partition, and
+ * overflowing it faults on the guard page. */
+static void test_private_stack(void **state)
+{
+	struct lane l;
+	char cfg[128], why[256], err[256];
+	int sig = 0;
+
+	(void)state;
+	open_lane(&l, 120, "stacker", NULL);
+	/* The stack sits just below the heap in the private partition. */
+	snprintf(cfg, sizeof(cfg), "act=stack addr=%llu size=%u",
+		 (unsigned long long)pt_exec_heap_addr(&l.inst),
+		 (unsigned)PT_EXEC_DEFAULT_STACK_SIZE);
+	assert_int_equal(pt_exec_config_set(&l.inst, PT_PARAM_TEXT, cfg, strlen(cfg),
+					    err, sizeof(err)), 0);
+	if (lane_period(&l, &sig, why, sizeof(why)))
+		fail_msg("not on the private stack: %s", why);
+	assert_int_equal(pt_exec_config_set(&l.inst, PT_PARAM_TEXT, "act=deep", 8,
+					    err, sizeof(err)), 0);
+	assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), -EPIPE);
+	assert_int_equal(sig, SIGSEGV);
+	lane_close(&l);
+}
+
+/* Two instances share a named domain: one process, a heap each. */
+static void test_shared_domain(void **state)
+{
+	struct lane a, b;
+	char err[256];
+
+	(void)state;
+	/* Members are all created before the first prepare: the domain seals
+	 * (tight filter) at its first init, after which nothing is loaded. */
+	rig_buffer(&budget, &a.in, 1001);
+	rig_buffer(&budget, &a.out, 1002);
+	rig_buffer(&budget, &b.in, 1011);
+	rig_buffer(&budget, &b.out, 1012);
+	rig_instance(&a.inst, 100, "a", rig_built("tests/hostile/pt_probe.so"), "gain=0.5", "pair");
+	rig_instance(&b.inst, 101, "b", rig_built("tests/hostile/pt_probe.so"), "gain=0.25", "pair");
+	rig_bind_in(&a.inst, &a.in);
+	rig_bind_out(&a.inst, &a.out);
+	rig_bind_in(&b.inst, &b.in);
+	rig_bind_out(&b.inst, &b.out);
+	a.tag = b.tag = 0;
+	if (pt_exec_create(&budget, &a.inst, RIG_PERIOD, err, sizeof(err)) ||
+	    pt_exec_create(&budget, &b.inst, RIG_PERIOD, err, sizeof(err)) ||
+	    pt_exec_prepare(&a.inst, err, sizeof(err)) ||
+	    pt_exec_prepare(&b.inst, err, sizeof(err)))
+		fail_msg("shared: %s", err);
+	assert_int_equal(a.inst.domain_pid, b.inst.domain_pid);
+	assert_true(pt_exec_heap_addr(&a.inst) != pt_exec_heap_addr(&b.inst));
+	assert_lane_healthy(&a);
+	assert_lane_healthy(&b);
+	/* Sealed after the first init: a late joiner is refused, clearly. */
+	{
+		struct lane late;
+
+		assert_true(lane_open(&late, 102, "late", NULL, "pair", err, sizeof(err)) < 0);
+		assert_non_null(strstr(err, "sealed"));
+		rig_buffer_free(&late.in);
+		rig_buffer_free(&late.out);
+	}
+	lane_close(&a);
+	assert_lane_healthy(&b);
+	lane_close(&b);
+}
+
+/* Who maps what, read from the running processes. */
+static void test_access_matrix(void **state)
+{
+	struct pt_buffer in, mid, out;
+	struct pt_instance a, b;
+	char err[256];
+
+	(void)state;
+	rig_buffer(&budget, &in, 111);
+	rig_buffer(&budget, &mid, 112);
+	rig_buffer(&budget, &out, 113);
+	rig_instance(&a, 111, "a", rig_built("tests/hostile/pt_probe.so"), NULL, NULL);
+	rig_instance(&b, 112, "b", rig_built("tests/hostile/pt_probe.so"), NULL, NULL);
+	rig_bind_in(&a, &in);
+	rig_bind_out(&a, &mid);
+	rig_bind_in(&b, &mid);
+	rig_bind_out(&b, &out);
+	assert_int_equal(pt_exec_create(&budget, &a, RIG_PERIOD, err, sizeof(err)), 0);
+	assert_int_equal(pt_exec_create(&budget, &b, RIG_PERIOD, err, sizeof(err)), 0);
+	assert_int_equal(pt_exec_prepare(&a, err, sizeof(err)), 0);
+	assert_int_equal(pt_exec_prepare(&b, err, sizeof(err)), 0);
+	assert_int_equal(pt_access_of(a.domain_pid, in.part), PT_ACCESS_READ);
+	assert_int_equal(pt_access_of(a.domain_pid, mid.part), PT_ACCESS_WRITE);
+	assert_int_equal(pt_access_of(a.domain_pid, out.part), PT_ACCESS_NONE);
+	assert_int_equal(pt_access_of(b.domain_pid, in.part), PT_ACCESS_NONE);
+	assert_int_equal(pt_access_of(b.domain_pid, mid.part), PT_ACCESS_READ);
+	assert_int_equal(pt_access_of(b.domain_pid, out.part), PT_ACCESS_WRITE);
+	assert_int_equal(pt_access_of(getpid(), mid.part), PT_ACCESS_WRITE);
+	/* Private heaps: each domain its own, nobody else's. */
+	assert_int_equal(pt_access_of(a.domain_pid, b.exec->priv), PT_ACCESS_NONE);
+	assert_int_equal(pt_access_of(b.domain_pid, a.exec->priv), PT_ACCESS_NONE);
+	pt_exec_destroy(&a);
+	pt_exec_destroy(&b);
+	rig_buffer_free(&in);
+	rig_buffer_free(&mid);
+	rig_buffer_free(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_peek_other_heap),
+		cmocka_unit_test(test_write_readonly_input),
+		cmocka_unit_test(test_syscalls_killed),
+		cmocka_unit_test(test_truncate_and_map_beyond),
+		cmocka_unit_test(test_heap_exhaustion),
+		cmocka_unit_test(test_constructor_stopped),
+		cmocka_unit_test(test_hang_and_kill),
+		cmocka_unit_test(test_private_stack),
+		cmocka_unit_test(test_shared_domain),
+		cmocka_unit_test(test_access_matrix),
+	};
+
+	pt_budget_init(&budget, 64 << 20);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

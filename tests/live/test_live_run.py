@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""partita run with ALSA devices, end to end, on a machine without a sound card.
+
+Devices: ALSA's null; ptclock, the clocked test device of pcm_ptclock.c
+(paces like hardware, underruns when its writer stalls, takes S16/S32
+only); ptbusy (ptclock holding an exclusive lock, so it can be busy); and
+ALSA's file plugin. They are defined in $XDG_CONFIG_HOME/alsa/asoundrc,
+which the system alsa.conf loads, so nothing outside the build tree is
+written and no system-wide configuration is needed.
+"""
+import fcntl
+import json
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+BUILD = os.environ.get("PARTITA_BUILD", ".")
+PARTITA = os.path.join(BUILD, "partita")
+DIR = os.path.join(BUILD, "tests", "live-run")
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def env():
+    e = dict(os.environ)
+    e["XDG_CONFIG_HOME"] = DIR
+    e.pop("ALSA_CONFIG_PATH", None)
+    return e
+
+
+def run(*args, timeout=60):
+    p = subprocess.run([PARTITA, "run", *args], capture_output=True, text=True,
+                       env=env(), timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def device_line(out, name):
+    m = re.search(r"^(playback|capture) '\S+' on '%s': period (\d+) frames, "
+                  r"buffer (\d+) frames, (\d+) frames, (\d+) xruns$" % re.escape(name),
+                  out, re.M)
+    return m and {"period": int(m.group(2)), "buffer": int(m.group(3)),
+                  "frames": int(m.group(4)), "xruns": int(m.group(5))}
+
+
+def setup():
+    os.makedirs(os.path.join(DIR, "alsa"), exist_ok=True)
+    lib = os.path.join(BUILD, "tests", "libasound_module_pcm_ptclock.so")
+    with open(os.path.join(DIR, "alsa", "asoundrc"), "w") as f:
+        f.write('pcm_type.ptclock { lib "%s" }\n' % lib)
+        f.write("pcm.ptclock { type ptclock }\n")
+        f.write('pcm.ptbusy { type ptclock lock "%s/busy.lock" }\n' % DIR)
+        f.write('pcm.ptfilecap { type file slave.pcm null file "/dev/null" '
+                'infile "%s/cap.raw" format raw }\n' % DIR)
+
+
+def null_realtime_two_seconds():
+    js = os.path.join(DIR, "null.json")
+    rc, out, err = run("--playback", "null", "--realtime", "--seconds", "2",
+                       "--stats-json", js)
+    check(rc == 0, "demo to null in --realtime exits 0 (%s)" % err.strip()[-200:])
+    with open(js) as f:
+        stats = json.load(f)
+    periods = stats["periods"]
+    # 2 s of 1 ms periods: the run stops when the playback has its frames.
+    check(1995 <= periods <= 2010, "periods processed %d ~ 2000" % periods)
+    play = [i for i in stats["instances"] if i["module"] == "playback"]
+    check(len(play) == 1 and play[0]["periods"] >= 1995,
+          "the playback instance ran every period")
+    d = device_line(out, "null")
+    check(d is not None, "negotiated sizes and xruns reported after the table")
+    if d:
+        check(d["period"] == 48 and d["buffer"] == 192,
+              "null agreed to 48/192 frames (got %d/%d)" % (d["period"], d["buffer"]))
+        check(d["frames"] == 96000, "96000 frames played (got %d)" % d["frames"])
+        check(d["xruns"] == 0, "no xruns on null")
+
+
+def clock_stall_xrun():
+    # The writer is stopped from outside for 150 ms: the clocked device
+    # underruns, the host recovers and plays on to the end.
+    p = subprocess.Popen([PARTITA, "run", "--playback", "ptclock", "--seconds", "2"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env())
+    time.sleep(0.6)
+    p.send_signal(signal.SIGSTOP)
+    time.sleep(0.15)
+    p.send_signal(signal.SIGCONT)
+    t0 = time.monotonic()
+    out, err = p.communicate(timeout=60)
+    check(p.returncode == 0, "ptclock run survives the stall (%s)" % err.strip()[-200:])
+    check("underrun on 'ptclock'" in err and "recovered" in err,
+          "the xrun is reported on stderr")
+    d = device_line(out, "ptclock")
+    check(d is not None and d["xruns"] >= 1,
+          "the xrun is counted (%s)" % (d and d["xruns"]))
+    check(d is not None and d["frames"] == 96000,
+          "every frame is played after recovery (%s)" % (d and d["frames"]))
+    # The device paced the run: after the stall, ~1.4 s of audio remained.
+    check(time.monotonic() - t0 > 0.8, "the clocked device paced the graph")
+
+
+def capture_null():
+    rc, out, err = run("--capture", "null", "--playback", "null", "--seconds", "0.5")
+    check(rc == 0, "capture from null to null exits 0 (%s)" % err.strip()[-200:])
+    d = device_line(out, "null")
+    check(d is not None, "capture line reported")
+    check(re.search(r"^capture 'in' on 'null': .* 24000 frames, 0 xruns$", out, re.M)
+          is not None, "capture read 0.5 s from null")
+
+
+def capture_file_plugin():
+    # 0.2 s of a float ramp in the device's file; the chain topology
+    # (eq_iir, gain) runs on float, so the file holds FLOAT_LE.
+    n = 9600 * 2
+    with open(os.path.join(DIR, "cap.raw"), "wb") as f:
+        f.write(struct.pack("<%df" % n, *[((i % 200) - 100) / 400.0 for i in range(n)]))
+    wav = os.path.join(DIR, "cap.wav")
+    rc, out, err = run("--capture", "ptfilecap", "-o", wav, "--seconds", "0.2")
+    check(rc == 0, "capture through the file plugin exits 0 (%s)" % err.strip()[-200:])
+    check(re.search(r"^capture 'in' on 'ptfilecap': .* 9600 frames", out, re.M)
+          is not None, "9600 frames captured through the file plugin")
+    check(os.path.getsize(wav) > 9600 * 2 * 4, "the captured stream reached the output file")
+
+
+def errors():
+    rc, out, err = run("--playback", "nosuch_pcm", "--seconds", "0.1")
+    check(rc == 1 and "cannot open playback device 'nosuch_pcm'" in err,
+          "unknown device: exit 1 and a message naming it")
+    check("Traceback" not in err and "ALSA lib" not in err,
+          "no raw alsa-lib noise in the message")
+
+    lock = open(os.path.join(DIR, "busy.lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)  # another program holds the device
+    try:
+        rc, out, err = run("--playback", "ptbusy", "--seconds", "0.1", timeout=20)
+    finally:
+        lock.close()
+    check(rc == 1 and "'ptbusy'" in err and "busy" in err,
+          "busy device: exit 1 at once, naming it (%s)" % err.strip())
+    rc, out, err = run("--playback", "ptbusy", "--seconds", "0.1")
+    check(rc == 0, "the same device plays once released")
+
+    rc, out, err = run("--capture", "ptclock", "--playback", "null", "--seconds", "0.1")
+    check(rc == 1 and "device 'ptclock' refuses" in err and "FLOAT_LE" in err,
+          "refused format: exit 1 naming the device and the format (%s)" % err.strip())
+
+
+def main():
+    setup()
+    for t in (null_realtime_two_seconds, clock_stall_xrun, capture_null,
+              capture_file_plugin, errors):
+        print("--", t.__name__)
+        t()
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        return 1
+    print("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

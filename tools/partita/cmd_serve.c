@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * partita serve --socket PATH [TOPOLOGY]: a host that takes control
+ * messages. One thread owns the graph: it polls the listening socket, the
+ * clients, a signalfd (SIGINT/SIGTERM) and a timerfd; while a pipeline is
+ * RUNNING the timerfd fires on absolute CLOCK_MONOTONIC period deadlines
+ * and each expiry runs one period.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host/control/codec.h"
+#include "host/control/control.h"
+#include "host/graph/graph.h"
+#include "host/libmgr/library.h"
+#include "host/mm/budget.h"
+#include "host/sched/sched.h"
+#include "host/topology/topology.h"
+
+int pt_cmd_serve(int argc, char **argv);
+
+#define MAX_CLIENTS 16
+/* Periods run for one timer read at most: a host that fell further behind
+ * skips the rest rather than stall the control socket. */
+#define MAX_CATCH_UP 8
+
+struct seen {
+	uint32_t id;
+	uint64_t faults, misses, restarts;
+};
+
+struct server {
+	struct pt_graph *g;
+	struct pt_sched *sched;
+	int listen_fd, signal_fd, timer_fd;
+	int clients[MAX_CLIENTS];
+	size_t nclients;
+	bool ticking;
+	uint32_t period_us;
+	uint64_t skipped;
+	struct seen seen[PT_MAX_INSTANCES];
+	uint8_t *in, *out;
+	const char *socket_path;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: partita serve --socket PATH [options] [TOPOLOGY]\n"
+		"  Runs a host that takes control messages (see docs/control.md) on the\n"
+		"  Unix SEQPACKET socket PATH, after building the graph of TOPOLOGY.\n"
+		"  --socket PATH       where to listen (a stale socket there is replaced)\n"
+		"  --trust KEYFILE     trust the public keys in KEYFILE (repeatable)\n"
+		"  --require-signed    refuse libraries not signed by a trusted key\n"
+		"  --user-heap SIZE    user heap budget (e.g. 64M); overrides the topology\n"
+		"  --period-us N       period; overrides the topology (default 1000)\n"
+		"  --rate N            default stream rate; overrides the topology\n"
+		"  --help              this text\n");
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "partita serve: %s: socket path too long\n", path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	/* A socket left by a host that died is replaced; a live one or any
+	 * other file is not. */
+	if (lstat(path, &st) == 0) {
+		int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		bool live = probe >= 0 && S_ISSOCK(st.st_mode) &&
+			    connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+		if (probe >= 0)
+			close(probe);
+		if (!S_ISSOCK(st.st_mode) || live) {
+			fprintf(stderr, "partita serve: %s: %s\n", path,
+				live ? "another host is listening there"
+				     : "exists and is not a socket");
+			return -EEXIST;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 8) < 0) {
+		int e = errno;
+
+		fprintf(stderr, "partita serve: %s: %s\n", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static void drop_client(struct server *s, size_t i)
+{
+	close(s->clients[i]);
+	s->clients[i] = s->clients[--s->nclients];
+}
+
+static void broadcast(struct server *s, const void *msg, size_t len)
+{
+	for (size_t i = 0; i < s->nclients; i++)
+		/* A client that does not read its notifications loses them
+		 * rather than stall the host. */
+		(void)send(s->clients[i], msg, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void notify(struct server *s, const struct pt_instance_info *info,
+		   unsigned type, uint64_t count)
+{
+	struct pt_ctl_notify n = { 0 };
+	uint8_t buf[256];
+	size_t len;
+
+	n.instance = info->id;
+	n.pipeline = info->pipeline;
+	n.period = info->stats.fault_period ? info->stats.fault_period
+					    : pt_sched_periods(s->sched);
+	n.count = count;
+	n.signal = type == PT_CTL_NOTIFY_FAULT ? info->stats.fault_signal : 0;
+	memcpy(n.name, info->name, sizeof(n.name));
+	n.name[sizeof(n.name) - 1] = 0;
+	if (type == PT_CTL_NOTIFY_FAULT)
+		snprintf(n.reason, sizeof(n.reason), "%s", info->stats.fault_reason);
+	len = pt_ctl_encode(buf, sizeof(buf), type, PT_CTL_FLAG_NOTIFY, 0, 0, &n,
+			    pt_ctl_layout(type, true), NULL, 0, NULL, 0);
+	if (len)
+		broadcast(s, buf, len);
+}
+
+/* Compares every instance's fault, miss and restart counters with what was
+ * last seen and notifies the clients of each that grew. */
+static void check_events(struct server *s)
+{
+	struct pt_instance *inst;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(s->g, i)); i++) {
+		struct pt_instance_info info;
+		struct seen *e = NULL, *free_slot = NULL;
+
+		pt_instance_info(inst, &info);
+		for (size_t k = 0; k < PT_MAX_INSTANCES && !e; k++) {
+			if (s->seen[k].id == info.id)
+				e = &s->seen[k];
+			else if (!s->seen[k].id && !free_slot)
+				free_slot = &s->seen[k];
+		}
+		if (!e) {
+			if (!free_slot)
+				continue;
+			e = free_slot;
+			*e = (struct seen){ .id = info.id };
+		}
+		if (info.stats.faults > e->faults)
+			notify(s, &info, PT_CTL_NOTIFY_FAULT, info.stats.faults);
+		if (info.stats.deadline_misses > e->misses)
+			notify(s, &info, PT_CTL_NOTIFY_DEADLINE_MISS,
+			       info.stats.deadline_misses);
+		if (info.stats.restarts > e->restarts)
+			notify(s, &info, PT_CTL_NOTIFY_RESTART, info.stats.restarts);
+		e->faults = info.stats.faults;
+		e->misses = info.stats.deadline_misses;
+		e->restarts = info.stats.restarts;
+	}
+	/* forget instances that are gone, so a new one with the id starts at 0 */
+	for (size_t k = 0; k < PT_MAX_INSTANCES; k++)
+		if (s->seen[k].id && !pt_graph_instance(s->g, s->seen[k].id))
+			s->seen[k].id = 0;
+}
+
+/* Starts or stops the period timer to match whether anything runs. */
+static int pace(struct server *s)
+{
+	bool run = pt_control_running(s->g);
+	struct itimerspec its = { 0 };
+
+	if (run == s->ticking)
+		return 0;
+	if (run) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		its.it_interval.tv_sec = s->period_us / 1000000;
+		its.it_interval.tv_nsec = (long)(s->period_us % 1000000) * 1000;
+		its.it_value = now;
+		its.it_value.tv_nsec += its.it_interval.tv_nsec;
+		its.it_value.tv_sec += its.it_interval.tv_sec +
+				       its.it_value.tv_nsec / 1000000000;
+		its.it_value.tv_nsec %= 1000000000;
+	}
+	if (timerfd_settime(s->timer_fd, run ? TFD_TIMER_ABSTIME : 0, &its, NULL) < 0) {
+		fprintf(stderr, "partita serve: timerfd: %s\n", strerror(errno));
+		return -errno;
+	}
+	s->ticking = run;
+	return 0;
+}
+
+static void serve_client(struct server *s, size_t i)
+{
+	ssize_t n = recv(s->clients[i], s->in, PT_CTL_MSG_MAX + 1, MSG_TRUNC | MSG_DONTWAIT);
+	size_t len = PT_CTL_MSG_MAX;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		drop_client(s, i);
+		return;
+	}
+	if ((size_t)n > PT_CTL_MSG_MAX) {
+		/* The kernel kept only what fitted; the codec sees the real
+		 * length from header.size and refuses it as oversized. */
+		struct pt_ctl_header h;
+		char text[PT_CTL_ERR_MAX];
+
+		memcpy(&h, s->in, sizeof(h));
+		snprintf(text, sizeof(text),
+			 "header: message of %zd bytes is above the %d-byte limit", n,
+			 PT_CTL_MSG_MAX);
+		len = pt_ctl_encode_error(s->out, PT_CTL_MSG_MAX, le16toh(h.type),
+					  le32toh(h.seq), PT_CTL_E_OVERSIZED, text);
+	} else {
+		pt_control_handle(s->g, s->in, (size_t)n, s->out, &len);
+	}
+	if (len && send(s->clients[i], s->out, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+	    errno != EAGAIN)
+		drop_client(s, i);
+}
+
+static void accept_clients(struct server *s)
+{
+	for (;;) {
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0)
+			return;
+		if (s->nclients == MAX_CLIENTS) {
+			close(fd);
+			continue;
+		}
+		s->clients[s->nclients++] = fd;
+	}
+}
+
+static int run_periods(struct server *s)
+{
+	uint64_t expiries = 0;
+
+	if (read(s->timer_fd, &expiries, sizeof(expiries)) != sizeof(expiries))
+		return 0;
+	if (expiries > MAX_CATCH_UP) {
+		s->skipped += expiries - MAX_CATCH_UP;
+		expiries = MAX_CATCH_UP;
+	}
+	for (uint64_t k = 0; k < expiries && pt_control_running(s->g); k++) {
+		int ret = pt_sched_period(s->sched);
+
+		if (ret) {
+			fprintf(stderr, "partita serve: period failed: %s\n", strerror(-ret));
+			return ret;
+		}
+	}
+	check_events(s);
+	return 0;
+}
+
+static int loop(struct server *s)
+{
+	for (;;) {
+		struct pollfd p[3 + MAX_CLIENTS];
+		size_t nc = s->nclients;
+		int r;
+
+		p[0] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = s->timer_fd, .events = POLLIN };
+		for (size_t i = 0; i < nc; i++)
+			p[3 + i] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
+		r = poll(p, 3 + nc, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (p[0].revents)
+			return 0;
+		if (p[2].revents && (r = run_periods(s)))
+			return r;
+		/* Clients in reverse so dropping one does not skip another. */
+		for (size_t i = nc; i-- > 0;)
+			if (p[3 + i].revents)
+				serve_client(s, i);
+		if (p[1].revents)
+			accept_clients(s);
+		if ((r = pace(s)))
+			return r;
+	}
+}
+
+int pt_cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "trust", required_argument, NULL, 't' },
+		{ "require-signed", no_argument, NULL, 'r' },
+		{ "user-heap", required_argument, NULL, 'u' },
+		{ "period-us", required_argument, NULL, 'p' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct pt_library_policy policy = { 0 };
+	struct pt_graph_config cfg = { .period_us = 1000, .rate = 48000 };
+	struct pt_topology topo = { 0 };
+	struct server s = { .listen_fd = -1, .signal_fd = -1, .timer_fd = -1 };
+	const char *socket_path = NULL, *topo_path = NULL;
+	size_t heap = 0;
+	long period = 0, rate = 0;
+	char err[1024];
+	sigset_t sigs;
+	int c, ret = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			socket_path = optarg;
+			break;
+		case 't':
+			if (pt_trust_load(&policy, optarg, err, sizeof(err)) < 0) {
+				fprintf(stderr, "partita serve: --trust: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'r':
+			policy.require_signed = true;
+			break;
+		case 'u':
+			if (pt_parse_size(optarg, &heap) || !heap) {
+				fprintf(stderr, "partita serve: --user-heap: '%s' is not a size\n", optarg);
+				return 2;
+			}
+			break;
+		case 'p':
+			period = strtol(optarg, NULL, 10);
+			if (period < 100 || period > 1000000) {
+				fprintf(stderr, "partita serve: --period-us: '%s' is outside 100..1000000\n", optarg);
+				return 2;
+			}
+			break;
+		case 'R':
+			rate = strtol(optarg, NULL, 10);
+			if (rate < PT_RATE_MIN || rate > PT_RATE_MAX) {
+				fprintf(stderr, "partita serve: --rate: '%s' is outside %d..%d\n",
+					optarg, PT_RATE_MIN, PT_RATE_MAX);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		topo_path = argv[optind++];
+	if (!socket_path || optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (topo_path) {
+		if (pt_topology_load(topo_path, &topo, err, sizeof(err))) {
+			fprintf(stderr, "partita serve: %s\n", err);
+			return 1;
+		}
+		if (topo.period_us)
+			cfg.period_us = topo.period_us;
+		if (topo.rate)
+			cfg.rate = topo.rate;
+		cfg.user_heap_size = topo.user_heap_size;
+	}
+	if (period)
+		cfg.period_us = (uint32_t)period;
+	if (rate)
+		cfg.rate = (uint32_t)rate;
+	if (heap)
+		cfg.user_heap_size = heap;
+	s.period_us = cfg.period_us;
+
+	s.in = malloc(PT_CTL_MSG_MAX + 1);
+	s.out = malloc(PT_CTL_MSG_MAX);
+	s.g = pt_graph_new(&cfg, err, sizeof(err));
+	if (!s.in || !s.out || !s.g) {
+		fprintf(stderr, "partita serve: %s\n", s.g ? "out of memory" : err);
+		goto out;
+	}
+	if (pt_control_set_policy(s.g, &policy)) {
+		fprintf(stderr, "partita serve: out of memory\n");
+		goto out;
+	}
+	if (topo_path && pt_topology_apply(&topo, s.g, err, sizeof(err))) {
+		fprintf(stderr, "partita serve: %s\n", err);
+		goto out;
+	}
+	s.sched = pt_sched_new(s.g, err, sizeof(err));
+	if (!s.sched) {
+		fprintf(stderr, "partita serve: %s\n", err);
+		goto out;
+	}
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	s.signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s.signal_fd < 0 || s.timer_fd < 0) {
+		fprintf(stderr, "partita serve: signalfd/timerfd: %s\n", strerror(errno));
+		goto out;
+	}
+	s.listen_fd = listen_on(socket_path);
+	if (s.listen_fd < 0)
+		goto out;
+	s.socket_path = socket_path;
+	if (pace(&s))
+		goto out;
+	fprintf(stderr, "partita serve: listening on %s (period %u us)\n",
+		socket_path, cfg.period_us);
+	ret = loop(&s) ? 1 : 0;
+	fprintf(stderr, "partita serve: %s after %llu periods%s\n",
+		ret ? "stopped" : "exiting", s.sched ? (unsigned long long)pt_sched_periods(s.sched) : 0ULL,
+		s.skipped ? " (some periods skipped: the host fell behind)" : "");
+out:
+	while (s.nclients)
+		drop_client(&s, s.nclients - 1);
+	if (s.listen_fd >= 0) {
+		close(s.listen_fd);
+		unlink(socket_path);
+	}
+	if (s.timer_fd >= 0)
+		close(s.timer_fd);
+	if (s.signal_fd >= 0)
+		close(s.signal_fd);
+	if (s.sched)
+		pt_sched_free(s.sched);
+	if (s.g) {
+		pt_control_forget(s.g);
+		pt_graph_free(s.g);
+	}
+	pt_topology_free(&topo);
+	free(s.in);
+	free(s.out);
+	return ret;
+}
