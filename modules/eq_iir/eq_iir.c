@@ -347,8 +347,10 @@ static int eq_process(struct pt_module *mod, struct pt_source *const *sources,
 					s2 = q.b2 * x - q.a2 * y;
 					buf[i * ch + c] = (float)y;
 				}
-				e->state[c][s][0] = s1;
-				e->state[c][s][1] = s2;
+				/* A decaying tail would otherwise sink into
+				 * subnormals, which cost ~100x per operation. */
+				e->state[c][s][0] = fabs(s1) < 1e-30 ? 0.0 : s1;
+				e->state[c][s][1] = fabs(s2) < 1e-30 ? 0.0 : s2;
 			}
 		}
 		pcm_put(&out, buf, n);
