@@ -218,12 +218,26 @@ static int src_get_config(struct pt_module *mod, uint32_t param, void *data,
 	return params_reply(&txt, param, data, size);
 }
 
+/* speex_resampler_reset_mem() does not bring back the output of a fresh
+ * resampler (the test reset_restarts shows it), so the resampler is made
+ * again, with the quality in force. */
 static int src_reset(struct pt_module *mod)
 {
 	struct src *s = pt_mod_priv(mod);
+	SpeexResamplerState *st;
+	int err = 0;
 
-	if (s->st)
-		speex_resampler_reset_mem(s->st);
+	if (!s->st)
+		return 0;
+	st = speex_resampler_init(s->channels, s->in_rate, s->out_rate,
+				  (int)s->quality, &err);
+	if (!st) {
+		pt_log(mod, PT_LOG_ERR, "reset: cannot make the resampler again: %s",
+		       err ? speex_resampler_strerror(err) : "out of heap");
+		return err ? -EINVAL : -ENOMEM;
+	}
+	speex_resampler_destroy(s->st);
+	s->st = st;
 	return 0;
 }
 
