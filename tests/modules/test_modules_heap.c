@@ -11,7 +11,8 @@
  * forked child (third-party code may not survive its own allocation
  * failures). The test checks that every module's default configuration
  * fits its manifest heap_size, that the module leaves nothing allocated
- * after free, and prints the table docs/modules.md quotes.
+ * after free, that its stack use (measured on a painted stack) fits the
+ * manifest's stack_size, and prints the table docs/modules.md quotes.
  */
 #include <errno.h>
 #include <setjmp.h>
