@@ -12,10 +12,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
+#include <limits.h>
+
 #include <partita/heap.h>
 
 #include "host/graph/graph.h"
+#include "host/domain/exec.h"
 #include "host/io/io.h"
+#include "host/libmgr/library.h"
 #include "modules/builtin.h"
 
 struct pt_pipeline {
@@ -325,13 +330,114 @@ int pt_graph_add_module(struct pt_graph *g, const struct pt_module_entry *entry,
 static void instance_release(struct pt_graph *g, struct pt_instance *inst)
 {
 	(void)g;
+	if (inst->exec)
+		pt_exec_destroy(inst);
 	if (inst->mod.entry)
 		pt_module_free(&inst->mod);
 	if (inst->heap_part)
 		pt_partition_put(inst->heap_part);
+	if (inst->dl)
+		dlclose(inst->dl);
 	free(inst->init);
 	free(inst->config);
 	free(inst);
+}
+
+/* Where a built-in's library is: PARTITA_MODULES, else modules/ beside the
+ * running binary (the build tree), else ../modules (test binaries), else
+ * the installed module folder. */
+static int builtin_library(const char *module, char *path, size_t len)
+{
+	const char *env = getenv("PARTITA_MODULES");
+	char self[PATH_MAX], *slash;
+	const char *dirs[4];
+	unsigned n = 0;
+	ssize_t got;
+
+	if (env && *env)
+		dirs[n++] = env;
+	got = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (got > 0) {
+		self[got] = 0;
+		slash = strrchr(self, '/');
+		if (slash)
+			*slash = 0;
+		dirs[n++] = self;
+	}
+	dirs[n++] = PT_MODULE_DIR;
+	for (unsigned i = 0; i < n; i++) {
+		static const char *const sub[] = { "", "/modules", "/../modules" };
+
+		for (unsigned k = 0; k < 3; k++) {
+			if ((size_t)snprintf(path, len, "%s%s/pt_%s.so", dirs[i], sub[k],
+					     module) >= len)
+				continue;
+			if (!access(path, R_OK))
+				return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* A trusted instance: its private heap is a partition of the budget all
+ * the same, and its init runs here. A library module is loaded into the
+ * host only when the topology asks for isolation: none. */
+static int instance_start_host(struct pt_graph *g, struct pt_instance *inst,
+			       const struct pt_module_entry *entry, char *err,
+			       size_t errlen)
+{
+	int ret;
+
+	if (!entry) {
+		const struct pt_module_entry *e;
+
+		inst->dl = dlopen(inst->library, RTLD_NOW | RTLD_LOCAL);
+		if (!inst->dl)
+			return fail(err, errlen, -ENOEXEC,
+				    "instance '%s': cannot load %s: %s", inst->name,
+				    inst->library, dlerror());
+		e = dlsym(inst->dl, PT_MODULE_ENTRY_SYMBOL);
+		/* The code must be the one the manifest we checked describes. */
+		if (!e || !e->manifest || !e->ops || !e->ops->process ||
+		    memcmp(e->manifest, &inst->manifest, sizeof(inst->manifest)))
+			return fail(err, errlen, -ENOEXEC,
+				    "instance '%s': %s exports no entry matching its manifest",
+				    inst->name, inst->library);
+		entry = e;
+	}
+	inst->entry = entry;
+	inst->heap_part = pt_partition_create(&g->budget, PT_PARTITION_HEAP,
+					      inst->name, inst->name,
+					      inst->heap_size, err, errlen);
+	if (!inst->heap_part)
+		return -ENOMEM;
+	ret = pt_module_init(&inst->mod, entry, inst->name,
+			     pt_graph_period_frames(g, g->cfg.rate),
+			     inst->heap_part->map, inst->heap_size, inst->init,
+			     inst->init_size);
+	if (ret) {
+		fail(err, errlen, ret, "instance '%s' (%s): init failed: %s",
+		     inst->name, inst->manifest.name,
+		     inst->last_error[0] ? inst->last_error : strerror(-ret));
+		/* init failed: free must not run on a half-made module. */
+		inst->mod.entry = NULL;
+	}
+	return ret;
+}
+
+/* An isolated instance: its domain holds its heap and runs its init. */
+static int instance_start_domain(struct pt_graph *g, struct pt_instance *inst,
+				 char *err, size_t errlen)
+{
+	char why[PT_ERR_MAX];
+	int ret = pt_exec_create(&g->budget, inst,
+				 pt_graph_period_frames(g, g->cfg.rate), why,
+				 sizeof(why));
+
+	if (ret)
+		return fail(err, errlen, ret, "instance '%s' (%s): %s", inst->name,
+			    inst->manifest.name, why);
+	return 0;
 }
 
 int pt_graph_instance_create(struct pt_graph *g,
@@ -339,9 +445,13 @@ int pt_graph_instance_create(struct pt_graph *g,
 			     size_t errlen)
 {
 	const struct pt_module_entry *entry = NULL;
+	struct pt_library_info lib;
+	struct pt_manifest manifest;
 	struct pt_instance *inst;
 	enum pt_isolation iso;
-	char what[PT_NAME_MAX + 64];
+	bool endpoint;
+	const char *libpath;
+	char what[PT_NAME_MAX + 64], path[PATH_MAX];
 	uint32_t heap;
 	int ret;
 
@@ -374,35 +484,46 @@ int pt_graph_instance_create(struct pt_graph *g,
 		return fail(err, errlen, -EINVAL,
 			    "instance '%s': give exactly one of module and library",
 			    d->name);
-	if (d->library)
-		return fail(err, errlen, -EOPNOTSUPP,
-			    "instance '%s': library modules need domains, which this build does not have yet",
-			    d->name);
-	entry = find_module(g, d->module);
-	if (!entry)
-		return fail(err, errlen, -ENOENT,
-			    "instance '%s': no module named '%s'", d->name,
-			    d->module);
-	snprintf(what, sizeof(what), "module '%s'", d->module);
-	ret = manifest_check(entry->manifest, what, err, errlen);
-	if (ret)
-		return ret;
+	/* What it is: a built-in or endpoint in this binary, or a library
+	 * whose manifest is read with libelf, without running its code. */
+	if (d->library && strlen(d->library) >= PATH_MAX)
+		return fail(err, errlen, -ENAMETOOLONG,
+			    "instance '%s': library path is too long", d->name);
+	if (d->library) {
+		ret = pt_library_check(d->library, NULL, &lib, err, errlen);
+		if (ret)
+			return ret;
+		manifest = lib.manifest;
+	} else {
+		entry = find_module(g, d->module);
+		if (!entry)
+			return fail(err, errlen, -ENOENT,
+				    "instance '%s': no module named '%s'",
+				    d->name, d->module);
+		snprintf(what, sizeof(what), "module '%s'", d->module);
+		ret = manifest_check(entry->manifest, what, err, errlen);
+		if (ret)
+			return ret;
+		manifest = *entry->manifest;
+	}
+	endpoint = d->module && pt_io_find(d->module);
 	/* Where it runs: as the run forces, else as asked; library modules
 	 * default to a domain, built-ins to the host. */
-	if (g->cfg.force_isolation && !pt_io_find(d->module))
+	if (g->cfg.force_isolation && !endpoint)
 		iso = g->cfg.isolation;
 	else if (d->isolation_set)
 		iso = d->isolation;
 	else
 		iso = d->library ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
-	if (iso == PT_ISOLATION_PROCESS && pt_io_find(d->module))
+	if (iso == PT_ISOLATION_PROCESS && endpoint)
 		return fail(err, errlen, -EINVAL,
 			    "instance '%s': the %s endpoint runs in the host",
 			    d->name, d->module);
-	if (iso == PT_ISOLATION_PROCESS)
-		return fail(err, errlen, -EOPNOTSUPP,
-			    "instance '%s': isolation: process needs domains, which this build does not have yet",
-			    d->name);
+	if (iso == PT_ISOLATION_PROCESS && !d->library &&
+	    builtin_library(d->module, path, sizeof(path)))
+		return fail(err, errlen, -ENOENT,
+			    "instance '%s': no library of module '%s' to run in a domain (looked for pt_%s.so beside the partita binary and in PARTITA_MODULES)",
+			    d->name, d->module, d->module);
 	if (d->deadline_us > 10u * 1000u * 1000u)
 		return fail(err, errlen, -EINVAL,
 			    "instance '%s': deadline %u us is over 10 s", d->name,
@@ -426,28 +547,36 @@ int pt_graph_instance_create(struct pt_graph *g,
 	inst->id = d->id;
 	inst->pipeline = d->pipeline;
 	snprintf(inst->name, sizeof(inst->name), "%s", d->name);
-	inst->manifest = *entry->manifest;
-	inst->entry = entry;
+	inst->manifest = manifest;
 	inst->isolation = iso;
-	inst->sched = d->sched_set ? d->sched : PT_SCHED_LL;
-	/* Endpoints move file data in the host's own pass. */
-	if (pt_io_find(d->module))
+	inst->sched = d->sched_set ? d->sched :
+		      d->library ? PT_SCHED_DP : PT_SCHED_LL;
+	/* Endpoints move file data in the host's own pass; a domain is
+	 * always DP: the host never waits on it inside its pass. */
+	if (endpoint)
 		inst->sched = PT_SCHED_LL;
+	if (iso == PT_ISOLATION_PROCESS)
+		inst->sched = PT_SCHED_DP;
 	if (d->domain)
 		snprintf(inst->domain, sizeof(inst->domain), "%s", d->domain);
+	libpath = d->library ? d->library : iso == PT_ISOLATION_PROCESS ? path : "";
+	/* Shorter than PATH_MAX: checked above, or built by builtin_library. */
+	memcpy(inst->library, libpath, strlen(libpath) + 1);
 	heap = d->heap_size ? d->heap_size :
-	       entry->manifest->heap_size ? entry->manifest->heap_size :
-					    PT_HEAP_SIZE_DEFAULT;
+	       manifest.heap_size ? manifest.heap_size : PT_HEAP_SIZE_DEFAULT;
 	inst->heap_size = heap;
 	inst->stack_size = d->stack_size ? d->stack_size :
-			   entry->manifest->stack_size ? entry->manifest->stack_size :
-							 PT_STACK_SIZE_DEFAULT;
+			   manifest.stack_size ? manifest.stack_size :
+						 PT_STACK_SIZE_DEFAULT;
 	inst->deadline_us = d->deadline_us ? d->deadline_us : g->cfg.period_us;
 	inst->max_misses = d->max_misses ? d->max_misses : 3;
 	inst->restart = d->restart;
 	inst->restart_limit = d->restart_limit ? d->restart_limit : 3;
 	inst->on_fault = d->on_fault;
 	inst->state = PT_INSTANCE_INIT;
+	inst->stats.heap_size = heap;
+	inst->mod.log = instance_log;
+	inst->mod.log_ctx = inst;
 	if (d->init_size) {
 		inst->init = malloc(d->init_size);
 		if (!inst->init) {
@@ -458,30 +587,10 @@ int pt_graph_instance_create(struct pt_graph *g,
 		inst->init_size = d->init_size;
 	}
 
-	/* The private heap is a partition carved from the user heap budget,
-	 * whether the instance runs in the host or in a domain. */
-	inst->heap_part = pt_partition_create(&g->budget, PT_PARTITION_HEAP,
-					      inst->name, inst->name, heap, err,
-					      errlen);
-	if (!inst->heap_part) {
-		ret = -ENOMEM;
+	ret = iso == PT_ISOLATION_PROCESS ? instance_start_domain(g, inst, err, errlen) :
+					    instance_start_host(g, inst, entry, err, errlen);
+	if (ret)
 		goto out;
-	}
-	inst->stats.heap_size = heap;
-	inst->mod.log = instance_log;
-	inst->mod.log_ctx = inst;
-	ret = pt_module_init(&inst->mod, entry, inst->name,
-			     pt_graph_period_frames(g, g->cfg.rate),
-			     inst->heap_part->map, heap, inst->init,
-			     inst->init_size);
-	if (ret) {
-		fail(err, errlen, ret, "instance '%s' (%s): init failed: %s",
-		     inst->name, d->module,
-		     inst->last_error[0] ? inst->last_error : strerror(-ret));
-		/* init failed: free must not run on a half-made module. */
-		inst->mod.entry = NULL;
-		goto out;
-	}
 	g->inst[g->ninst++] = inst;
 	changed(g);
 	return 0;
@@ -748,9 +857,18 @@ static int instance_prepare(struct pt_graph *g, struct pt_instance *inst,
 	inst->mod.period_frames = pt_graph_period_frames(g, f ? f->rate :
 							 g->cfg.rate);
 	inst->last_error[0] = 0;
-	if (inst->entry->ops->prepare)
+	if (inst->exec) {
+		char why[PT_ERR_MAX];
+
+		ret = pt_exec_prepare(inst, why, sizeof(why));
+		if (ret)
+			return fail(err, errlen, ret,
+				    "instance '%s' (%s): prepare failed: %s",
+				    inst->name, inst->manifest.name, why);
+	} else if (inst->entry->ops->prepare) {
 		ret = inst->entry->ops->prepare(&inst->mod, srcp, nsrc, snkp,
 						nsnk);
+	}
 	if (ret)
 		return fail(err, errlen, ret, "instance '%s' (%s): prepare failed: %s",
 			    inst->name, inst->manifest.name,
@@ -762,7 +880,13 @@ static int instance_prepare(struct pt_graph *g, struct pt_instance *inst,
 
 static void instance_reset(struct pt_instance *inst)
 {
-	if (inst->entry && inst->entry->ops->reset && inst->mod.entry)
+	char why[PT_ERR_MAX];
+
+	if (inst->exec && inst->state != PT_INSTANCE_FAILED &&
+	    pt_exec_reset(inst, why, sizeof(why)))
+		fprintf(stderr, "partita: instance '%s': reset: %s\n", inst->name,
+			why);
+	else if (inst->entry && inst->entry->ops->reset && inst->mod.entry)
 		inst->entry->ops->reset(&inst->mod);
 	if (inst->state == PT_INSTANCE_PREPARED)
 		inst->state = PT_INSTANCE_INIT;
@@ -829,26 +953,51 @@ int pt_graph_set_state(struct pt_graph *g, uint32_t id, enum pt_state state,
 
 /* ---- configuration ---- */
 
-/* Keeps the text configuration for replay after a restart: later items are
- * appended, so replaying the whole text in order gives the same state. */
+/* Keeps every text configuration blob, in order, for replay after a
+ * restart: [u32 length][bytes] records. When the history would pass
+ * PT_CONFIG_MAX only the latest blob is kept, so the replay may lose older
+ * keys the latest one does not repeat. */
 static void remember_config(struct pt_instance *inst, const void *data,
 			    size_t size)
 {
-	size_t n = inst->config_size + size + 1;
-	char *c;
+	size_t n = inst->config_size + sizeof(uint32_t) + size;
+	uint32_t len = (uint32_t)size;
+	uint8_t *c;
 
 	if (n > PT_CONFIG_MAX) {
-		/* Too long to keep the history: keep the latest blob only. */
 		inst->config_size = 0;
-		n = size + 1;
+		n = sizeof(uint32_t) + size;
 	}
 	c = realloc(inst->config, n);
 	if (!c)
 		return;
-	memcpy(c + inst->config_size, data, size);
-	c[inst->config_size + size] = '\n';
+	memcpy(c + inst->config_size, &len, sizeof(len));
+	memcpy(c + inst->config_size + sizeof(len), data, size);
 	inst->config = c;
 	inst->config_size = n;
+}
+
+/* Sends the remembered configuration again, blob by blob. */
+static int replay_config(struct pt_instance *inst, char *why, size_t whylen)
+{
+	const uint8_t *c = inst->config;
+	size_t at = 0;
+
+	while (at + sizeof(uint32_t) <= inst->config_size) {
+		uint32_t len;
+		int ret;
+
+		memcpy(&len, c + at, sizeof(len));
+		at += sizeof(len);
+		if (len > inst->config_size - at)
+			break;
+		ret = pt_exec_config_set(inst, PT_PARAM_TEXT, c + at, len, why,
+					 whylen);
+		if (ret)
+			return ret;
+		at += len;
+	}
+	return 0;
 }
 
 int pt_graph_config_set(struct pt_graph *g, uint32_t id, uint32_t param,
@@ -866,6 +1015,18 @@ int pt_graph_config_set(struct pt_graph *g, uint32_t id, uint32_t param,
 	if (inst->state == PT_INSTANCE_FAILED)
 		return fail(err, errlen, -EIO, "instance '%s' has failed",
 			    inst->name);
+	if (inst->exec) {
+		char why[PT_ERR_MAX];
+
+		ret = pt_exec_config_set(inst, param, data, size, why, sizeof(why));
+		if (ret)
+			return fail(err, errlen, ret,
+				    "instance '%s': config refused: %s", inst->name,
+				    why);
+		if (param == PT_PARAM_TEXT)
+			remember_config(inst, data, size);
+		return 0;
+	}
 	if (!inst->entry->ops->set_config)
 		return fail(err, errlen, -EOPNOTSUPP,
 			    "module '%s' takes no configuration",
@@ -894,6 +1055,19 @@ int pt_graph_config_get(struct pt_graph *g, uint32_t id, uint32_t param,
 	if (inst->state == PT_INSTANCE_FAILED)
 		return fail(err, errlen, -EIO, "instance '%s' has failed",
 			    inst->name);
+	if (inst->exec) {
+		char why[PT_ERR_MAX];
+
+		ret = pt_exec_config_get(inst, param, data, size, why, sizeof(why));
+		if (ret)
+			return fail(err, errlen, ret, "instance '%s': get config: %s",
+				    inst->name, why);
+		if (*size > room)
+			return fail(err, errlen, -EPROTO,
+				    "instance '%s' claims %zu bytes in a %zu-byte reply",
+				    inst->name, *size, room);
+		return 0;
+	}
 	if (!inst->entry->ops->get_config)
 		return fail(err, errlen, -EOPNOTSUPP,
 			    "module '%s' reports no configuration",
@@ -924,6 +1098,40 @@ void pt_graph_free(struct pt_graph *g)
 	free(g);
 }
 
+int pt_graph_instance_restart(struct pt_graph *g, struct pt_instance *inst,
+			      char *err, size_t errlen)
+{
+	char why[PT_ERR_MAX];
+	int ret;
+
+	if (inst->state != PT_INSTANCE_FAILED || inst->isolation != PT_ISOLATION_PROCESS)
+		return fail(err, errlen, -EINVAL,
+			    "instance '%s' is not a failed isolated instance",
+			    inst->name);
+	if (inst->exec)
+		pt_exec_destroy(inst);
+	inst->inflight = false;
+	inst->consecutive_misses = 0;
+	ret = instance_start_domain(g, inst, err, errlen);
+	if (ret)
+		return ret;
+	if (inst->config_size) {
+		ret = replay_config(inst, why, sizeof(why));
+		if (ret)
+			return fail(err, errlen, ret,
+				    "instance '%s': replaying its configuration: %s",
+				    inst->name, why);
+	}
+	ret = pt_exec_prepare(inst, why, sizeof(why));
+	if (ret)
+		return fail(err, errlen, ret, "instance '%s': prepare: %s",
+			    inst->name, why);
+	inst->state = PT_INSTANCE_PREPARED;
+	inst->stats.restarts++;
+	changed(g);
+	return 0;
+}
+
 void pt_instance_fail(struct pt_instance *inst, uint64_t period, int signal,
 		      const char *reason)
 {
@@ -952,9 +1160,11 @@ void pt_instance_info(const struct pt_instance *inst,
 	info->sched = inst->sched;
 	info->domain_pid = inst->domain_pid;
 	info->stats = inst->stats;
-	if (inst->mod.heap && inst->isolation == PT_ISOLATION_NONE) {
+	if (inst->exec) {
+		info->stats.heap_used = pt_exec_heap_used((struct pt_instance *)inst);
+	} else if (inst->mod.heap) {
 		pt_heap_stats(inst->mod.heap, &hs);
-		info->stats.heap_used = hs.peak_allocated;
+		info->stats.heap_used = hs.allocated;
 	}
 }
 

@@ -17,6 +17,7 @@
 #ifndef PT_HOST_GRAPH_H
 #define PT_HOST_GRAPH_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -155,13 +156,13 @@ struct pt_instance {
 	enum pt_isolation isolation;
 	enum pt_sched_kind sched;
 	char domain[PT_NAME_MAX];              /* named domain, "" = its own */
-	char library[256];                     /* library path, "" for built-ins */
+	char library[PATH_MAX];                 /* library path, "" for built-ins */
 	uint32_t heap_size, stack_size, deadline_us, max_misses, restart_limit;
 	enum pt_restart restart;
 	enum pt_on_fault on_fault;
 	void *init;                            /* host copy of the init blob */
 	size_t init_size;
-	void *config;                          /* last PT_PARAM_TEXT config, replayed on restart */
+	void *config;                          /* PT_PARAM_TEXT blobs set, replayed on restart */
 	size_t config_size;
 
 	struct pt_buffer *in[PT_MAX_PINS];     /* by input pin, NULL if unbound */
@@ -179,6 +180,11 @@ struct pt_instance {
 	/* Isolated execution: owned by host/domain. */
 	struct pt_instance_exec *exec;
 	int domain_pid;
+	/* The scheduler's request in flight (a late one is waited for, not
+	 * resubmitted over), and when a failed instance restarts. */
+	bool inflight;
+	uint64_t inflight_tag;
+	uint64_t restart_at;     /* period number; 0: no restart planned */
 };
 
 /* ---- the graph ----------------------------------------------------------- */
@@ -278,6 +284,12 @@ struct pt_buffer *pt_graph_buffer_at(struct pt_graph *g, size_t i);
 /* Bumped on every change of instances, bindings or states: a scheduler
  * rebuilds its plan when it moves. */
 uint64_t pt_graph_generation(const struct pt_graph *g);
+
+/* Starts a failed isolated instance again in a fresh domain: its init
+ * blob, then its configuration replayed, then prepare. Returns 0 or -errno
+ * with @err set (the instance stays failed). */
+int pt_graph_instance_restart(struct pt_graph *g, struct pt_instance *inst,
+			      char *err, size_t errlen);
 
 /* Marks @inst failed with @reason (and @signal, 0 if none) at @period. */
 void pt_instance_fail(struct pt_instance *inst, uint64_t period, int signal,

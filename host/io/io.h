@@ -11,8 +11,8 @@
  *   output  1 source, 0 sinks.  file=PATH  Writes the source's stream to
  *           PATH; the container comes from the extension (.wav, .flac, .aiff,
  *           .au, .caf, .w64, .ogg), the sample type from the stream format.
- *           It drops its first `skip` frames (the latency the DP stages
- *           added) and writes exactly `frames` frames, then discards.
+ *           It drops its first `skip` frames and writes exactly `frames`
+ *           frames, then discards.
  * Files are opened in init, so a missing input or an unwritable output is
  * refused when the instance is created, with the libsndfile reason.
  */

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/domain/exec.h"
 #include "host/sched/sched.h"
 #include "host/trace/trace.h"
 
@@ -53,8 +54,11 @@ struct pt_sched {
 	unsigned nthreads;
 	pthread_mutex_t lock;
 	pthread_cond_t work, done;
-	struct job *jobs;
+	struct job *jobs;       /* trusted DP requests of this step */
 	unsigned njobs, next, remaining;
+	struct job *ijobs;      /* isolated DP requests of this step */
+	unsigned nijobs;
+	uint64_t tags;
 	uint64_t epoch;
 	bool quit;
 
@@ -208,7 +212,10 @@ struct pt_sched *pt_sched_new(struct pt_graph *g, char *err, size_t errlen)
 	struct pt_sched *s = calloc(1, sizeof(*s));
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (!s || !(s->jobs = calloc(PT_MAX_INSTANCES, sizeof(*s->jobs)))) {
+	if (!s || !(s->jobs = calloc(PT_MAX_INSTANCES, sizeof(*s->jobs))) ||
+	    !(s->ijobs = calloc(PT_MAX_INSTANCES, sizeof(*s->ijobs)))) {
+		if (s)
+			free(s->jobs);
 		free(s);
 		snprintf(err, errlen, "out of host memory");
 		return NULL;
@@ -244,6 +251,7 @@ void pt_sched_free(struct pt_sched *s)
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->done);
 	free(s->jobs);
+	free(s->ijobs);
 	free(s);
 }
 
@@ -341,17 +349,195 @@ static void account(struct pt_sched *s, struct job *j, int track)
 	}
 }
 
+/* ---- isolated instances ---- */
+
+/* How long the host waits for a domain's result. Live: the instance's
+ * deadline for each period of the step. Offline nothing is late for the
+ * listener, so the wait is a watchdog that only a hung domain reaches; a
+ * result that comes after the deadline is used and counted as a miss. */
+static uint64_t wait_ns(const struct pt_graph *g, const struct pt_instance *inst,
+			unsigned periods)
+{
+	uint64_t d = (uint64_t)inst->deadline_us * 1000u * periods;
+
+	if (!pt_graph_config(g)->offline)
+		return d;
+	return d * 50 > 200000000u ? d * 50 : 200000000u;
+}
+
+/* Marks @inst failed, kills what is left of its domain and plans the
+ * restart its policy allows. */
+static void fault(struct pt_sched *s, struct pt_instance *inst, int sig,
+		  const char *reason)
+{
+	pt_instance_fail(inst, s->periods, sig, reason);
+	if (inst->exec)
+		pt_exec_kill(inst);
+	inst->inflight = false;
+	if (inst->restart == PT_RESTART_ON_FAILURE &&
+	    inst->stats.restarts < inst->restart_limit) {
+		/* Back-off: 10 periods, doubling with every restart. */
+		inst->restart_at = s->periods + (10ull << inst->stats.restarts);
+		fprintf(stderr, "partita: instance '%s' restarts at period %llu\n",
+			inst->name, (unsigned long long)inst->restart_at);
+	}
+}
+
+static void miss(struct pt_sched *s, struct job *j)
+{
+	struct pt_instance *inst = j->inst;
+	char why[64];
+
+	inst->stats.deadline_misses++;
+	inst->consecutive_misses++;
+	stand_in(j);
+	if (inst->consecutive_misses >= inst->max_misses) {
+		snprintf(why, sizeof(why), "hung: %u deadlines missed in a row",
+			 inst->consecutive_misses);
+		fault(s, inst, 0, why);
+	}
+}
+
+/* A request that missed its deadline is still running. If it has finished
+ * by now, its result is dropped (the period was covered) and the instance
+ * may go on; otherwise this period is missed too. Returns true when the
+ * instance can take a new request. */
+static bool settle_late(struct pt_sched *s, struct job *j)
+{
+	struct pt_instance *inst = j->inst;
+	size_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
+	char why[PT_ERR_MAX];
+	int sig = 0, ret;
+
+	ret = pt_exec_reap(inst, inst->inflight_tag, 0, consumed, produced, &sig,
+			   why, sizeof(why));
+	if (ret == -ETIMEDOUT) {
+		miss(s, j);
+		return false;
+	}
+	inst->inflight = false;
+	if (ret == -EPIPE || ret == -EPROTO) {
+		fault(s, inst, sig, why);
+		stand_in(j);
+		return false;
+	}
+	return true;
+}
+
+/* Views of an isolated instance: the host cannot run the module's own
+ * readiness, so a module that overrides it is asked whenever it has data
+ * or room at all, and decides in its domain. */
+static bool isolated_ready(const struct job *j)
+{
+	if (!(j->inst->manifest.flags & PT_MOD_FLAG_CUSTOM_READY))
+		return period_left(j);
+	for (unsigned i = 0; i < j->nsrc; i++)
+		if (!pt_source_frames_available(&j->src[i]))
+			return false;
+	for (unsigned i = 0; i < j->nsnk; i++)
+		if (!pt_sink_frames_free(&j->snk[i]))
+			return false;
+	return true;
+}
+
+static void submit_isolated(struct pt_sched *s, struct job *j)
+{
+	struct pt_instance *inst = j->inst;
+	int ret;
+
+	j->max = 1;
+	inst->inflight_tag = ++s->tags;
+	ret = pt_exec_submit(inst, j->src, j->nsrc, j->snk, j->nsnk,
+			     inst->inflight_tag);
+	if (ret) {
+		fault(s, inst, 0, ret == -EPIPE ? "domain died" : "submit refused");
+		stand_in(j);
+		commit(j);
+		return;
+	}
+	inst->inflight = true;
+	s->nijobs++;
+}
+
+/* Collects one isolated result, checked by host/domain against the views,
+ * and puts it in the views, or covers the period. */
+static void reap_isolated(struct pt_sched *s, struct job *j, uint64_t start)
+{
+	struct pt_instance *inst = j->inst;
+	size_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
+	char why[PT_ERR_MAX];
+	int sig = 0, ret;
+
+	ret = pt_exec_reap(inst, inst->inflight_tag, start + wait_ns(s->g, inst, 1),
+			   consumed, produced, &sig, why, sizeof(why));
+	j->t0[0] = start;
+	j->ns[0] = now_ns() - start;
+	switch (ret) {
+	case 0:
+		inst->inflight = false;
+		inst->consecutive_misses = 0;
+		for (unsigned i = 0; i < j->nsrc; i++)
+			j->src[i].consumed = consumed[i];
+		for (unsigned i = 0; i < j->nsnk; i++)
+			j->snk[i].produced = produced[i];
+		j->calls = 1; /* account() counts it late past the deadline */
+		break;
+	case -EIO: /* the module's process failed: this period only */
+		inst->inflight = false;
+		j->calls = 1;
+		j->errors = 1;
+		j->ret = ret;
+		snprintf(inst->last_error, sizeof(inst->last_error), "%s", why);
+		stand_in(j);
+		break;
+	case -ETIMEDOUT:
+		miss(s, j);
+		break;
+	default: /* -EPIPE: died; -EPROTO: lied */
+		fault(s, inst, sig, why);
+		stand_in(j);
+		break;
+	}
+}
+
+/* A failed instance whose restart is due comes back. */
+static void maybe_restart(struct pt_sched *s, struct pt_instance *inst)
+{
+	char err[PT_ERR_MAX + 64];
+
+	if (!inst->restart_at || s->periods < inst->restart_at)
+		return;
+	inst->restart_at = 0;
+	if (pt_graph_instance_restart(s->g, inst, err, sizeof(err))) {
+		fprintf(stderr, "partita: restart of '%s' failed: %s\n", inst->name,
+			err);
+		if (inst->stats.restarts + 1 < inst->restart_limit) {
+			inst->stats.restarts++;
+			inst->restart_at = s->periods + (10ull << inst->stats.restarts);
+		}
+		return;
+	}
+	fprintf(stderr, "partita: instance '%s' restarted (restart %llu) at period %llu\n",
+		inst->name, (unsigned long long)inst->stats.restarts,
+		(unsigned long long)s->periods);
+}
+
 /* The step: the configured batch, but no more than half of any buffer a
  * DP instance reads or writes, so a batch always fits beside the one its
  * neighbour holds. */
 static unsigned step_periods(struct pt_sched *s)
 {
+	struct pt_instance *inst;
 	struct pt_buffer *b;
 	unsigned step;
 
 	if (s->step_generation == pt_graph_generation(s->g) && s->step)
 		return s->step;
 	step = pt_graph_config(s->g)->dp_batch;
+	/* A domain takes one period per request. */
+	for (size_t i = 0; (inst = pt_graph_instance_at(s->g, i)); i++)
+		if (inst->isolation == PT_ISOLATION_PROCESS)
+			step = 1;
 	for (size_t i = 0; (b = pt_graph_buffer_at(s->g, i)); i++)
 		if ((b->src->sched == PT_SCHED_DP || b->dst->sched == PT_SCHED_DP) &&
 		    b->periods / 2 < step)
@@ -371,7 +557,7 @@ int pt_sched_period(struct pt_sched *s)
 	struct pt_graph *g = s->g;
 	unsigned batch = step_periods(s);
 	struct pt_instance *const *order;
-	uint64_t t0, wait_t0;
+	uint64_t t0, wait_t0, dispatch_ns;
 	struct job ll;
 	size_t n;
 
@@ -381,6 +567,7 @@ int pt_sched_period(struct pt_sched *s)
 
 	/* 1. DP snapshot: every ready DP instance gets its views now. */
 	s->njobs = 0;
+	s->nijobs = 0;
 	s->next = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct pt_instance *inst = order[i];
@@ -388,11 +575,23 @@ int pt_sched_period(struct pt_sched *s)
 
 		if (inst->sched != PT_SCHED_DP || !running(s, inst))
 			continue;
-		j = &s->jobs[s->njobs];
+		if (inst->state == PT_INSTANCE_FAILED)
+			maybe_restart(s, inst);
+		j = inst->isolation == PT_ISOLATION_PROCESS ? &s->ijobs[s->nijobs] :
+							      &s->jobs[s->njobs];
 		job_views(j, inst, batch);
 		if (inst->state == PT_INSTANCE_FAILED) {
 			failed_periods(j);
 			commit(j);
+			continue;
+		}
+		if (inst->isolation == PT_ISOLATION_PROCESS) {
+			if (inst->inflight && !settle_late(s, j)) {
+				commit(j);
+				continue;
+			}
+			if (isolated_ready(j))
+				submit_isolated(s, j);
 			continue;
 		}
 		if (!pt_module_is_ready(&inst->mod, j->srcp, j->nsrc, j->snkp,
@@ -400,6 +599,10 @@ int pt_sched_period(struct pt_sched *s)
 			continue;
 		s->njobs++;
 	}
+	/* One wake per domain for all of its requests. */
+	dispatch_ns = now_ns();
+	if (s->nijobs)
+		pt_exec_flush();
 	if (s->njobs) {
 		pthread_mutex_lock(&s->lock);
 		s->remaining = s->njobs;
@@ -450,6 +653,17 @@ int pt_sched_period(struct pt_sched *s)
 			account(s, &s->jobs[k], TRACK_DP(s->jobs[k].inst));
 			commit(&s->jobs[k]);
 		}
+	}
+	for (unsigned k = 0; k < s->nijobs; k++) {
+		struct job *j = &s->ijobs[k];
+
+		wait_t0 = now_ns();
+		reap_isolated(s, j, dispatch_ns);
+		if (s->trace)
+			pt_trace_span(s->trace, TRACK_HOST, "wait domain", wait_t0,
+				      now_ns() - wait_t0);
+		account(s, j, TRACK_DP(j->inst));
+		commit(j);
 	}
 	return 0;
 }

@@ -287,36 +287,9 @@ static int start_all(struct pt_graph *g, char *err, size_t errlen)
 	return ret;
 }
 
-/* Steps of latency on the way to @inst. A DP stage works on what its
- * producer committed in an earlier step and commits at the end of its own,
- * so it adds a step, and an LL reader of a DP writer reads in the step
- * after that commit, which adds another. Where paths join, the longest
- * counts. */
-static unsigned dp_latency(const struct pt_instance *inst, unsigned guard)
-{
-	unsigned best = 0;
-
-	if (guard > PT_MAX_INSTANCES)
-		return 0;
-	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
-		const struct pt_instance *w;
-		unsigned d;
-
-		if (!inst->in[p])
-			continue;
-		w = inst->in[p]->src;
-		d = dp_latency(w, guard + 1) +
-		    (w->sched == PT_SCHED_DP && inst->sched == PT_SCHED_LL);
-		if (d > best)
-			best = d;
-	}
-	return best + (inst->sched == PT_SCHED_DP);
-}
-
 /* Sets every output's span; returns the largest frame count any output
  * must write, in periods of the graph, for the stall guard. */
-static uint64_t plan_outputs(struct pt_graph *g, unsigned step,
-			     const struct run_opts *o)
+static uint64_t plan_outputs(struct pt_graph *g, const struct run_opts *o)
 {
 	struct pt_instance *inst;
 	double longest = 0.0; /* seconds */
@@ -343,7 +316,11 @@ static uint64_t plan_outputs(struct pt_graph *g, unsigned step,
 		rate = inst->in[0]->fmt.rate;
 		period = pt_graph_period_frames(g, rate);
 		frames = (uint64_t)(longest * rate + 0.5);
-		skip = (uint64_t)dp_latency(inst, 0) * step * period;
+		/* A DP stage delays the stream in time, not in content: nothing
+		 * runs before its input holds data, so no silence leads the
+		 * output and nothing is dropped. The input's tail of silence
+		 * drains the stages until the output is complete. */
+		skip = 0;
 		pt_io_output_span(inst, skip, frames);
 		pt_alsa_playback_span(inst, skip, frames);
 		if ((frames + skip) / period > most)
@@ -609,7 +586,7 @@ int pt_cmd_run(int argc, char **argv)
 		pt_sched_set_trace(s, trace);
 	}
 
-	total = plan_outputs(g, pt_sched_step(s), &o);
+	total = plan_outputs(g, &o);
 	/* A graph that stops moving data (a module that never becomes ready)
 	 * must not spin forever: allow the expected periods, twice over, plus
 	 * ten seconds' worth. */
