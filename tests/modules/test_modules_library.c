@@ -49,7 +49,7 @@ static const struct lib_case cases[] = {
 	  PT_SAMPLE_S24_4LE, PT_SAMPLE_S24_4LE },
 	{ "drc", "threshold_db=-30 ratio=6 attack_ms=1", "ratio=20", 48, 48000, 48000,
 	  2, 1, PT_SAMPLE_FLOAT_LE, PT_SAMPLE_FLOAT_LE },
-	{ "src", "quality=5", "quality=8", 48, 48000, 44100, 2, 1,
+	{ "src", "quality=5", "quality=5", 48, 48000, 44100, 2, 1,
 	  PT_SAMPLE_S16_LE, PT_SAMPLE_S32_LE },
 	{ "denoise", "suppress_db=-20", "agc=1", 160, 16000, 16000, 1, 1,
 	  PT_SAMPLE_S16_LE, PT_SAMPLE_S16_LE },
