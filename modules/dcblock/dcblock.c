@@ -175,6 +175,6 @@ static const struct pt_module_ops dcblock_ops = {
 PT_MODULE(dcblock, dcblock_ops, .name = "dcblock",
 	  .uuid = { 0x96, 0x1f, 0x51, 0xad, 0xc4, 0xbc, 0x43, 0xc7, 0xb3, 0x31,
 		    0x66, 0xb6, 0x97, 0x94, 0x87, 0x53 },
-	  .version = PT_VERSION(1, 0, 0), .heap_size = 4096,
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 16384,
 	  .stack_size = 65536, .flags = PT_MOD_FLAG_ISOLATABLE,
 	  .max_sources = 1, .max_sinks = 1);

@@ -444,6 +444,6 @@ static const struct pt_module_ops eq_ops = {
 PT_MODULE(eq_iir, eq_ops, .name = "eq_iir",
 	  .uuid = { 0x1e, 0xa9, 0x46, 0xe9, 0xea, 0xea, 0x4a, 0xba, 0x9c, 0x45,
 		    0x76, 0xc9, 0xdd, 0xca, 0xb2, 0xd5 },
-	  .version = PT_VERSION(1, 0, 0), .heap_size = 8192,
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 16384,
 	  .stack_size = 65536, .flags = PT_MOD_FLAG_ISOLATABLE,
 	  .max_sources = 1, .max_sinks = 1);
