@@ -21,8 +21,8 @@
  * block, at that first failure (headers plus rounding).
  *
  * Time: one run of --ops steps per allocator and workload, every alloc and
- * free timed with clock_gettime (the timer's own cost, printed as the
- * floor, is included). Requests larger than the heap are refused before
+ * free timed with the rig's clock (the TSC on x86-64; its own cost, printed
+ * as the floor, is included). Requests larger than the heap are refused before
  * glibc sees them, as pt_heap refuses them.
  */
 #include <errno.h>
@@ -274,8 +274,8 @@ static int measure_time(const struct workload *w, int which, uint64_t ops,
 			struct row *row)
 {
 	struct pt_heap_stress_block *blocks = calloc(w->heap_bytes / 16, sizeof(*blocks));
-	uint32_t *alloc_ns = calloc(ops, sizeof(uint32_t));
-	uint32_t *free_ns = calloc(ops, sizeof(uint32_t));
+	uint32_t *alloc_ticks = calloc(ops, sizeof(uint32_t));
+	uint32_t *free_ticks = calloc(ops, sizeof(uint32_t));
 	void *block = aligned_alloc(PT_HEAP_ALIGN, w->heap_bytes);
 	struct glibc_ctx g = { .limit = w->heap_bytes };
 	struct pt_heap_stress_config cfg = {
@@ -286,14 +286,15 @@ static int measure_time(const struct workload *w, int which, uint64_t ops,
 		.seed = SEED,
 		.blocks = blocks,
 		.nblocks = w->heap_bytes / 16,
-		.alloc_ns = alloc_ns,
-		.free_ns = free_ns,
+		.alloc_ticks = alloc_ticks,
+		.free_ticks = free_ticks,
 	};
 	struct pt_heap_stress_allocator a;
 	struct pt_heap_stress_result r;
+	double tick = pt_heap_stress_tick_ns();
 	int ret = -ENOMEM;
 
-	if (!blocks || !alloc_ns || !free_ns || !block)
+	if (!blocks || !alloc_ticks || !free_ticks || !block)
 		goto out;
 	if (which == PT_HEAP)
 		a = (struct pt_heap_stress_allocator){
@@ -306,33 +307,30 @@ static int measure_time(const struct workload *w, int which, uint64_t ops,
 	if (ret)
 		goto out;
 	pt_heap_stress_release(&cfg, &a, &r);
-	row->alloc_p50 = percentile(alloc_ns, r.alloc_samples, 0.50);
-	row->alloc_p99 = percentile(alloc_ns, r.alloc_samples, 0.99);
-	row->free_p50 = percentile(free_ns, r.free_samples, 0.50);
-	row->free_p99 = percentile(free_ns, r.free_samples, 0.99);
+	row->alloc_p50 = tick * percentile(alloc_ticks, r.alloc_samples, 0.50);
+	row->alloc_p99 = tick * percentile(alloc_ticks, r.alloc_samples, 0.99);
+	row->free_p50 = tick * percentile(free_ticks, r.free_samples, 0.50);
+	row->free_p99 = tick * percentile(free_ticks, r.free_samples, 0.99);
 out:
 	free(blocks);
-	free(alloc_ns);
-	free(free_ns);
+	free(alloc_ticks);
+	free(free_ticks);
 	free(block);
 	return ret;
 }
 
-/* The cost of the two clock reads around each operation. */
+/* The cost of the two clock reads around each operation, in ns. */
 static double timer_floor_ns(void)
 {
 	enum { N = 20001 };
 	static uint32_t v[N];
 
 	for (int i = 0; i < N; i++) {
-		struct timespec a, b;
+		uint64_t a = pt_heap_stress_clock();
 
-		clock_gettime(CLOCK_MONOTONIC, &a);
-		clock_gettime(CLOCK_MONOTONIC, &b);
-		v[i] = (uint32_t)((b.tv_sec - a.tv_sec) * 1000000000 +
-				  (b.tv_nsec - a.tv_nsec));
+		v[i] = (uint32_t)(pt_heap_stress_clock() - a);
 	}
-	return percentile(v, N, 0.5);
+	return pt_heap_stress_tick_ns() * percentile(v, N, 0.5);
 }
 
 /* ---- output ---- */
@@ -348,8 +346,8 @@ static void print_json(const struct row rows[NWORKLOAD][NALLOC], unsigned seeds,
 			printf("%s{\"allocator\": \"%s\", \"workload\": \"%s\", "
 			       "\"heap_bytes\": %zu, \"target\": %.2f, "
 			       "\"used_at_first_failure\": %.4f, "
-			       "\"alloc_ns_p50\": %.0f, \"alloc_ns_p99\": %.0f, "
-			       "\"free_ns_p50\": %.0f, \"free_ns_p99\": %.0f, "
+			       "\"alloc_ns_p50\": %.1f, \"alloc_ns_p99\": %.1f, "
+			       "\"free_ns_p50\": %.1f, \"free_ns_p99\": %.1f, "
 			       "\"used_min\": %.4f, \"used_max\": %.4f, "
 			       "\"ideal\": %.4f, \"overhead_bytes_per_block\": %.1f, "
 			       "\"seeds\": %u}",
@@ -360,7 +358,7 @@ static void print_json(const struct row rows[NWORKLOAD][NALLOC], unsigned seeds,
 			       r->free_p99, r->used_min, r->used_max, r->ideal,
 			       r->overhead, seeds);
 		}
-	printf("], \"timer_floor_ns\": %.0f, \"header_bytes\": %u, "
+	printf("], \"timer_floor_ns\": %.1f, \"header_bytes\": %u, "
 	       "\"heap_fixed_bytes\": %u}\n", floor, PT_HEAP_OVERHEAD,
 	       PT_HEAP_FIXED_COST);
 }

@@ -9,5 +9,6 @@
 
 int pt_cmd_run(int argc, char **argv);
 int pt_cmd_bench(int argc, char **argv);
+int pt_cmd_domains(int argc, char **argv);
 
 #endif

@@ -58,6 +58,7 @@ struct run_opts {
 	const char *playback, *capture; /* ALSA devices replacing endpoints */
 	size_t user_heap;
 	uint32_t period_us;
+	uint32_t dp_batch;
 };
 
 static void usage(FILE *f)
@@ -87,6 +88,8 @@ static void usage(FILE *f)
 		"                        Perfetto): a span per module per period\n"
 		"  --user-heap SIZE      the user heap budget, e.g. 64M\n"
 		"  --period-us US        the period in microseconds (default 1000)\n"
+		"  --dp-batch N          offline, periods one DP request may carry (1..64,\n"
+		"                        default 16); live runs use 1\n"
 		"  --realtime            pace periods on the clock, as live audio would\n"
 		"                        (a device with a clock paces the graph by itself;\n"
 		"                        ALSA's null device does not)\n"
@@ -394,7 +397,7 @@ static void report_devices(FILE *f, struct pt_graph *g)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_SECONDS = 256, O_ISO, O_STATS, O_JSON, O_HEAP, O_PERIOD,
-	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE };
+	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE, O_BATCH };
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
@@ -407,6 +410,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "realtime", no_argument, NULL, O_RT },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "trace", required_argument, NULL, O_TRACE },
+		{ "dp-batch", required_argument, NULL, O_BATCH },
 		{ "playback", required_argument, NULL, O_PLAYBACK },
 		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "help", no_argument, NULL, O_HELP },
@@ -483,6 +487,20 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_TRACE:
 			o->trace = optarg;
 			break;
+		case O_BATCH: {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > PT_DP_BATCH_MAX) {
+				fprintf(stderr,
+					"partita run: --dp-batch '%s' is not 1..%u\n",
+					optarg, PT_DP_BATCH_MAX);
+				return 2;
+			}
+			o->dp_batch = (uint32_t)v;
+			break;
+		}
 		case O_PLAYBACK:
 			o->playback = optarg;
 			break;
@@ -540,6 +558,7 @@ int pt_cmd_run(int argc, char **argv)
 	cfg.user_heap_size = o.user_heap;
 	/* Devices pace a run as live audio: one period per step. */
 	cfg.offline = !o.realtime && !o.playback && !o.capture;
+	cfg.dp_batch = cfg.offline ? o.dp_batch : 1;
 	cfg.force_isolation = o.isolation >= 0;
 	cfg.isolation = o.isolation > 0 ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
 	if (is_file(o.topology)) {
