@@ -178,9 +178,12 @@ static void src_readiness_and_params(void **state)
 	assert_int_equal(r.last_produced[0], 0);
 	assert_true(rig_pull(&r, 0, y, 64) >= 44);
 	assert_true(rig_ready(&r));
-	assert_int_equal(rig_set(&r, "quality=9"), 0);
+	/* The quality is the latency: fixed once prepared. */
+	assert_int_equal(rig_set(&r, "quality=9"), -EBUSY);
+	assert_non_null(strstr(r.log, "latency"));
+	assert_int_equal(rig_set(&r, "quality=3"), 0);
 	assert_int_equal(rig_get(&r, text, sizeof(text)), 0);
-	assert_string_equal(text, "quality=9");
+	assert_string_equal(text, "quality=3");
 	assert_int_equal(rig_process(&r), 0);
 	rig_free(&r);
 	/* Channel counts must match. */
