@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -381,6 +382,12 @@ static int deny_common(scmp_filter_ctx ctx, bool default_traps, char *err,
 	/* Sealed partitions refuse resizing anyway; refusing it here keeps the
 	 * error the same for every fd. */
 	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ftruncate), 0);
+	/* stdio asks whether stdout is a terminal (it is /dev/null); every
+	 * other ioctl (interface lists on the socket, ...) is refused. */
+	if (default_traps)
+		RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TCGETS));
+	else
+		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_NE, TCGETS));
 	return 0;
 }
 
@@ -440,6 +447,11 @@ static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 	     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(brk), 0);
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mremap), 0);
+	/* stdio stats stdout before its first write; a refusal is handled
+	 * there, and paths stay unanswered. */
+	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fstat), 0);
+	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(newfstatat), 0);
+	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(statx), 0);
 	return 0;
 }
 

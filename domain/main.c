@@ -14,6 +14,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +77,9 @@ static struct instance instances[PT_DOMAIN_MAX_INSTANCES];
 static struct grant grants[PT_DOMAIN_MAX_GRANTS];
 static struct pt_ring ring;
 static unsigned live_instances;
+/* Libraries loaded so far; fds from LIBRARY_FD_BASE up name each load. */
+static unsigned loads;
+#define LIBRARY_FD_BASE 16
 
 /* Control messages can carry a 256 KiB config blob: they live here, not on
  * the small process stack. */
@@ -340,6 +344,23 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 
 	/* The library's constructors run here, confined, on the instance's
 	 * stack and heap. */
+	/* The loader matches an already loaded object by the name it was
+	 * opened with before it looks at the file: every load gets an fd
+	 * number never used before, so one instance's copy of a library is
+	 * never taken for another's (each keeps its own static data). */
+	{
+		int want = LIBRARY_FD_BASE + (int)loads++;
+		int fd = fcntl(fds[1], F_DUPFD_CLOEXEC, want);
+
+		if (fd != want) {
+			if (fd >= 0)
+				close(fd);
+			reply_text(r, -EMFILE, "library %s: no fresh fd to load it from", ld.library);
+			goto fail;
+		}
+		close(fds[1]);
+		fds[1] = fd;
+	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[1]);
 	snprintf(in->context, sizeof(in->context), "library %s: constructor",
 		 ld.library);

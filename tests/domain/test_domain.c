@@ -157,6 +157,27 @@ static void test_batch_bit_identical(void **state)
 	free(tru);
 }
 
+/* Every other shipped one-in one-out module, including the two that wrap
+ * speexdsp (a system library the domain loads as a dependency, whose
+ * malloc calls land in the private heap). */
+static void test_shipped_modules_bit_identical(void **state)
+{
+	static const char *const mods[][2] = {
+		{ "modules/pt_fir.so", "taps=0.5,0.25,-0.125,0.0625" },
+		{ "modules/pt_dcblock.so", NULL },
+		{ "modules/pt_delay.so", NULL },
+		{ "modules/pt_drc.so", NULL },
+		{ "modules/pt_denoise.so", NULL },
+		{ "modules/pt_src.so", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+		print_message("  %s\n", mods[i][0]);
+		compare_with_trusted(rig_built(mods[i][0]), mods[i][1], NULL);
+	}
+}
+
 static void test_control_requests(void **state)
 {
 	struct pt_buffer in, out;
@@ -224,6 +245,19 @@ static void test_control_requests(void **state)
 		free(back);
 	}
 	assert_int_equal(pt_exec_reset(&inst, err, sizeof(err)), 0);
+	/* Prepared again (the pipeline left RESET once more): still runs. */
+	assert_int_equal(pt_exec_prepare(&inst, err, sizeof(err)), 0);
+	{
+		float pcm[RIG_PERIOD * RIG_CHANNELS];
+		char why[256];
+		int sig;
+
+		rig_signal(pcm, RIG_PERIOD, 0);
+		rig_feed(&in, pcm, RIG_PERIOD);
+		if (rig_step(&inst, 1, 2000000000ull, &sig, why, sizeof(why)))
+			fail_msg("after re-prepare: %s", why);
+		assert_int_equal(pt_buffer_fill(&out), RIG_PERIOD * RIG_CHANNELS * sizeof(float));
+	}
 	assert_true(pt_exec_heap_used(&inst) > 0);
 	assert_true(pt_exec_heap_used(&inst) <= 65536);
 	pt_exec_destroy(&inst);
@@ -255,6 +289,36 @@ static void test_idle_domain_survives(void **state)
 	rig_feed(&in, pcm, RIG_PERIOD);
 	if (rig_step(&inst, 1, 2000000000ull, &sig, why, sizeof(why)))
 		fail_msg("after idling: %s", why);
+	pt_exec_destroy(&inst);
+	rig_buffer_free(&in);
+	rig_buffer_free(&out);
+}
+
+/* printf to stdout and stderr from a callback is harmless and allowed. */
+static void test_stdio_survives(void **state)
+{
+	struct pt_buffer in, out;
+	struct pt_instance inst;
+	float pcm[RIG_PERIOD * RIG_CHANNELS];
+	char err[256], why[256];
+	int sig;
+
+	(void)state;
+	rig_buffer(&budget, &in, 1);
+	rig_buffer(&budget, &out, 2);
+	rig_instance(&inst, 10, "chatty", rig_built("tests/hostile/pt_probe.so"),
+		     "act=printf", NULL);
+	rig_bind_in(&inst, &in);
+	rig_bind_out(&inst, &out);
+	assert_int_equal(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)), 0);
+	assert_int_equal(pt_exec_prepare(&inst, err, sizeof(err)), 0);
+	for (uint64_t k = 1; k <= 2; k++) {
+		rig_signal(pcm, RIG_PERIOD, k);
+		rig_feed(&in, pcm, RIG_PERIOD);
+		if (rig_step(&inst, k, 2000000000ull, &sig, why, sizeof(why)))
+			fail_msg("printf: %s", why);
+	}
+	assert_string_equal(pt_exec_last_log(&inst), "probe: a line on stderr");
 	pt_exec_destroy(&inst);
 	rig_buffer_free(&in);
 	rig_buffer_free(&out);
@@ -307,9 +371,11 @@ int main(void)
 		cmocka_unit_test(test_probe_bit_identical),
 		cmocka_unit_test(test_gain_bit_identical),
 		cmocka_unit_test(test_eq_bit_identical),
+		cmocka_unit_test(test_shipped_modules_bit_identical),
 		cmocka_unit_test(test_batch_bit_identical),
 		cmocka_unit_test(test_control_requests),
 		cmocka_unit_test(test_idle_domain_survives),
+		cmocka_unit_test(test_stdio_survives),
 		cmocka_unit_test(test_budget_charged_and_returned),
 		cmocka_unit_test(test_missing_library),
 	};

@@ -385,6 +385,19 @@ static void test_shared_domain(void **state)
 		fail_msg("shared: %s", err);
 	assert_int_equal(a.inst.domain_pid, b.inst.domain_pid);
 	assert_true(pt_exec_heap_addr(&a.inst) != pt_exec_heap_addr(&b.inst));
+	/* Each instance has its own copy of the library's static data. */
+	{
+		char text[32];
+		size_t n = sizeof(text) - 1;
+
+		assert_int_equal(pt_exec_config_get(&a.inst, 2, text, &n, err, sizeof(err)), 0);
+		text[n] = '\0';
+		assert_string_equal(text, "inits=1");
+		n = sizeof(text) - 1;
+		assert_int_equal(pt_exec_config_get(&b.inst, 2, text, &n, err, sizeof(err)), 0);
+		text[n] = '\0';
+		assert_string_equal(text, "inits=1");
+	}
 	assert_lane_healthy(&a);
 	assert_lane_healthy(&b);
 	/* Sealed after the first init: a late joiner is refused, clearly. */

@@ -31,13 +31,13 @@ enum act {
 	ACT_NONE, ACT_PEEK, ACT_WRITE_INPUT, ACT_OPEN, ACT_SOCKET, ACT_CONNECT,
 	ACT_EXECVE, ACT_FORK, ACT_CLONE, ACT_PTRACE, ACT_KILL_HOST,
 	ACT_FTRUNCATE, ACT_MMAP_BEYOND, ACT_EXHAUST, ACT_HANG, ACT_STACK,
-	ACT_DEEP, ACT_NOOP, ACT_INT80, ACT_FORGE_REPLY,
+	ACT_DEEP, ACT_NOOP, ACT_INT80, ACT_FORGE_REPLY, ACT_PRINTF,
 };
 
 static const char *const act_names[] = {
 	"none", "peek", "write_input", "open", "socket", "connect", "execve",
 	"fork", "clone", "ptrace", "kill_host", "ftruncate", "mmap_beyond",
-	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", NULL,
+	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", "printf", NULL,
 };
 
 struct probe {
@@ -78,12 +78,17 @@ static int probe_params(struct probe *p, const void *data, size_t size)
 	return 0;
 }
 
+/* Instances initialised with this copy of the library's static data: 1 in
+ * every instance when each gets its own copy. */
+static unsigned inits_seen;
+
 static int probe_init(struct pt_module *mod, const void *data, size_t size)
 {
 	struct probe *p = pt_mod_alloc(mod, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
+	inits_seen++;
 	memset(p, 0, sizeof(*p));
 	p->gain = 0.5f;
 	p->coef = 0.25f;
@@ -269,6 +274,13 @@ static int hostile(struct pt_module *mod, struct probe *p,
 		p->act = ACT_NONE;
 		return sendmsg(3, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(junk) ? 0 : -errno;
 	}
+	case ACT_PRINTF:
+		/* Harmless habits of third-party code must not kill it. */
+		p->act = ACT_NONE;
+		printf("probe: hello from a domain\n");
+		fprintf(stderr, "probe: a line on stderr\n");
+		fflush(stdout);
+		return 0;
 	case ACT_NOOP:
 		return 0; /* touches nothing: the request path's own cost */
 	case ACT_HANG:
@@ -345,6 +357,15 @@ static int probe_get_config(struct pt_module *mod, uint32_t param, void *data,
 	char text[64];
 	int n;
 
+	/* Param 2: the static counter, as text. */
+	if (param == 2) {
+		n = snprintf(text, sizeof(text), "inits=%u", inits_seen);
+		if ((size_t)n > *size)
+			return -ENOSPC;
+		memcpy(data, text, (size_t)n);
+		*size = (size_t)n;
+		return 0;
+	}
 	/* Param 1: as many pattern bytes as the last blob set had. */
 	if (param == 1) {
 		if (p->size > *size)
@@ -382,6 +403,8 @@ static const struct pt_module_ops probe_ops = {
 	.free = probe_free,
 };
 
-PT_MODULE(probe, probe_ops, .name = "probe", .version = PT_VERSION(1, 0, 0),
+PT_MODULE(probe, probe_ops, .name = "probe",
+	  .uuid = { 0x50, 0x52, 0x4f, 0x42, 0x45, 0x00, 0x40, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02 },
+	  .version = PT_VERSION(1, 0, 0),
 	  .flags = PT_MOD_FLAG_ISOLATABLE, .heap_size = 65536,
 	  .stack_size = 65536, .max_sources = 1, .max_sinks = 1);
