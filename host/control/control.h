@@ -43,8 +43,8 @@ int pt_control_handle(struct pt_graph *g, const void *msg, size_t len,
 int pt_control_set_policy(struct pt_graph *g,
 			  const struct pt_library_policy *policy);
 
-/* Returns true while a pipeline set RUNNING through the control plane is
- * running: the host then runs periods. */
+/* Returns true while any pipeline of @g is RUNNING: the host then runs
+ * periods. */
 bool pt_control_running(struct pt_graph *g);
 
 /* Drops the control state kept for @g. Call before pt_graph_free(). */

@@ -12,6 +12,7 @@
 
 #include "host/control/codec.h"
 #include "host/graph/graph.h"
+#include "host/io/io.h"
 #include "modules/builtin.h"
 
 #define MAX_LIBRARIES 64
@@ -19,7 +20,6 @@
 struct pipeline_entry {
 	uint32_t id; /* 0: free slot */
 	char name[PT_NAME_MAX];
-	enum pt_state state; /* as last set through the control plane */
 };
 
 struct library_entry {
@@ -90,10 +90,10 @@ void pt_control_forget(struct pt_graph *g)
 
 bool pt_control_running(struct pt_graph *g)
 {
-	struct control_state *s = state_of(g, false);
+	uint32_t id;
 
-	for (size_t i = 0; s && i < PT_MAX_PIPELINES; i++)
-		if (s->pipelines[i].id && s->pipelines[i].state == PT_STATE_RUNNING)
+	for (size_t i = 0; (id = pt_graph_pipeline_at(g, i)); i++)
+		if (pt_graph_pipeline_state(g, id) == PT_STATE_RUNNING)
 			return true;
 	return false;
 }
@@ -228,8 +228,12 @@ static int create_pipeline(struct control_state *s, struct answer *a)
 		return refuse(a, PT_CTL_E_EXISTS,
 			      "create_pipeline.name: a pipeline named '%s' exists",
 			      m->name);
+	/* The lowest id neither this table nor the graph (pipelines made
+	 * without the control plane) uses. */
 	if (!id)
-		for (id = 1; id <= PT_MAX_PIPELINES && pipeline_by_id(s, id); id++)
+		for (id = 1; id <= PT_MAX_PIPELINES &&
+			     (pipeline_by_id(s, id) || pt_graph_pipeline_state(s->g, id) >= 0);
+		     id++)
 			;
 	else if (pipeline_by_id(s, id))
 		return refuse(a, PT_CTL_E_EXISTS,
@@ -472,7 +476,7 @@ static int load_library(struct control_state *s, struct answer *a)
 	ret = pt_library_check(req->path, &s->policy, &info, lerr, sizeof(lerr));
 	if (ret)
 		return refuse(a, pt_ctl_errno_status(ret), "load_library.path: %s", lerr);
-	if (pt_builtin_find(info.manifest.name))
+	if (pt_builtin_find(info.manifest.name) || pt_io_find(info.manifest.name))
 		return refuse(a, PT_CTL_E_EXISTS,
 			      "load_library.path: module name '%s' is a built-in's",
 			      info.manifest.name);
@@ -614,18 +618,12 @@ static int dispatch(struct control_state *s, struct answer *a)
 		return bind(s, a);
 	case PT_CTL_UNBIND:
 		return unbind(s, a);
-	case PT_CTL_SET_PIPELINE_STATE: {
-		struct pipeline_entry *p = pipeline_by_id(s, req->u.set_state.pipeline);
-
+	case PT_CTL_SET_PIPELINE_STATE:
 		ret = pt_graph_set_state(s->g, req->u.set_state.pipeline,
 					 (enum pt_state)req->u.set_state.state, gerr,
 					 sizeof(gerr));
-		if (ret)
-			return graph_result(a, ret, "set_pipeline_state", gerr);
-		if (p)
-			p->state = (enum pt_state)req->u.set_state.state;
-		return ok(a, NULL, NULL, 0);
-	}
+		return ret ? graph_result(a, ret, "set_pipeline_state", gerr)
+			   : ok(a, NULL, NULL, 0);
 	case PT_CTL_LARGE_CONFIG_SET:
 		return config_set(s, a);
 	case PT_CTL_LARGE_CONFIG_GET:

@@ -572,6 +572,7 @@ int pt_sched_period(struct pt_sched *s)
 	struct pt_instance *const *order;
 	uint64_t t0, wait_t0, dispatch_ns;
 	struct job ll;
+	unsigned njobs;
 	size_t n;
 
 	order = pt_graph_order(g, &n);
@@ -579,9 +580,12 @@ int pt_sched_period(struct pt_sched *s)
 		trace_tracks(s, order, n);
 
 	/* 1. DP snapshot: every ready DP instance gets its views now. */
-	s->njobs = 0;
+	/* The trusted DP jobs are counted in njobs and published to the
+	 * workers under the lock below: a worker still waking from the last
+	 * step must never see a job count it could take from while the views
+	 * are being built. */
+	njobs = 0;
 	s->nijobs = 0;
-	s->next = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct pt_instance *inst = order[i];
 		struct job *j;
@@ -591,7 +595,7 @@ int pt_sched_period(struct pt_sched *s)
 		if (inst->state == PT_INSTANCE_FAILED)
 			maybe_restart(s, inst);
 		j = inst->isolation == PT_ISOLATION_PROCESS ? &s->ijobs[s->nijobs] :
-							      &s->jobs[s->njobs];
+							      &s->jobs[njobs];
 		job_views(j, inst, batch);
 		if (inst->state == PT_INSTANCE_FAILED) {
 			failed_periods(j);
@@ -610,19 +614,21 @@ int pt_sched_period(struct pt_sched *s)
 		if (!pt_module_is_ready(&inst->mod, j->srcp, j->nsrc, j->snkp,
 					j->nsnk))
 			continue;
-		s->njobs++;
+		njobs++;
 	}
 	/* One wake per domain for all of its requests. */
 	dispatch_ns = now_ns();
 	if (s->nijobs)
 		pt_exec_flush();
-	if (s->njobs) {
-		pthread_mutex_lock(&s->lock);
-		s->remaining = s->njobs;
+	pthread_mutex_lock(&s->lock);
+	s->njobs = njobs;
+	s->next = 0;
+	s->remaining = njobs;
+	if (njobs) {
 		s->epoch++;
 		pthread_cond_broadcast(&s->work);
-		pthread_mutex_unlock(&s->lock);
 	}
+	pthread_mutex_unlock(&s->lock);
 
 	/* 2. The LL pass, once per period of the step, in dependency order,
 	 * committing as it goes. */

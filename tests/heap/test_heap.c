@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -442,6 +443,36 @@ static void search_finds_buried_fit(void **state)
 	assert_valid(h);
 }
 
+/* The most chunks the large class can hold (64 KiB and up, in a 1 MiB
+ * heap: 15); a large request still gets the best fit among them. */
+static void large_class_worst_case(void **state)
+{
+	enum { HEAP = 1 << 20, BIG = 65536 - 8 };
+	void *block = aligned_alloc(16, HEAP);
+	struct pt_heap *h = pt_heap_init(block, HEAP);
+	void *big[32], *p;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(h);
+	while (n < 32 && (big[n] = pt_heap_alloc(h, BIG + 16 * (n % 3)))) {
+		assert_non_null(pt_heap_alloc(h, 8));
+		n++;
+	}
+	assert_int_equal(n, 15);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(pt_heap_free(h, big[i]), 0);
+	assert_valid(h);
+	/* Sizes are BIG, BIG + 16, BIG + 32 in turn: a BIG + 16 request takes
+	 * one of the BIG + 16 chunks, not a bigger one. */
+	p = pt_heap_alloc(h, BIG + 16);
+	assert_int_equal(pt_heap_usable_size(h, p), BIG + 16);
+	assert_true(p == big[1] || p == big[4] || p == big[7] || p == big[10] ||
+		    p == big[13]);
+	assert_valid(h);
+	free(block);
+}
+
 /* Fills with random sizes, checking each block's bytes survive. */
 static void random_ops_keep_contents(void **state)
 {
@@ -527,6 +558,7 @@ int main(void)
 		cmocka_unit_test(stats_track_peak),
 		cmocka_unit_test(heap_is_position_independent),
 		cmocka_unit_test(search_finds_buried_fit),
+		cmocka_unit_test(large_class_worst_case),
 		cmocka_unit_test(random_ops_keep_contents),
 	};
 	return cmocka_run_group_tests_name("heap", tests, NULL, NULL);

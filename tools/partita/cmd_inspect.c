@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tools/partita/cmd.h"
 #include "host/libmgr/library.h"
 
-int pt_cmd_inspect(int argc, char **argv);
 
 static void usage(FILE *f)
 {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tools/partita/cmd.h"
 #include "host/control/codec.h"
 #include "host/control/control.h"
 #include "host/graph/graph.h"
@@ -31,7 +33,6 @@
 #include "host/sched/sched.h"
 #include "host/topology/topology.h"
 
-int pt_cmd_serve(int argc, char **argv);
 
 #define MAX_CLIENTS 16
 /* Periods run for one timer read at most: a host that fell further behind
@@ -136,8 +137,9 @@ static void notify(struct server *s, const struct pt_instance_info *info,
 
 	n.instance = info->id;
 	n.pipeline = info->pipeline;
-	n.period = info->stats.fault_period ? info->stats.fault_period
-					    : pt_sched_periods(s->sched);
+	n.period = type == PT_CTL_NOTIFY_FAULT && info->stats.fault_period
+			   ? info->stats.fault_period
+			   : pt_sched_periods(s->sched);
 	n.count = count;
 	n.signal = type == PT_CTL_NOTIFY_FAULT ? info->stats.fault_signal : 0;
 	memcpy(n.name, info->name, sizeof(n.name));
@@ -244,6 +246,8 @@ static void serve_client(struct server *s, size_t i)
 	} else {
 		pt_control_handle(s->g, s->in, (size_t)n, s->out, &len);
 	}
+	/* A client whose socket buffer is full (it does not read its replies)
+	 * loses this reply rather than stall the host's periods. */
 	if (len && send(s->clients[i], s->out, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
 	    errno != EAGAIN)
 		drop_client(s, i);
@@ -410,6 +414,13 @@ int pt_cmd_serve(int argc, char **argv)
 		cfg.user_heap_size = heap;
 	s.period_us = cfg.period_us;
 
+	/* Blocked before any thread exists, so every thread the graph and the
+	 * scheduler start inherits the mask and the signalfd sees them all. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
 	s.in = malloc(PT_CTL_MSG_MAX + 1);
 	s.out = malloc(PT_CTL_MSG_MAX);
 	s.g = pt_graph_new(&cfg, err, sizeof(err));
@@ -431,10 +442,6 @@ int pt_cmd_serve(int argc, char **argv)
 		goto out;
 	}
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	s.signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (s.signal_fd < 0 || s.timer_fd < 0) {

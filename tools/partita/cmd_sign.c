@@ -8,9 +8,9 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "tools/partita/cmd.h"
 #include "host/libmgr/library.h"
 
-int pt_cmd_sign(int argc, char **argv);
 
 static void usage(FILE *f)
 {

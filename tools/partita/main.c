@@ -12,6 +12,12 @@ static const struct {
 } cmds[] = {
 	{ "run", pt_cmd_run, "run a topology (or the built-in demo) to files" },
 	{ "bench", pt_cmd_bench, "benchmarks with their floors, as ratios" },
+	{ "serve", pt_cmd_serve, "a host that takes control messages on a socket" },
+	{ "ctl", pt_cmd_ctl, "send control messages to a running host" },
+	{ "inspect", pt_cmd_inspect, "print a module library's manifest and signature" },
+	{ "sign", pt_cmd_sign, "make signing keys, sign module libraries" },
+	{ "top", pt_cmd_top, "a live per-instance table of a running host" },
+	{ "domains", pt_cmd_domains, "who can read and write which partition" },
 };
 
 static void usage(FILE *f)

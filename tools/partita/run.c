@@ -34,7 +34,7 @@ struct spec_inst {
 	const char *name;
 	const char *module;
 	char params[PATH_MAX + 128];
-	enum pt_sched_kind sched;
+	bool isolated; /* in a domain unless --isolation says otherwise */
 };
 
 /* A graph described in code: the built-in topologies. */
@@ -77,6 +77,8 @@ static void usage(FILE *f)
 		"  chain  IN through eq_iir and gain into OUT (the default with -i)\n"
 		"  copy   IN through copier into OUT, unchanged\n"
 		"  pass   IN straight into OUT\n"
+		"Their processing modules (eq_iir, gain, copier) run isolated, each in its\n"
+		"own domain; --isolation none runs them in the host.\n"
 		"\n"
 		"  -i, --input IN        the input file (any format libsndfile reads)\n"
 		"  -o, --output OUT      the output file (.wav, .flac, ...; default out.wav)\n"
@@ -108,6 +110,9 @@ static void add(struct spec *s, const char *name, const char *module,
 
 	i->name = name;
 	i->module = module;
+	/* The processing modules of a built-in topology run isolated; the
+	 * endpoints and the generator stay in the host. */
+	i->isolated = !pt_io_find(module) && strcmp(module, "tone");
 	snprintf(i->params, sizeof(i->params), "%s", params);
 }
 
@@ -232,6 +237,9 @@ static int build(struct pt_graph *g, const struct spec *s, char *err, size_t err
 			.module = si->module,
 			.init = si->params,
 			.init_size = strlen(si->params),
+			.isolation = si->isolated ? PT_ISOLATION_PROCESS :
+						    PT_ISOLATION_NONE,
+			.isolation_set = true,
 		};
 
 		ret = pt_graph_instance_create(g, &d, err, errlen);
@@ -273,6 +281,64 @@ static int retarget(struct pt_graph *g, bool input, const char *path,
 	snprintf(err, errlen, "%s given, but the topology has no %s endpoint",
 		 input ? "-i" : "-o", input ? "input" : "output");
 	return -EINVAL;
+}
+
+/* --playback / --capture on a topology file: the first output (input)
+ * endpoint is recreated as the device, under the same id and name and with
+ * the same bindings. */
+static int retarget_device(struct pt_graph *g, bool capture, const char *device,
+			   char *err, size_t errlen)
+{
+	struct pt_instance *inst = NULL;
+	struct pt_buffer *b;
+	struct pt_instance_desc d = { 0 };
+	struct pt_format fmt;
+	uint32_t peer, periods, pipeline, id;
+	unsigned peer_pin;
+	char name[PT_NAME_MAX], blob[PATH_MAX];
+	int ret;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++)
+		if (capture ? pt_io_is_input(inst) : pt_io_is_output(inst))
+			break;
+	if (!inst) {
+		snprintf(err, errlen, "--%s given, but the topology has no %s endpoint",
+			 capture ? "capture" : "playback", capture ? "input" : "output");
+		return -EINVAL;
+	}
+	b = capture ? inst->out[0] : inst->in[0];
+	if (!b) {
+		snprintf(err, errlen, "--%s: endpoint '%s' is not bound",
+			 capture ? "capture" : "playback", inst->name);
+		return -EINVAL;
+	}
+	id = inst->id;
+	pipeline = inst->pipeline;
+	snprintf(name, sizeof(name), "%s", inst->name);
+	fmt = b->fmt;
+	periods = b->periods;
+	peer = capture ? b->dst->id : b->src->id;
+	peer_pin = capture ? b->dst_pin : b->src_pin;
+	ret = capture ? pt_graph_unbind(g, id, 0, peer, peer_pin, err, errlen) :
+			pt_graph_unbind(g, peer, peer_pin, id, 0, err, errlen);
+	if (!ret)
+		ret = pt_graph_instance_delete(g, id, err, errlen);
+	if (ret)
+		return ret;
+	snprintf(blob, sizeof(blob), "device=%s", device);
+	d.id = id;
+	d.pipeline = pipeline;
+	d.name = name;
+	d.module = capture ? "capture" : "playback";
+	d.init = blob;
+	d.init_size = strlen(blob);
+	ret = pt_graph_instance_create(g, &d, err, errlen);
+	if (ret)
+		return ret;
+	return capture ? pt_graph_bind(g, id, 0, peer, peer_pin, &fmt, periods,
+				       err, errlen) :
+			 pt_graph_bind(g, peer, peer_pin, id, 0, &fmt, periods,
+				       err, errlen);
 }
 
 /* Runs every pipeline the topology left stopped. */
@@ -579,6 +645,10 @@ int pt_cmd_run(int argc, char **argv)
 			ret = retarget(g, true, o.in, err, sizeof(err));
 		if (!ret && o.out)
 			ret = retarget(g, false, o.out, err, sizeof(err));
+		if (!ret && o.playback)
+			ret = retarget_device(g, false, o.playback, err, sizeof(err));
+		if (!ret && o.capture)
+			ret = retarget_device(g, true, o.capture, err, sizeof(err));
 	} else {
 		ret = builtin_spec(&o, &spec, err, sizeof(err));
 		if (!ret)
