@@ -9,6 +9,7 @@
  * "rw", "ro" or "-".
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +52,12 @@ static int add_row(struct row *rows, size_t *n, struct pt_partition *p,
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: partita domains TOPOLOGY\n"
+	fprintf(f, "usage: partita domains [--isolation process|none] TOPOLOGY\n"
 		   "  Starts the topology's domains and prints, for each partition,\n"
 		   "  its size and which processes map it read-write (rw), read-only\n"
-		   "  (ro) or not at all (-), as read from /proc/PID/maps.\n");
+		   "  (ro) or not at all (-), as read from /proc/PID/maps.\n"
+		   "  --isolation places every module instance (endpoints excepted)\n"
+		   "  as partita run --isolation does.\n");
 }
 
 int pt_cmd_domains(int argc, char **argv)
@@ -69,17 +72,35 @@ int pt_cmd_domains(int argc, char **argv)
 	char err[PT_ERR_MAX];
 	int status = 1;
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		usage(stdout);
-		free(rows);
-		return 0;
+	const char *path = NULL;
+	bool bad = false;
+
+	for (int i = 1; i < argc && !bad; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			free(rows);
+			return 0;
+		} else if (!strcmp(argv[i], "--isolation") && i + 1 < argc) {
+			i++;
+			cfg.force_isolation = true;
+			if (!strcmp(argv[i], "process"))
+				cfg.isolation = PT_ISOLATION_PROCESS;
+			else if (!strcmp(argv[i], "none"))
+				cfg.isolation = PT_ISOLATION_NONE;
+			else
+				bad = true;
+		} else if (!path && argv[i][0] != '-') {
+			path = argv[i];
+		} else {
+			bad = true;
+		}
 	}
-	if (argc != 2 || !rows) {
+	if (bad || !path || !rows) {
 		usage(stderr);
 		free(rows);
 		return 2;
 	}
-	if (pt_topology_load(argv[1], &topo, err, sizeof(err))) {
+	if (pt_topology_load(path, &topo, err, sizeof(err))) {
 		fprintf(stderr, "partita domains: %s\n", err);
 		goto out;
 	}
