@@ -333,8 +333,12 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 	 * find no fd but their own library's. */
 	close(fds[0]);
 	fds[0] = -1;
-	if (ld.guard && mprotect(in->priv, ld.guard, PROT_NONE) < 0)
-		return reply_text(r, -errno, "guard page: %s", strerror(errno));
+	if (ld.guard && mprotect(in->priv, ld.guard, PROT_NONE) < 0) {
+		int e = errno;
+
+		munmap(in->priv, in->priv_size);
+		return reply_text(r, -e, "guard page: %s", strerror(e));
+	}
 	in->stack_top = in->priv + ld.guard + ld.stack_size;
 	heap_at = ld.guard + ld.stack_size;
 	in->heap = pt_route_add(in->priv + heap_at, ld.priv_size - heap_at);
@@ -346,8 +350,6 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 	in->used = 1;
 	live_instances++;
 
-	/* The library's constructors run here, confined, on the instance's
-	 * stack and heap. */
 	/* The loader matches an already loaded object by the name it was
 	 * opened with before it looks at the file: every load gets an fd
 	 * number never used before, so one instance's copy of a library is
@@ -369,6 +371,8 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 	snprintf(in->context, sizeof(in->context), "library %s: constructor",
 		 ld.library);
 	c.path = path;
+	/* The library's constructors run here, confined, on the instance's
+	 * stack and heap. */
 	if (call_module(in, &c) < 0) {
 		const char *e = dlerror();
 		reply_text(r, -ENOEXEC, "library %s: %s", ld.library, e ? e : "dlopen failed");
