@@ -44,8 +44,10 @@
  * grants its private heap+stack partition, loads inst->library from an fd
  * inside the confined domain, runs the module's init with inst->init (in a
  * named domain init runs at the first pt_exec_prepare, so that every member
- * is loaded before the domain seals). Charges the budget. 0 or -errno with
- * @err naming what failed ("library pt_x.so: constructor was stopped: ..."). */
+ * is loaded before the domain seals: a named domain's members are created
+ * together before any is prepared, and restarted together the same way).
+ * Charges the budget. 0 or -errno with @err naming what failed
+ * ("library pt_x.so: constructor was stopped: ..."). */
 int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 		   uint32_t period_frames, char *err, size_t errlen);
 
