@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "host/domain/completion.h"
 #include "host/domain/domain.h"
 
 /* Control requests that run module code (init, prepare, config) may take a
@@ -511,37 +512,31 @@ static struct pt_instance *member_by_id(struct pt_domain *d, uint32_t id)
 	return NULL;
 }
 
-/* Records one completion (already copied out of the ring) for its
- * instance; the words are checked at reap. Returns -EPROTO when the domain
- * broke the ring protocol. */
+/* Records one completion for its instance: copies its entries out of the
+ * ring and has them checked (host/domain/completion.c). A completion that
+ * fails the checks is kept as a lie for the reap; -EPROTO here means the
+ * ring itself is broken (an entry missing, an unknown instance or tag). */
 static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 {
-	uint32_t w[PT_DOP_CPL_WORDS_MAX];
-	unsigned n = first->len / 4;
+	struct pt_ring_entry e[1 + PT_DOP_MAX_CONT];
+	struct pt_completion_expect want = { 0 };
+	struct pt_completion got;
 	struct pt_instance *inst;
 	struct pt_instance_exec *x;
+	int ret;
 
 	/* A control request's completion only keeps the rings in step; its
 	 * answer came on the socket. */
 	if (first->opcode == PT_DOP_CONTROL && first->flags == 0)
 		return 0;
-	if (first->opcode != PT_DOP_PROCESS || first->len % 4 ||
-	    first->len > PT_DOP_WORDS_PER_ENTRY * 4 || first->flags > PT_DOP_MAX_CONT)
+	if (first->opcode != PT_DOP_PROCESS || first->flags > PT_DOP_MAX_CONT)
 		return -EPROTO;
-	memcpy(w, first->payload, first->len);
-	for (unsigned k = 0; k < first->flags; k++) {
-		struct pt_ring_entry e;
-
+	e[0] = *first;
+	for (unsigned k = 1; k <= first->flags; k++) {
 		/* The domain publishes a completion's entries together. */
-		if (pt_ring_peek(&d->ring, &e))
+		if (pt_ring_peek(&d->ring, &e[k]))
 			return -EPROTO;
 		pt_ring_advance(&d->ring, 1);
-		if (e.opcode != PT_DOP_CONT || e.tag != first->tag || e.len % 4 ||
-		    e.len > PT_DOP_WORDS_PER_ENTRY * 4 ||
-		    n + e.len / 4 > PT_DOP_CPL_WORDS_MAX)
-			return -EPROTO;
-		memcpy(w + n, e.payload, e.len);
-		n += e.len / 4;
 	}
 	inst = member_by_id(d, first->instance);
 	if (!inst)
@@ -549,27 +544,27 @@ static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 	x = inst->exec;
 	if (!x->inflight || x->tag != first->tag)
 		return -EPROTO;
+	want.tag = x->tag;
+	want.instance = inst->id;
+	want.nsrc = x->nsrc;
+	want.nsnk = x->nsnk;
+	want.periods = x->periods_asked;
+	memcpy(want.avail, x->avail, sizeof(want.avail));
+	memcpy(want.room, x->room, sizeof(want.room));
+	memcpy(want.src_frame, x->src_frame, sizeof(want.src_frame));
+	memcpy(want.snk_frame, x->snk_frame, sizeof(want.snk_frame));
+	ret = pt_completion_parse(e, 1u + first->flags, &want, &got, x->why, sizeof(x->why));
 	x->done = true;
-	x->result = first->result;
+	if (ret)
+		return 0; /* x->why says how it lied; reap ends the domain */
 	x->why[0] = '\0';
-	if (first->result < -4095 || first->result > 0) {
-		snprintf(x->why, sizeof(x->why), "completion result %d out of range",
-			 (int)first->result);
-		return 0;
-	}
-	if (n == 0 && first->result < 0)
-		return 0; /* the domain refused the request: no words */
-	if (n < 5 || w[1] != x->nsrc || w[2] != x->nsnk || n != 5 + x->nsrc + x->nsnk ||
-	    w[4] > x->periods_asked || (w[4] == 0 && first->result == 0)) {
-		snprintf(x->why, sizeof(x->why), "completion carries %u words for %u+%u pins",
-			 n, x->nsrc, x->nsnk);
-		return 0;
-	}
-	x->heap_used = w[0] < x->heap_size ? w[0] : x->heap_size;
-	d->domain_futex_calls = w[3];
-	x->periods_run = w[4];
-	memcpy(x->consumed, w + 5, x->nsrc * 4);
-	memcpy(x->produced, w + 5 + x->nsrc, x->nsnk * 4);
+	x->result = got.result;
+	x->heap_used = got.heap_used < x->heap_size ? got.heap_used : x->heap_size;
+	if (got.futex_calls)
+		d->domain_futex_calls = got.futex_calls;
+	x->periods_run = got.periods;
+	memcpy(x->consumed, got.consumed, sizeof(x->consumed));
+	memcpy(x->produced, got.produced, sizeof(x->produced));
 	return 0;
 }
 
@@ -601,31 +596,16 @@ static int lied(struct pt_instance_exec *x, char *why, size_t whylen,
 static int finish(struct pt_instance_exec *x, size_t *consumed, size_t *produced,
 		  char *why, size_t whylen)
 {
-	char what[128];
-
 	x->inflight = false;
 	x->done = false;
 	if (x->why[0])
 		return lied(x, why, whylen, x->why);
-	for (unsigned i = 0; i < x->nsrc; i++) {
-		if (x->consumed[i] > x->avail[i] ||
-		    (x->src_frame[i] && x->consumed[i] % x->src_frame[i])) {
-			snprintf(what, sizeof(what), "input %u: consumed %u of %u available",
-				 i, x->consumed[i], x->avail[i]);
-			return lied(x, why, whylen, what);
-		}
+	/* Checked by pt_completion_parse against what the request offered;
+	 * after a failed call they are those of the calls before it. */
+	for (unsigned i = 0; i < x->nsrc; i++)
 		consumed[i] = x->consumed[i];
-	}
-	for (unsigned i = 0; i < x->nsnk; i++) {
-		if (x->produced[i] > x->room[i] ||
-		    (x->snk_frame[i] && x->produced[i] % x->snk_frame[i])) {
-			snprintf(what, sizeof(what), "output %u: produced %u into %u free",
-				 i, x->produced[i], x->room[i]);
-			return lied(x, why, whylen, what);
-		}
+	for (unsigned i = 0; i < x->nsnk; i++)
 		produced[i] = x->produced[i];
-	}
-	/* The counts are those of the calls before the one that failed. */
 	if (x->result) {
 		snprintf(why, whylen, "process returned %d (%s)", (int)x->result,
 			 strerror(-x->result));
