@@ -245,7 +245,8 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	}
 	if (ret) {
 		snprintf(err, errlen, "instance %s: load: %s", inst->name, msg);
-		if (ret == -ETIMEDOUT || ret == -EPROTO)
+		/* A domain started for this instance alone is of no more use. */
+		if (ret == -ETIMEDOUT || ret == -EPROTO || d->members == 1)
 			pt_exec_kill(inst);
 		exec_free(inst);
 		return ret;
@@ -258,6 +259,8 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	}
 	ret = run_init(inst, err, errlen);
 	if (ret) {
+		if (d->members == 1)
+			pt_exec_kill(inst);
 		exec_free(inst);
 		return ret;
 	}
