@@ -380,6 +380,18 @@ static void test_missing_library(void **state)
 	assert_true(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "pt_none.so"));
 	assert_null(inst.exec);
+
+	/* The domain checks what it loaded too: another ABI, no entry. */
+	rig_instance(&inst, 5, "wrongabi", rig_built("tests/libs/pt_test_wrongabi.so"), NULL, NULL);
+	assert_int_equal(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)), -EPROTO);
+	print_message("  %s\n", err);
+	assert_non_null(strstr(err, "pt_test_wrongabi.so"));
+	assert_non_null(strstr(err, "ABI"));
+	rig_instance(&inst, 5, "nomanifest", rig_built("tests/libs/pt_test_nomanifest.so"), NULL, NULL);
+	assert_true(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)) < 0);
+	print_message("  %s\n", err);
+	assert_non_null(strstr(err, "pt_test_nomanifest.so"));
+	assert_null(inst.exec);
 }
 
 int main(void)
