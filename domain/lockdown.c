@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/landlock.h>
 #include <linux/openat2.h>
 #include <seccomp.h>
@@ -63,6 +64,30 @@ static int limit(int res, rlim_t v, const char *name, char *err, size_t errlen)
 	return -errno;
 }
 
+/* A host running as root would hand its capabilities to the domain: drop
+ * them all, from the bounding and ambient sets too (no_new_privs, set next,
+ * keeps them from coming back). Done after the limits are lowered: without
+ * CAP_SYS_RESOURCE they cannot be raised again. */
+static int drop_capabilities(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_READ, cap) == 1 &&
+		    prctl(PR_CAPBSET_DROP, cap) < 0 && errno != EPERM) {
+			snprintf(err, errlen, "dropping capability %d: %s", cap,
+				 strerror(errno));
+			return -errno;
+		}
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (syscall(SYS_capset, &hdr, data) < 0) {
+		snprintf(err, errlen, "capset: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int pt_lockdown_start(pid_t host, char *err, size_t errlen)
 {
 	int ret;
@@ -89,7 +114,7 @@ int pt_lockdown_start(pid_t host, char *err, size_t errlen)
 	    (ret = limit(RLIMIT_STACK, 1u << 20, "stack", err, errlen)) ||
 	    (ret = limit(RLIMIT_DATA, PT_DOMAIN_DATA_LIMIT, "data", err, errlen)))
 		return ret;
-	return 0;
+	return drop_capabilities(err, errlen);
 }
 
 /* ---- stage 2: Landlock ---- */
@@ -209,6 +234,24 @@ static const char *syscall_name(long nr)
 	case SYS_ioctl: return "ioctl";
 	case SYS_getpid: return "getpid";
 	case SYS_prctl: return "prctl";
+	case SYS_chmod: return "chmod";
+	case SYS_fchmod: return "fchmod";
+	case SYS_fchmodat: return "fchmodat";
+	case SYS_chown: return "chown";
+	case SYS_fchownat: return "fchownat";
+	case SYS_utimensat: return "utimensat";
+	case SYS_setxattr: return "setxattr";
+	case SYS_open_by_handle_at: return "open_by_handle_at";
+	case SYS_unlink: return "unlink";
+	case SYS_unlinkat: return "unlinkat";
+	case SYS_setuid: return "setuid";
+	case SYS_setpriority: return "setpriority";
+	case SYS_sched_setscheduler: return "sched_setscheduler";
+	case SYS_mlock: return "mlock";
+	case SYS_mlockall: return "mlockall";
+	case SYS_settimeofday: return "settimeofday";
+	case SYS_clock_settime: return "clock_settime";
+	case SYS_reboot: return "reboot";
 	case SYS_newfstatat: return "newfstatat";
 	case SYS_fstat: return "fstat";
 	default: return NULL;
@@ -373,6 +416,37 @@ static int deny_common(scmp_filter_ctx ctx, bool default_traps, char *err,
 		SCMP_SYS(setrlimit), SCMP_SYS(prlimit64),
 		SCMP_SYS(process_madvise), SCMP_SYS(kcmp),
 		SCMP_SYS(init_module), SCMP_SYS(finit_module),
+		SCMP_SYS(delete_module),
+		/* File metadata Landlock does not cover; the domain runs as the
+		 * host's uid, so it owns what the host owns. */
+		SCMP_SYS(chmod), SCMP_SYS(fchmod), SCMP_SYS(fchmodat),
+		SCMP_SYS(chown), SCMP_SYS(fchown), SCMP_SYS(lchown),
+		SCMP_SYS(fchownat), SCMP_SYS(setxattr), SCMP_SYS(lsetxattr),
+		SCMP_SYS(fsetxattr), SCMP_SYS(removexattr),
+		SCMP_SYS(lremovexattr), SCMP_SYS(fremovexattr),
+		SCMP_SYS(utime), SCMP_SYS(utimes), SCMP_SYS(utimensat),
+		SCMP_SYS(futimesat), SCMP_SYS(open_by_handle_at),
+		SCMP_SYS(name_to_handle_at), SCMP_SYS(mknod),
+		SCMP_SYS(mknodat), SCMP_SYS(link), SCMP_SYS(linkat),
+		SCMP_SYS(symlink), SCMP_SYS(symlinkat), SCMP_SYS(unlink),
+		SCMP_SYS(unlinkat), SCMP_SYS(rename), SCMP_SYS(renameat),
+		SCMP_SYS(renameat2), SCMP_SYS(mkdir), SCMP_SYS(mkdirat),
+		SCMP_SYS(rmdir), SCMP_SYS(fanotify_init),
+		/* Identity, scheduling, time and machine state. */
+		SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid),
+		SCMP_SYS(setregid), SCMP_SYS(setresuid), SCMP_SYS(setresgid),
+		SCMP_SYS(setgroups), SCMP_SYS(setfsuid), SCMP_SYS(setfsgid),
+		SCMP_SYS(sched_setscheduler), SCMP_SYS(sched_setparam),
+		SCMP_SYS(sched_setattr), SCMP_SYS(sched_setaffinity),
+		SCMP_SYS(setpriority), SCMP_SYS(ioprio_set),
+		SCMP_SYS(mlock), SCMP_SYS(mlock2), SCMP_SYS(mlockall),
+		SCMP_SYS(settimeofday), SCMP_SYS(clock_settime),
+		SCMP_SYS(clock_adjtime), SCMP_SYS(adjtimex), SCMP_SYS(reboot),
+		SCMP_SYS(swapon), SCMP_SYS(swapoff), SCMP_SYS(sethostname),
+		SCMP_SYS(setdomainname), SCMP_SYS(syslog), SCMP_SYS(acct),
+		SCMP_SYS(iopl), SCMP_SYS(ioperm), SCMP_SYS(kexec_load),
+		SCMP_SYS(kexec_file_load), SCMP_SYS(quotactl),
+		SCMP_SYS(vhangup), SCMP_SYS(move_pages), SCMP_SYS(migrate_pages),
 	};
 
 	for (size_t i = 0; i < sizeof(trapped) / sizeof(trapped[0]) && !default_traps; i++)

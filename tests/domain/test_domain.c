@@ -211,6 +211,24 @@ static void test_control_requests(void **state)
 		closedir(dp);
 		assert_int_equal(fds, 4);
 	}
+	/* No capabilities, whoever runs the host. */
+	{
+		char path[64], line[256];
+		int caps = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/status", inst.domain_pid);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "Cap", 3)) {
+				print_message("  %s", line);
+				assert_non_null(strstr(line, "0000000000000000"));
+				caps++;
+			}
+		fclose(f);
+		assert_int_equal(caps, 5); /* CapInh CapPrm CapEff CapBnd CapAmb */
+	}
 	assert_int_equal(pt_exec_config_set(&inst, PT_PARAM_TEXT, "gain=0.25", 9,
 					    err, sizeof(err)), 0);
 	assert_int_equal(pt_exec_config_get(&inst, PT_PARAM_TEXT, buf, &n, err,

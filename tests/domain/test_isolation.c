@@ -273,6 +273,7 @@ static void test_constructor_stopped(void **state)
 		{ "pt_ctor_read.so", "/etc/passwd" },
 		{ "pt_ctor_socket.so", "socket" },
 		{ "pt_ctor_fork.so", "clone" },
+		{ "pt_ctor_chmod.so", "chmod" },
 	};
 	const char *marker = "/tmp/partita-ctor-marker";
 	struct lane bystander;

@@ -6,10 +6,13 @@
  *   2 reads a file outside the library folders (/etc/passwd)
  *   3 creates a socket
  *   4 forks
+ *   5 changes a system file's mode (to the mode it already has, so that
+ *     nothing changes even if it were let through)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <partita/module.h>
@@ -37,6 +40,14 @@ __attribute__((constructor)) static void misbehave(void)
 		if (ctor_result == 0)
 			_exit(0);
 		break;
+	case 5: {
+		struct stat st;
+
+		ctor_result = stat("/etc/hostname", &st);
+		if (ctor_result == 0)
+			ctor_result = chmod("/etc/hostname", st.st_mode & 07777);
+		break;
+	}
 	}
 }
 
