@@ -91,7 +91,7 @@ static void usage(FILE *f)
 		"  --user-heap SIZE      the user heap budget, e.g. 64M\n"
 		"  --period-us US        the period in microseconds (default 1000)\n"
 		"  --dp-batch N          offline, periods one DP request may carry (1..64,\n"
-		"                        default 16); live runs use 1\n"
+		"                        default 64); live runs use 1\n"
 		"  --realtime            pace periods on the clock, as live audio would\n"
 		"                        (a device with a clock paces the graph by itself;\n"
 		"                        ALSA's null device does not)\n"
