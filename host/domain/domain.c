@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -603,9 +604,17 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	/* Its own session: no terminal, no signals meant for the host's
-	 * process group. */
+	 * process group. The ordinary scheduling class whatever the spawning
+	 * thread runs at: a domain that spins must not starve a host running
+	 * at real-time priority (its deadline catches it instead). */
+	{
+		struct sched_param sp = { .sched_priority = 0 };
+
+		posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
+		posix_spawnattr_setschedparam(&attr, &sp);
+	}
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-					POSIX_SPAWN_SETSID);
+					POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSCHEDULER);
 	ret = posix_spawn(&d->pid, bin, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,6 +360,28 @@ static void test_stdio_survives(void **state)
 	rig_buffer_free(&out);
 }
 
+/* A host thread at real-time priority starts domains in the ordinary
+ * class (where the test may raise its own priority; elsewhere it checks the
+ * class alone). */
+static void test_domain_not_realtime(void **state)
+{
+	struct sched_param rt = { .sched_priority = 5 }, old;
+	struct pt_instance inst;
+	int old_policy = sched_getscheduler(0), raised;
+	char err[256];
+
+	(void)state;
+	sched_getparam(0, &old);
+	raised = sched_setscheduler(0, SCHED_FIFO, &rt) == 0;
+	print_message("  host at SCHED_FIFO: %s\n", raised ? "yes" : "not permitted here");
+	rig_instance(&inst, 11, "ordinary", rig_built("tests/hostile/pt_probe.so"), NULL, NULL);
+	assert_int_equal(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)), 0);
+	if (raised)
+		sched_setscheduler(0, old_policy, &old);
+	assert_int_equal(sched_getscheduler(inst.domain_pid), SCHED_OTHER);
+	pt_exec_destroy(&inst);
+}
+
 static void test_budget_charged_and_returned(void **state)
 {
 	struct pt_budget small;
@@ -423,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_control_requests),
 		cmocka_unit_test(test_idle_domain_survives),
 		cmocka_unit_test(test_stdio_survives),
+		cmocka_unit_test(test_domain_not_realtime),
 		cmocka_unit_test(test_budget_charged_and_returned),
 		cmocka_unit_test(test_missing_library),
 	};
