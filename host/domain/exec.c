@@ -426,6 +426,11 @@ static int queue_words(struct pt_domain *d, uint16_t opcode, uint32_t instance,
 {
 	unsigned nent = (n + PT_DOP_WORDS_PER_ENTRY - 1) / PT_DOP_WORDS_PER_ENTRY;
 
+	/* All or nothing: a request staged in part would be published with
+	 * the next one. (With one request in flight per instance the ring
+	 * never fills: 16 instances x 4 entries < PT_DOMAIN_RING_ENTRIES.) */
+	if (pt_ring_space_cached(&d->ring) < nent && pt_ring_space_left(&d->ring) < nent)
+		return -ENOSPC;
 	for (unsigned k = 0; k < nent; k++) {
 		struct pt_ring_entry *e = pt_ring_get_entry(&d->ring);
 		unsigned c = n - k * PT_DOP_WORDS_PER_ENTRY;
