@@ -767,7 +767,10 @@ static void do_process(const struct pt_ring_entry *req)
 			}
 		}
 		make_views(in, sw, kw, srcs, snks, sp, kp);
-		if (ran) {
+		/* The host checked the default rule for the first period; a
+		 * module with its own rule (which only it can run) is asked
+		 * before every call, and may run none. */
+		if (ran || in->entry->ops->is_ready) {
 			struct call r = { .op = CALL_READY, .srcs = sp, .snks = kp };
 
 			if (!call_module(in, &r))

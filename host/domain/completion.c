@@ -58,7 +58,7 @@ int pt_completion_parse(const struct pt_ring_entry *e, unsigned n,
 	    w[2] != want->nsnk)
 		return refuse(out, why, whylen, "completion carries %u words for %u+%u pins",
 			      nw, want->nsrc, want->nsnk);
-	if (w[4] > want->periods || (w[4] == 0 && out->result == 0))
+	if (w[4] > want->periods || (w[4] == 0 && out->result != 0))
 		return refuse(out, why, whylen, "completion ran %u periods of %u asked",
 			      w[4], want->periods);
 	for (unsigned i = 0; i < want->nsrc; i++) {
@@ -77,6 +77,14 @@ int pt_completion_parse(const struct pt_ring_entry *e, unsigned n,
 				      i, p, want->room[i]);
 		out->produced[i] = p;
 	}
+	/* No period run (a module with its own readiness rule said no): then
+	 * nothing was read or written. */
+	if (w[4] == 0)
+		for (unsigned i = 0; i < want->nsrc + want->nsnk; i++)
+			if (w[5 + i])
+				return refuse(out, why, whylen,
+					      "completion ran no period but moved %u bytes on pin %u",
+					      w[5 + i], i);
 	out->result = e[0].result;
 	out->heap_used = w[0];
 	out->futex_calls = w[3];

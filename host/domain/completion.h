@@ -42,8 +42,9 @@ struct pt_completion {
 /*
  * Parses the completion @e[0] with its continuation entries @e[1..@n-1].
  * Returns 0 with @out filled: counts within what was available and free,
- * whole frames, periods within the batch (a refusal - result < 0 and no
- * words - gives zero counts). Returns -EPROTO with @why saying what was
+ * whole frames, periods within the batch (none when a module with its own
+ * readiness rule was not ready: then no counts; a refusal - result < 0 and
+ * no words - gives zero counts too). Returns -EPROTO with @why saying what was
  * wrong otherwise; @out is then zeroed.
  */
 int pt_completion_parse(const struct pt_ring_entry *e, unsigned n,

@@ -101,6 +101,41 @@ static void test_eq_bit_identical(void **state)
 	compare_with_trusted(rig_built("modules/pt_eq_iir.so"), NULL, NULL);
 }
 
+/* A module with its own readiness rule (src) decides in its domain: with
+ * less than a period of input it runs no period and moves nothing. */
+static void test_custom_ready_decides_in_domain(void **state)
+{
+	float pcm[RIG_PERIOD * RIG_CHANNELS];
+	struct pt_buffer in, out;
+	struct pt_instance inst;
+	char err[256], why[256];
+	int sig;
+
+	(void)state;
+	rig_buffer(&budget, &in, 1);
+	rig_buffer(&budget, &out, 2);
+	rig_instance(&inst, 12, "src", rig_built("modules/pt_src.so"), NULL, NULL);
+	rig_bind_in(&inst, &in);
+	rig_bind_out(&inst, &out);
+	assert_int_equal(pt_exec_create(&budget, &inst, RIG_PERIOD, err, sizeof(err)), 0);
+	assert_int_equal(pt_exec_prepare(&inst, err, sizeof(err)), 0);
+	rig_signal(pcm, RIG_PERIOD, 0);
+	rig_feed(&in, pcm, RIG_PERIOD / 2);
+	if (rig_step(&inst, 1, 2000000000ull, &sig, why, sizeof(why)))
+		fail_msg("half a period: %s", why);
+	assert_int_equal(pt_exec_periods_run(&inst), 0);
+	assert_int_equal(pt_buffer_fill(&in), RIG_PERIOD / 2 * RIG_CHANNELS * sizeof(float));
+	assert_int_equal(pt_buffer_fill(&out), 0);
+	rig_feed(&in, pcm + RIG_PERIOD / 2 * RIG_CHANNELS, RIG_PERIOD / 2);
+	if (rig_step(&inst, 2, 2000000000ull, &sig, why, sizeof(why)))
+		fail_msg("a whole period: %s", why);
+	assert_int_equal(pt_exec_periods_run(&inst), 1);
+	assert_int_equal(pt_buffer_fill(&in), 0);
+	pt_exec_destroy(&inst);
+	rig_buffer_free(&in);
+	rig_buffer_free(&out);
+}
+
 /* Several periods per request give the same bits as one at a time, and a
  * batch stops where the module stops being ready. */
 static void test_batch_bit_identical(void **state)
@@ -442,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_gain_bit_identical),
 		cmocka_unit_test(test_eq_bit_identical),
 		cmocka_unit_test(test_shipped_modules_bit_identical),
+		cmocka_unit_test(test_custom_ready_decides_in_domain),
 		cmocka_unit_test(test_batch_bit_identical),
 		cmocka_unit_test(test_control_requests),
 		cmocka_unit_test(test_idle_domain_survives),
