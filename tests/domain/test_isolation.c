@@ -411,9 +411,23 @@ static void test_shared_domain(void **state)
 		rig_buffer_free(&late.in);
 		rig_buffer_free(&late.out);
 	}
-	lane_close(&a);
-	assert_lane_healthy(&b);
+	/* One member eats its heap; its neighbour in the same domain, with a
+	 * heap of its own, does not notice. */
+	{
+		size_t a_used = pt_exec_heap_used(&a.inst);
+		char why[256];
+		int sig = 0;
+
+		assert_int_equal(pt_exec_config_set(&b.inst, PT_PARAM_TEXT, "act=exhaust", 11,
+						    err, sizeof(err)), 0);
+		assert_int_equal(lane_period(&b, &sig, why, sizeof(why)), 0);
+		assert_true(pt_exec_heap_used(&b.inst) > b.inst.exec->heap_size / 10 * 9);
+		assert_lane_healthy(&a);
+		assert_int_equal(pt_exec_heap_used(&a.inst), a_used);
+	}
 	lane_close(&b);
+	assert_lane_healthy(&a);
+	lane_close(&a);
 }
 
 /* A domain dies with its host (PR_SET_PDEATHSIG): a host that exits
