@@ -51,6 +51,14 @@ struct pt_domain {
 	struct pt_domain *next;
 };
 
+/* A config blob set before a deferred init, applied right after it. */
+struct pt_exec_pending_config {
+	struct pt_exec_pending_config *next;
+	uint32_t param;
+	size_t size;
+	uint8_t data[];
+};
+
 /* What the host keeps about an instance that runs in a domain
  * (inst->exec). Host memory only. */
 struct pt_instance_exec {
@@ -62,6 +70,7 @@ struct pt_instance_exec {
 	uint32_t period_frames;
 	bool inited;
 	bool init_pending;             /* named domain: init at first prepare */
+	struct pt_exec_pending_config *pending; /* config set before that init */
 	bool prepared;
 	unsigned nsrc, nsnk;
 	uint32_t src_size[PT_MAX_PINS], snk_size[PT_MAX_PINS];

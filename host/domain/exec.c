@@ -94,12 +94,23 @@ static void domain_leave(struct pt_instance *inst)
 	x->dom = NULL;
 }
 
+static void pending_free(struct pt_instance_exec *x)
+{
+	while (x->pending) {
+		struct pt_exec_pending_config *c = x->pending;
+
+		x->pending = c->next;
+		free(c);
+	}
+}
+
 static void exec_free(struct pt_instance *inst)
 {
 	struct pt_instance_exec *x = inst->exec;
 
 	if (!x)
 		return;
+	pending_free(x);
 	if (x->dom)
 		domain_leave(inst);
 	pt_partition_put(x->priv);
@@ -126,6 +137,24 @@ static int run_init(struct pt_instance *inst, char *err, size_t errlen)
 	x->dom->sealed = true;
 	x->inited = true;
 	x->heap_used = r.heap_used < x->heap_size ? r.heap_used : x->heap_size;
+	/* Config set while the init waited, in the order it came. */
+	while (x->pending) {
+		struct pt_exec_pending_config *c = x->pending;
+
+		x->pending = c->next;
+		ret = pt_domain_control(x->dom, PT_DCTL_CONFIG_SET, inst->id,
+					&(struct pt_dctl_config){ .param = c->param },
+					sizeof(struct pt_dctl_config), c->data, c->size,
+					NULL, 0, NULL, NULL, NULL, CONTROL_TIMEOUT_MS, msg,
+					sizeof(msg));
+		free(c);
+		if (ret) {
+			snprintf(err, errlen, "instance %s: config set before init: %s",
+				 inst->name, msg);
+			pending_free(x);
+			return ret;
+		}
+	}
 	return 0;
 }
 
@@ -357,6 +386,30 @@ int pt_exec_config_set(struct pt_instance *inst, uint32_t param, const void *d,
 	if (!x || !x->dom) {
 		snprintf(err, errlen, "instance %s: no domain", inst->name);
 		return -EINVAL;
+	}
+	if (x->init_pending) {
+		/* The module's init has not run yet (named domain): keep the
+		 * blob and give it right after. */
+		struct pt_exec_pending_config *p, **tail = &x->pending;
+
+		if (n > PT_DCTL_DATA_MAX - sizeof(c)) {
+			snprintf(err, errlen, "instance %s: config of %zu bytes is too big",
+				 inst->name, n);
+			return -E2BIG;
+		}
+		p = malloc(sizeof(*p) + n);
+		if (!p) {
+			snprintf(err, errlen, "instance %s: out of host memory", inst->name);
+			return -ENOMEM;
+		}
+		p->next = NULL;
+		p->param = param;
+		p->size = n;
+		memcpy(p->data, d, n);
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = p;
+		return 0;
 	}
 	ret = pt_domain_control(x->dom, PT_DCTL_CONFIG_SET, inst->id, &c, sizeof(c),
 				d, n, NULL, 0, NULL, NULL, NULL, CONTROL_TIMEOUT_MS,

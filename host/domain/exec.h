@@ -61,6 +61,8 @@ int pt_exec_module_library(const char *name, char *path, size_t len);
  * and calls prepare with their formats. */
 int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen);
 
+/* Before a deferred init (named domain) the blob is kept and given right
+ * after the init; the module's answer then comes from pt_exec_prepare. */
 int pt_exec_config_set(struct pt_instance *inst, uint32_t param, const void *d,
 		       size_t n, char *err, size_t errlen);
 /* On entry *@n is the room at @d; on success the bytes written. */

@@ -381,10 +381,23 @@ static void test_shared_domain(void **state)
 	rig_bind_out(&b.inst, &b.out);
 	a.tag = b.tag = 0;
 	if (pt_exec_create(&budget, &a.inst, RIG_PERIOD, err, sizeof(err)) ||
-	    pt_exec_create(&budget, &b.inst, RIG_PERIOD, err, sizeof(err)) ||
-	    pt_exec_prepare(&a.inst, err, sizeof(err)) ||
+	    pt_exec_create(&budget, &b.inst, RIG_PERIOD, err, sizeof(err)))
+		fail_msg("shared: %s", err);
+	/* Config given before the (deferred) init reaches the module after it. */
+	assert_int_equal(pt_exec_config_set(&a.inst, PT_PARAM_TEXT, "gain=0.125", 10, err,
+					    sizeof(err)), 0);
+	if (pt_exec_prepare(&a.inst, err, sizeof(err)) ||
 	    pt_exec_prepare(&b.inst, err, sizeof(err)))
 		fail_msg("shared: %s", err);
+	{
+		char text[32];
+		size_t n = sizeof(text) - 1;
+
+		assert_int_equal(pt_exec_config_get(&a.inst, PT_PARAM_TEXT, text, &n, err,
+						    sizeof(err)), 0);
+		text[n] = '\0';
+		assert_string_equal(text, "gain=0.125");
+	}
 	assert_int_equal(a.inst.domain_pid, b.inst.domain_pid);
 	assert_true(pt_exec_heap_addr(&a.inst) != pt_exec_heap_addr(&b.inst));
 	/* Each instance has its own copy of the library's static data. */
