@@ -300,21 +300,20 @@ static ssize_t recv_one(struct pt_domain *d, void *buf, size_t cap,
 /* Waits for the reply to @seq (its first message, then the continuation
  * chunks its length asks for); returns its result, or -EPIPE/-ETIMEDOUT/
  * -EPROTO from the host's side. */
-static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
+static int read_reply(struct pt_domain *d, uint8_t *buf, uint64_t seq, uint32_t op,
 		      struct pt_dctl_reply *reply, void *rdata, size_t *rlen,
 		      int timeout_ms, char *err, size_t errlen)
 {
-	static uint8_t buf[PT_DCTL_MSG_MAX];
 	uint64_t deadline = pt_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 	struct pt_dctl_reply r;
 	size_t got;
 	ssize_t n;
 
-	n = recv_one(d, buf, sizeof(buf), deadline, timeout_ms, err, errlen);
+	n = recv_one(d, buf, PT_DCTL_MSG_MAX, deadline, timeout_ms, err, errlen);
 	if (n < 0)
 		return (int)n;
 	/* Copy, then check: the reply is the domain's word, nothing more. */
-	if (n < (ssize_t)sizeof(r) || n > (ssize_t)sizeof(buf) ||
+	if (n < (ssize_t)sizeof(r) || n > (ssize_t)PT_DCTL_MSG_MAX ||
 	    (size_t)n > sizeof(r) + PT_DCTL_CHUNK) {
 		snprintf(err, errlen, "domain %d: malformed reply (%zd bytes)", (int)d->pid, n);
 		return -EPROTO;
@@ -326,7 +325,7 @@ static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
 		return -EPROTO;
 	}
 	for (got = (size_t)n; got < sizeof(r) + r.len; got += (size_t)n) {
-		n = recv_one(d, buf + got, sizeof(buf) - got, deadline, timeout_ms,
+		n = recv_one(d, buf + got, PT_DCTL_MSG_MAX - got, deadline, timeout_ms,
 			     err, errlen);
 		if (n < 0)
 			return (int)n;
@@ -392,6 +391,24 @@ static int send_chunked(struct pt_domain *d, const struct pt_dctl_hdr *h,
 		first = false;
 	} while (off < total);
 	return 0;
+}
+
+/* The reply's room is taken per call (control requests are rare; the
+ * host may have more than one thread talking to domains). */
+static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
+		      struct pt_dctl_reply *reply, void *rdata, size_t *rlen,
+		      int timeout_ms, char *err, size_t errlen)
+{
+	uint8_t *buf = malloc(PT_DCTL_MSG_MAX);
+	int ret;
+
+	if (!buf) {
+		snprintf(err, errlen, "domain %d: out of host memory for its reply", (int)d->pid);
+		return -ENOMEM;
+	}
+	ret = read_reply(d, buf, seq, op, reply, rdata, rlen, timeout_ms, err, errlen);
+	free(buf);
+	return ret;
 }
 
 /* Tells the domain a control message waits: one CONTROL entry, published
