@@ -30,7 +30,9 @@
 static char dir[128], sock[256], wav[256], wav_iso[256], topo[256], log_path[256];
 static char partita[600];
 static char out[16384];
-static pid_t serve_pid;
+static pid_t serve_pid, strict_pid;
+static char strict_sock[300];
+static const char *ctl_sock = sock;
 
 static void sleep_ms(int ms)
 {
@@ -56,7 +58,7 @@ static int ctl(const char *fmt, ...)
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
 	snprintf(path, sizeof(path), "%s/ctl.out", dir);
-	snprintf(cmd, sizeof(cmd), "'%s' ctl --socket '%s' %s >'%s' 2>&1", partita, sock,
+	snprintf(cmd, sizeof(cmd), "'%s' ctl --socket '%s' %s >'%s' 2>&1", partita, ctl_sock,
 		 args, path);
 	st = system(cmd);
 	f = fopen(path, "r");
@@ -161,6 +163,10 @@ static int teardown(void **state)
 	char cmd[300];
 
 	(void)state;
+	if (strict_pid > 0) {
+		kill(strict_pid, SIGKILL);
+		waitpid(strict_pid, NULL, 0);
+	}
 	if (serve_pid > 0) {
 		kill(serve_pid, SIGKILL);
 		waitpid(serve_pid, NULL, 0);
@@ -324,6 +330,7 @@ static void test_run_change_gain_teardown(void **state)
 	int st;
 
 	(void)state;
+	ctl_sock = sock;
 	CTL_OK("stats");
 	assert_non_null(strstr(out, "tone1"));
 	assert_non_null(strstr(out, "gain1"));
@@ -376,11 +383,117 @@ static void test_run_change_gain_teardown(void **state)
 	expect_drop(wav_iso, 12.0);
 }
 
+/* Runs a shell command line; returns its exit status with its output in
+ * out[]. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int sh(const char *fmt, ...)
+{
+	char line[2048], cmd[2600], path[300];
+	va_list ap;
+	FILE *f;
+	size_t n;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/sh.out", dir);
+	snprintf(cmd, sizeof(cmd), "( %s ) >'%s' 2>&1", line, path);
+	st = system(cmd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = 0;
+	fclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* A second host that trusts one key and requires signatures: signed,
+ * unsigned, tampered and broken libraries through LOAD_LIBRARY, and the
+ * same verdicts from `partita inspect`. */
+static void test_signed_libraries(void **state)
+{
+	char good[700], err[256];
+	int st;
+
+	(void)state;
+	snprintf(good, sizeof(good), "%s/tests/libs/pt_test_good.so", build_dir);
+	assert_int_equal(sh("'%s' sign --keygen '%s/v.key'", partita, dir), 0);
+	assert_int_equal(sh("'%s' sign --keygen '%s/w.key'", partita, dir), 0);
+	assert_int_equal(sh("cp '%s' '%s/lib.so' && cp '%s' '%s/unsigned.so' && "
+			    "printf 'not elf' > '%s/text.so' && "
+			    "cp '%s/tests/libs/pt_test_wrongabi.so' '%s/abi.so' && "
+			    "cp '%s' '%s/other.so'",
+			    good, dir, good, dir, dir, build_dir, dir, good, dir), 0);
+	assert_int_equal(sh("'%s' sign --key '%s/v.key' '%s/lib.so' '%s/abi.so'", partita,
+			    dir, dir, dir), 0);
+	assert_int_equal(sh("'%s' sign --key '%s/w.key' '%s/other.so'", partita, dir, dir), 0);
+
+	snprintf(strict_sock, sizeof(strict_sock), "%s/strict.sock", dir);
+	strict_pid = fork();
+	if (strict_pid == 0) {
+		char trust[300];
+
+		snprintf(trust, sizeof(trust), "%s/v.key.pub", dir);
+		(void)freopen(log_path, "a", stderr);
+		execl(partita, "partita", "serve", "--socket", strict_sock, "--trust", trust,
+		      "--require-signed", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		int fd = pt_ctl_connect(strict_sock, err, sizeof(err));
+
+		if (fd >= 0) {
+			close(fd);
+			break;
+		}
+		sleep_ms(50);
+	}
+	ctl_sock = strict_sock;
+	CTL_OK("load-library '%s/lib.so'", dir);
+	assert_non_null(strstr(out, "module testgood version 1.2.3"));
+	assert_non_null(strstr(out, "signed, trusted key"));
+	assert_int_equal(ctl("load-library '%s/unsigned.so'", dir), 1);
+	assert_non_null(strstr(out, "SIGNATURE"));
+	assert_non_null(strstr(out, "unsigned, and signatures by a trusted key are required"));
+	assert_int_equal(ctl("load-library '%s/other.so'", dir), 1);
+	assert_non_null(strstr(out, "signed, untrusted key"));
+	assert_int_equal(ctl("load-library '%s/text.so'", dir), 1);
+	assert_non_null(strstr(out, "LIBRARY"));
+	assert_non_null(strstr(out, "not an ELF file"));
+	assert_int_equal(ctl("load-library '%s/abi.so'", dir), 1);
+	assert_non_null(strstr(out, "library built for ABI version 99, this host speaks ABI version 1"));
+	assert_int_equal(sh("printf 'x' >> '%s/lib.so'", dir), 0);
+	assert_int_equal(ctl("load-library '%s/lib.so'", dir), 1);
+	assert_non_null(strstr(out, "does not verify"));
+	/* still serving */
+	CTL_OK("stats");
+
+	/* inspect agrees */
+	assert_int_equal(sh("'%s' inspect '%s/unsigned.so'", partita, dir), 0);
+	assert_non_null(strstr(out, "module:      testgood"));
+	assert_non_null(strstr(out, "signature:   unsigned"));
+	assert_int_equal(sh("'%s' inspect --trust '%s/v.key.pub' --require-signed '%s/other.so'",
+			    partita, dir, dir), 1);
+	assert_int_equal(sh("'%s' inspect '%s/lib.so'", partita, dir), 1);
+	assert_non_null(strstr(out, "does not verify"));
+	assert_int_equal(sh("'%s' inspect '%s/abi.so'", partita, dir), 1);
+	assert_non_null(strstr(out, "ABI version 99"));
+
+	ctl_sock = sock;
+	kill(strict_pid, SIGTERM);
+	assert_int_equal(waitpid(strict_pid, &st, 0), strict_pid);
+	strict_pid = 0;
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed_over_socket),
 		cmocka_unit_test(test_build_by_ctl_and_notifications),
+		cmocka_unit_test(test_signed_libraries),
 		cmocka_unit_test(test_run_change_gain_teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
