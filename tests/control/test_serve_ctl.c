@@ -303,6 +303,46 @@ static double level_db(SNDFILE *f, sf_count_t from, sf_count_t n, int channels)
 	return 10.0 * log10(sum / (double)(n * channels) + 1e-30);
 }
 
+static void expect_drop(const char *path, double drop);
+
+/* A module the host knows only from LOAD_LIBRARY (the SDK's template),
+ * created by its manifest name, isolated, reconfigured while it runs. */
+static void test_loaded_library_module(void **state)
+{
+	char tpl_wav[300];
+
+	(void)state;
+	ctl_sock = sock;
+	snprintf(tpl_wav, sizeof(tpl_wav), "%s/tpl.wav", dir);
+	CTL_OK("load-library '%s/tests/libs/pt_test_template.so'", build_dir);
+	assert_non_null(strstr(out, "module template version 1.0.0"));
+	assert_non_null(strstr(out, "unsigned"));
+	CTL_OK("create-pipeline tpl");
+	CTL_OK("init tpl tsrc tone freq=1000 amplitude_db=-6");
+	CTL_OK("init tpl tmod template isolation=process heap_size=64K max_misses=1000 gain_db=-6");
+	assert_non_null(strstr(out, "instance tmod (id"));
+	CTL_OK("init tpl tout output file=%s", tpl_wav);
+	CTL_OK("bind tsrc tmod");
+	CTL_OK("bind tmod tout");
+	CTL_OK("state tpl running");
+	sleep_ms(800);
+	CTL_OK("set-config tmod gain_db=-18");
+	CTL_OK("get-config tmod");
+	assert_non_null(strstr(out, "gain_db=-18.000"));
+	sleep_ms(800);
+	CTL_OK("stats tmod");
+	assert_non_null(strstr(out, "template"));
+	assert_non_null(strstr(out, "process"));
+	CTL_OK("state tpl reset");
+	CTL_OK("unbind tmod tout");
+	CTL_OK("delete tout"); /* closes the file */
+	expect_drop(tpl_wav, 12.0);
+	CTL_OK("unbind tsrc tmod");
+	CTL_OK("delete tmod");
+	CTL_OK("delete tsrc");
+	CTL_OK("delete-pipeline tpl");
+}
+
 /* Checks that the last stretch of @path is @drop dB quieter than its
  * start (allowing for the ramp and a change that lands late). */
 static void expect_drop(const char *path, double drop)
@@ -494,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_over_socket),
 		cmocka_unit_test(test_build_by_ctl_and_notifications),
 		cmocka_unit_test(test_signed_libraries),
+		cmocka_unit_test(test_loaded_library_module),
 		cmocka_unit_test(test_run_change_gain_teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
