@@ -124,21 +124,14 @@ static const char *open_hint(int err)
 	}
 }
 
-static int alsa_init(struct pt_module *mod, const void *data, size_t size,
-		     snd_pcm_stream_t stream)
+/* Parses the parameters and opens the device into @st. Returns 0 or
+ * -errno, having logged why. */
+static int alsa_open(struct pt_module *mod, struct alsa_state *st,
+		     const void *data, size_t size)
 {
-	/* The state holds a host pointer (snd_pcm_t), so it lives in host
-	 * memory, not in the private heap. */
-	struct alsa_state *st = calloc(1, sizeof(*st));
-	int ret;
+	int ret = pt_param_string(data, size, "device", st->device,
+				  sizeof(st->device));
 
-	if (!st)
-		return -ENOMEM;
-	pt_mod_set_priv(mod, st);
-	st->stream = stream;
-	st->target = UINT64_MAX;
-	ret = pt_param_string(data, size, "device", st->device,
-			      sizeof(st->device));
 	if (ret == -ENOENT) {
 		pt_log(mod, PT_LOG_ERR, "no device= parameter (an ALSA PCM name such as default, hw:0,0 or null)");
 		return -EINVAL;
@@ -165,11 +158,11 @@ static int alsa_init(struct pt_module *mod, const void *data, size_t size,
 	snd_lib_error_set_handler(alsa_lib_error);
 	/* Non-blocking open: a busy device is refused now instead of making
 	 * instance creation wait for whoever holds it. */
-	ret = snd_pcm_open(&st->pcm, st->device, stream, SND_PCM_NONBLOCK);
+	ret = snd_pcm_open(&st->pcm, st->device, st->stream, SND_PCM_NONBLOCK);
 	if (ret < 0) {
 		st->pcm = NULL;
 		pt_log(mod, PT_LOG_ERR, "cannot open %s device '%s': %s%s",
-		       stream_name(stream), st->device, snd_strerror(ret),
+		       stream_name(st->stream), st->device, snd_strerror(ret),
 		       open_hint(ret));
 		return ret == -ENOMEM ? -ENOMEM : ret == -EBUSY ? -EBUSY : -ENODEV;
 	}
@@ -180,16 +173,6 @@ static int alsa_init(struct pt_module *mod, const void *data, size_t size,
 		return -EIO;
 	}
 	return 0;
-}
-
-static int playback_init(struct pt_module *mod, const void *data, size_t size)
-{
-	return alsa_init(mod, data, size, SND_PCM_STREAM_PLAYBACK);
-}
-
-static int capture_init(struct pt_module *mod, const void *data, size_t size)
-{
-	return alsa_init(mod, data, size, SND_PCM_STREAM_CAPTURE);
 }
 
 static void alsa_free(struct pt_module *mod)
@@ -204,6 +187,36 @@ static void alsa_free(struct pt_module *mod)
 	}
 	free(st);
 	pt_mod_set_priv(mod, NULL);
+}
+
+static int alsa_init(struct pt_module *mod, const void *data, size_t size,
+		     snd_pcm_stream_t stream)
+{
+	/* The state holds a host pointer (snd_pcm_t), so it lives in host
+	 * memory, not in the private heap. */
+	struct alsa_state *st = calloc(1, sizeof(*st));
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	pt_mod_set_priv(mod, st);
+	st->stream = stream;
+	st->target = UINT64_MAX;
+	ret = alsa_open(mod, st, data, size);
+	/* A failed init is not followed by free: undo it here. */
+	if (ret)
+		alsa_free(mod);
+	return ret;
+}
+
+static int playback_init(struct pt_module *mod, const void *data, size_t size)
+{
+	return alsa_init(mod, data, size, SND_PCM_STREAM_PLAYBACK);
+}
+
+static int capture_init(struct pt_module *mod, const void *data, size_t size)
+{
+	return alsa_init(mod, data, size, SND_PCM_STREAM_CAPTURE);
 }
 
 /* Sets the hardware parameters for @f; the device must take the format as

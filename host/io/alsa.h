@@ -9,7 +9,7 @@
  *             snd_pcm_writei, so a device with a clock paces the graph.
  *             Like the file output it drops its first `skip` frames (the DP
  *             stages' latency), plays `frames` frames, then discards.
- *   capture   0 sources, 1 sink.  device=NAME
+ *   capture   0 sources, 1 sink.  device=NAME [period_us=US] [buffer_us=US]
  *             Reads one period per process call with a blocking
  *             snd_pcm_readi into the stream's format.
  * NAME is any ALSA PCM name: "default", "hw:0,0", "plughw:1", "null", or a

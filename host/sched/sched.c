@@ -365,6 +365,15 @@ static uint64_t wait_ns(const struct pt_graph *g, const struct pt_instance *inst
 	return d * 50 > 200000000u ? d * 50 : 200000000u;
 }
 
+/* Periods before the next restart: 10, doubling with every restart, at
+ * most 10240. */
+static uint64_t backoff(const struct pt_instance *inst)
+{
+	uint64_t n = inst->stats.restarts < 10 ? inst->stats.restarts : 10;
+
+	return 10ull << n;
+}
+
 /* Marks @inst failed, kills what is left of its domain and plans the
  * restart its policy allows. */
 static void fault(struct pt_sched *s, struct pt_instance *inst, int sig,
@@ -376,8 +385,7 @@ static void fault(struct pt_sched *s, struct pt_instance *inst, int sig,
 	inst->inflight = false;
 	if (inst->restart == PT_RESTART_ON_FAILURE &&
 	    inst->stats.restarts < inst->restart_limit) {
-		/* Back-off: 10 periods, doubling with every restart. */
-		inst->restart_at = s->periods + (10ull << inst->stats.restarts);
+		inst->restart_at = s->periods + backoff(inst);
 		fprintf(stderr, "partita: instance '%s' restarts at period %llu\n",
 			inst->name, (unsigned long long)inst->restart_at);
 	}
@@ -445,10 +453,9 @@ static void submit_isolated(struct pt_sched *s, struct job *j)
 	struct pt_instance *inst = j->inst;
 	int ret;
 
-	j->max = 1;
 	inst->inflight_tag = ++s->tags;
-	ret = pt_exec_submit(inst, j->src, j->nsrc, j->snk, j->nsnk,
-			     inst->inflight_tag);
+	ret = pt_exec_submit_batch(inst, j->src, j->nsrc, j->snk, j->nsnk, j->max,
+				   inst->inflight_tag);
 	if (ret) {
 		fault(s, inst, 0, ret == -EPIPE ? "domain died" : "submit refused");
 		stand_in(j);
@@ -468,27 +475,38 @@ static void reap_isolated(struct pt_sched *s, struct job *j, uint64_t start)
 	char why[PT_ERR_MAX];
 	int sig = 0, ret;
 
-	ret = pt_exec_reap(inst, inst->inflight_tag, start + wait_ns(s->g, inst, 1),
-			   consumed, produced, &sig, why, sizeof(why));
-	j->t0[0] = start;
-	j->ns[0] = now_ns() - start;
+	uint64_t rt;
+	unsigned calls;
+
+	ret = pt_exec_reap(inst, inst->inflight_tag,
+			   start + wait_ns(s->g, inst, j->max), consumed, produced,
+			   &sig, why, sizeof(why));
+	rt = now_ns() - start;
 	switch (ret) {
 	case 0:
+	case -EIO: /* the module's process failed: that period only */
 		inst->inflight = false;
 		inst->consecutive_misses = 0;
 		for (unsigned i = 0; i < j->nsrc; i++)
 			j->src[i].consumed = consumed[i];
 		for (unsigned i = 0; i < j->nsnk; i++)
 			j->snk[i].produced = produced[i];
-		j->calls = 1; /* account() counts it late past the deadline */
-		break;
-	case -EIO: /* the module's process failed: this period only */
-		inst->inflight = false;
-		j->calls = 1;
-		j->errors = 1;
-		j->ret = ret;
-		snprintf(inst->last_error, sizeof(inst->last_error), "%s", why);
-		stand_in(j);
+		/* The round trip, shared among the calls it carried; account()
+		 * counts a call late past the deadline. */
+		calls = pt_exec_periods_run(inst);
+		calls = calls < 1 ? 1 : calls > j->max ? j->max : calls;
+		for (unsigned k = 0; k < calls; k++) {
+			j->t0[k] = start + k * (rt / calls);
+			j->ns[k] = rt / calls;
+		}
+		j->calls = calls;
+		if (ret) {
+			j->errors = 1;
+			j->ret = ret;
+			snprintf(inst->last_error, sizeof(inst->last_error), "%s", why);
+			if (period_left(j))
+				stand_in(j);
+		}
 		break;
 	case -ETIMEDOUT:
 		miss(s, j);
@@ -513,7 +531,7 @@ static void maybe_restart(struct pt_sched *s, struct pt_instance *inst)
 			err);
 		if (inst->stats.restarts + 1 < inst->restart_limit) {
 			inst->stats.restarts++;
-			inst->restart_at = s->periods + (10ull << inst->stats.restarts);
+			inst->restart_at = s->periods + backoff(inst);
 		}
 		return;
 	}
@@ -527,17 +545,12 @@ static void maybe_restart(struct pt_sched *s, struct pt_instance *inst)
  * neighbour holds. */
 static unsigned step_periods(struct pt_sched *s)
 {
-	struct pt_instance *inst;
 	struct pt_buffer *b;
 	unsigned step;
 
 	if (s->step_generation == pt_graph_generation(s->g) && s->step)
 		return s->step;
 	step = pt_graph_config(s->g)->dp_batch;
-	/* A domain takes one period per request. */
-	for (size_t i = 0; (inst = pt_graph_instance_at(s->g, i)); i++)
-		if (inst->isolation == PT_ISOLATION_PROCESS)
-			step = 1;
 	for (size_t i = 0; (b = pt_graph_buffer_at(s->g, i)); i++)
 		if ((b->src->sched == PT_SCHED_DP || b->dst->sched == PT_SCHED_DP) &&
 		    b->periods / 2 < step)
@@ -559,6 +572,7 @@ int pt_sched_period(struct pt_sched *s)
 	struct pt_instance *const *order;
 	uint64_t t0, wait_t0, dispatch_ns;
 	struct job ll;
+	unsigned njobs;
 	size_t n;
 
 	order = pt_graph_order(g, &n);
@@ -566,9 +580,12 @@ int pt_sched_period(struct pt_sched *s)
 		trace_tracks(s, order, n);
 
 	/* 1. DP snapshot: every ready DP instance gets its views now. */
-	s->njobs = 0;
+	/* The trusted DP jobs are counted in njobs and published to the
+	 * workers under the lock below: a worker still waking from the last
+	 * step must never see a job count it could take from while the views
+	 * are being built. */
+	njobs = 0;
 	s->nijobs = 0;
-	s->next = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct pt_instance *inst = order[i];
 		struct job *j;
@@ -578,7 +595,7 @@ int pt_sched_period(struct pt_sched *s)
 		if (inst->state == PT_INSTANCE_FAILED)
 			maybe_restart(s, inst);
 		j = inst->isolation == PT_ISOLATION_PROCESS ? &s->ijobs[s->nijobs] :
-							      &s->jobs[s->njobs];
+							      &s->jobs[njobs];
 		job_views(j, inst, batch);
 		if (inst->state == PT_INSTANCE_FAILED) {
 			failed_periods(j);
@@ -597,19 +614,21 @@ int pt_sched_period(struct pt_sched *s)
 		if (!pt_module_is_ready(&inst->mod, j->srcp, j->nsrc, j->snkp,
 					j->nsnk))
 			continue;
-		s->njobs++;
+		njobs++;
 	}
 	/* One wake per domain for all of its requests. */
 	dispatch_ns = now_ns();
 	if (s->nijobs)
 		pt_exec_flush();
-	if (s->njobs) {
-		pthread_mutex_lock(&s->lock);
-		s->remaining = s->njobs;
+	pthread_mutex_lock(&s->lock);
+	s->njobs = njobs;
+	s->next = 0;
+	s->remaining = njobs;
+	if (njobs) {
 		s->epoch++;
 		pthread_cond_broadcast(&s->work);
-		pthread_mutex_unlock(&s->lock);
 	}
+	pthread_mutex_unlock(&s->lock);
 
 	/* 2. The LL pass, once per period of the step, in dependency order,
 	 * committing as it goes. */

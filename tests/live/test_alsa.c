@@ -77,6 +77,38 @@ static const struct pt_manifest stall_manifest = {
 };
 static const struct pt_module_entry stall_entry = { &stall_manifest, &stall_ops };
 
+/* 1 source, 0 sinks: drains a period per call; at period stall_at it first
+ * sleeps, so a capture before it overruns. */
+static int drain_process(struct pt_module *mod, struct pt_source *const *src,
+			 unsigned nsrc, struct pt_sink *const *snk,
+			 unsigned nsnk)
+{
+	size_t bytes = pt_mod_period_frames(mod) *
+		       pt_frame_bytes(pt_source_format(src[0]));
+
+	(void)nsrc;
+	(void)snk;
+	(void)nsnk;
+	if (stall_period++ == stall_at) {
+		struct timespec ts = { 0, (long)stall_ms * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	return pt_source_release(src[0], bytes);
+}
+
+static const struct pt_module_ops drain_ops = { .process = drain_process };
+static const struct pt_manifest drain_manifest = {
+	.magic = PT_MANIFEST_MAGIC,
+	.abi_version = PT_ABI_VERSION,
+	.name = "drain",
+	.version = PT_VERSION(1, 0, 0),
+	.heap_size = 4096,
+	.max_sources = 1,
+	.max_sinks = 0,
+};
+static const struct pt_module_entry drain_entry = { &drain_manifest, &drain_ops };
+
 /* ---- graph helpers ---- */
 
 static struct pt_graph *graph_new(void)
@@ -86,6 +118,7 @@ static struct pt_graph *graph_new(void)
 
 	assert_non_null(g);
 	assert_int_equal(pt_graph_add_module(g, &stall_entry, err, sizeof(err)), 0);
+	assert_int_equal(pt_graph_add_module(g, &drain_entry, err, sizeof(err)), 0);
 	assert_int_equal(pt_graph_pipeline_create(g, 1, "p", err, sizeof(err)), 0);
 	return g;
 }
@@ -233,6 +266,29 @@ static void clock_plays_everything(void **state)
 	run_periods(g, 300);
 	assert_int_equal(pt_alsa_frames(out), 300 * PERIOD);
 	assert_int_equal(out->stats.faults, 0);
+	pt_graph_free(g);
+}
+
+/* A capture whose reader stalls past the buffer overruns: recovered,
+ * counted, and every period still delivered. */
+static void capture_overrun_recovers(void **state)
+{
+	struct pt_graph *g;
+	struct pt_instance *in;
+
+	(void)state;
+	stall_period = 0;
+	stall_at = 100;
+	stall_ms = 60; /* the buffer holds 10 ms */
+	g = chain("capture", "device=ptclock buffer_us=10000", "drain", "", &s32);
+	in = pt_graph_instance(g, 1);
+	run_periods(g, 300);
+	assert_true(pt_alsa_xruns(in) >= 1);
+	assert_int_equal(pt_alsa_frames(in), 300 * PERIOD);
+	assert_int_equal(in->stats.periods, 300);
+	assert_int_equal(in->stats.faults, 0);
+	assert_int_equal(pt_graph_instance(g, 2)->stats.periods, 300);
+	stall_at = -1;
 	pt_graph_free(g);
 }
 
@@ -460,6 +516,7 @@ int main(void)
 		cmocka_unit_test(sizes_from_params),
 		cmocka_unit_test(clock_paces_and_xrun_recovers),
 		cmocka_unit_test(clock_plays_everything),
+		cmocka_unit_test(capture_overrun_recovers),
 		cmocka_unit_test(null_capture),
 		cmocka_unit_test(file_capture_exact),
 		cmocka_unit_test(file_playback_exact),

@@ -110,7 +110,9 @@ def clock_stall_xrun():
 
 
 def capture_null():
-    rc, out, err = run("--capture", "null", "--playback", "null", "--seconds", "0.5")
+    # Trusted, so the chain adds no DP periods to what the capture reads.
+    rc, out, err = run("--capture", "null", "--playback", "null", "--seconds", "0.5",
+                       "--isolation", "none")
     check(rc == 0, "capture from null to null exits 0 (%s)" % err.strip()[-200:])
     d = device_line(out, "null")
     check(d is not None, "capture line reported")
@@ -125,11 +127,49 @@ def capture_file_plugin():
     with open(os.path.join(DIR, "cap.raw"), "wb") as f:
         f.write(struct.pack("<%df" % n, *[((i % 200) - 100) / 400.0 for i in range(n)]))
     wav = os.path.join(DIR, "cap.wav")
-    rc, out, err = run("--capture", "ptfilecap", "-o", wav, "--seconds", "0.2")
+    rc, out, err = run("--capture", "ptfilecap", "-o", wav, "--seconds", "0.2",
+                       "--isolation", "none")
     check(rc == 0, "capture through the file plugin exits 0 (%s)" % err.strip()[-200:])
     check(re.search(r"^capture 'in' on 'ptfilecap': .* 9600 frames", out, re.M)
           is not None, "9600 frames captured through the file plugin")
     check(os.path.getsize(wav) > 9600 * 2 * 4, "the captured stream reached the output file")
+
+
+def topology_playback():
+    # --playback on a topology file recreates its output as the device,
+    # keeping its name and binding; the DP stages' latency is skipped.
+    topo = os.path.join(DIR, "dp.yaml")
+    fmt = "format: {rate: 48000, channels: 2, sample: S32_LE}, periods: 2"
+    with open(topo, "w") as f:
+        f.write("period_us: 1000\nrate: 48000\npipelines:\n  - name: main\n"
+                "    instances:\n"
+                "      - {name: tone1, module: tone, params: {wave: sine}}\n"
+                "      - {name: g1, module: gain, sched: dp, params: {gain_db: -1}}\n"
+                "      - {name: speaker, module: output, params: {file: '%s/x.wav'}}\n"
+                "    bindings:\n"
+                "      - {from: tone1.0, to: g1.0, %s}\n"
+                "      - {from: g1.0, to: speaker.0, %s}\n" % (DIR, fmt, fmt))
+    rc, out, err = run(topo, "--playback", "null", "--seconds", "0.5")
+    check(rc == 0, "topology with --playback exits 0 (%s)" % err.strip()[-200:])
+    check(re.search(r"^speaker +playback ", out, re.M) is not None,
+          "the topology's output became the playback instance")
+    d = device_line(out, "null")
+    check(d is not None and d["frames"] == 24000, "0.5 s played from the topology")
+
+    # A device endpoint written in the topology itself.
+    with open(topo, "w") as f:
+        f.write("period_us: 1000\nrate: 48000\npipelines:\n  - name: main\n"
+                "    instances:\n"
+                "      - {name: mic, module: capture, params: {device: null}}\n"
+                "      - {name: spk, module: playback, params: {device: null, buffer_us: 8000}}\n"
+                "    bindings:\n"
+                "      - {from: mic.0, to: spk.0, %s}\n" % fmt)
+    rc, out, err = run(topo, "--seconds", "0.25")
+    check(rc == 0, "topology with device endpoints exits 0 (%s)" % err.strip()[-200:])
+    d = device_line(out, "null")
+    check(re.search(r"^playback 'spk' on 'null': period 48 frames, buffer 384 frames, "
+                    r"12000 frames", out, re.M) is not None,
+          "the topology's buffer_us reached the device")
 
 
 def errors():
@@ -158,7 +198,7 @@ def errors():
 def main():
     setup()
     for t in (null_realtime_two_seconds, clock_stall_xrun, capture_null,
-              capture_file_plugin, errors):
+              capture_file_plugin, topology_playback, errors):
         print("--", t.__name__)
         t()
     if failures:

@@ -60,6 +60,44 @@ static void demo_run_trace(void **state)
 	assert_int_equal(validate(trace, stats), 0);
 }
 
+/* A topology file with trusted DP stages, through the command line: each DP
+ * instance gets its own track, and the counts match. */
+static void dp_topology_run_trace(void **state)
+{
+	char topo[1200], trace[1200], stats[1200], cmd[8192];
+	FILE *f;
+	int st;
+
+	(void)state;
+	snprintf(topo, sizeof(topo), "%s/dp.yaml", dir);
+	snprintf(trace, sizeof(trace), "%s/dptopo.trace.json", dir);
+	snprintf(stats, sizeof(stats), "%s/dptopo.stats.json", dir);
+	f = fopen(topo, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"period_us: 1000\n"
+		"rate: 48000\n"
+		"pipelines:\n"
+		"  - name: main\n"
+		"    instances:\n"
+		"      - {name: tone1, module: tone, sched: ll, params: {wave: sine, freq: 440}}\n"
+		"      - {name: g1, module: gain, sched: dp, params: {gain_db: -1}}\n"
+		"      - {name: g2, module: gain, sched: dp, params: {gain_db: -2}}\n"
+		"      - {name: out, module: output, params: {file: '%s/dptopo.wav'}}\n"
+		"    bindings:\n"
+		"      - {from: tone1.0, to: g1.0, format: {rate: 48000, channels: 2, sample: S32_LE}, periods: 2}\n"
+		"      - {from: g1.0, to: g2.0, format: {rate: 48000, channels: 2, sample: S32_LE}, periods: 2}\n"
+		"      - {from: g2.0, to: out.0, format: {rate: 48000, channels: 2, sample: S32_LE}, periods: 2}\n",
+		dir);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s/partita' run '%s' --quiet --seconds 0.5 --trace '%s' --stats-json '%s'",
+		 build, topo, trace, stats);
+	st = system(cmd);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(validate(trace, stats), 0);
+}
+
 static int instance(struct pt_graph *g, uint32_t id, const char *name,
 		    const char *module, const char *params, bool dp)
 {
@@ -195,6 +233,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(demo_run_trace),
+		cmocka_unit_test(dp_topology_run_trace),
 		cmocka_unit_test(dp_graph_trace),
 		cmocka_unit_test(validator_refuses_bad_traces),
 	};

@@ -35,7 +35,7 @@ struct spec_inst {
 	const char *name;
 	const char *module;
 	char params[PATH_MAX + 128];
-	enum pt_sched_kind sched;
+	bool isolated; /* in a domain unless --isolation says otherwise */
 };
 
 /* A graph described in code: the built-in topologies. */
@@ -59,6 +59,7 @@ struct run_opts {
 	const char *playback, *capture; /* ALSA devices replacing endpoints */
 	size_t user_heap;
 	uint32_t period_us;
+	uint32_t dp_batch;
 };
 
 static void usage(FILE *f)
@@ -77,6 +78,8 @@ static void usage(FILE *f)
 		"  chain  IN through eq_iir and gain into OUT (the default with -i)\n"
 		"  copy   IN through copier into OUT, unchanged\n"
 		"  pass   IN straight into OUT\n"
+		"Their processing modules (eq_iir, gain, copier) run isolated, each in its\n"
+		"own domain; --isolation none runs them in the host.\n"
 		"\n"
 		"  -i, --input IN        the input file (any format libsndfile reads)\n"
 		"  -o, --output OUT      the output file (.wav, .flac, ...; default out.wav)\n"
@@ -88,6 +91,8 @@ static void usage(FILE *f)
 		"                        Perfetto): a span per module per period\n"
 		"  --user-heap SIZE      the user heap budget, e.g. 64M\n"
 		"  --period-us US        the period in microseconds (default 1000)\n"
+		"  --dp-batch N          offline, periods one DP request may carry (1..64,\n"
+		"                        default 16); live runs use 1\n"
 		"  --realtime            pace periods on the clock, as live audio would\n"
 		"                        (a device with a clock paces the graph by itself;\n"
 		"                        ALSA's null device does not)\n"
@@ -106,6 +111,9 @@ static void add(struct spec *s, const char *name, const char *module,
 
 	i->name = name;
 	i->module = module;
+	/* The processing modules of a built-in topology run isolated; the
+	 * endpoints and the generator stay in the host. */
+	i->isolated = !pt_io_find(module) && strcmp(module, "tone");
 	snprintf(i->params, sizeof(i->params), "%s", params);
 }
 
@@ -230,6 +238,9 @@ static int build(struct pt_graph *g, const struct spec *s, char *err, size_t err
 			.module = si->module,
 			.init = si->params,
 			.init_size = strlen(si->params),
+			.isolation = si->isolated ? PT_ISOLATION_PROCESS :
+						    PT_ISOLATION_NONE,
+			.isolation_set = true,
 		};
 
 		ret = pt_graph_instance_create(g, &d, err, errlen);
@@ -271,6 +282,64 @@ static int retarget(struct pt_graph *g, bool input, const char *path,
 	snprintf(err, errlen, "%s given, but the topology has no %s endpoint",
 		 input ? "-i" : "-o", input ? "input" : "output");
 	return -EINVAL;
+}
+
+/* --playback / --capture on a topology file: the first output (input)
+ * endpoint is recreated as the device, under the same id and name and with
+ * the same bindings. */
+static int retarget_device(struct pt_graph *g, bool capture, const char *device,
+			   char *err, size_t errlen)
+{
+	struct pt_instance *inst = NULL;
+	struct pt_buffer *b;
+	struct pt_instance_desc d = { 0 };
+	struct pt_format fmt;
+	uint32_t peer, periods, pipeline, id;
+	unsigned peer_pin;
+	char name[PT_NAME_MAX], blob[PATH_MAX];
+	int ret;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++)
+		if (capture ? pt_io_is_input(inst) : pt_io_is_output(inst))
+			break;
+	if (!inst) {
+		snprintf(err, errlen, "--%s given, but the topology has no %s endpoint",
+			 capture ? "capture" : "playback", capture ? "input" : "output");
+		return -EINVAL;
+	}
+	b = capture ? inst->out[0] : inst->in[0];
+	if (!b) {
+		snprintf(err, errlen, "--%s: endpoint '%s' is not bound",
+			 capture ? "capture" : "playback", inst->name);
+		return -EINVAL;
+	}
+	id = inst->id;
+	pipeline = inst->pipeline;
+	snprintf(name, sizeof(name), "%s", inst->name);
+	fmt = b->fmt;
+	periods = b->periods;
+	peer = capture ? b->dst->id : b->src->id;
+	peer_pin = capture ? b->dst_pin : b->src_pin;
+	ret = capture ? pt_graph_unbind(g, id, 0, peer, peer_pin, err, errlen) :
+			pt_graph_unbind(g, peer, peer_pin, id, 0, err, errlen);
+	if (!ret)
+		ret = pt_graph_instance_delete(g, id, err, errlen);
+	if (ret)
+		return ret;
+	snprintf(blob, sizeof(blob), "device=%s", device);
+	d.id = id;
+	d.pipeline = pipeline;
+	d.name = name;
+	d.module = capture ? "capture" : "playback";
+	d.init = blob;
+	d.init_size = strlen(blob);
+	ret = pt_graph_instance_create(g, &d, err, errlen);
+	if (ret)
+		return ret;
+	return capture ? pt_graph_bind(g, id, 0, peer, peer_pin, &fmt, periods,
+				       err, errlen) :
+			 pt_graph_bind(g, peer, peer_pin, id, 0, &fmt, periods,
+				       err, errlen);
 }
 
 /* Runs every pipeline the topology left stopped. */
@@ -395,7 +464,7 @@ static void report_devices(FILE *f, struct pt_graph *g)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_SECONDS = 256, O_ISO, O_STATS, O_JSON, O_HEAP, O_PERIOD,
-	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE };
+	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE, O_BATCH };
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
@@ -408,6 +477,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "realtime", no_argument, NULL, O_RT },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "trace", required_argument, NULL, O_TRACE },
+		{ "dp-batch", required_argument, NULL, O_BATCH },
 		{ "playback", required_argument, NULL, O_PLAYBACK },
 		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "help", no_argument, NULL, O_HELP },
@@ -484,6 +554,20 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_TRACE:
 			o->trace = optarg;
 			break;
+		case O_BATCH: {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > PT_DP_BATCH_MAX) {
+				fprintf(stderr,
+					"partita run: --dp-batch '%s' is not 1..%u\n",
+					optarg, PT_DP_BATCH_MAX);
+				return 2;
+			}
+			o->dp_batch = (uint32_t)v;
+			break;
+		}
 		case O_PLAYBACK:
 			o->playback = optarg;
 			break;
@@ -541,6 +625,7 @@ int pt_cmd_run(int argc, char **argv)
 	cfg.user_heap_size = o.user_heap;
 	/* Devices pace a run as live audio: one period per step. */
 	cfg.offline = !o.realtime && !o.playback && !o.capture;
+	cfg.dp_batch = cfg.offline ? o.dp_batch : 1;
 	cfg.force_isolation = o.isolation >= 0;
 	cfg.isolation = o.isolation > 0 ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
 	if (is_file(o.topology)) {
@@ -561,6 +646,10 @@ int pt_cmd_run(int argc, char **argv)
 			ret = retarget(g, true, o.in, err, sizeof(err));
 		if (!ret && o.out)
 			ret = retarget(g, false, o.out, err, sizeof(err));
+		if (!ret && o.playback)
+			ret = retarget_device(g, false, o.playback, err, sizeof(err));
+		if (!ret && o.capture)
+			ret = retarget_device(g, true, o.capture, err, sizeof(err));
 	} else {
 		ret = builtin_spec(&o, &spec, err, sizeof(err));
 		if (!ret)
