@@ -397,6 +397,7 @@ static void test_run_change_gain_teardown(void **state)
 	assert_int_equal(ctl("delete gain1"), 1); /* its pipeline runs */
 	assert_int_equal(ctl("state main flying"), 2);
 	assert_int_equal(ctl("frobnicate"), 2);
+	assert_int_equal(ctl("bind %0200d.1 gain1.0", 7), 2);
 
 	CTL_OK("state main paused");
 	CTL_OK("state main reset");
