@@ -462,6 +462,11 @@ static int cmd_get_config(struct ctl *c, int argc, char **argv)
 			if (!blob)
 				return 3;
 		}
+		if (rep.total_size != total || rep.size > total - got) {
+			fprintf(stderr, "partita ctl: LARGE_CONFIG_GET reply runs past its blob\n");
+			ret = 3;
+			break;
+		}
 		memcpy(blob + got, (const uint8_t *)c->rep.body + sizeof(rep), rep.size);
 		got += rep.size;
 		if (!total)
