@@ -304,6 +304,40 @@ static double level_db(SNDFILE *f, sf_count_t from, sf_count_t n, int channels)
 }
 
 static void expect_drop(const char *path, double drop);
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A config blob larger than one message: 4096 FIR taps as text (61 KB)
+ * go in two fragments and come back whole, and the binary form (param 1)
+ * reads back as 4096 floats. */
+static void test_large_config_fragments(void **state)
+{
+	char taps[300], back[300];
+	FILE *f;
+
+	(void)state;
+	ctl_sock = sock;
+	snprintf(taps, sizeof(taps), "%s/taps.txt", dir);
+	snprintf(back, sizeof(back), "%s/back.txt", dir);
+	f = fopen(taps, "w");
+	assert_non_null(f);
+	fprintf(f, "taps=");
+	for (int i = 0; i < 4096; i++)
+		fprintf(f, "%s0.000244140625", i ? "," : "");
+	fclose(f);
+	CTL_OK("create-pipeline big");
+	CTL_OK("init big fir1 fir taps=1");
+	CTL_OK("set-config fir1 --file '%s'", taps);
+	assert_non_null(strstr(out, "(61444 bytes)"));
+	/* the text form, compared byte for byte (ctl adds the final newline) */
+	assert_int_equal(sh("'%s' ctl --socket '%s' get-config fir1 > '%s' && "
+			    "printf '\n' >> '%s' && cmp '%s' '%s'",
+			    partita, sock, back, taps, taps, back), 0);
+	CTL_OK("get-config fir1 --param 1");
+	assert_non_null(strstr(out, "param 1, 16384 bytes"));
+	assert_non_null(strstr(out, "00 00 80 39"));
+	CTL_OK("delete fir1");
+	CTL_OK("delete-pipeline big");
+}
 
 /* A module the host knows only from LOAD_LIBRARY (the SDK's template),
  * created by its manifest name, isolated, reconfigured while it runs. */
@@ -536,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_build_by_ctl_and_notifications),
 		cmocka_unit_test(test_signed_libraries),
 		cmocka_unit_test(test_loaded_library_module),
+		cmocka_unit_test(test_large_config_fragments),
 		cmocka_unit_test(test_run_change_gain_teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
