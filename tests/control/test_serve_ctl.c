@@ -260,6 +260,52 @@ static void test_malformed_over_socket(void **state)
 	assert_int_equal(waitpid(serve_pid, NULL, WNOHANG), 0);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* What one control request costs a client: LOOKUP round trips on an idle
+ * host, median and 99th percentile. A measurement, printed; the bound is
+ * only a sanity check (a busy shared machine must not fail it). */
+static void test_round_trip(void **state)
+{
+	enum { N = 2000 };
+	static uint8_t m[256], buf[PT_CTL_MSG_MAX];
+	static uint64_t ns[N];
+	struct pt_ctl_lookup lk = { .kind = PT_CTL_LOOKUP_INSTANCE };
+	struct pt_ctl_reply rep;
+	char err[256];
+	int fd;
+
+	(void)state;
+	fd = pt_ctl_connect(sock, err, sizeof(err));
+	assert_true(fd >= 0);
+	pt_ctl_name_set(lk.name, "gain1", false);
+	for (int i = 0; i < N; i++) {
+		struct timespec a, b;
+		size_t len = pt_ctl_encode(m, sizeof(m), PT_CTL_LOOKUP, 0, (uint32_t)i + 1, 0,
+					   &lk, pt_ctl_layout(PT_CTL_LOOKUP, false), NULL, 0,
+					   NULL, 0);
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (pt_ctl_call(fd, m, len, (uint32_t)i + 1, buf, sizeof(buf), &rep, 5000, NULL,
+				NULL, err, sizeof(err)))
+			fail_msg("%s", err);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		assert_int_equal(rep.hdr.status, PT_CTL_OK);
+		ns[i] = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u +
+			(uint64_t)(b.tv_nsec - a.tv_nsec);
+	}
+	close(fd);
+	qsort(ns, N, sizeof(ns[0]), cmp_u64);
+	print_message("control round trip (LOOKUP, idle host, %d requests): median %.1f us, p99 %.1f us\n",
+		      N, ns[N / 2] / 1000.0, ns[N * 99 / 100] / 1000.0);
+	assert_true(ns[N / 2] < 50000000u);
+}
+
 /* A graph built through ctl alone, with a deadline no DP call can meet:
  * the host notifies every connected client of each miss. */
 static void test_build_by_ctl_and_notifications(void **state)
@@ -567,6 +613,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed_over_socket),
+		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_build_by_ctl_and_notifications),
 		cmocka_unit_test(test_signed_libraries),
 		cmocka_unit_test(test_loaded_library_module),
