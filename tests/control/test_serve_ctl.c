@@ -385,6 +385,39 @@ static void test_large_config_fragments(void **state)
 	CTL_OK("delete-pipeline big");
 }
 
+/* A library that crashes on cue (tests/faults): every client hears of the
+ * fault with its signal, and of the restart. */
+static void test_fault_and_restart_notifications(void **state)
+{
+	char fwav[300];
+
+	(void)state;
+	ctl_sock = sock;
+	snprintf(fwav, sizeof(fwav), "%s/fault.wav", dir);
+	CTL_OK("create-pipeline flt");
+	CTL_OK("init flt fsrc tone freq=440");
+	CTL_OK("init flt f1 '%s/tests/faults/pt_fault.so' isolation=process heap_size=64K "
+	       "restart=on-failure max_misses=1000 fault=segv at=300", build_dir);
+	CTL_OK("init flt fout output file=%s", fwav);
+	CTL_OK("bind fsrc f1 sample=FLOAT_LE");
+	CTL_OK("bind f1 fout sample=FLOAT_LE");
+	CTL_OK("state flt running");
+	CTL_OK("watch 2");
+	if (!strstr(out, "fault: instance f1") || !strstr(out, "Segmentation fault") ||
+	    !strstr(out, "reason: domain killed by SIGSEGV") ||
+	    !strstr(out, "restart: instance f1"))
+		fail_msg("notifications missing:\n%s", out);
+	CTL_OK("stats f1");
+	assert_non_null(strstr(out, "last fault at period"));
+	CTL_OK("state flt reset");
+	CTL_OK("unbind f1 fout");
+	CTL_OK("unbind fsrc f1");
+	CTL_OK("delete f1");
+	CTL_OK("delete fsrc");
+	CTL_OK("delete fout");
+	CTL_OK("delete-pipeline flt");
+}
+
 /* A module the host knows only from LOAD_LIBRARY (the SDK's template),
  * created by its manifest name, isolated, reconfigured while it runs. */
 static void test_loaded_library_module(void **state)
@@ -615,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_over_socket),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_build_by_ctl_and_notifications),
+		cmocka_unit_test(test_fault_and_restart_notifications),
 		cmocka_unit_test(test_signed_libraries),
 		cmocka_unit_test(test_loaded_library_module),
 		cmocka_unit_test(test_large_config_fragments),
