@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * copier - format conversion: one input, one output of the same rate and
- * channels, any sample format to any other.
+ * copier - format conversion and fan-out: one input to one or more outputs
+ * (up to PT_MAX_PINS) of the same rate and channels, each in any sample
+ * format; every output gets the whole stream.
  *
  * No parameters. The conversion is exact wherever the target can hold the
  * value, and otherwise rounds to nearest and saturates:
@@ -27,7 +28,8 @@
 static const char *const copier_keys[] = { NULL };
 
 struct copier {
-	unsigned in_sample, out_sample, channels;
+	unsigned in_sample, channels, nsinks;
+	unsigned out_sample[PT_MAX_PINS];
 };
 
 /* Left-justified 32-bit value of an integer sample. */
@@ -119,7 +121,7 @@ static int copier_init(struct pt_module *mod, const void *data, size_t size)
 	c = pt_mod_alloc(mod, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	*c = (struct copier){ 0, 0, 0 };
+	memset(c, 0, sizeof(*c));
 	pt_mod_set_priv(mod, c);
 	return 0;
 }
@@ -131,11 +133,19 @@ static int copier_prepare(struct pt_module *mod,
 	struct copier *c = pt_mod_priv(mod);
 	const struct pt_format *in, *out;
 
-	if (pcm_one_to_one(mod, sources, nsources, sinks, nsinks, &in, &out))
+	if (nsinks < 1) {
+		pt_log(mod, PT_LOG_ERR, "needs at least 1 output");
 		return -EINVAL;
+	}
+	/* Every output is checked against the input as a one-to-one pair. */
+	for (unsigned k = 0; k < nsinks; k++) {
+		if (pcm_one_to_one(mod, sources, nsources, &sinks[k], 1, &in, &out))
+			return -EINVAL;
+		c->out_sample[k] = out->sample;
+	}
 	c->in_sample = in->sample;
-	c->out_sample = out->sample;
 	c->channels = in->channels;
+	c->nsinks = nsinks;
 	return 0;
 }
 
@@ -146,28 +156,30 @@ static int copier_process(struct pt_module *mod,
 	struct copier *c = pt_mod_priv(mod);
 	uint32_t frames = pt_mod_period_frames(mod);
 	struct pcm_cursor in, out;
-	int ret;
+	int ret = 0;
 
 	(void)nsources;
-	(void)nsinks;
-	ret = pcm_source_cursor(sources[0], frames, &in);
-	if (!ret)
-		ret = pcm_sink_cursor(sinks[0], frames, &out);
-	if (ret)
-		return ret;
-	/* Convert run by run, each run contiguous on both sides. */
-	for (size_t left = frames; left;) {
-		size_t n = pcm_run(&out, pcm_run(&in, left));
+	for (unsigned k = 0; !ret && k < nsinks; k++) {
+		ret = pcm_source_cursor(sources[0], frames, &in);
+		if (!ret)
+			ret = pcm_sink_cursor(sinks[k], frames, &out);
+		if (ret)
+			return ret;
+		/* Convert run by run, each run contiguous on both sides. */
+		for (size_t left = frames; left;) {
+			size_t n = pcm_run(&out, pcm_run(&in, left));
 
-		copier_convert(c->in_sample, in.pos, c->out_sample, out.pos,
-			       n * c->channels);
-		pcm_advance(&in, n);
-		pcm_advance(&out, n);
-		left -= n;
+			copier_convert(c->in_sample, in.pos, c->out_sample[k],
+				       out.pos, n * c->channels);
+			pcm_advance(&in, n);
+			pcm_advance(&out, n);
+			left -= n;
+		}
+		ret = pt_sink_commit(sinks[k], (size_t)frames * out.frame);
 	}
-	ret = pt_source_release(sources[0], (size_t)frames * in.frame);
 	if (!ret)
-		ret = pt_sink_commit(sinks[0], (size_t)frames * out.frame);
+		ret = pt_source_release(sources[0],
+					(size_t)frames * pt_frame_bytes(pt_source_format(sources[0])));
 	return ret;
 }
 
@@ -208,4 +220,4 @@ PT_MODULE(copier, copier_ops, .name = "copier",
 		    0xcd, 0x97, 0x8f, 0x12, 0x20, 0xd6 },
 	  .version = PT_VERSION(1, 0, 0), .heap_size = 16384,
 	  .stack_size = 65536, .flags = PT_MOD_FLAG_ISOLATABLE,
-	  .max_sources = 1, .max_sinks = 1);
+	  .max_sources = 1, .max_sinks = PT_MAX_PINS);

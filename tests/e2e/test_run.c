@@ -255,6 +255,36 @@ static void test_voice_topology(void **state)
 	free(z);
 }
 
+/* Fan-out through a copier and fan-in through a mixer, one branch in the
+ * host and one in a domain: the same file as the all-trusted run. */
+static void test_fanout_fanin(void **state)
+{
+	const char *src = getenv("PARTITA_SOURCE");
+	char topo[512], a[512], b[512];
+	SF_INFO ia, ib;
+	int *x, *y, peak = 0;
+
+	(void)state;
+	snprintf(topo, sizeof(topo), "%s/topologies/fanout_fanin.yaml", src ? src : "..");
+	path(a, sizeof(a), "fan-isolated.wav");
+	path(b, sizeof(b), "fan-trusted.wav");
+	if (run("run", topo, "-o", a, "--quiet", NULL))
+		fail_msg("fan run: %s", out_text);
+	if (run("run", topo, "-o", b, "--quiet", "--isolation", "none", NULL))
+		fail_msg("trusted fan run: %s", out_text);
+	x = read_file(a, &ia);
+	y = read_file(b, &ib);
+	assert_int_equal(ia.frames, 3 * 48000);
+	assert_int_equal(ib.frames, ia.frames);
+	assert_memory_equal(x, y, sizeof(int) * (size_t)(ia.frames * 2));
+	for (sf_count_t i = 0; i < ia.frames * 2; i++)
+		if (abs(x[i] / 65536) > peak)
+			peak = abs(x[i] / 65536);
+	assert_true(peak > 1000);
+	free(x);
+	free(y);
+}
+
 static void expect_error(int status, const char *needle)
 {
 	if (!strstr(out_text, needle) || status == 0 || status >= 128)
@@ -347,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_copy_exact),
 		cmocka_unit_test(test_chain_length),
 		cmocka_unit_test(test_voice_topology),
+		cmocka_unit_test(test_fanout_fanin),
 		cmocka_unit_test(test_bad_input),
 	};
 

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/control/control.h"
 #include "host/graph/graph.h"
 #include "host/io/alsa.h"
 #include "host/io/io.h"
@@ -772,6 +773,7 @@ out:
 	if (trace)
 		pt_trace_close(trace);
 	pt_sched_free(s);
+	pt_control_forget(g); /* what applying the topology left beside g */
 	pt_graph_free(g);
 	if (have_topo)
 		pt_topology_free(&topo);
