@@ -4,6 +4,7 @@
 #include "host/control/control.h"
 
 #include <errno.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -276,7 +277,7 @@ static int init_instance(struct control_state *s, struct answer *a)
 	char gerr[PT_ERR_MAX] = "";
 	const struct library_entry *lib = NULL;
 	uint32_t id = m->instance;
-	int ret;
+	int ret, libfd = -1;
 
 	if (pt_graph_instance_by_name(s->g, m->name))
 		return refuse(a, PT_CTL_E_EXISTS,
@@ -300,11 +301,21 @@ static int init_instance(struct control_state *s, struct answer *a)
 	if (req->path[0] || lib) {
 		const char *path = lib ? lib->path : req->path;
 
-		ret = pt_library_check(path, &s->policy, &info, gerr, sizeof(gerr));
-		if (ret)
+		/* One sealed snapshot is checked here and loaded by the
+		 * graph: the file cannot be swapped in between. */
+		ret = pt_library_snapshot(path, &libfd, gerr, sizeof(gerr));
+		if (!ret)
+			ret = pt_library_check_fd(libfd, path, &s->policy, &info, gerr,
+						  sizeof(gerr));
+		if (ret) {
+			if (libfd >= 0)
+				close(libfd);
 			return refuse(a, pt_ctl_errno_status(ret),
 				      "init_instance.library: %s", gerr);
+		}
 		d.library = path;
+		d.library_fd = libfd;
+		d.library_fd_set = true;
 	} else {
 		d.module = m->module;
 	}
@@ -329,6 +340,8 @@ static int init_instance(struct control_state *s, struct answer *a)
 	d.init = req->data;
 	d.init_size = req->data_size;
 	ret = pt_graph_instance_create(s->g, &d, gerr, sizeof(gerr));
+	if (libfd >= 0)
+		close(libfd); /* the graph keeps its own copy */
 	if (ret)
 		return graph_result(a, ret, "init_instance", gerr);
 	rep.id = id;

@@ -39,13 +39,23 @@ static const char *base_name(const char *path)
 /* A private copy of the library in a sealed memfd: the domain gets an fd
  * that reaches this copy and nothing else, and a distinct file per instance
  * makes the loader map a distinct copy with its own static data. */
-static int library_fd(const char *path, char *err, size_t errlen)
+static int library_fd(const char *path, int snapshot, char *err, size_t errlen)
 {
 	char name[64], buf[65536];
 	int src, fd;
 	ssize_t n;
 
-	src = open(path, O_RDONLY | O_CLOEXEC);
+	/* The graph's checked snapshot when it has one (a library module):
+	 * the bytes that were checked are the bytes that are loaded. */
+	if (snapshot >= 0) {
+		src = fcntl(snapshot, F_DUPFD_CLOEXEC, 3);
+		if (src >= 0 && lseek(src, 0, SEEK_SET) < 0) {
+			close(src);
+			src = -1;
+		}
+	} else {
+		src = open(path, O_RDONLY | O_CLOEXEC);
+	}
 	if (src < 0) {
 		snprintf(err, errlen, "library %s: %s", path, strerror(errno));
 		return -errno;
@@ -203,7 +213,7 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	}
 	inst->exec = x;
 
-	libfd = library_fd(inst->library, err, errlen);
+	libfd = library_fd(inst->library, inst->library_fd, err, errlen);
 	if (libfd < 0) {
 		exec_free(inst);
 		return libfd;

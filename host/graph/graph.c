@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
 
 #include <partita/heap.h>
@@ -338,6 +339,8 @@ static void instance_release(struct pt_graph *g, struct pt_instance *inst)
 		pt_partition_put(inst->heap_part);
 	if (inst->dl)
 		dlclose(inst->dl);
+	if (inst->library_fd >= 0)
+		close(inst->library_fd);
 	free(inst->init);
 	free(inst->config);
 	free(inst);
@@ -366,7 +369,11 @@ static int instance_start_host(struct pt_graph *g, struct pt_instance *inst,
 	if (!entry) {
 		const struct pt_module_entry *e;
 
-		inst->dl = dlopen(inst->library, RTLD_NOW | RTLD_LOCAL);
+		char snap[64];
+
+		/* Loads the snapshot that was checked, not the path. */
+		snprintf(snap, sizeof(snap), "/proc/self/fd/%d", inst->library_fd);
+		inst->dl = dlopen(snap, RTLD_NOW | RTLD_LOCAL);
 		if (!inst->dl)
 			return fail(err, errlen, -ENOEXEC,
 				    "instance '%s': cannot load %s: %s", inst->name,
@@ -428,6 +435,7 @@ int pt_graph_instance_create(struct pt_graph *g,
 	struct pt_instance *inst;
 	enum pt_isolation iso;
 	bool endpoint;
+	int libfd = -1;
 	const char *libpath;
 	char what[PT_NAME_MAX + 64], path[PATH_MAX];
 	uint32_t heap;
@@ -468,9 +476,20 @@ int pt_graph_instance_create(struct pt_graph *g,
 		return fail(err, errlen, -ENAMETOOLONG,
 			    "instance '%s': library path is too long", d->name);
 	if (d->library) {
-		ret = pt_library_check(d->library, NULL, &lib, err, errlen);
-		if (ret)
+		/* The snapshot is what is checked and what is loaded, so the
+		 * file cannot change in between. */
+		if (d->library_fd_set)
+			libfd = fcntl(d->library_fd, F_DUPFD_CLOEXEC, 3);
+		else if ((ret = pt_library_snapshot(d->library, &libfd, err, errlen)))
 			return ret;
+		if (libfd < 0)
+			return fail(err, errlen, -errno, "instance '%s': library fd: %s",
+				    d->name, strerror(errno));
+		ret = pt_library_check_fd(libfd, d->library, NULL, &lib, err, errlen);
+		if (ret) {
+			close(libfd);
+			return ret;
+		}
 		manifest = lib.manifest;
 	} else {
 		entry = find_module(g, d->module);
@@ -493,35 +512,51 @@ int pt_graph_instance_create(struct pt_graph *g,
 		iso = d->isolation;
 	else
 		iso = d->library ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
-	if (iso == PT_ISOLATION_PROCESS && endpoint)
-		return fail(err, errlen, -EINVAL,
+	if (iso == PT_ISOLATION_PROCESS && endpoint) {
+		ret = fail(err, errlen, -EINVAL,
 			    "instance '%s': the %s endpoint runs in the host",
 			    d->name, d->module);
+		goto refuse;
+	}
 	if (iso == PT_ISOLATION_PROCESS && !d->library &&
-	    builtin_library(d->module, path, sizeof(path)))
-		return fail(err, errlen, -ENOENT,
+	    builtin_library(d->module, path, sizeof(path))) {
+		ret = fail(err, errlen, -ENOENT,
 			    "instance '%s': no library of module '%s' to run in a domain (looked for modules/pt_%s.so beside the partita binary and in " PT_MODULE_DIR ")",
 			    d->name, d->module, d->module);
-	if (d->deadline_us > 10u * 1000u * 1000u)
-		return fail(err, errlen, -EINVAL,
+		goto refuse;
+	}
+	if (d->deadline_us > 10u * 1000u * 1000u) {
+		ret = fail(err, errlen, -EINVAL,
 			    "instance '%s': deadline %u us is over 10 s", d->name,
 			    d->deadline_us);
-	if ((d->heap_size && d->heap_size < 4096) || d->heap_size > (256u << 20))
-		return fail(err, errlen, -EINVAL,
+		goto refuse;
+	}
+	if ((d->heap_size && d->heap_size < 4096) || d->heap_size > (256u << 20)) {
+		ret = fail(err, errlen, -EINVAL,
 			    "instance '%s': heap_size %u is outside 4K..256M",
 			    d->name, d->heap_size);
+		goto refuse;
+	}
 	if ((d->stack_size && d->stack_size < 16384) ||
-	    d->stack_size > (64u << 20))
-		return fail(err, errlen, -EINVAL,
+	    d->stack_size > (64u << 20)) {
+		ret = fail(err, errlen, -EINVAL,
 			    "instance '%s': stack_size %u is outside 16K..64M",
 			    d->name, d->stack_size);
-	if (d->domain && d->domain[0] && !name_ok(d->domain))
-		return fail(err, errlen, -EINVAL,
+		goto refuse;
+	}
+	if (d->domain && d->domain[0] && !name_ok(d->domain)) {
+		ret = fail(err, errlen, -EINVAL,
 			    "instance '%s': bad domain name", d->name);
+		goto refuse;
+	}
 
 	inst = calloc(1, sizeof(*inst));
-	if (!inst)
+	if (!inst) {
+		if (libfd >= 0)
+			close(libfd);
 		return fail(err, errlen, -ENOMEM, "out of host memory");
+	}
+	inst->library_fd = libfd;
 	inst->id = d->id;
 	inst->pipeline = d->pipeline;
 	snprintf(inst->name, sizeof(inst->name), "%s", d->name);
@@ -574,6 +609,10 @@ int pt_graph_instance_create(struct pt_graph *g,
 	return 0;
 out:
 	instance_release(g, inst);
+	return ret;
+refuse:
+	if (libfd >= 0)
+		close(libfd);
 	return ret;
 }
 

@@ -72,6 +72,9 @@ struct pt_instance_desc {
 	const char *name;        /* unique, 1..PT_NAME_MAX-1 chars */
 	const char *module;      /* built-in or endpoint module name, or NULL */
 	const char *library;     /* path of a module library, or NULL */
+	bool library_fd_set;     /* library_fd holds a checked snapshot */
+	int library_fd;          /* pt_library_snapshot() of library; the graph
+				    takes its own copy of the fd */
 	enum pt_isolation isolation;
 	bool isolation_set;      /* false: library modules default to process */
 	enum pt_sched_kind sched;
@@ -157,6 +160,8 @@ struct pt_instance {
 	enum pt_sched_kind sched;
 	char domain[PT_NAME_MAX];              /* named domain, "" = its own */
 	char library[PATH_MAX];                 /* library path, "" for built-ins */
+	int library_fd;                        /* its sealed snapshot, -1 for built-ins:
+						  what was checked is what is loaded */
 	uint32_t heap_size, stack_size, deadline_us, max_misses, restart_limit;
 	enum pt_restart restart;
 	enum pt_on_fault on_fault;

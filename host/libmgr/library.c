@@ -5,6 +5,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <sys/mman.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -453,28 +454,22 @@ int pt_signature_verify(const void *sig, size_t sig_size, const void *image,
 	return 0;
 }
 
-int pt_library_check(const char *path, const struct pt_library_policy *policy,
-		     struct pt_library_info *info, char *err, size_t errlen)
+/* Checks @image (the library's bytes) as the library at @path. */
+static int check_image(const void *image, size_t size, const char *path,
+		       const struct pt_library_policy *policy,
+		       struct pt_library_info *info, char *err, size_t errlen)
 {
 	char sig_path[4096], why[512];
-	void *image = NULL, *sig = NULL;
-	size_t size, sig_size;
+	void *sig = NULL;
+	size_t sig_size;
 	int ret;
 
-	memset(info, 0, sizeof(*info));
-	ret = pt_file_read(path, PT_LIBRARY_FILE_MAX, &image, &size, err, errlen);
-	if (ret)
-		return ret;
 	info->file_size = size;
 	ret = pt_library_parse(image, size, &info->manifest, why, sizeof(why));
-	if (ret) {
-		failf(ret, err, errlen, "%s: %s", path, why);
-		goto out;
-	}
-	if ((size_t)snprintf(sig_path, sizeof(sig_path), "%s.sig", path) >= sizeof(sig_path)) {
-		ret = failf(-ENAMETOOLONG, err, errlen, "%s: path too long", path);
-		goto out;
-	}
+	if (ret)
+		return failf(ret, err, errlen, "%s: %s", path, why);
+	if ((size_t)snprintf(sig_path, sizeof(sig_path), "%s.sig", path) >= sizeof(sig_path))
+		return failf(-ENAMETOOLONG, err, errlen, "%s: path too long", path);
 	ret = pt_file_read(sig_path, 64 * 1024, &sig, &sig_size, why, sizeof(why));
 	if (ret == -ENOENT) {
 		info->signature = PT_SIGNATURE_NONE;
@@ -482,24 +477,105 @@ int pt_library_check(const char *path, const struct pt_library_policy *policy,
 	} else if (ret) {
 		failf(-EKEYREJECTED, err, errlen, "%s", why);
 		ret = -EKEYREJECTED;
-		goto out;
 	} else {
 		ret = pt_signature_verify(sig, sig_size, image, size, policy,
 					  &info->signature, info->signer, why,
 					  sizeof(why));
-		if (ret) {
+		if (ret)
 			failf(ret, err, errlen, "%s: %s", sig_path, why);
-			goto out;
-		}
 	}
-	if (policy && policy->require_signed && info->signature != PT_SIGNATURE_TRUSTED) {
+	free(sig);
+	if (!ret && policy && policy->require_signed &&
+	    info->signature != PT_SIGNATURE_TRUSTED)
 		ret = failf(-EKEYREJECTED, err, errlen,
 			    "%s: %s, and signatures by a trusted key are required",
 			    path, pt_signature_name(info->signature));
+	return ret;
+}
+
+int pt_library_check(const char *path, const struct pt_library_policy *policy,
+		     struct pt_library_info *info, char *err, size_t errlen)
+{
+	void *image = NULL;
+	size_t size;
+	int ret;
+
+	memset(info, 0, sizeof(*info));
+	ret = pt_file_read(path, PT_LIBRARY_FILE_MAX, &image, &size, err, errlen);
+	if (!ret)
+		ret = check_image(image, size, path, policy, info, err, errlen);
+	free(image);
+	return ret;
+}
+
+int pt_library_snapshot(const char *path, int *fd, char *err, size_t errlen)
+{
+	void *image = NULL;
+	size_t size, done = 0;
+	int ret, m;
+
+	ret = pt_file_read(path, PT_LIBRARY_FILE_MAX, &image, &size, err, errlen);
+	if (ret)
+		return ret;
+	m = memfd_create("pt-library", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (m < 0) {
+		ret = failf(-errno, err, errlen, "%s: memfd: %s", path, strerror(errno));
+		goto out;
 	}
+	while (done < size) {
+		ssize_t n = write(m, (const uint8_t *)image + done, size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = failf(n < 0 ? -errno : -EIO, err, errlen, "%s: copy: %s",
+				    path, strerror(n < 0 ? errno : EIO));
+			goto fail;
+		}
+		done += (size_t)n;
+	}
+	if (fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+				   F_SEAL_SEAL) < 0) {
+		ret = failf(-errno, err, errlen, "%s: seal: %s", path, strerror(errno));
+		goto fail;
+	}
+	*fd = m;
+	goto out;
+fail:
+	close(m);
 out:
 	free(image);
-	free(sig);
+	return ret;
+}
+
+int pt_library_check_fd(int fd, const char *path,
+			const struct pt_library_policy *policy,
+			struct pt_library_info *info, char *err, size_t errlen)
+{
+	struct stat st;
+	uint8_t *image;
+	size_t got = 0;
+	int ret;
+
+	memset(info, 0, sizeof(*info));
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > PT_LIBRARY_FILE_MAX)
+		return failf(-EINVAL, err, errlen, "%s: snapshot unreadable", path);
+	image = malloc((size_t)st.st_size + 1);
+	if (!image)
+		return failf(-ENOMEM, err, errlen, "%s: out of memory", path);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, image + got, (size_t)st.st_size - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(image);
+			return failf(-EIO, err, errlen, "%s: short read of the snapshot", path);
+		}
+		got += (size_t)n;
+	}
+	ret = check_image(image, got, path, policy, info, err, errlen);
+	free(image);
 	return ret;
 }
 

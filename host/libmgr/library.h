@@ -80,6 +80,20 @@ int pt_manifest_check(const struct pt_manifest *m, char *err, size_t errlen);
 int pt_library_check(const char *path, const struct pt_library_policy *policy,
 		     struct pt_library_info *info, char *err, size_t errlen);
 
+/*
+ * Copies the library at @path into a sealed memfd (no holder can change it
+ * afterwards) and returns its fd in *@fd. The host checks this copy and
+ * loads this copy, so the file cannot be swapped between the check and the
+ * load. Returns 0 or -errno with @err starting with the path.
+ */
+int pt_library_snapshot(const char *path, int *fd, char *err, size_t errlen);
+
+/* pt_library_check() on a snapshot: the manifest and signature of the bytes
+ * of @fd; @path names the library in messages and locates PATH.sig. */
+int pt_library_check_fd(int fd, const char *path,
+			const struct pt_library_policy *policy,
+			struct pt_library_info *info, char *err, size_t errlen);
+
 /* Reads a whole file of at most @max bytes into a malloc()ed buffer. */
 int pt_file_read(const char *path, size_t max, void **data, size_t *size,
 		 char *err, size_t errlen);

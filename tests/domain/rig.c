@@ -69,6 +69,7 @@ void rig_instance(struct pt_instance *inst, uint32_t id, const char *name,
 	inst->id = id;
 	snprintf(inst->name, sizeof(inst->name), "%s", name);
 	snprintf(inst->library, sizeof(inst->library), "%s", library);
+	inst->library_fd = -1; /* no snapshot: the domain side copies the path */
 	snprintf(inst->domain, sizeof(inst->domain), "%s", domain ? domain : "");
 	inst->isolation = PT_ISOLATION_PROCESS;
 	inst->sched = PT_SCHED_DP;

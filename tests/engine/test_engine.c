@@ -18,6 +18,7 @@
 
 #include "host/graph/graph.h"
 #include "host/io/io.h"
+#include "host/libmgr/library.h"
 #include "host/sched/sched.h"
 
 static char err[512];
@@ -574,6 +575,40 @@ static void test_roundtrip_float(void **state)
 	roundtrip(SF_FORMAT_FLOAT, PT_SAMPLE_FLOAT_LE, 8);
 }
 
+/* What is checked is what is loaded: an instance made from a snapshot of
+ * one library runs that library, whatever the path says by then. */
+static void test_library_snapshot(void **state)
+{
+	const char *build = getenv("PARTITA_BUILD");
+	char gain[1024], tone[1024];
+	struct pt_graph *g = new_graph(48000, 0);
+	struct pt_instance_desc d = { .id = 1, .pipeline = 1, .name = "lib",
+				      .init = "gain_db=-6", .init_size = 10,
+				      .isolation = PT_ISOLATION_PROCESS,
+				      .isolation_set = true };
+	int fd = -1;
+
+	(void)state;
+	snprintf(gain, sizeof(gain), "%s/modules/pt_gain.so", build ? build : "..");
+	snprintf(tone, sizeof(tone), "%s/modules/pt_tone.so", build ? build : "..");
+	assert_int_equal(pt_library_snapshot(gain, &fd, err, sizeof(err)), 0);
+	/* The path now names another library: the snapshot wins. */
+	d.library = tone;
+	d.library_fd = fd;
+	d.library_fd_set = true;
+	if (pt_graph_instance_create(g, &d, err, sizeof(err)))
+		fail_msg("%s", err);
+	close(fd);
+	assert_string_equal(pt_graph_instance(g, 1)->manifest.name, "gain");
+	assert_int_equal(pt_graph_instance(g, 1)->manifest.max_sources, 1);
+	/* And a snapshot is sealed: nobody can write it any more. */
+	assert_int_equal(pt_library_snapshot(tone, &fd, err, sizeof(err)), 0);
+	assert_int_equal(write(fd, "x", 1), -1);
+	assert_int_equal(ftruncate(fd, 0), -1);
+	close(fd);
+	pt_graph_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_s24),
 		cmocka_unit_test(test_roundtrip_s32),
 		cmocka_unit_test(test_roundtrip_float),
+		cmocka_unit_test(test_library_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
