@@ -118,7 +118,7 @@ static const char *open_hint(int err)
 	case -EBUSY:
 		return " (another program is using it)";
 	case -ENOENT:
-		return " (no such PCM; 'aplay -L' lists them)";
+		return " (no such PCM or sound card; 'aplay -L' lists the PCMs)";
 	default:
 		return "";
 	}
