@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "host/domain/exec.h"
 #include "host/graph/graph.h"
 #include "host/io/io.h"
 #include "host/sched/sched.h"
@@ -40,6 +41,28 @@ enum placement { PLACE_LL, PLACE_DP, PLACE_ISOLATED };
 
 static const char *place_name[] = { "trusted_ll", "trusted_dp", "isolated" };
 
+/* What the isolated run measured of its domains. */
+struct domain_figures {
+	double syscalls_per_period; /* futex calls, host and domains */
+	double rss_kib;             /* mean per domain, beyond its partitions */
+	double pss_kib;             /* the same, shared pages divided */
+	double start_ms;            /* mean spawn-to-serving time */
+	unsigned domains;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -51,10 +74,11 @@ static double now_s(void)
 /* Renders @seconds of the chain; returns wall seconds, or a negative value
  * with @err set. */
 static double render(enum placement place, double seconds, const char *out,
-		     char *err, size_t errlen)
+		     uint32_t batch, struct domain_figures *df, char *err,
+		     size_t errlen)
 {
 	struct pt_graph_config cfg = { .rate = 48000, .period_us = 1000,
-				       .offline = true };
+				       .offline = true, .dp_batch = batch };
 	struct pt_format fmt = { 48000, 2, PT_SAMPLE_FLOAT_LE };
 	struct pt_graph *g = pt_graph_new(&cfg, err, errlen);
 	struct pt_sched *s = NULL;
@@ -98,12 +122,39 @@ static double render(enum placement place, double seconds, const char *out,
 	if (!ret && !(s = pt_sched_new(g, err, errlen)))
 		ret = -ENOMEM;
 	if (!ret) {
+		uint64_t futex0 = 0, futex1 = 0;
+		struct pt_instance *inst;
+
+		for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++)
+			if (inst->exec)
+				futex0 += pt_exec_futex_calls(inst);
 		t0 = now_s();
 		while (pt_sched_periods(s) < periods && !ret)
 			ret = pt_sched_period(s);
 		wall = now_s() - t0;
 		if (ret)
 			snprintf(err, errlen, "scheduler: %s", strerror(-ret));
+		memset(df, 0, sizeof(*df));
+		for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+			struct pt_domain_memory m;
+
+			if (!inst->exec)
+				continue;
+			futex1 += pt_exec_futex_calls(inst);
+			df->start_ms += (double)pt_exec_start_ns(inst) / 1e6;
+			if (!pt_exec_domain_memory(inst, &m)) {
+				df->rss_kib += (double)m.other_kib;
+				df->pss_kib += (double)m.other_pss_kib;
+			}
+			df->domains++;
+		}
+		if (df->domains) {
+			df->start_ms /= df->domains;
+			df->rss_kib /= df->domains;
+			df->pss_kib /= df->domains;
+			df->syscalls_per_period = (double)(futex1 - futex0) /
+						  (double)pt_sched_periods(s);
+		}
 	}
 	for (size_t i = 0; !ret; i++) {
 		struct pt_instance *inst = pt_graph_instance_at(g, i);
@@ -126,10 +177,16 @@ int pt_bench_graph(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "dp-batch", required_argument, NULL, 'b' },
+		{ "rounds", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	double seconds = 10.0, wall[3] = { -1.0, -1.0, -1.0 };
+	struct domain_figures df = { 0 }, unused;
+	uint32_t batch = PT_DP_BATCH_OFFLINE;
+	unsigned rounds = 5;
+	double turns[3][16];
 	char err[512], out[64];
 	bool json = false;
 	int c;
@@ -147,56 +204,80 @@ int pt_bench_graph(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'b':
+			batch = (uint32_t)atoi(optarg);
+			if (batch < 1 || batch > PT_DP_BATCH_MAX) {
+				fprintf(stderr, "bench graph: --dp-batch must be 1..%u\n",
+					PT_DP_BATCH_MAX);
+				return 2;
+			}
+			break;
+		case 'r':
+			rounds = (unsigned)atoi(optarg);
+			if (rounds < 1 || rounds > 16) {
+				fprintf(stderr, "bench graph: --rounds must be 1..16\n");
+				return 2;
+			}
+			break;
 		case 'h':
-			printf("usage: partita bench graph [--json] [--seconds S]\n"
-			       "Renders a %zu-module chain (48 kHz stereo, 1 ms periods) for S\n"
-			       "seconds of audio (default 10) all-LL, trusted DP and isolated,\n"
-			       "and prints wall times, ratios to the all-LL floor and the\n"
-			       "real-time factor.\n", NSTAGE);
+			printf("usage: partita bench graph [--json] [--seconds S] [--dp-batch N] [--rounds R]\n"
+			       "Renders a %zu-module chain (tone, eq_iir, fir, dcblock, drc, gain;\n"
+			       "48 kHz stereo float, 1 ms periods) for S seconds of audio\n"
+			       "(default 10), offline, three ways taking turns R times (default 5,\n"
+			       "medians reported): all LL in the host\n"
+			       "pass, trusted DP on host threads, and isolated in one domain per\n"
+			       "instance (DP). The ratio is isolated over trusted DP: the same\n"
+			       "schedule, so the difference is the price of isolation. Also:\n"
+			       "real-time factor, futex syscalls per period, memory per domain\n"
+			       "beyond its partitions, domain start time.\n", NSTAGE);
 			return 0;
 		default:
 			return 2;
 		}
 	}
 	snprintf(out, sizeof(out), "/tmp/partita-bench-%d.wav", (int)getpid());
-	for (int p = PLACE_LL; p <= PLACE_ISOLATED; p++) {
-		wall[p] = render((enum placement)p, seconds, out, err, sizeof(err));
-		if (wall[p] < 0.0 && p != PLACE_ISOLATED) {
-			unlink(out);
-			fprintf(stderr, "bench graph: %s: %s\n", place_name[p], err);
-			return 1;
+	/* The placements take turns, so a change in the machine's load hits
+	 * all of them; each figure is the median of its turns. */
+	for (unsigned r = 0; r < rounds; r++) {
+		for (int p = PLACE_LL; p <= PLACE_ISOLATED; p++) {
+			turns[p][r] = render((enum placement)p, seconds, out, batch,
+					     p == PLACE_ISOLATED ? &df : &unused, err,
+					     sizeof(err));
+			if (turns[p][r] < 0.0) {
+				unlink(out);
+				fprintf(stderr, "bench graph: %s: %s\n", place_name[p], err);
+				return 1;
+			}
 		}
-		if (wall[p] < 0.0)
-			fprintf(stderr, "bench graph: isolated run not measured: %s\n",
-				err);
 	}
 	unlink(out);
+	for (int p = PLACE_LL; p <= PLACE_ISOLATED; p++)
+		wall[p] = median(turns[p], rounds);
 	if (json) {
-		printf("{\"seconds_of_audio\": %.3f, \"trusted_wall_s\": %.6f, "
-		       "\"trusted_dp_wall_s\": %.6f, ",
-		       seconds, wall[PLACE_LL], wall[PLACE_DP]);
-		if (wall[PLACE_ISOLATED] >= 0.0)
-			printf("\"isolated_wall_s\": %.6f, \"ratio\": %.4f, "
-			       "\"realtime_factor\": %.2f}\n",
-			       wall[PLACE_ISOLATED],
-			       wall[PLACE_ISOLATED] / wall[PLACE_LL],
-			       seconds / wall[PLACE_ISOLATED]);
-		else
-			printf("\"isolated_wall_s\": null, \"ratio\": null, "
-			       "\"realtime_factor\": %.2f}\n",
-			       seconds / wall[PLACE_DP]);
+		printf("{\"seconds_of_audio\": %.3f, \"dp_batch\": %u, "
+		       "\"trusted_ll_wall_s\": %.6f, \"trusted_wall_s\": %.6f, "
+		       "\"isolated_wall_s\": %.6f, \"ratio\": %.4f, "
+		       "\"ratio_to_ll\": %.4f, \"realtime_factor\": %.2f, "
+		       "\"syscalls_per_period\": %.3f, \"domain_rss_kib\": %.0f, "
+		       "\"domain_pss_kib\": %.0f, \"domain_start_ms\": %.2f, "
+		       "\"domains\": %u}\n",
+		       seconds, batch, wall[PLACE_LL], wall[PLACE_DP],
+		       wall[PLACE_ISOLATED], wall[PLACE_ISOLATED] / wall[PLACE_DP],
+		       wall[PLACE_ISOLATED] / wall[PLACE_LL],
+		       seconds / wall[PLACE_ISOLATED], df.syscalls_per_period,
+		       df.rss_kib, df.pss_kib, df.start_ms, df.domains);
 		return 0;
 	}
-	printf("%zu-module chain, 48 kHz stereo float, 1 ms periods, %.1f s of audio\n",
-	       NSTAGE, seconds);
-	printf("%-12s %10s %10s %12s\n", "placement", "wall s", "ratio", "x realtime");
-	for (int p = PLACE_LL; p <= PLACE_ISOLATED; p++) {
-		if (wall[p] < 0.0) {
-			printf("%-12s %10s %10s %12s\n", place_name[p], "-", "-", "-");
-			continue;
-		}
-		printf("%-12s %10.4f %10.3f %12.1f\n", place_name[p], wall[p],
-		       wall[p] / wall[PLACE_LL], seconds / wall[p]);
-	}
+	printf("%zu-module chain, 48 kHz stereo float, 1 ms periods, %.1f s of audio, DP batch %u, median of %u\n",
+	       NSTAGE, seconds, batch, rounds);
+	printf("%-12s %10s %12s %12s\n", "placement", "wall s", "x realtime",
+	       "vs trusted");
+	for (int p = PLACE_LL; p <= PLACE_ISOLATED; p++)
+		printf("%-12s %10.4f %12.1f %12.3f\n", place_name[p], wall[p],
+		       seconds / wall[p], wall[p] / wall[PLACE_DP]);
+	printf("isolated: %.3f futex syscalls per period; %u domains, each %.0f KiB "
+	       "resident beyond its partitions (%.0f KiB proportional), started in %.2f ms\n",
+	       df.syscalls_per_period, df.domains, df.rss_kib, df.pss_kib,
+	       df.start_ms);
 	return 0;
 }

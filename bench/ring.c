@@ -57,8 +57,7 @@ struct side_count {
 struct bench_shared {
 	alignas(64) uint32_t ping; /* floors: host writes */
 	alignas(64) uint32_t pong; /* floors: domain writes */
-	alignas(64) struct side_count domain;
-	int domain_failed;
+	alignas(64) struct side_count domain; /* the domain's counts */
 };
 
 struct result {
@@ -330,7 +329,6 @@ static int run_mode(struct bench *b, enum mode m, uint64_t rounds,
 		case RING_SPIN: rc = domain_ring(b, n, SPIN_FOREVER_NS); break;
 		default: rc = domain_ring(b, n, 0); break;
 		}
-		b->sh->domain_failed = rc;
 		_exit(rc ? 1 : 0);
 	}
 

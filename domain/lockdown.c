@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -207,6 +208,9 @@ static const char *syscall_name(long nr)
 	case SYS_bpf: return "bpf";
 	case SYS_ioctl: return "ioctl";
 	case SYS_getpid: return "getpid";
+	case SYS_prctl: return "prctl";
+	case SYS_newfstatat: return "newfstatat";
+	case SYS_fstat: return "fstat";
 	default: return NULL;
 	}
 }
@@ -378,6 +382,12 @@ static int deny_common(scmp_filter_ctx ctx, bool default_traps, char *err,
 	/* Sealed partitions refuse resizing anyway; refusing it here keeps the
 	 * error the same for every fd. */
 	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ftruncate), 0);
+	/* stdio asks whether stdout is a terminal (it is /dev/null); every
+	 * other ioctl (interface lists on the socket, ...) is refused. */
+	if (default_traps)
+		RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TCGETS));
+	else
+		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_NE, TCGETS));
 	return 0;
 }
 
@@ -389,6 +399,8 @@ static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		return ret;
 	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(open), 0);
 	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(openat), 0);
+	/* The death signal ties the domain's life to the host's. */
+	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
 	/* Shared anonymous memory escapes RLIMIT_DATA. */
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mmap), 1,
 	     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_SHARED,
@@ -406,8 +418,10 @@ static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		SCMP_SYS(gettimeofday), SCMP_SYS(clock_nanosleep),
 		SCMP_SYS(nanosleep), SCMP_SYS(sched_yield),
 		SCMP_SYS(gettid), SCMP_SYS(getpid), SCMP_SYS(restart_syscall),
-		/* grants are checked against their fd's size */
-		SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+		/* grants are checked against their fd's size (lseek to the
+		 * end: stat would also answer for paths, which Landlock does
+		 * not cover) */
+		SCMP_SYS(lseek),
 	};
 	int ret = deny_common(ctx, true, err, errlen);
 
@@ -433,6 +447,11 @@ static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 	     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(brk), 0);
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mremap), 0);
+	/* stdio stats stdout before its first write; a refusal is handled
+	 * there, and paths stay unanswered. */
+	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fstat), 0);
+	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(newfstatat), 0);
+	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(statx), 0);
 	return 0;
 }
 

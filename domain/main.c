@@ -14,6 +14,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +22,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,9 +37,10 @@
 #include "lib/ring/ring.h"
 
 /* How long the request loop spins for the next request before it sleeps on
- * the futex: long enough to catch the next period's submit when the host is
- * quick, short enough not to burn a shared core. */
-#define REQUEST_SPIN_NS 20000
+ * the futex (the host chooses, PT_DCTL_RINGS): long enough to catch the
+ * next submit when the host is quick, short enough not to burn a shared
+ * core. */
+static uint64_t request_spin_ns = 20000;
 
 struct grant {
 	uint32_t part_id;
@@ -76,6 +77,9 @@ static struct instance instances[PT_DOMAIN_MAX_INSTANCES];
 static struct grant grants[PT_DOMAIN_MAX_GRANTS];
 static struct pt_ring ring;
 static unsigned live_instances;
+/* Libraries loaded so far; fds from LIBRARY_FD_BASE up name each load. */
+static unsigned loads;
+#define LIBRARY_FD_BASE 16
 
 /* Control messages can carry a 256 KiB config blob: they live here, not on
  * the small process stack. */
@@ -128,8 +132,8 @@ static const struct grant *grant_find(uint32_t part_id, int writable)
 
 /* ---- calls into module code ---- */
 
-enum call_op { CALL_LOAD, CALL_INIT, CALL_PREPARE, CALL_PROCESS, CALL_SET,
-	       CALL_GET, CALL_RESET, CALL_FREE };
+enum call_op { CALL_LOAD, CALL_INIT, CALL_PREPARE, CALL_PROCESS, CALL_READY,
+	       CALL_SET, CALL_GET, CALL_RESET, CALL_FREE };
 
 struct call {
 	enum call_op op;
@@ -165,6 +169,10 @@ static void call_body(void *arg)
 	case CALL_PROCESS:
 		c->ret = ops->process(&in->mod, c->srcs, in->nsrc, c->snks,
 				      in->nsnk);
+		break;
+	case CALL_READY:
+		c->ret = pt_module_is_ready(&in->mod, c->srcs, in->nsrc, c->snks,
+					    in->nsnk);
 		break;
 	case CALL_SET:
 		c->ret = ops->set_config ? ops->set_config(&in->mod, c->param,
@@ -229,16 +237,45 @@ static int reply_text(struct pt_dctl_reply *r, int result, const char *fmt, ...)
 	return result;
 }
 
+/* Sends @r and its data in chunks (lib/domain/protocol.h). */
 static void reply_send(const struct pt_dctl_reply *r)
 {
-	struct iovec iov = { (void *)r, sizeof(*r) + r->len };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	const uint8_t *p = (const uint8_t *)r;
+	size_t total = sizeof(*r) + r->len, off = 0;
 
-	if (sendmsg(PT_DOMAIN_SOCKET_FD, &m, MSG_NOSIGNAL) < 0)
-		_exit(3); /* the host is gone or broke the protocol */
+	do {
+		size_t k = off ? PT_DCTL_CHUNK : sizeof(*r) + PT_DCTL_CHUNK;
+		struct iovec iov;
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+		if (k > total - off)
+			k = total - off;
+		iov = (struct iovec){ (void *)(p + off), k };
+		if (sendmsg(PT_DOMAIN_SOCKET_FD, &m, MSG_NOSIGNAL) < 0)
+			_exit(3); /* the host is gone or broke the protocol */
+		off += k;
+	} while (off < total);
 }
 
 /* ---- control messages ---- */
+
+/* recv() on the control socket. The filter lets only recvmsg through
+ * (recv is recvfrom, which it refuses with the other socket calls). */
+static ssize_t recv_bytes(void *buf, size_t len, int flags)
+{
+	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return recvmsg(PT_DOMAIN_SOCKET_FD, &m, flags);
+}
+
+/* Bytes in the file behind @fd (a partition), 0 if unknown. */
+static uint64_t fd_size(int fd)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+
+	return end < 0 ? 0 : (uint64_t)end;
+}
 
 static void close_fds(int *fds, unsigned n)
 {
@@ -257,7 +294,6 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 	char path[64];
 	size_t heap_at;
 	const struct pt_module_entry *entry;
-	struct stat st;
 
 	if (h->len != sizeof(ld) || nfds != 2)
 		return reply_text(r, -EINVAL, "load: malformed message");
@@ -277,7 +313,7 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 	if (!in)
 		return reply_text(r, -ENOSPC, "domain full: %d instances",
 				  PT_DOMAIN_MAX_INSTANCES);
-	if (fstat(fds[0], &st) < 0 || (uint64_t)st.st_size != ld.priv_size ||
+	if (fd_size(fds[0]) != ld.priv_size ||
 	    ld.guard % page || ld.stack_size % page ||
 	    (uint64_t)ld.guard + ld.stack_size + 4096 > ld.priv_size)
 		return reply_text(r, -EINVAL, "load: bad private partition layout");
@@ -308,6 +344,23 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 
 	/* The library's constructors run here, confined, on the instance's
 	 * stack and heap. */
+	/* The loader matches an already loaded object by the name it was
+	 * opened with before it looks at the file: every load gets an fd
+	 * number never used before, so one instance's copy of a library is
+	 * never taken for another's (each keeps its own static data). */
+	{
+		int want = LIBRARY_FD_BASE + (int)loads++;
+		int fd = fcntl(fds[1], F_DUPFD_CLOEXEC, want);
+
+		if (fd != want) {
+			if (fd >= 0)
+				close(fd);
+			reply_text(r, -EMFILE, "library %s: no fresh fd to load it from", ld.library);
+			goto fail;
+		}
+		close(fds[1]);
+		fds[1] = fd;
+	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[1]);
 	snprintf(in->context, sizeof(in->context), "library %s: constructor",
 		 ld.library);
@@ -349,7 +402,6 @@ static int do_grant(const struct pt_dctl_hdr *h, const void *body, int *fds,
 {
 	struct pt_dctl_grant g;
 	struct grant *slot = NULL;
-	struct stat st;
 	void *addr;
 
 	if (h->len != sizeof(g) || nfds != 1)
@@ -362,7 +414,7 @@ static int do_grant(const struct pt_dctl_hdr *h, const void *body, int *fds,
 			slot = &grants[i];
 	if (!slot)
 		return reply_text(r, -ENOSPC, "too many grants");
-	if (fstat(fds[0], &st) < 0 || (uint64_t)st.st_size < g.size || !g.size)
+	if (fd_size(fds[0]) < g.size || !g.size)
 		return reply_text(r, -EINVAL, "grant %u: size mismatch", g.part_id);
 	addr = mmap(NULL, g.size, g.writable ? PROT_READ | PROT_WRITE : PROT_READ,
 		    MAP_SHARED, fds[0], 0);
@@ -474,14 +526,20 @@ static int do_control(void)
 				close(fd);
 		}
 	}
-	if ((size_t)n < sizeof(h))
+	if ((size_t)n < sizeof(h) || (m.msg_flags & MSG_TRUNC))
 		_exit(3);
 	memcpy(&h, msg_in, sizeof(h));
-	r = reply_start(&h);
-	if ((size_t)n != sizeof(h) + h.len || (m.msg_flags & MSG_TRUNC)) {
-		reply_text(r, -EINVAL, "control message length %zd does not match header", n);
-		goto out;
+	if (h.len > PT_DCTL_DATA_MAX || (size_t)n > sizeof(h) + h.len)
+		_exit(3); /* the host does not send these */
+	/* The rest of the payload follows in chunks. */
+	while ((size_t)n < sizeof(h) + h.len) {
+		ssize_t k = recv_bytes(msg_in + n, sizeof(h) + h.len - (size_t)n, 0);
+
+		if (k <= 0)
+			_exit(k == 0 ? 0 : 3);
+		n += k;
 	}
+	r = reply_start(&h);
 	if (h.op == PT_DCTL_LOAD) {
 		do_load(&h, body, fds, nfds, r);
 		goto out;
@@ -661,31 +719,64 @@ static void do_process(const struct pt_ring_entry *req)
 	uint32_t words[PT_DOP_REQ_WORDS_MAX], out[PT_DOP_CPL_WORDS_MAX];
 	struct pt_source srcs[PT_MAX_PINS], *sp[PT_MAX_PINS];
 	struct pt_sink snks[PT_MAX_PINS], *kp[PT_MAX_PINS];
+	uint32_t sw[2 * PT_MAX_PINS], kw[2 * PT_MAX_PINS];
+	size_t consumed[PT_MAX_PINS] = { 0 }, produced[PT_MAX_PINS] = { 0 };
 	struct call c = { .op = CALL_PROCESS, .srcs = sp, .snks = kp };
 	struct instance *in = instance_find(req->instance);
 	int n = read_words(req, words, PT_DOP_REQ_WORDS_MAX);
-	unsigned no = 0;
+	unsigned no = 0, periods, ran = 0;
 
-	if (n < 2 || !in || !in->inited || words[0] != in->nsrc ||
-	    words[1] != in->nsnk || (unsigned)n != 2 + 2 * (in->nsrc + in->nsnk)) {
+	if (n < 3 || !in || !in->inited || words[0] != in->nsrc ||
+	    words[1] != in->nsnk || (unsigned)n != 3 + 2 * (in->nsrc + in->nsnk) ||
+	    words[2] < 1 || words[2] > PT_DOP_MAX_BATCH) {
 		complete(req, n < 0 ? n : -EINVAL, NULL, 0);
 		return;
 	}
+	periods = words[2];
+	memcpy(sw, words + 3, 2 * in->nsrc * 4);
+	memcpy(kw, words + 3 + 2 * in->nsrc, 2 * in->nsnk * 4);
 	for (unsigned i = 0; i < in->nsrc; i++)
-		if (words[2 + 2 * i] >= in->src[i].size ||
-		    words[3 + 2 * i] > in->src[i].size) {
+		if (sw[2 * i] >= in->src[i].size || sw[2 * i + 1] > in->src[i].size) {
 			complete(req, -EINVAL, NULL, 0);
 			return;
 		}
-	for (unsigned i = 0; i < in->nsnk; i++) {
-		const uint32_t *w = words + 2 + 2 * in->nsrc + 2 * i;
-		if (w[0] >= in->snk[i].size || w[1] > in->snk[i].size) {
+	for (unsigned i = 0; i < in->nsnk; i++)
+		if (kw[2 * i] >= in->snk[i].size || kw[2 * i + 1] > in->snk[i].size) {
 			complete(req, -EINVAL, NULL, 0);
 			return;
 		}
+	for (; ran < periods; ran++) {
+		/* Each call sees the buffers as the previous calls left them,
+		 * as if the host had run the periods one by one. */
+		if (ran) {
+			for (unsigned i = 0; i < in->nsrc; i++) {
+				sw[2 * i] = (uint32_t)((sw[2 * i] + srcs[i].consumed) % in->src[i].size);
+				sw[2 * i + 1] -= (uint32_t)srcs[i].consumed;
+			}
+			for (unsigned i = 0; i < in->nsnk; i++) {
+				kw[2 * i] = (uint32_t)((kw[2 * i] + snks[i].produced) % in->snk[i].size);
+				kw[2 * i + 1] -= (uint32_t)snks[i].produced;
+			}
+		}
+		make_views(in, sw, kw, srcs, snks, sp, kp);
+		if (ran) {
+			struct call r = { .op = CALL_READY, .srcs = sp, .snks = kp };
+
+			if (!call_module(in, &r))
+				break;
+		}
+		call_module(in, &c);
+		/* A failed call's partial release and commit do not count: the
+		 * host covers its period, and the calls before it stand. */
+		if (c.ret) {
+			ran++;
+			break;
+		}
+		for (unsigned i = 0; i < in->nsrc; i++)
+			consumed[i] += srcs[i].consumed;
+		for (unsigned i = 0; i < in->nsnk; i++)
+			produced[i] += snks[i].produced;
 	}
-	make_views(in, words + 2, words + 2 + 2 * in->nsrc, srcs, snks, sp, kp);
-	call_module(in, &c);
 	out[no++] = (uint32_t)pt_route_used(in->heap);
 	out[no++] = in->nsrc;
 	out[no++] = in->nsnk;
@@ -695,10 +786,11 @@ static void do_process(const struct pt_ring_entry *req)
 		pt_ring_stats(&ring, &st);
 		out[no++] = (uint32_t)(st.wakes + st.waits);
 	}
+	out[no++] = ran;
 	for (unsigned i = 0; i < in->nsrc; i++)
-		out[no++] = (uint32_t)srcs[i].consumed;
+		out[no++] = (uint32_t)consumed[i];
 	for (unsigned i = 0; i < in->nsnk; i++)
-		out[no++] = (uint32_t)snks[i].produced;
+		out[no++] = (uint32_t)produced[i];
 	complete(req, c.ret, out, no);
 }
 
@@ -706,10 +798,17 @@ static __attribute__((noreturn)) void serve(void)
 {
 	for (;;) {
 		struct pt_ring_entry e;
-		int ret = pt_ring_wait(&ring, REQUEST_SPIN_NS, 1000000000LL);
+		int ret = pt_ring_wait(&ring, request_spin_ns, 1000000000LL);
 
-		if (ret == -ETIMEDOUT)
+		if (ret == -ETIMEDOUT) {
+			char c;
+
+			/* Idle: if the host closed its end, nobody will ever
+			 * send again (the death signal covers a dying host). */
+			if (recv_bytes(&c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+				_exit(0);
 			continue;
+		}
 		if (ret < 0)
 			_exit(4);
 		while (pt_ring_peek(&ring, &e) == 0) {
@@ -762,6 +861,8 @@ static int attach_rings(struct pt_dctl_hdr *first, char *err, size_t errlen)
 	}
 	memcpy(&h, in, sizeof(h));
 	memcpy(&rg, in + sizeof(h), sizeof(rg));
+	if (rg.spin_us <= PT_DOMAIN_SPIN_MAX_US)
+		request_spin_ns = (uint64_t)rg.spin_us * 1000u;
 	block = mmap(NULL, rg.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (h.op != PT_DCTL_RINGS || block == MAP_FAILED) {

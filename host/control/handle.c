@@ -12,6 +12,7 @@
 
 #include "host/control/codec.h"
 #include "host/graph/graph.h"
+#include "host/io/io.h"
 #include "modules/builtin.h"
 
 #define MAX_LIBRARIES 64
@@ -227,8 +228,12 @@ static int create_pipeline(struct control_state *s, struct answer *a)
 		return refuse(a, PT_CTL_E_EXISTS,
 			      "create_pipeline.name: a pipeline named '%s' exists",
 			      m->name);
+	/* The lowest id neither this table nor the graph (pipelines made
+	 * without the control plane) uses. */
 	if (!id)
-		for (id = 1; id <= PT_MAX_PIPELINES && pipeline_by_id(s, id); id++)
+		for (id = 1; id <= PT_MAX_PIPELINES &&
+			     (pipeline_by_id(s, id) || pt_graph_pipeline_state(s->g, id) >= 0);
+		     id++)
 			;
 	else if (pipeline_by_id(s, id))
 		return refuse(a, PT_CTL_E_EXISTS,
@@ -471,7 +476,7 @@ static int load_library(struct control_state *s, struct answer *a)
 	ret = pt_library_check(req->path, &s->policy, &info, lerr, sizeof(lerr));
 	if (ret)
 		return refuse(a, pt_ctl_errno_status(ret), "load_library.path: %s", lerr);
-	if (pt_builtin_find(info.manifest.name))
+	if (pt_builtin_find(info.manifest.name) || pt_io_find(info.manifest.name))
 		return refuse(a, PT_CTL_E_EXISTS,
 			      "load_library.path: module name '%s' is a built-in's",
 			      info.manifest.name);

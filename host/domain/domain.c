@@ -23,6 +23,30 @@
 /* How long a fresh domain may take to confine itself and answer. */
 #define DOMAIN_START_TIMEOUT_MS 5000
 
+static struct pt_exec_tuning tuning;
+static bool tuning_set;
+
+const struct pt_exec_tuning *pt_domain_tuning(void)
+{
+	/* Spinning pays only with a core to spare for it: with few cores
+	 * and several busy domains, a spinner takes the core the other side
+	 * needs to answer (measured with tests/domain/domain_measure). */
+	if (!tuning_set) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		tuning = cpus >= 4 ? (struct pt_exec_tuning){ 50, 20 }
+				   : (struct pt_exec_tuning){ 0, 0 };
+		tuning_set = true;
+	}
+	return &tuning;
+}
+
+void pt_domain_set_tuning(const struct pt_exec_tuning *t)
+{
+	tuning = *t;
+	tuning_set = true;
+}
+
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pt_domain *registry;
 
@@ -51,19 +75,13 @@ struct pt_domain *pt_domain_find(const char *name)
 	return d;
 }
 
-/* The partita-domain binary: $PARTITA_DOMAIN, else beside the running
- * executable, else one folder up (test binaries live in build/tests). */
-static int domain_binary(char *path, size_t len)
+/* Finds @file beside the running executable or one folder up (test
+ * binaries live in build/tests): 0 with @path set, or -ENOENT. */
+static int beside_executable(const char *file, int mode, char *path, size_t len)
 {
-	const char *env = getenv("PARTITA_DOMAIN");
 	char self[PATH_MAX], *slash;
-	ssize_t n;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	if (env && *env) {
-		snprintf(path, len, "%s", env);
-		return access(path, X_OK) ? -ENOENT : 0;
-	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
 		return -ENOENT;
 	self[n] = '\0';
@@ -71,12 +89,39 @@ static int domain_binary(char *path, size_t len)
 	if (!slash)
 		return -ENOENT;
 	*slash = '\0';
-	if ((size_t)snprintf(path, len, "%s/partita-domain", self) < len &&
-	    access(path, X_OK) == 0)
+	if ((size_t)snprintf(path, len, "%s/%s", self, file) < len &&
+	    access(path, mode) == 0)
 		return 0;
-	if ((size_t)snprintf(path, len, "%s/../partita-domain", self) >= len)
+	if ((size_t)snprintf(path, len, "%s/../%s", self, file) >= len)
 		return -ENAMETOOLONG;
-	return access(path, X_OK) ? -ENOENT : 0;
+	return access(path, mode) ? -ENOENT : 0;
+}
+
+/* The partita-domain binary: $PARTITA_DOMAIN, else beside the executable. */
+static int domain_binary(char *path, size_t len)
+{
+	const char *env = getenv("PARTITA_DOMAIN");
+
+	if (env && *env) {
+		snprintf(path, len, "%s", env);
+		return access(path, X_OK) ? -ENOENT : 0;
+	}
+	return beside_executable("partita-domain", X_OK, path, len);
+}
+
+int pt_exec_module_library(const char *name, char *path, size_t len)
+{
+	char file[PT_NAME_MAX + 16];
+
+	/* Module names are identifiers: nothing here can climb out. */
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
+			return -EINVAL;
+	if (!*name || strlen(name) >= PT_NAME_MAX)
+		return -EINVAL;
+	snprintf(file, sizeof(file), "modules/pt_%s.so", name);
+	return beside_executable(file, R_OK, path, len);
 }
 
 void pt_domain_drain_log(struct pt_domain *d)
@@ -123,10 +168,23 @@ bool pt_domain_poll_death(struct pt_domain *d)
 
 	if (d->dead)
 		return true;
-	if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED | WNOHANG) == 0 &&
-	    si.si_pid != 0) {
+	if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED | WNOHANG) == 0) {
+		if (si.si_pid == 0)
+			return false;
 		mark_dead(d, &si);
 		return true;
+	}
+	if (errno == ECHILD) {
+		/* Someone else in the host reaped it; the pidfd still says
+		 * whether it is gone, not how. */
+		struct pollfd p = { d->pidfd, POLLIN, 0 };
+
+		if (poll(&p, 1, 0) == 1) {
+			d->dead = true;
+			d->exit_status = -1;
+			pt_domain_drain_log(d);
+			return true;
+		}
 	}
 	return false;
 }
@@ -145,7 +203,9 @@ static bool wait_death(struct pt_domain *d, int timeout_ms)
 
 void pt_domain_describe_death(const struct pt_domain *d, char *buf, size_t len)
 {
-	if (d->signal)
+	if (d->exit_status == -1 && !d->signal)
+		snprintf(buf, len, "ended (reaped elsewhere in the host)");
+	else if (d->signal)
 		snprintf(buf, len, "killed by SIG%s", sigabbrev_np(d->signal) ?
 			 sigabbrev_np(d->signal) : "?");
 	else
@@ -176,16 +236,12 @@ static int send_msg(struct pt_domain *d, const struct iovec *iov, int niov,
 	return sendmsg(d->sock, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
-/* Waits for the reply to @seq; returns its result, or -EPIPE/-ETIMEDOUT/
- * -EPROTO from the host's side. */
-static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
-		      struct pt_dctl_reply *reply, void *rdata, size_t *rlen,
-		      int timeout_ms, char *err, size_t errlen)
+/* Receives one message from @d into @buf before @deadline. Returns its
+ * length, or -EPIPE (domain gone, @err says how), -ETIMEDOUT. */
+static ssize_t recv_one(struct pt_domain *d, void *buf, size_t cap,
+			uint64_t deadline, int timeout_ms, char *err, size_t errlen)
 {
-	static uint8_t buf[PT_DCTL_MSG_MAX];
-	uint64_t deadline = pt_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 	struct pollfd p[2] = { { d->sock, POLLIN, 0 }, { d->pidfd, POLLIN, 0 } };
-	struct pt_dctl_reply r;
 	ssize_t n;
 
 	for (;;) {
@@ -195,9 +251,9 @@ static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
 		if (poll(p, 2, left) < 0 && errno != EINTR)
 			return -errno;
 		if (p[0].revents & POLLIN) {
-			n = recv(d->sock, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
-			if (n != 0)
-				break;
+			n = recv(d->sock, buf, cap, MSG_DONTWAIT | MSG_TRUNC);
+			if (n > 0)
+				return n;
 		}
 		if ((p[0].revents & (POLLHUP | POLLERR | POLLIN)) || (p[1].revents & POLLIN)) {
 			char how[64];
@@ -216,16 +272,45 @@ static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
 			return -ETIMEDOUT;
 		}
 	}
+}
+
+/* Waits for the reply to @seq (its first message, then the continuation
+ * chunks its length asks for); returns its result, or -EPIPE/-ETIMEDOUT/
+ * -EPROTO from the host's side. */
+static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
+		      struct pt_dctl_reply *reply, void *rdata, size_t *rlen,
+		      int timeout_ms, char *err, size_t errlen)
+{
+	static uint8_t buf[PT_DCTL_MSG_MAX];
+	uint64_t deadline = pt_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+	struct pt_dctl_reply r;
+	size_t got;
+	ssize_t n;
+
+	n = recv_one(d, buf, sizeof(buf), deadline, timeout_ms, err, errlen);
+	if (n < 0)
+		return (int)n;
 	/* Copy, then check: the reply is the domain's word, nothing more. */
-	if (n < (ssize_t)sizeof(r) || n > (ssize_t)sizeof(buf)) {
+	if (n < (ssize_t)sizeof(r) || n > (ssize_t)sizeof(buf) ||
+	    (size_t)n > sizeof(r) + PT_DCTL_CHUNK) {
 		snprintf(err, errlen, "domain %d: malformed reply (%zd bytes)", (int)d->pid, n);
 		return -EPROTO;
 	}
 	memcpy(&r, buf, sizeof(r));
-	if (r.seq != seq || r.op != op || r.len != (size_t)n - sizeof(r) ||
-	    r.result > 0 || r.result < -4095) {
+	if (r.seq != seq || r.op != op || r.len > PT_DCTL_DATA_MAX ||
+	    r.len < (size_t)n - sizeof(r) || r.result > 0 || r.result < -4095) {
 		snprintf(err, errlen, "domain %d: reply does not match request", (int)d->pid);
 		return -EPROTO;
+	}
+	for (got = (size_t)n; got < sizeof(r) + r.len; got += (size_t)n) {
+		n = recv_one(d, buf + got, sizeof(buf) - got, deadline, timeout_ms,
+			     err, errlen);
+		if (n < 0)
+			return (int)n;
+		if ((size_t)n > sizeof(r) + r.len - got || (size_t)n > PT_DCTL_CHUNK) {
+			snprintf(err, errlen, "domain %d: reply longer than it said", (int)d->pid);
+			return -EPROTO;
+		}
 	}
 	if (reply)
 		*reply = r;
@@ -248,6 +333,42 @@ static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
 	if (r.result && !r.is_text)
 		snprintf(err, errlen, "%s", strerror(-r.result));
 	return r.result;
+}
+
+/* Sends header + @body + @data as one first message (with the fds) of at
+ * most PT_DCTL_CHUNK payload bytes and continuation messages of the rest. */
+static int send_chunked(struct pt_domain *d, const struct pt_dctl_hdr *h,
+			const void *body, size_t blen, const void *data,
+			size_t dlen, const int *fds, unsigned nfds)
+{
+	size_t total = blen + dlen, off = 0;
+	bool first = true;
+	int ret;
+
+	do {
+		size_t k = total - off > PT_DCTL_CHUNK ? PT_DCTL_CHUNK : total - off;
+		struct iovec iov[3];
+		int niov = 0;
+
+		if (first)
+			iov[niov++] = (struct iovec){ (void *)h, sizeof(*h) };
+		/* The chunk [off, off + k) of body then data. */
+		if (off < blen) {
+			size_t b = blen - off < k ? blen - off : k;
+
+			iov[niov++] = (struct iovec){ (uint8_t *)body + off, b };
+			if (k > b)
+				iov[niov++] = (struct iovec){ (void *)data, k - b };
+		} else if (k) {
+			iov[niov++] = (struct iovec){ (uint8_t *)data + (off - blen), k };
+		}
+		ret = send_msg(d, iov, niov, first ? fds : NULL, first ? nfds : 0);
+		if (ret)
+			return ret;
+		off += k;
+		first = false;
+	} while (off < total);
+	return 0;
 }
 
 /* Tells the domain a control message waits: one CONTROL entry, published
@@ -273,7 +394,6 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 		      int timeout_ms, char *err, size_t errlen)
 {
 	struct pt_dctl_hdr h = { .op = op, .instance = instance };
-	struct iovec iov[3];
 	int ret;
 
 	if (d->dead || pt_domain_poll_death(d)) {
@@ -290,12 +410,11 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 	}
 	h.seq = ++d->seq;
 	h.len = (uint32_t)(blen + dlen);
-	iov[0] = (struct iovec){ &h, sizeof(h) };
-	iov[1] = (struct iovec){ (void *)body, blen };
-	iov[2] = (struct iovec){ (void *)data, dlen };
-	ret = send_msg(d, iov, 3, fds, nfds);
+	/* Wake first: a payload larger than the socket buffer is only taken
+	 * while the domain reads it. */
+	ret = kick(d, h.seq);
 	if (!ret)
-		ret = kick(d, h.seq);
+		ret = send_chunked(d, &h, body, blen, data, dlen, fds, nfds);
 	if (ret) {
 		snprintf(err, errlen, "domain %d: send: %s", (int)d->pid, strerror(-ret));
 		return ret;
@@ -308,7 +427,26 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 		snprintf(err, errlen, "domain %d broke the completion ring", (int)d->pid);
 		ret = -EPROTO;
 	}
+	/* A domain that lied, or stopped answering, can never be believed
+	 * again (its replies would be out of step): it is ended. */
+	if ((ret == -EPROTO || ret == -ETIMEDOUT) && !d->dead)
+		pt_domain_kill(d);
 	return ret;
+}
+
+void pt_domain_kill(struct pt_domain *d)
+{
+	if (d->dead)
+		return;
+	syscall(SYS_pidfd_send_signal, d->pidfd, SIGKILL, NULL, 0);
+	wait_death(d, 5000);
+	if (!d->dead) {
+		siginfo_t si;
+
+		if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED) == 0)
+			mark_dead(d, &si);
+		d->dead = true;
+	}
 }
 
 static int grants_reserve(struct pt_domain *d)
@@ -434,7 +572,10 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 	sigfillset(&all);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	/* Its own session: no terminal, no signals meant for the host's
+	 * process group. */
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					POSIX_SPAWN_SETSID);
 	ret = posix_spawn(&d->pid, bin, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -456,7 +597,8 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 		goto fail;
 	}
 	rg = (struct pt_dctl_rings){ .size = d->rings->size,
-				     .entries = PT_DOMAIN_RING_ENTRIES };
+				     .entries = PT_DOMAIN_RING_ENTRIES,
+				     .spin_us = pt_domain_tuning()->domain_spin_us };
 	{
 		struct pt_dctl_hdr h = { .op = PT_DCTL_RINGS, .seq = ++d->seq,
 					 .len = sizeof(rg) };
@@ -530,10 +672,12 @@ void pt_domain_release(struct pt_domain *d)
 			wait_death(d, 5000);
 		}
 	}
-	/* Reap if poll_death did not. */
+	/* Reap if poll_death did not (it is dead after SIGKILL). */
 	if (!d->dead) {
 		siginfo_t si;
-		waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED);
+
+		if (waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED) == 0)
+			mark_dead(d, &si);
 	}
 	close(d->pidfd);
 	close(d->sock);

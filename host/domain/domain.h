@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "host/domain/exec.h"
 #include "host/mm/partition.h"
 #include "lib/domain/protocol.h"
 #include "lib/ring/ring.h"
@@ -67,6 +68,7 @@ struct pt_instance_exec {
 	/* the request in flight */
 	bool inflight, done;
 	uint64_t tag;
+	unsigned periods_asked, periods_run;
 	int32_t result;
 	uint32_t avail[PT_MAX_PINS], room[PT_MAX_PINS];
 	uint32_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
@@ -101,6 +103,9 @@ int pt_domain_hold(struct pt_domain *d, struct pt_partition *p, bool writable);
 int pt_domain_grant(struct pt_domain *d, struct pt_partition *p, bool writable,
 		    char *err, size_t errlen);
 
+/* Kills @d and waits until it is gone. */
+void pt_domain_kill(struct pt_domain *d);
+
 /* Checks whether @d died (non-blocking); returns true if dead. */
 bool pt_domain_poll_death(struct pt_domain *d);
 
@@ -118,5 +123,9 @@ int pt_domain_drain_completions(struct pt_domain *d);
 struct pt_domain *pt_domain_first(void);
 
 uint64_t pt_mono_ns(void);
+
+/* The spin settings in force (defaults, or pt_exec_tune's). */
+const struct pt_exec_tuning *pt_domain_tuning(void);
+void pt_domain_set_tuning(const struct pt_exec_tuning *t);
 
 #endif

@@ -17,8 +17,6 @@
 /* Control requests that run module code (init, prepare, config) may take a
  * while; anything longer is a hang. */
 #define CONTROL_TIMEOUT_MS 5000
-/* How long reap spins on the completion ring before it sleeps. */
-#define REAP_SPIN_NS 50000
 /* Longest single sleep in reap, so that a dead domain is noticed soon. */
 #define REAP_SLICE_NS 2000000
 
@@ -153,7 +151,7 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	}
 	heap = inst->heap_size ? inst->heap_size : inst->manifest.heap_size;
 	stack = inst->stack_size ? inst->stack_size : inst->manifest.stack_size;
-	heap = page_round(heap ? heap : PT_EXEC_DEFAULT_HEAP_SIZE);
+	heap = page_round((heap ? heap : PT_EXEC_DEFAULT_HEAP_SIZE) + PT_EXEC_LOADER_HEAP);
 	stack = page_round(stack ? stack : PT_EXEC_DEFAULT_STACK_SIZE);
 
 	x = calloc(1, sizeof(*x));
@@ -446,6 +444,13 @@ int pt_exec_submit(struct pt_instance *inst, const struct pt_source *src,
 		   unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
 		   uint64_t tag)
 {
+	return pt_exec_submit_batch(inst, src, nsrc, snk, nsnk, 1, tag);
+}
+
+int pt_exec_submit_batch(struct pt_instance *inst, const struct pt_source *src,
+			 unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
+			 unsigned periods, uint64_t tag)
+{
 	struct pt_instance_exec *x = inst->exec;
 	uint32_t w[PT_DOP_REQ_WORDS_MAX];
 	unsigned n = 0;
@@ -457,10 +462,12 @@ int pt_exec_submit(struct pt_instance *inst, const struct pt_source *src,
 		return -EPIPE;
 	if (x->inflight)
 		return -EBUSY;
-	if (nsrc != x->nsrc || nsnk != x->nsnk)
+	if (nsrc != x->nsrc || nsnk != x->nsnk || periods < 1 ||
+	    periods > PT_DOP_MAX_BATCH)
 		return -EINVAL;
 	w[n++] = nsrc;
 	w[n++] = nsnk;
+	w[n++] = periods;
 	for (unsigned i = 0; i < nsrc; i++) {
 		if (src[i].size != x->src_size[i] || src[i].offset >= src[i].size ||
 		    src[i].avail > src[i].size)
@@ -481,6 +488,7 @@ int pt_exec_submit(struct pt_instance *inst, const struct pt_source *src,
 	x->inflight = true;
 	x->done = false;
 	x->tag = tag;
+	x->periods_asked = periods;
 	return 0;
 }
 
@@ -549,15 +557,17 @@ static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 	}
 	if (n == 0 && first->result < 0)
 		return 0; /* the domain refused the request: no words */
-	if (n < 4 || w[1] != x->nsrc || w[2] != x->nsnk || n != 4 + x->nsrc + x->nsnk) {
+	if (n < 5 || w[1] != x->nsrc || w[2] != x->nsnk || n != 5 + x->nsrc + x->nsnk ||
+	    w[4] > x->periods_asked || (w[4] == 0 && first->result == 0)) {
 		snprintf(x->why, sizeof(x->why), "completion carries %u words for %u+%u pins",
 			 n, x->nsrc, x->nsnk);
 		return 0;
 	}
 	x->heap_used = w[0] < x->heap_size ? w[0] : x->heap_size;
 	d->domain_futex_calls = w[3];
-	memcpy(x->consumed, w + 4, x->nsrc * 4);
-	memcpy(x->produced, w + 4 + x->nsrc, x->nsnk * 4);
+	x->periods_run = w[4];
+	memcpy(x->consumed, w + 5, x->nsrc * 4);
+	memcpy(x->produced, w + 5 + x->nsrc, x->nsnk * 4);
 	return 0;
 }
 
@@ -576,37 +586,48 @@ int pt_domain_drain_completions(struct pt_domain *d)
 	return ret == -EAGAIN ? 0 : ret;
 }
 
+/* The domain lied: it is ended (nothing it says can be believed again). */
+static int lied(struct pt_instance_exec *x, char *why, size_t whylen,
+		const char *what)
+{
+	snprintf(why, whylen, "%s", what);
+	x->inflight = false;
+	pt_domain_kill(x->dom);
+	return -EPROTO;
+}
+
 static int finish(struct pt_instance_exec *x, size_t *consumed, size_t *produced,
 		  char *why, size_t whylen)
 {
+	char what[128];
+
 	x->inflight = false;
 	x->done = false;
-	if (x->why[0]) {
-		snprintf(why, whylen, "%s", x->why);
-		return -EPROTO;
-	}
-	if (x->result) {
-		snprintf(why, whylen, "process returned %d (%s)", (int)x->result,
-			 strerror(-x->result));
-		return -EIO;
-	}
+	if (x->why[0])
+		return lied(x, why, whylen, x->why);
 	for (unsigned i = 0; i < x->nsrc; i++) {
 		if (x->consumed[i] > x->avail[i] ||
 		    (x->src_frame[i] && x->consumed[i] % x->src_frame[i])) {
-			snprintf(why, whylen, "input %u: consumed %u of %u available", i,
-				 x->consumed[i], x->avail[i]);
-			return -EPROTO;
+			snprintf(what, sizeof(what), "input %u: consumed %u of %u available",
+				 i, x->consumed[i], x->avail[i]);
+			return lied(x, why, whylen, what);
 		}
 		consumed[i] = x->consumed[i];
 	}
 	for (unsigned i = 0; i < x->nsnk; i++) {
 		if (x->produced[i] > x->room[i] ||
 		    (x->snk_frame[i] && x->produced[i] % x->snk_frame[i])) {
-			snprintf(why, whylen, "output %u: produced %u into %u free", i,
-				 x->produced[i], x->room[i]);
-			return -EPROTO;
+			snprintf(what, sizeof(what), "output %u: produced %u into %u free",
+				 i, x->produced[i], x->room[i]);
+			return lied(x, why, whylen, what);
 		}
 		produced[i] = x->produced[i];
+	}
+	/* The counts are those of the calls before the one that failed. */
+	if (x->result) {
+		snprintf(why, whylen, "process returned %d (%s)", (int)x->result,
+			 strerror(-x->result));
+		return -EIO;
 	}
 	return 0;
 }
@@ -648,12 +669,8 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 		if (d->dead)
 			return died(x, signal, why, whylen);
 		ret = pt_domain_drain_completions(d);
-		if (ret) {
-			snprintf(why, whylen, "domain broke the completion ring (%s)",
-				 strerror(-ret));
-			x->inflight = false;
-			return -EPROTO;
-		}
+		if (ret)
+			return lied(x, why, whylen, "domain broke the completion ring");
 		if (x->done)
 			continue;
 		now = pt_mono_ns();
@@ -666,14 +683,12 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 		slice = deadline_ns - now;
 		if (slice > REAP_SLICE_NS)
 			slice = REAP_SLICE_NS;
-		ret = pt_ring_wait(&d->ring, REAP_SPIN_NS, (int64_t)slice);
+		ret = pt_ring_wait(&d->ring, (uint64_t)pt_domain_tuning()->host_spin_us * 1000u,
+				   (int64_t)slice);
 		if (ret == -ETIMEDOUT)
 			pt_domain_poll_death(d);
-		else if (ret == -EPROTO) {
-			snprintf(why, whylen, "domain corrupted the completion ring");
-			x->inflight = false;
-			return -EPROTO;
-		}
+		else if (ret == -EPROTO)
+			return lied(x, why, whylen, "domain corrupted the completion ring");
 	}
 }
 
@@ -684,12 +699,7 @@ int pt_exec_kill(struct pt_instance *inst)
 
 	if (!d)
 		return -EINVAL;
-	if (d->dead)
-		return 0;
-	if (syscall(SYS_pidfd_send_signal, d->pidfd, SIGKILL, NULL, 0) < 0)
-		return -errno;
-	while (!pt_domain_poll_death(d))
-		usleep(200);
+	pt_domain_kill(d);
 	return 0;
 }
 
@@ -730,4 +740,28 @@ uint64_t pt_exec_futex_calls(struct pt_instance *inst)
 		return 0;
 	pt_ring_stats(&d->ring, &st);
 	return st.wakes + st.waits + d->domain_futex_calls;
+}
+
+struct pt_partition *pt_exec_private_partition(struct pt_instance *inst)
+{
+	return inst->exec ? inst->exec->priv : NULL;
+}
+
+struct pt_partition *pt_exec_rings_partition(struct pt_instance *inst)
+{
+	return inst->exec && inst->exec->dom ? inst->exec->dom->rings : NULL;
+}
+
+unsigned pt_exec_periods_run(struct pt_instance *inst)
+{
+	return inst->exec ? inst->exec->periods_run : 0;
+}
+
+int pt_exec_tune(const struct pt_exec_tuning *t)
+{
+	if (t->host_spin_us > PT_DOMAIN_SPIN_MAX_US ||
+	    t->domain_spin_us > PT_DOMAIN_SPIN_MAX_US)
+		return -EINVAL;
+	pt_domain_set_tuning(t);
+	return 0;
 }

@@ -14,7 +14,9 @@
  * scheduler commits anything.
  *
  * Threading: every call for the instances of one domain comes from one
- * thread at a time (the graph's thread).
+ * thread at a time (the graph's thread). Create instances from a thread
+ * that lives as long as the host: a domain's death signal
+ * (PR_SET_PDEATHSIG) follows the thread that spawned it.
  */
 #ifndef PT_HOST_DOMAIN_EXEC_H
 #define PT_HOST_DOMAIN_EXEC_H
@@ -28,6 +30,11 @@
 
 /* Build defaults when neither the topology nor the manifest sizes them. */
 #define PT_EXEC_DEFAULT_HEAP_SIZE (256u * 1024u)
+/* Added to every private heap in a domain: the library is loaded with
+ * malloc routed to the instance's heap, so the dynamic loader's records of
+ * it (and of its dependencies) are the instance's, on top of what the
+ * module itself asks for (its manifest's or the topology's heap_size). */
+#define PT_EXEC_LOADER_HEAP (32u * 1024u)
 #define PT_EXEC_DEFAULT_STACK_SIZE (64u * 1024u)
 
 /* Starts the instance's domain (or joins its named domain: inst->domain),
@@ -38,6 +45,12 @@
  * @err naming what failed ("library pt_x.so: constructor was stopped: ..."). */
 int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 		   uint32_t period_frames, char *err, size_t errlen);
+
+/* Finds the shared-object build of the shipped module @name
+ * (modules/pt_NAME.so beside the running executable or one folder up), so a
+ * built-in module can be run in a domain: 0 with @path set, -ENOENT, or
+ * -EINVAL for a name that is not an identifier. */
+int pt_exec_module_library(const char *name, char *path, size_t len);
 
 /* Grants the instance's bound buffers (inputs read-only, outputs writable)
  * and calls prepare with their formats. */
@@ -61,6 +74,18 @@ int pt_exec_submit(struct pt_instance *inst, const struct pt_source *src,
 		   unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
 		   uint64_t tag);
 
+/* Offline batching: like pt_exec_submit, but the domain runs up to
+ * @periods (1..64) periods in this one request, calling process once per
+ * period, each call seeing the buffers as the previous one left them, and
+ * stopping early when the module is not ready; output never depends on the
+ * batching. Reap returns the sums; pt_exec_periods_run says how many ran. */
+int pt_exec_submit_batch(struct pt_instance *inst, const struct pt_source *src,
+			 unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
+			 unsigned periods, uint64_t tag);
+
+/* Periods the last reaped request ran (1 unless batched). */
+unsigned pt_exec_periods_run(struct pt_instance *inst);
+
 /* Publishes every queued request: one wake per domain at most. */
 void pt_exec_flush(void);
 
@@ -68,8 +93,10 @@ void pt_exec_flush(void);
  * of @tag. Returns 0 with consumed[]/produced[] (per packed pin) checked
  * against what was available/free, -ETIMEDOUT at the deadline (the request
  * stays in flight), -EPIPE when the domain died (*@signal set, 0 if it
- * exited), -EPROTO when the domain lied (@why says how), -EIO when the
- * module's process returned an error (@why has it). */
+ * exited), -EPROTO when the domain lied (@why says how; the domain is
+ * killed, as it is when a control reply lies or times out), -EIO when the
+ * module's process returned an error (@why has it; consumed[]/produced[]
+ * then hold the counts of the calls of the batch before the failed one). */
 int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 		 size_t *consumed, size_t *produced, int *signal, char *why,
 		 size_t whylen);
@@ -83,6 +110,21 @@ size_t pt_exec_heap_used(struct pt_instance *inst);
 /* The domain's pidfd, readable when it dies (for the host's event loop);
  * -1 if the instance has no domain. */
 int pt_exec_pidfd(struct pt_instance *inst);
+
+/* How both sides wait on the rings. Spinning saves the futex syscalls when
+ * the other side answers quickly and costs a core while it lasts: on a
+ * machine with fewer cores than busy domains, spin less. */
+struct pt_exec_tuning {
+	uint32_t host_spin_us;   /* reap spins this long */
+	uint32_t domain_spin_us; /* a domain spins this long for its next
+				    request (domains started afterwards) */
+};
+/* Defaults: 50 and 20 us with 4 or more CPUs online, else 0 and 0 (on two
+ * shared cores spinning cost the isolated chain 2-3x its wall time). Each
+ * at most 1000. */
+
+/* Sets the tuning; returns -EINVAL (and changes nothing) when out of range. */
+int pt_exec_tune(const struct pt_exec_tuning *t);
 
 /* ---- inspection (tests, `partita domains`, benchmarks) ---- */
 
@@ -114,6 +156,11 @@ uint64_t pt_exec_futex_calls(struct pt_instance *inst);
 /* Lines the domain logged (module pt_log, lockdown reports), drained from
  * its log pipe; returns the last line seen, "" if none. */
 const char *pt_exec_last_log(struct pt_instance *inst);
+
+/* The instance's private heap+stack partition and its domain's control
+ * partition (rings), NULL when it has no domain. */
+struct pt_partition *pt_exec_private_partition(struct pt_instance *inst);
+struct pt_partition *pt_exec_rings_partition(struct pt_instance *inst);
 
 /* How a process maps a partition, read from /proc/PID/maps. */
 enum pt_access { PT_ACCESS_NONE = 0, PT_ACCESS_READ = 1, PT_ACCESS_WRITE = 2 };

@@ -343,40 +343,15 @@ static void instance_release(struct pt_graph *g, struct pt_instance *inst)
 	free(inst);
 }
 
-/* Where a built-in's library is: PARTITA_MODULES, else modules/ beside the
- * running binary (the build tree), else ../modules (test binaries), else
- * the installed module folder. */
+/* Where a built-in's library is: modules/ beside the running binary (the
+ * build tree) as host/domain finds it, else the installed module folder. */
 static int builtin_library(const char *module, char *path, size_t len)
 {
-	const char *env = getenv("PARTITA_MODULES");
-	char self[PATH_MAX], *slash;
-	const char *dirs[4];
-	unsigned n = 0;
-	ssize_t got;
-
-	if (env && *env)
-		dirs[n++] = env;
-	got = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (got > 0) {
-		self[got] = 0;
-		slash = strrchr(self, '/');
-		if (slash)
-			*slash = 0;
-		dirs[n++] = self;
-	}
-	dirs[n++] = PT_MODULE_DIR;
-	for (unsigned i = 0; i < n; i++) {
-		static const char *const sub[] = { "", "/modules", "/../modules" };
-
-		for (unsigned k = 0; k < 3; k++) {
-			if ((size_t)snprintf(path, len, "%s%s/pt_%s.so", dirs[i], sub[k],
-					     module) >= len)
-				continue;
-			if (!access(path, R_OK))
-				return 0;
-		}
-	}
-	return -ENOENT;
+	if (!pt_exec_module_library(module, path, len))
+		return 0;
+	if ((size_t)snprintf(path, len, "%s/pt_%s.so", PT_MODULE_DIR, module) >= len)
+		return -ENAMETOOLONG;
+	return access(path, R_OK) ? -ENOENT : 0;
 }
 
 /* A trusted instance: its private heap is a partition of the budget all
@@ -437,6 +412,9 @@ static int instance_start_domain(struct pt_graph *g, struct pt_instance *inst,
 	if (ret)
 		return fail(err, errlen, ret, "instance '%s' (%s): %s", inst->name,
 			    inst->manifest.name, why);
+	/* In a domain the heap also holds the loader's records of the
+	 * library: report the heap the instance really has. */
+	inst->stats.heap_size = inst->heap_size + PT_EXEC_LOADER_HEAP;
 	return 0;
 }
 
@@ -522,7 +500,7 @@ int pt_graph_instance_create(struct pt_graph *g,
 	if (iso == PT_ISOLATION_PROCESS && !d->library &&
 	    builtin_library(d->module, path, sizeof(path)))
 		return fail(err, errlen, -ENOENT,
-			    "instance '%s': no library of module '%s' to run in a domain (looked for pt_%s.so beside the partita binary and in PARTITA_MODULES)",
+			    "instance '%s': no library of module '%s' to run in a domain (looked for modules/pt_%s.so beside the partita binary and in " PT_MODULE_DIR ")",
 			    d->name, d->module, d->module);
 	if (d->deadline_us > 10u * 1000u * 1000u)
 		return fail(err, errlen, -EINVAL,

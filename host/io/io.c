@@ -116,11 +116,20 @@ static int input_open(struct pt_module *mod, struct io_state *st,
 static int input_init(struct pt_module *mod, const void *data, size_t size)
 {
 	struct io_state *st = state_new(mod);
-	int ret = st ? input_open(mod, st, data, size) : -ENOMEM;
+	int ret = st ? open_path(mod, data, size, st->path) : -ENOMEM;
 
 	if (ret)
 		io_free(mod);
 	return ret;
+}
+
+/* Opens st->path, the file init or the last file= named. */
+static int input_open_path(struct pt_module *mod, struct io_state *st)
+{
+	char blob[IO_PATH_MAX + 8];
+
+	snprintf(blob, sizeof(blob), "file=%s", st->path);
+	return input_open(mod, st, blob, strlen(blob));
 }
 
 static int input_prepare(struct pt_module *mod, struct pt_source *const *src,
@@ -129,10 +138,13 @@ static int input_prepare(struct pt_module *mod, struct pt_source *const *src,
 {
 	struct io_state *st = pt_mod_priv(mod);
 	const struct pt_format *f;
+	int ret;
 
 	(void)src;
 	if (nsrc || nsnk != 1)
 		return -EINVAL;
+	if (!st->sf && (ret = input_open_path(mod, st)))
+		return ret;
 	f = pt_sink_format(snk[0]);
 	if ((int)f->rate != st->info.samplerate) {
 		pt_log(mod, PT_LOG_ERR,
@@ -229,18 +241,28 @@ static int input_reset(struct pt_module *mod)
 {
 	struct io_state *st = pt_mod_priv(mod);
 
+	/* RESET ends the read; the next prepare starts the file again. */
+	if (st->sf)
+		sf_close(st->sf);
+	st->sf = NULL;
 	st->eof = false;
 	st->frames_done = 0;
-	return sf_seek(st->sf, 0, SEEK_SET) < 0 ? -EIO : 0;
+	return 0;
 }
 
 /* file=PATH switches the input to another file, from its start. */
 static int input_set_config(struct pt_module *mod, uint32_t param,
 			    const void *data, size_t size)
 {
+	struct io_state *st = pt_mod_priv(mod);
+
 	if (param != PT_PARAM_TEXT)
 		return -EINVAL;
-	return input_open(mod, pt_mod_priv(mod), data, size);
+	/* Running: switch files now. Otherwise the file is opened when the
+	 * pipeline starts, like the one init named. */
+	if (st->sf)
+		return input_open(mod, st, data, size);
+	return open_path(mod, data, size, st->path);
 }
 
 static const struct pt_module_ops input_ops = {
@@ -576,7 +598,7 @@ int pt_io_input_info(const struct pt_instance *inst, uint64_t *frames,
 {
 	const struct io_state *st;
 
-	if (!pt_io_is_input(inst) || !(st = inst->mod.priv))
+	if (!pt_io_is_input(inst) || !(st = inst->mod.priv) || !st->sf)
 		return -EINVAL;
 	*frames = (uint64_t)st->info.frames;
 	natural_format(&st->info, fmt);

@@ -13,8 +13,9 @@
  *           .au, .caf, .w64, .ogg), the sample type from the stream format.
  *           It drops its first `skip` frames and writes exactly `frames`
  *           frames, then discards.
- * Files are opened in init, so a missing input or an unwritable output is
- * refused when the instance is created, with the libsndfile reason.
+ * Files are opened when the pipeline leaves RESET (prepare), so file= can be
+ * changed until then; a missing input or an unwritable output is refused
+ * there with the libsndfile reason, and nothing runs.
  */
 #ifndef PT_HOST_IO_H
 #define PT_HOST_IO_H

@@ -453,10 +453,9 @@ static void submit_isolated(struct pt_sched *s, struct job *j)
 	struct pt_instance *inst = j->inst;
 	int ret;
 
-	j->max = 1;
 	inst->inflight_tag = ++s->tags;
-	ret = pt_exec_submit(inst, j->src, j->nsrc, j->snk, j->nsnk,
-			     inst->inflight_tag);
+	ret = pt_exec_submit_batch(inst, j->src, j->nsrc, j->snk, j->nsnk, j->max,
+				   inst->inflight_tag);
 	if (ret) {
 		fault(s, inst, 0, ret == -EPIPE ? "domain died" : "submit refused");
 		stand_in(j);
@@ -476,27 +475,38 @@ static void reap_isolated(struct pt_sched *s, struct job *j, uint64_t start)
 	char why[PT_ERR_MAX];
 	int sig = 0, ret;
 
-	ret = pt_exec_reap(inst, inst->inflight_tag, start + wait_ns(s->g, inst, 1),
-			   consumed, produced, &sig, why, sizeof(why));
-	j->t0[0] = start;
-	j->ns[0] = now_ns() - start;
+	uint64_t rt;
+	unsigned calls;
+
+	ret = pt_exec_reap(inst, inst->inflight_tag,
+			   start + wait_ns(s->g, inst, j->max), consumed, produced,
+			   &sig, why, sizeof(why));
+	rt = now_ns() - start;
 	switch (ret) {
 	case 0:
+	case -EIO: /* the module's process failed: that period only */
 		inst->inflight = false;
 		inst->consecutive_misses = 0;
 		for (unsigned i = 0; i < j->nsrc; i++)
 			j->src[i].consumed = consumed[i];
 		for (unsigned i = 0; i < j->nsnk; i++)
 			j->snk[i].produced = produced[i];
-		j->calls = 1; /* account() counts it late past the deadline */
-		break;
-	case -EIO: /* the module's process failed: this period only */
-		inst->inflight = false;
-		j->calls = 1;
-		j->errors = 1;
-		j->ret = ret;
-		snprintf(inst->last_error, sizeof(inst->last_error), "%s", why);
-		stand_in(j);
+		/* The round trip, shared among the calls it carried; account()
+		 * counts a call late past the deadline. */
+		calls = pt_exec_periods_run(inst);
+		calls = calls < 1 ? 1 : calls > j->max ? j->max : calls;
+		for (unsigned k = 0; k < calls; k++) {
+			j->t0[k] = start + k * (rt / calls);
+			j->ns[k] = rt / calls;
+		}
+		j->calls = calls;
+		if (ret) {
+			j->errors = 1;
+			j->ret = ret;
+			snprintf(inst->last_error, sizeof(inst->last_error), "%s", why);
+			if (period_left(j))
+				stand_in(j);
+		}
 		break;
 	case -ETIMEDOUT:
 		miss(s, j);
@@ -535,17 +545,12 @@ static void maybe_restart(struct pt_sched *s, struct pt_instance *inst)
  * neighbour holds. */
 static unsigned step_periods(struct pt_sched *s)
 {
-	struct pt_instance *inst;
 	struct pt_buffer *b;
 	unsigned step;
 
 	if (s->step_generation == pt_graph_generation(s->g) && s->step)
 		return s->step;
 	step = pt_graph_config(s->g)->dp_batch;
-	/* A domain takes one period per request. */
-	for (size_t i = 0; (inst = pt_graph_instance_at(s->g, i)); i++)
-		if (inst->isolation == PT_ISOLATION_PROCESS)
-			step = 1;
 	for (size_t i = 0; (b = pt_graph_buffer_at(s->g, i)); i++)
 		if ((b->src->sched == PT_SCHED_DP || b->dst->sched == PT_SCHED_DP) &&
 		    b->periods / 2 < step)

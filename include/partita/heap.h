@@ -15,9 +15,10 @@
  *   a request of the largest class instead examines every chunk of that
  *   class, which holds at most 15. pt_heap_aligned_alloc is the same
  *   search; pt_heap_realloc is a free-path check plus either an in-place
- *   resize or one search and one memcpy; pt_heap_free checks at most 5
- *   chunk headers and 4 list links. No loop runs longer because the heap
- *   holds more chunks; only pt_heap_validate walks the whole heap.
+ *   resize or one search and one memcpy; pt_heap_free reads at most 5
+ *   chunk headers and the links of 6 list neighbours. No loop runs
+ *   longer as the heap holds more chunks; only pt_heap_validate walks
+ *   the whole heap.
  * - Overhead: PT_HEAP_OVERHEAD (8) bytes per allocation, plus rounding of
  *   the request up to a multiple of 16 bytes; the usable size of a chunk is
  *   16 * n - 8 bytes. Fixed cost per heap: PT_HEAP_FIXED_COST (112)

@@ -48,15 +48,18 @@ enum pt_dop {
 #define PT_DOP_MAX_CONT 7u
 
 /*
- * PROCESS request words: nsrc, nsnk, then per source (offset, avail), then
- * per sink (offset, free); all bytes within the granted buffer.
+ * PROCESS request words: nsrc, nsnk, periods (1..PT_DOP_MAX_BATCH: process
+ * is called once per period, each call seeing what the previous ones left,
+ * stopping early when the module is not ready), then per source (offset,
+ * avail), then per sink (offset, free); all bytes within the granted buffer.
  * PROCESS completion words: heap_used, nsrc, nsnk, the domain's futex
- * syscalls so far (wrapping), then consumed per source, then produced per
- * sink. The entry's result is process's return value (or
- * -errno from the domain's own checks).
+ * syscalls so far (wrapping), periods run, then consumed per source, then
+ * produced per sink, summed over the periods. The entry's result is
+ * process's return value (or -errno from the domain's own checks).
  */
-#define PT_DOP_REQ_WORDS_MAX (2 + 4 * PT_MAX_PINS)
-#define PT_DOP_CPL_WORDS_MAX (4 + 2 * PT_MAX_PINS)
+#define PT_DOP_MAX_BATCH 64u
+#define PT_DOP_REQ_WORDS_MAX (3 + 2 * 2 * PT_MAX_PINS)
+#define PT_DOP_CPL_WORDS_MAX (5 + 2 * PT_MAX_PINS)
 
 /* Control messages (socket). */
 enum pt_dctl {
@@ -72,6 +75,11 @@ enum pt_dctl {
 	PT_DCTL_PEEK,        /* test probe: copy len bytes at addr into the reply */
 };
 
+/* A message's payload travels in chunks: the first message carries the
+ * header (and fds) and up to PT_DCTL_CHUNK bytes, each following message up
+ * to PT_DCTL_CHUNK more, until the header's len is reached. Replies the
+ * same. So no payload depends on the socket buffer's size. */
+#define PT_DCTL_CHUNK (32 * 1024)
 #define PT_DCTL_DATA_MAX (256 * 1024)
 #define PT_DCTL_MSG_MAX (PT_DCTL_DATA_MAX + 1024)
 
@@ -86,8 +94,11 @@ struct pt_dctl_hdr {
 struct pt_dctl_rings {
 	uint64_t size;     /* bytes of the control partition */
 	uint32_t entries;
-	uint32_t reserved;
+	uint32_t spin_us;  /* how long the domain spins for requests before it
+			      sleeps, 0..PT_DOMAIN_SPIN_MAX_US */
 };
+
+#define PT_DOMAIN_SPIN_MAX_US 1000
 
 struct pt_dctl_load {
 	uint64_t priv_size;    /* bytes of the private partition */

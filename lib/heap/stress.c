@@ -5,6 +5,9 @@
 #include <math.h>
 #include <string.h>
 #include <time.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 /* splitmix64: a seeded generator with no state beyond one word. */
 static uint64_t next_random(uint64_t *s)
@@ -73,7 +76,7 @@ static int block_intact(const struct pt_heap_stress_block *b)
 	return 1;
 }
 
-static uint64_t now_ns(void)
+static uint64_t monotonic_ns(void)
 {
 	struct timespec ts;
 
@@ -81,9 +84,44 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint32_t clamp_ns(uint64_t ns)
+uint64_t pt_heap_stress_clock(void)
 {
-	return ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+#if defined(__x86_64__)
+	uint64_t t;
+
+	/* The fences keep the timed call's loads from straddling the read. */
+	_mm_lfence();
+	t = __rdtsc();
+	_mm_lfence();
+	return t;
+#else
+	return monotonic_ns();
+#endif
+}
+
+double pt_heap_stress_tick_ns(void)
+{
+	static double tick_ns;
+
+	if (!tick_ns) {
+#if defined(__x86_64__)
+		uint64_t n0 = monotonic_ns(), t0 = pt_heap_stress_clock(), n1, t1;
+
+		do {
+			n1 = monotonic_ns();
+		} while (n1 - n0 < 20000000u);
+		t1 = pt_heap_stress_clock();
+		tick_ns = (double)(n1 - n0) / (double)(t1 - t0);
+#else
+		tick_ns = 1.0;
+#endif
+	}
+	return tick_ns;
+}
+
+static uint32_t clamp_ticks(uint64_t ticks)
+{
+	return ticks > UINT32_MAX ? UINT32_MAX : (uint32_t)ticks;
 }
 
 int pt_heap_stress_run(const struct pt_heap_stress_config *cfg,
@@ -93,7 +131,7 @@ int pt_heap_stress_run(const struct pt_heap_stress_config *cfg,
 	uint64_t seed, step;
 	size_t live = 0, bytes = 0;
 	double accumulated = 0;
-	int timed = cfg->alloc_ns && cfg->free_ns;
+	int timed = cfg->alloc_ticks && cfg->free_ticks;
 
 	memset(r, 0, sizeof(*r));
 	if (!cfg->heap_bytes || !cfg->target_percent ||
@@ -104,14 +142,14 @@ int pt_heap_stress_run(const struct pt_heap_stress_config *cfg,
 	for (step = 0; step < cfg->ops; step++) {
 		if (choose_alloc(cfg, live, bytes, &seed)) {
 			size_t size = draw_size(cfg->workload, &seed);
-			uint64_t t0 = timed ? now_ns() : 0;
+			uint64_t t0 = timed ? pt_heap_stress_clock() : 0;
 			void *p = a->alloc(a->ctx, size);
 
 			r->allocs++;
 			if (p) {
 				if (timed)
-					cfg->alloc_ns[r->alloc_samples++] =
-						clamp_ns(now_ns() - t0);
+					cfg->alloc_ticks[r->alloc_samples++] =
+						clamp_ticks(pt_heap_stress_clock() - t0);
 				r->successful_allocs++;
 				cfg->blocks[live] = (struct pt_heap_stress_block){ p, size };
 				if (cfg->fill)
@@ -145,11 +183,11 @@ int pt_heap_stress_run(const struct pt_heap_stress_config *cfg,
 			}
 			cfg->blocks[k] = cfg->blocks[--live];
 			bytes -= b.size;
-			t0 = timed ? now_ns() : 0;
+			t0 = timed ? pt_heap_stress_clock() : 0;
 			a->free(a->ctx, b.ptr);
 			if (timed)
-				cfg->free_ns[r->free_samples++] =
-					clamp_ns(now_ns() - t0);
+				cfg->free_ticks[r->free_samples++] =
+					clamp_ticks(pt_heap_stress_clock() - t0);
 			r->frees++;
 		}
 		if (a->check) {

@@ -58,9 +58,9 @@ struct pt_heap_stress_config {
 	 * enough); the rig never allocates. */
 	struct pt_heap_stress_block *blocks;
 	size_t nblocks;
-	/* When set, the nanoseconds of every successful alloc and of every
-	 * free are stored here (up to ops entries each). */
-	uint32_t *alloc_ns, *free_ns;
+	/* When set, the duration of every successful alloc and of every
+	 * free, in ticks of pt_heap_stress_clock (up to ops entries each). */
+	uint32_t *alloc_ticks, *free_ticks;
 };
 
 struct pt_heap_stress_result {
@@ -68,7 +68,7 @@ struct pt_heap_stress_result {
 	uint64_t allocs;           /* allocation attempts */
 	uint64_t successful_allocs;
 	uint64_t frees;
-	uint64_t alloc_samples, free_samples; /* entries in alloc_ns/free_ns */
+	uint64_t alloc_samples, free_samples; /* entries in alloc_/free_ticks */
 	int failed;                /* an allocation failed */
 	uint64_t first_failure_step;
 	size_t first_failure_request;  /* bytes asked for */
@@ -103,6 +103,15 @@ struct pt_heap_stress_ideal {
 
 void pt_heap_stress_ideal_init(struct pt_heap_stress_allocator *a,
 			       struct pt_heap_stress_ideal *state, size_t limit);
+
+/* The rig's clock: the CPU's invariant time-stamp counter on x86-64
+ * (clock_gettime's resolution here is 10 ns or worse), otherwise
+ * CLOCK_MONOTONIC in nanoseconds. */
+uint64_t pt_heap_stress_clock(void);
+
+/* Nanoseconds per tick of pt_heap_stress_clock (calibrated against
+ * CLOCK_MONOTONIC over 20 ms on the first call). */
+double pt_heap_stress_tick_ns(void);
 
 /* Returns the name of @w ("zephyr", "buffers"). */
 const char *pt_heap_workload_name(enum pt_heap_workload w);

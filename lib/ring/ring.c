@@ -5,6 +5,7 @@
  */
 #include "lib/ring/ring.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdalign.h>
@@ -301,11 +302,19 @@ int pt_ring_wait(struct pt_ring *r, uint64_t spin_ns, int64_t timeout_ns)
 			ts.tv_nsec = left % 1000000000;
 		}
 		/* Returns at once (EAGAIN) if the producer already took the
-		 * flag; EINTR and timeouts are decided by the loop. */
-		futex(r->cons_wake, FUTEX_WAIT, PT_RING_NEED_WAKEUP,
-		      left > 0 ? &ts : NULL);
+		 * flag; EINTR and timeouts are decided by the loop. Any other
+		 * error (a seccomp filter without futex, say) would turn the
+		 * loop into a busy one, so it ends the wait. */
 		r->stats.waits++;
 		slept = true;
+		if (futex(r->cons_wake, FUTEX_WAIT, PT_RING_NEED_WAKEUP,
+			  left > 0 ? &ts : NULL) < 0 &&
+		    errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) {
+			int err = errno;
+
+			__atomic_store_n(r->cons_wake, 0, __ATOMIC_RELAXED);
+			return -err;
+		}
 		/* Look before setting the flag again, so a producer that just
 		 * woke us is not asked for a second wake. */
 		n = pt_ring_cons_check(r);

@@ -211,6 +211,10 @@ static inline int pt_ring_peek(struct pt_ring *r, struct pt_ring_entry *out)
 	if (n == 0)
 		return -EAGAIN;
 	memcpy(out, &r->cons_entries[r->cons_local & r->mask], sizeof(*out));
+	/* Compiler barrier: the caller's uses of *out must read the copy,
+	 * never be turned back into reads of the slot the peer can rewrite
+	 * (no double fetch). */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return 0;
 }
 
@@ -307,7 +311,8 @@ static inline int pt_ring_submit(struct pt_ring *r)
  * spins up to @spin_ns, then sets NEED_WAKEUP, fences, re-checks and sleeps
  * on the futex. @timeout_ns < 0 waits without limit (domain only: the host
  * must pass a finite timeout). Returns 0, -ETIMEDOUT, -EPROTO (peer index
- * corrupt) or -EINVAL.
+ * corrupt), -EINVAL, or the error of a FUTEX_WAIT that failed for another
+ * reason than a wake, a signal or the timeout.
  */
 int pt_ring_wait(struct pt_ring *r, uint64_t spin_ns, int64_t timeout_ns);
 

@@ -218,6 +218,6 @@ static const struct pt_module_ops copier_ops = {
 PT_MODULE(copier, copier_ops, .name = "copier",
 	  .uuid = { 0xc5, 0xed, 0x9c, 0xbb, 0x5a, 0x9c, 0x40, 0xe3, 0x83, 0x50,
 		    0xcd, 0x97, 0x8f, 0x12, 0x20, 0xd6 },
-	  .version = PT_VERSION(1, 0, 0), .heap_size = 4096,
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 16384,
 	  .stack_size = 65536, .flags = PT_MOD_FLAG_ISOLATABLE,
 	  .max_sources = 1, .max_sinks = 1);

@@ -211,6 +211,11 @@ static int denoise_process(struct pt_module *mod,
 
 	(void)nsources;
 	(void)nsinks;
+	/* A reset that ran out of heap leaves no preprocessors: refuse the
+	 * period (the host then writes silence) rather than crash. */
+	for (unsigned c = 0; c < ch; c++)
+		if (!d->st[c])
+			return -ENOMEM;
 	ret = pcm_source_cursor(sources[0], frames, &in);
 	if (!ret)
 		ret = pcm_sink_cursor(sinks[0], frames, &out);

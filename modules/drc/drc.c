@@ -243,6 +243,6 @@ static const struct pt_module_ops drc_ops = {
 PT_MODULE(drc, drc_ops, .name = "drc",
 	  .uuid = { 0x5b, 0x5d, 0xde, 0xfe, 0x24, 0x40, 0x4c, 0xf9, 0xae, 0x24,
 		    0xa2, 0x2e, 0x1a, 0x25, 0x59, 0xcf },
-	  .version = PT_VERSION(1, 0, 0), .heap_size = 4096,
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 16384,
 	  .stack_size = 65536, .flags = PT_MOD_FLAG_ISOLATABLE,
 	  .max_sources = 1, .max_sinks = 1);

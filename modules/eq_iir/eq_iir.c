@@ -347,8 +347,10 @@ static int eq_process(struct pt_module *mod, struct pt_source *const *sources,
 					s2 = q.b2 * x - q.a2 * y;
 					buf[i * ch + c] = (float)y;
 				}
-				e->state[c][s][0] = s1;
-				e->state[c][s][1] = s2;
+				/* A decaying tail would otherwise sink into
+				 * subnormals, which cost ~100x per operation. */
+				e->state[c][s][0] = fabs(s1) < 1e-30 ? 0.0 : s1;
+				e->state[c][s][1] = fabs(s2) < 1e-30 ? 0.0 : s2;
 			}
 		}
 		pcm_put(&out, buf, n);
@@ -442,6 +444,6 @@ static const struct pt_module_ops eq_ops = {
 PT_MODULE(eq_iir, eq_ops, .name = "eq_iir",
 	  .uuid = { 0x1e, 0xa9, 0x46, 0xe9, 0xea, 0xea, 0x4a, 0xba, 0x9c, 0x45,
 		    0x76, 0xc9, 0xdd, 0xca, 0xb2, 0xd5 },
-	  .version = PT_VERSION(1, 0, 0), .heap_size = 8192,
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 16384,
 	  .stack_size = 65536, .flags = PT_MOD_FLAG_ISOLATABLE,
 	  .max_sources = 1, .max_sinks = 1);

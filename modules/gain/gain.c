@@ -214,6 +214,6 @@ static const struct pt_module_ops gain_ops = {
 PT_MODULE(gain, gain_ops, .name = "gain",
 	  .uuid = { 0x11, 0x4a, 0x84, 0xff, 0x86, 0x67, 0x4a, 0x23, 0x9d, 0x41,
 		    0x49, 0x17, 0x74, 0x99, 0x39, 0x42 },
-	  .version = PT_VERSION(1, 0, 0), .heap_size = 4096,
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 16384,
 	  .stack_size = 65536, .flags = PT_MOD_FLAG_ISOLATABLE,
 	  .max_sources = 1, .max_sinks = 1);

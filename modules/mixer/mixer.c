@@ -190,6 +190,6 @@ static const struct pt_module_ops mixer_ops = {
 PT_MODULE(mixer, mixer_ops, .name = "mixer",
 	  .uuid = { 0x8f, 0x10, 0xdc, 0x21, 0xba, 0xcb, 0x45, 0x2f, 0xba, 0xa3,
 		    0x71, 0x28, 0xa5, 0x39, 0xf4, 0x43 },
-	  .version = PT_VERSION(1, 0, 0), .heap_size = 4096,
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 16384,
 	  .stack_size = 65536, .flags = PT_MOD_FLAG_ISOLATABLE,
 	  .max_sources = MIXER_INPUTS, .max_sinks = 1);

@@ -22,7 +22,8 @@
  * output buffer must hold at least that many frames.
  *
  * Parameters (init and PT_PARAM_TEXT):
- *   quality=Q   speexdsp quality [0, 10], default 4; settable at run time
+ *   quality=Q   speexdsp quality [0, 10], default 4; fixed once prepared
+ *               (-EBUSY): another filter length would shift the stream
  *
  * Heap (measured, see docs/modules.md): the module's own buffers,
  * 4 * channels * (period + max output) bytes, plus speexdsp's filter state,
@@ -196,13 +197,15 @@ static int src_set_config(struct pt_module *mod, uint32_t param,
 	ret = src_parse(mod, data, size, &q);
 	if (ret)
 		return ret;
+	/* Another quality is another filter length, so another latency: the
+	 * stream would lose or repeat frames where it changed. Refused while
+	 * running; before prepare (and on a restart's replay) it is fine. */
 	if (s->st && q != s->quality) {
-		ret = speex_resampler_set_quality(s->st, (int)q);
-		if (ret != RESAMPLER_ERR_SUCCESS) {
-			pt_log(mod, PT_LOG_ERR, "quality=%g: %s", q,
-			       speex_resampler_strerror(ret));
-			return ret == RESAMPLER_ERR_ALLOC_FAILED ? -ENOMEM : -EINVAL;
-		}
+		pt_log(mod, PT_LOG_ERR,
+		       "quality=%g: cannot change while prepared (it would shift "
+		       "the stream by the change in filter latency)",
+		       q);
+		return -EBUSY;
 	}
 	s->quality = q;
 	return 0;
@@ -218,12 +221,26 @@ static int src_get_config(struct pt_module *mod, uint32_t param, void *data,
 	return params_reply(&txt, param, data, size);
 }
 
+/* speex_resampler_reset_mem() does not bring back the output of a fresh
+ * resampler (the test reset_restarts shows it), so the resampler is made
+ * again, with the quality in force. */
 static int src_reset(struct pt_module *mod)
 {
 	struct src *s = pt_mod_priv(mod);
+	SpeexResamplerState *st;
+	int err = 0;
 
-	if (s->st)
-		speex_resampler_reset_mem(s->st);
+	if (!s->st)
+		return 0;
+	st = speex_resampler_init(s->channels, s->in_rate, s->out_rate,
+				  (int)s->quality, &err);
+	if (!st) {
+		pt_log(mod, PT_LOG_ERR, "reset: cannot make the resampler again: %s",
+		       err ? speex_resampler_strerror(err) : "out of heap");
+		return err ? -EINVAL : -ENOMEM;
+	}
+	speex_resampler_destroy(s->st);
+	s->st = st;
 	return 0;
 }
 

@@ -287,6 +287,6 @@ static const struct pt_module_ops tone_ops = {
 PT_MODULE(tone, tone_ops, .name = "tone",
 	  .uuid = { 0xb9, 0x78, 0x1a, 0x6a, 0xa8, 0x90, 0x4a, 0xc7, 0xa3, 0x85,
 		    0x3f, 0xc0, 0x24, 0x59, 0x76, 0x40 },
-	  .version = PT_VERSION(1, 0, 0), .heap_size = 4096,
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 16384,
 	  .stack_size = 65536, .flags = PT_MOD_FLAG_ISOLATABLE,
 	  .max_sources = 0, .max_sinks = 1);

@@ -27,8 +27,8 @@
 #include "host/control/client.h"
 #include "host/control/codec.h"
 
-static char dir[128], sock[256], wav[256], topo[256], log_path[256];
-static char partita[512];
+static char dir[128], sock[256], wav[256], wav_iso[256], topo[256], log_path[256];
+static char partita[600];
 static char out[16384];
 static pid_t serve_pid;
 
@@ -74,6 +74,8 @@ static int ctl(const char *fmt, ...)
 			fail_msg("ctl %s -> %d: %s", #__VA_ARGS__, r_, out);   \
 	} while (0)
 
+static char build_dir[512];
+
 static void write_topology(void)
 {
 	FILE *f = fopen(topo, "w");
@@ -90,8 +92,18 @@ static void write_topology(void)
 		"      - {name: out, module: output, params: {file: %s}}\n"
 		"    bindings:\n"
 		"      - {from: tone1.0, to: gain1.0, format: {rate: 48000, channels: 2, sample: S32_LE}}\n"
-		"      - {from: gain1.0, to: out.0, format: {rate: 48000, channels: 2, sample: S32_LE}}\n",
-		wav);
+		"      - {from: gain1.0, to: out.0, format: {rate: 48000, channels: 2, sample: S32_LE}}\n"
+		/* the same with the gain an untrusted library in its own domain */
+		"  - name: iso\n"
+		"    instances:\n"
+		"      - {name: tone2, module: tone, params: {freq: 1000, amplitude_db: -6}}\n"
+		"      - {name: gain2, library: %s/modules/pt_gain.so, isolation: process,\n"
+		"         heap_size: 64K, max_misses: 1000, params: {gain_db: 0}}\n"
+		"      - {name: out2, module: output, params: {file: %s}}\n"
+		"    bindings:\n"
+		"      - {from: tone2.0, to: gain2.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}}\n"
+		"      - {from: gain2.0, to: out2.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}}\n",
+		wav, build_dir, wav_iso);
 	fclose(f);
 }
 
@@ -101,12 +113,14 @@ static int setup(void **state)
 	char err[256];
 
 	(void)state;
-	snprintf(partita, sizeof(partita), "%s/partita", b ? b : PT_TEST_BUILD);
+	snprintf(build_dir, sizeof(build_dir), "%s", b ? b : PT_TEST_BUILD);
+	snprintf(partita, sizeof(partita), "%s/partita", build_dir);
 	snprintf(dir, sizeof(dir), "/tmp/pt_serve_XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
 	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
 	snprintf(wav, sizeof(wav), "%s/out.wav", dir);
+	snprintf(wav_iso, sizeof(wav_iso), "%s/out_iso.wav", dir);
 	snprintf(topo, sizeof(topo), "%s/t.yaml", dir);
 	snprintf(log_path, sizeof(log_path), "%s/serve.log", dir);
 	write_topology();
@@ -240,6 +254,33 @@ static void test_malformed_over_socket(void **state)
 	assert_int_equal(waitpid(serve_pid, NULL, WNOHANG), 0);
 }
 
+/* A graph built through ctl alone, with a deadline no DP call can meet:
+ * the host notifies every connected client of each miss. */
+static void test_build_by_ctl_and_notifications(void **state)
+{
+	char note_wav[300];
+
+	(void)state;
+	snprintf(note_wav, sizeof(note_wav), "%s/miss.wav", dir);
+	CTL_OK("create-pipeline miss");
+	assert_non_null(strstr(out, "pipeline miss created"));
+	CTL_OK("init miss t2 tone sched=dp deadline_us=1 max_misses=1000 freq=500");
+	assert_non_null(strstr(out, "instance t2"));
+	CTL_OK("init miss o2 output file=%s", note_wav);
+	CTL_OK("bind t2 o2 channels=1 sample=S16_LE");
+	assert_int_equal(ctl("init miss t2 gain"), 1);
+	assert_non_null(strstr(out, "init_instance.name: an instance named 't2' exists"));
+	CTL_OK("state miss running");
+	CTL_OK("watch 2");
+	assert_non_null(strstr(out, "deadline miss: instance t2"));
+	CTL_OK("stats t2");
+	CTL_OK("state miss reset");
+	CTL_OK("unbind t2 o2");
+	CTL_OK("delete t2");
+	CTL_OK("delete o2");
+	CTL_OK("delete-pipeline miss");
+}
+
 /* RMS in dB full scale of frames [from, from + n) of the file. */
 static double level_db(SNDFILE *f, sf_count_t from, sf_count_t n, int channels)
 {
@@ -256,37 +297,63 @@ static double level_db(SNDFILE *f, sf_count_t from, sf_count_t n, int channels)
 	return 10.0 * log10(sum / (double)(n * channels) + 1e-30);
 }
 
-static void test_run_change_gain_teardown(void **state)
+/* Checks that the last stretch of @path is @drop dB quieter than its
+ * start (allowing for the ramp and a change that lands late). */
+static void expect_drop(const char *path, double drop)
 {
 	SF_INFO info = { 0 };
-	SNDFILE *f;
+	SNDFILE *f = sf_open(path, SFM_READ, &info);
 	double first, last;
+
+	if (!f)
+		fail_msg("%s: %s", path, sf_strerror(NULL));
+	if (info.frames < 48000)
+		fail_msg("%s: only %lld frames written", path, (long long)info.frames);
+	first = level_db(f, 4800, 9600, info.channels);
+	last = level_db(f, info.frames - 9600, 9600, info.channels);
+	sf_close(f);
+	print_message("%s: %lld frames, first %.2f dBFS, last %.2f dBFS\n", path,
+		      (long long)info.frames, first, last);
+	if (first - last < drop - 2.0 || first - last > drop + 2.0)
+		fail_msg("%s: level dropped by %.2f dB, expected %.0f", path,
+			 first - last, drop);
+}
+
+static void test_run_change_gain_teardown(void **state)
+{
 	int st;
 
 	(void)state;
 	CTL_OK("stats");
 	assert_non_null(strstr(out, "tone1"));
 	assert_non_null(strstr(out, "gain1"));
+	assert_non_null(strstr(out, "gain2"));
 	CTL_OK("state main running");
 	assert_non_null(strstr(out, "pipeline main is running"));
+	CTL_OK("state iso running");
 	sleep_ms(1000);
 	CTL_OK("set-config gain1 gain_db=-20");
+	CTL_OK("set-config gain2 gain_db=-12");
 	sleep_ms(1000);
 	CTL_OK("get-config gain1");
 	assert_non_null(strstr(out, "gain_db"));
-	CTL_OK("stats gain1");
-	assert_non_null(strstr(out, "gain1"));
+	CTL_OK("get-config gain2");
+	assert_non_null(strstr(out, "gain_db=-12"));
+	CTL_OK("stats gain2");
+	assert_non_null(strstr(out, "process"));
 
 	/* refusals come back in words with a non-zero exit */
 	assert_int_equal(ctl("set-config nosuch x=1"), 1);
 	assert_non_null(strstr(out, "no instance named 'nosuch'"));
 	assert_int_equal(ctl("bind tone1.9 gain1.0"), 1);
 	assert_non_null(strstr(out, "bind.src_pin"));
+	assert_int_equal(ctl("delete gain1"), 1); /* its pipeline runs */
 	assert_int_equal(ctl("state main flying"), 2);
 	assert_int_equal(ctl("frobnicate"), 2);
 
 	CTL_OK("state main paused");
 	CTL_OK("state main reset");
+	CTL_OK("state iso reset");
 	CTL_OK("unbind gain1.0 out.0");
 	CTL_OK("unbind tone1.0 gain1.0");
 	CTL_OK("delete out");
@@ -295,33 +362,25 @@ static void test_run_change_gain_teardown(void **state)
 	CTL_OK("delete-pipeline main");
 	CTL_OK("stats");
 	assert_null(strstr(out, "tone1"));
+	assert_non_null(strstr(out, "gain2"));
 
+	/* the rest goes with the host */
 	kill(serve_pid, SIGTERM);
 	assert_int_equal(waitpid(serve_pid, &st, 0), serve_pid);
 	serve_pid = 0;
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 
-	/* the gain change is heard: the last stretch is about 20 dB quieter
-	 * than the first (allowing for the ramp and a late change) */
-	f = sf_open(wav, SFM_READ, &info);
-	if (!f)
-		fail_msg("%s: %s", wav, sf_strerror(NULL));
-	if (info.frames < 48000)
-		fail_msg("only %lld frames written", (long long)info.frames);
-	first = level_db(f, 4800, 9600, info.channels);
-	last = level_db(f, info.frames - 9600, 9600, info.channels);
-	sf_close(f);
-	print_message("output: %lld frames, first %.2f dBFS, last %.2f dBFS\n",
-		      (long long)info.frames, first, last);
-	if (first - last < 18.0 || first - last > 22.0)
-		fail_msg("level dropped by %.2f dB, expected 20", first - last);
+	/* the gain changes are heard, trusted and isolated */
+	expect_drop(wav, 20.0);
+	expect_drop(wav_iso, 12.0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed_over_socket),
+		cmocka_unit_test(test_build_by_ctl_and_notifications),
 		cmocka_unit_test(test_run_change_gain_teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -84,7 +84,7 @@ static void test_demo(void **state)
 	assert_int_equal(r.u.bind.dst, 2);
 	assert_int_equal(r.u.bind.sample, PT_SAMPLE_S32_LE);
 	assert_int_equal(r.u.bind.periods, 2);
-	assert_int_equal(t.msgs[5].line, 36);
+	assert_int_equal(t.msgs[5].line, 37);
 	assert_non_null(strstr(t.msgs[5].what, "tone1.0 -> eq1.0"));
 	pt_topology_free(&t);
 }

@@ -33,12 +33,18 @@ const char *rig_built(const char *rel)
 
 void rig_buffer(struct pt_budget *b, struct pt_buffer *buf, uint32_t id)
 {
+	rig_buffer_deep(b, buf, id, RIG_DEPTH);
+}
+
+void rig_buffer_deep(struct pt_budget *b, struct pt_buffer *buf, uint32_t id,
+		     unsigned periods)
+{
 	char err[256], name[32];
 
 	memset(buf, 0, sizeof(*buf));
 	snprintf(name, sizeof(name), "buffer%u", id);
 	buf->id = id;
-	buf->size = RIG_DEPTH * RIG_PERIOD * FRAME;
+	buf->size = periods * RIG_PERIOD * FRAME;
 	buf->part = pt_partition_create(b, PT_PARTITION_BUFFER, name, name,
 					buf->size, err, sizeof(err));
 	if (!buf->part) {
@@ -107,6 +113,12 @@ size_t rig_take(struct pt_buffer *buf, float *pcm, size_t frames)
 int rig_step(struct pt_instance *inst, uint64_t tag, uint64_t timeout_ns,
 	     int *signal, char *why, size_t whylen)
 {
+	return rig_step_batch(inst, tag, 1, timeout_ns, signal, why, whylen);
+}
+
+int rig_step_batch(struct pt_instance *inst, uint64_t tag, unsigned periods,
+		   uint64_t timeout_ns, int *signal, char *why, size_t whylen)
+{
 	struct pt_buffer *bi = inst->in[0], *bo = inst->out[0];
 	struct pt_source src;
 	struct pt_sink snk;
@@ -117,7 +129,7 @@ int rig_step(struct pt_instance *inst, uint64_t tag, uint64_t timeout_ns,
 		       pt_buffer_fill(bi), &bi->fmt);
 	pt_sink_view(&snk, bo->data, bo->size, bo->wr % bo->size,
 		     pt_buffer_room(bo), &bo->fmt);
-	ret = pt_exec_submit(inst, &src, 1, &snk, 1, tag);
+	ret = pt_exec_submit_batch(inst, &src, 1, &snk, 1, periods, tag);
 	if (ret) {
 		snprintf(why, whylen, "submit: %d", ret);
 		return ret;

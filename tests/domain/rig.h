@@ -27,6 +27,9 @@ const char *rig_built(const char *rel);
 /* A buffer of RIG_DEPTH periods in its own partition. */
 void rig_buffer(struct pt_budget *b, struct pt_buffer *buf, uint32_t id);
 void rig_buffer_free(struct pt_buffer *buf);
+/* The same, @periods periods deep. */
+void rig_buffer_deep(struct pt_budget *b, struct pt_buffer *buf, uint32_t id,
+		     unsigned periods);
 
 /* Fills @inst for an isolated instance of @library; buffers bound after. */
 void rig_instance(struct pt_instance *inst, uint32_t id, const char *name,
@@ -45,6 +48,10 @@ size_t rig_take(struct pt_buffer *buf, float *pcm, size_t frames);
  * consumed and produced. Returns pt_exec_reap's result. */
 int rig_step(struct pt_instance *inst, uint64_t tag, uint64_t timeout_ns,
 	     int *signal, char *why, size_t whylen);
+
+/* The same with @periods periods in one request (offline batching). */
+int rig_step_batch(struct pt_instance *inst, uint64_t tag, unsigned periods,
+		   uint64_t timeout_ns, int *signal, char *why, size_t whylen);
 
 /* Deterministic test signal: period @k, @frames frames. */
 void rig_signal(float *pcm, size_t frames, uint64_t k);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "host/domain/domain.h"
@@ -170,6 +171,7 @@ static void test_syscalls_killed(void **state)
 		{ "ptrace", "ptrace" },
 		{ "kill_host", "kill" },
 	};
+	static const char *const other_arch = "int80";
 	struct lane bystander;
 
 	(void)state;
@@ -191,6 +193,21 @@ static void test_syscalls_killed(void **state)
 		lane_close(&l);
 		assert_lane_healthy(&bystander);
 	}
+#if defined(__x86_64__)
+	{
+		/* A system call through the 32-bit entry is not a way around
+		 * the filter: another architecture kills outright. */
+		struct lane l;
+		char why[256];
+		int sig = 0;
+
+		open_lane(&l, 59, other_arch, "act=int80");
+		assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), -EPIPE);
+		print_message("  %-10s -> %s\n", other_arch, why);
+		assert_int_equal(sig, SIGSYS);
+		lane_close(&l);
+	}
+#endif
 	lane_close(&bystander);
 }
 
@@ -368,6 +385,19 @@ static void test_shared_domain(void **state)
 		fail_msg("shared: %s", err);
 	assert_int_equal(a.inst.domain_pid, b.inst.domain_pid);
 	assert_true(pt_exec_heap_addr(&a.inst) != pt_exec_heap_addr(&b.inst));
+	/* Each instance has its own copy of the library's static data. */
+	{
+		char text[32];
+		size_t n = sizeof(text) - 1;
+
+		assert_int_equal(pt_exec_config_get(&a.inst, 2, text, &n, err, sizeof(err)), 0);
+		text[n] = '\0';
+		assert_string_equal(text, "inits=1");
+		n = sizeof(text) - 1;
+		assert_int_equal(pt_exec_config_get(&b.inst, 2, text, &n, err, sizeof(err)), 0);
+		text[n] = '\0';
+		assert_string_equal(text, "inits=1");
+	}
 	assert_lane_healthy(&a);
 	assert_lane_healthy(&b);
 	/* Sealed after the first init: a late joiner is refused, clearly. */
@@ -382,6 +412,152 @@ static void test_shared_domain(void **state)
 	lane_close(&a);
 	assert_lane_healthy(&b);
 	lane_close(&b);
+}
+
+/* A domain dies with its host (PR_SET_PDEATHSIG): a host that exits
+ * without cleaning up leaves nothing behind. */
+static void test_dies_with_host(void **state)
+{
+	int p[2];
+	pid_t host, domain = 0;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	host = fork();
+	assert_true(host >= 0);
+	if (host == 0) {
+		struct lane l;
+		char err[256];
+
+		close(p[0]);
+		if (lane_open(&l, 130, "orphan", NULL, NULL, err, sizeof(err)))
+			_exit(1);
+		(void)!write(p[1], &l.inst.domain_pid, sizeof(pid_t));
+		_exit(0); /* no destroy: the host just goes */
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &domain, sizeof(domain)), sizeof(domain));
+	close(p[0]);
+	waitpid(host, NULL, 0);
+	for (int i = 0; i < 200 && kill(domain, 0) == 0; i++) {
+		/* Gone, or a zombie waiting for init: either way not running. */
+		char path[64], st = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)domain);
+		f = fopen(path, "r");
+		if (f) {
+			int r = fscanf(f, "%*d %*s %c", &st);
+			fclose(f);
+			if (r == 1 && (st == 'Z' || st == 'X'))
+				break;
+		}
+		usleep(5000);
+		st = 0;
+		if (i == 199)
+			fail_msg("domain %d outlived its host", (int)domain);
+	}
+}
+
+/* Submits one period and waits (without reaping) until the domain has
+ * published its completion. */
+static void submit_and_wait_published(struct lane *l)
+{
+	float pcm[RIG_PERIOD * RIG_CHANNELS];
+	struct pt_domain *d = l->inst.exec->dom;
+	struct pt_source src;
+	struct pt_sink snk;
+
+	rig_signal(pcm, RIG_PERIOD, 0);
+	rig_feed(&l->in, pcm, RIG_PERIOD);
+	pt_source_view(&src, l->in.data, l->in.size, l->in.rd % l->in.size,
+		       pt_buffer_fill(&l->in), &l->in.fmt);
+	pt_sink_view(&snk, l->out.data, l->out.size, l->out.wr % l->out.size,
+		     pt_buffer_room(&l->out), &l->out.fmt);
+	assert_int_equal(pt_exec_submit(&l->inst, &src, 1, &snk, 1, ++l->tag), 0);
+	pt_exec_flush();
+	for (int i = 0; i < 2000; i++) {
+		struct pt_ring_entry e;
+
+		/* Completions of earlier control requests come first. */
+		if (pt_ring_peek(&d->ring, &e) == 0) {
+			if (e.opcode == PT_DOP_PROCESS)
+				return;
+			pt_ring_advance(&d->ring, 1);
+			continue;
+		}
+		usleep(1000);
+	}
+	fail_msg("no completion published");
+}
+
+/* What a domain says is checked before anything is committed; a domain
+ * caught lying is ended. */
+static void test_lies_refused(void **state)
+{
+	size_t consumed[1], produced[1];
+	struct lane l;
+	char why[256], err[256], buf[64];
+	size_t n = sizeof(buf);
+	int sig = 0;
+
+	(void)state;
+	/* A module answering for the domain on the control socket. */
+	open_lane(&l, 140, "forger", "act=forge_reply");
+	assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), 0);
+	assert_int_equal(pt_exec_config_get(&l.inst, PT_PARAM_TEXT, buf, &n, err,
+					    sizeof(err)), -EPROTO);
+	print_message("  forged reply -> %s\n", err);
+	assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), -EPIPE);
+	lane_close(&l);
+
+	/* A completion claiming more output than there was room for. */
+	open_lane(&l, 141, "overclaim", NULL);
+	submit_and_wait_published(&l);
+	{
+		struct pt_domain *d = l.inst.exec->dom;
+		struct pt_ring_entry *e = (struct pt_ring_entry *)
+			&d->ring.cons_entries[d->ring.cons_local & d->ring.mask];
+		uint32_t huge = 1u << 30;
+
+		/* words: heap, nsrc, nsnk, futex, periods, consumed, produced */
+		memcpy(e->payload + 6 * 4, &huge, 4);
+	}
+	assert_int_equal(pt_exec_reap(&l.inst, l.tag, pt_mono_ns() + 1000000000ull, consumed,
+				      produced, &sig, why, sizeof(why)), -EPROTO);
+	print_message("  overclaim    -> %s\n", why);
+	assert_non_null(strstr(why, "produced"));
+	assert_int_equal(pt_buffer_fill(&l.out), 0); /* nothing committed */
+	assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), -EPIPE);
+	lane_close(&l);
+
+	/* A completion index pushed past anything submitted. */
+	open_lane(&l, 142, "indexer", NULL);
+	submit_and_wait_published(&l);
+	{
+		struct pt_domain *d = l.inst.exec->dom;
+
+		*(uint32_t *)d->ring.cons_tail += 1000;
+	}
+	assert_int_equal(pt_exec_reap(&l.inst, l.tag, pt_mono_ns() + 1000000000ull, consumed,
+				      produced, &sig, why, sizeof(why)), -EPROTO);
+	print_message("  bad index    -> %s\n", why);
+	lane_close(&l);
+
+	/* A completion for a tag that was never asked. */
+	open_lane(&l, 143, "tagger", NULL);
+	submit_and_wait_published(&l);
+	{
+		struct pt_domain *d = l.inst.exec->dom;
+		struct pt_ring_entry *e = (struct pt_ring_entry *)
+			&d->ring.cons_entries[d->ring.cons_local & d->ring.mask];
+
+		e->tag ^= 0x5555;
+	}
+	assert_int_equal(pt_exec_reap(&l.inst, l.tag, pt_mono_ns() + 1000000000ull, consumed,
+				      produced, &sig, why, sizeof(why)), -EPROTO);
+	print_message("  wrong tag    -> %s\n", why);
+	lane_close(&l);
 }
 
 /* Who maps what, read from the running processes. */
@@ -435,6 +611,8 @@ int main(void)
 		cmocka_unit_test(test_private_stack),
 		cmocka_unit_test(test_shared_domain),
 		cmocka_unit_test(test_access_matrix),
+		cmocka_unit_test(test_dies_with_host),
+		cmocka_unit_test(test_lies_refused),
 	};
 
 	pt_budget_init(&budget, 64 << 20);

@@ -34,12 +34,16 @@ extern char **environ;
 
 static char partita[4096], faultlib[4096], dir[256], input[512];
 static char log_text[65536];
+static const char *batch = "1";
 static float *good1, *good2; /* the run where B behaves */
 
 static int run(const char *topo, const char *json, bool realtime)
 {
-	char *argv[] = { partita, "run", (char *)topo, "--quiet", "--stats-json",
-			 (char *)json, realtime ? "--realtime" : NULL, NULL };
+	/* One period per DP request, so where a fault lands is exact to the
+	 * period; test_batched covers the default batching. */
+	char *argv[] = { partita, "run", (char *)topo, "--quiet", "--dp-batch",
+			 (char *)batch, "--stats-json", (char *)json,
+			 realtime ? "--realtime" : NULL, NULL };
 	char log[512];
 	posix_spawn_file_actions_t fa;
 	int status, fd;
@@ -302,6 +306,30 @@ static void test_fail_once(void **state)
 	free(y);
 }
 
+/* With DP requests of 16 periods, a domain that dies takes the batch it
+ * was working on with it: out1 is the good run up to the start of that
+ * batch and silence after; out2 is untouched. */
+static void test_batched(void **state)
+{
+	float *y;
+	long from = -1;
+
+	(void)state;
+	batch = "16";
+	y = run_case("batched", "params: {fault: segv, at: 100}", false);
+	batch = "1";
+	assert_true(b_has("\"state\": \"FAILED\""));
+	assert_int_equal(b_number("fault_signal"), 11);
+	for (long f = 0; f < FRAMES && from < 0; f++)
+		if (y[2 * f] != good1[2 * f] || y[2 * f + 1] != good1[2 * f + 1])
+			from = f;
+	/* Silence begins on a period boundary within the batch of the fault. */
+	assert_true(from >= 0 && from % PERIOD == 0);
+	assert_true(from <= 99 * PERIOD && from > (99 - 16) * PERIOD);
+	silent_from(y, from);
+	free(y);
+}
+
 /* Restart: B crashes on the spike at period 300, comes back in a fresh
  * domain and plays on; only the periods while it was down are silent. */
 static void test_restart_on_failure(void **state)
@@ -364,6 +392,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_run),
+		cmocka_unit_test(test_batched),
 		cmocka_unit_test(test_segv),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_spin),

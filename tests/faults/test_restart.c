@@ -61,8 +61,9 @@ static const struct pt_module_entry sink_e = { &sink_m, &sink_ops };
 static struct pt_graph *chain(const char *b_params, enum pt_restart restart,
 			      uint32_t limit)
 {
+	/* One period per step, so fault and restart periods are exact. */
 	struct pt_graph_config cfg = { .rate = 48000, .period_us = 1000,
-				       .offline = true };
+				       .offline = true, .dp_batch = 1 };
 	struct pt_format f = { 48000, 2, PT_SAMPLE_FLOAT_LE };
 	struct pt_graph *g = pt_graph_new(&cfg, err, sizeof(err));
 	const char *tone = "wave=sine freq=1000 amplitude_db=-6";

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -329,6 +330,27 @@ static void damaged_free_list_is_detected(void **state)
 	(void)keep;
 }
 
+/* An overflow into a free chunk's header: the search that reaches it stops
+ * with NULL instead of carving a chunk whose size it cannot trust. */
+static void overflow_into_free_chunk_is_detected(void **state)
+{
+	struct pt_heap *h = fresh(4096);
+	unsigned char *a, *b, *c;
+
+	(void)state;
+	a = pt_heap_alloc(h, 40);
+	b = pt_heap_alloc(h, 40);
+	c = pt_heap_alloc(h, 40);
+	assert_non_null(pt_heap_alloc(h, 4096 - PT_HEAP_FIXED_COST - 3 * 48 - 8));
+	assert_int_equal(pt_heap_free(h, b), 0);
+	memset(a, 'A', pt_heap_usable_size(h, a) + 8); /* all of b's header */
+	assert_null(pt_heap_alloc(h, 40));
+	assert_int_equal(stats_of(h).damaged, 1);
+	assert_int_equal(pt_heap_free(h, a), -EINVAL);
+	assert_int_equal(pt_heap_free(h, c), -EINVAL);
+	assert_non_null(pt_heap_validate(h));
+}
+
 static void damaged_header_of_free_neighbour_blocks_merge(void **state)
 {
 	struct pt_heap *h = fresh(BLOCK);
@@ -381,6 +403,74 @@ static void heap_is_position_independent(void **state)
 	assert_string_equal(q, "moved");
 	assert_int_equal(pt_heap_free(h2, q), 0);
 	assert_null(pt_heap_validate(h2));
+}
+
+/* A chunk that fits, buried past the probes of its class list, is still
+ * found before the heap reports failure. Chunks of 6 and 7 units (96 and
+ * 112 bytes) share a class. */
+static void search_finds_buried_fit(void **state)
+{
+	struct pt_heap *h = fresh(4096);
+	void *a7, *b7, *a6, *b6, *p, *q;
+
+	(void)state;
+	a7 = pt_heap_alloc(h, 104);
+	assert_non_null(pt_heap_alloc(h, 8)); /* separators keep them apart */
+	b7 = pt_heap_alloc(h, 104);
+	assert_non_null(pt_heap_alloc(h, 8));
+	a6 = pt_heap_alloc(h, 88);
+	assert_non_null(pt_heap_alloc(h, 8));
+	b6 = pt_heap_alloc(h, 88);
+	assert_non_null(pt_heap_alloc(h, 8));
+	while (pt_heap_alloc(h, 8)) /* no free space left anywhere */
+		;
+	/* Only a larger chunk replaces the list head, others go second: the
+	 * list is a7, b6, a6, b7. */
+	pt_heap_free(h, a7);
+	pt_heap_free(h, b7);
+	pt_heap_free(h, a6);
+	pt_heap_free(h, b6);
+	assert_valid(h);
+	p = pt_heap_alloc(h, 104);
+	assert_ptr_equal(p, a7);
+	/* b6 and a6 are probed and too small; b7 is third. */
+	q = pt_heap_alloc(h, 104);
+	assert_ptr_equal(q, b7);
+	assert_null(pt_heap_alloc(h, 104));
+	assert_non_null(pt_heap_alloc(h, 88));
+	assert_non_null(pt_heap_alloc(h, 88));
+	assert_null(pt_heap_alloc(h, 1));
+	assert_valid(h);
+}
+
+/* The most chunks the large class can hold (64 KiB and up, in a 1 MiB
+ * heap: 15); a large request still gets the best fit among them. */
+static void large_class_worst_case(void **state)
+{
+	enum { HEAP = 1 << 20, BIG = 65536 - 8 };
+	void *block = aligned_alloc(16, HEAP);
+	struct pt_heap *h = pt_heap_init(block, HEAP);
+	void *big[32], *p;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(h);
+	while (n < 32 && (big[n] = pt_heap_alloc(h, BIG + 16 * (n % 3)))) {
+		assert_non_null(pt_heap_alloc(h, 8));
+		n++;
+	}
+	assert_int_equal(n, 15);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(pt_heap_free(h, big[i]), 0);
+	assert_valid(h);
+	/* Sizes are BIG, BIG + 16, BIG + 32 in turn: a BIG + 16 request takes
+	 * one of the BIG + 16 chunks, not a bigger one. */
+	p = pt_heap_alloc(h, BIG + 16);
+	assert_int_equal(pt_heap_usable_size(h, p), BIG + 16);
+	assert_true(p == big[1] || p == big[4] || p == big[7] || p == big[10] ||
+		    p == big[13]);
+	assert_valid(h);
+	free(block);
 }
 
 /* Fills with random sizes, checking each block's bytes survive. */
@@ -463,9 +553,12 @@ int main(void)
 		cmocka_unit_test(foreign_pointers_are_refused),
 		cmocka_unit_test(overflow_into_header_is_detected),
 		cmocka_unit_test(damaged_free_list_is_detected),
+		cmocka_unit_test(overflow_into_free_chunk_is_detected),
 		cmocka_unit_test(damaged_header_of_free_neighbour_blocks_merge),
 		cmocka_unit_test(stats_track_peak),
 		cmocka_unit_test(heap_is_position_independent),
+		cmocka_unit_test(search_finds_buried_fit),
+		cmocka_unit_test(large_class_worst_case),
 		cmocka_unit_test(random_ops_keep_contents),
 	};
 	return cmocka_run_group_tests_name("heap", tests, NULL, NULL);

@@ -50,6 +50,8 @@ static int ctor_process(struct pt_module *mod, struct pt_source *const *sources,
 
 static const struct pt_module_ops ctor_ops = { .process = ctor_process };
 
-PT_MODULE(ctor, ctor_ops, .name = "ctor", .version = PT_VERSION(1, 0, 0),
+PT_MODULE(ctor, ctor_ops, .name = "ctor",
+	  .uuid = { 0x43, 0x54, 0x4f, 0x52, 0x00, 0x00, 0x40, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03 },
+	  .version = PT_VERSION(1, 0, 0),
 	  .flags = PT_MOD_FLAG_ISOLATABLE, .heap_size = 16384,
 	  .stack_size = 16384, .max_sources = 1, .max_sinks = 1);

@@ -31,13 +31,13 @@ enum act {
 	ACT_NONE, ACT_PEEK, ACT_WRITE_INPUT, ACT_OPEN, ACT_SOCKET, ACT_CONNECT,
 	ACT_EXECVE, ACT_FORK, ACT_CLONE, ACT_PTRACE, ACT_KILL_HOST,
 	ACT_FTRUNCATE, ACT_MMAP_BEYOND, ACT_EXHAUST, ACT_HANG, ACT_STACK,
-	ACT_DEEP, ACT_NOOP,
+	ACT_DEEP, ACT_NOOP, ACT_INT80, ACT_FORGE_REPLY, ACT_PRINTF,
 };
 
 static const char *const act_names[] = {
 	"none", "peek", "write_input", "open", "socket", "connect", "execve",
 	"fork", "clone", "ptrace", "kill_host", "ftruncate", "mmap_beyond",
-	"exhaust", "hang", "stack", "deep", "noop", NULL,
+	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", "printf", NULL,
 };
 
 struct probe {
@@ -78,12 +78,17 @@ static int probe_params(struct probe *p, const void *data, size_t size)
 	return 0;
 }
 
+/* Instances initialised with this copy of the library's static data: 1 in
+ * every instance when each gets its own copy. */
+static unsigned inits_seen;
+
 static int probe_init(struct pt_module *mod, const void *data, size_t size)
 {
 	struct probe *p = pt_mod_alloc(mod, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
+	inits_seen++;
 	memset(p, 0, sizeof(*p));
 	p->gain = 0.5f;
 	p->coef = 0.25f;
@@ -245,6 +250,37 @@ static int hostile(struct pt_module *mod, struct probe *p,
 	}
 	case ACT_DEEP:
 		return deep(NULL, 0);
+	case ACT_INT80: {
+		/* The 32-bit entry: i386 socketcall(SYS_SOCKET, ...), which
+		 * an x86-64-only filter would not see. */
+#if defined(__x86_64__)
+		long ret, args[3] = { 2 /* AF_INET */, 1 /* SOCK_STREAM */, 0 };
+
+		__asm__ volatile("int $0x80" : "=a"(ret)
+				 : "a"(102L), "b"(1L), "c"(args) : "memory");
+		return ret >= 0 ? -EEXIST : (int)ret;
+#else
+		return -ENOSYS;
+#endif
+	}
+	case ACT_FORGE_REPLY: {
+		/* Speaks on the domain's control socket as if it were the
+		 * domain answering the host's next request. */
+		uint8_t junk[64];
+		struct iovec iov = { junk, sizeof(junk) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+		memset(junk, 0x41, sizeof(junk));
+		p->act = ACT_NONE;
+		return sendmsg(3, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(junk) ? 0 : -errno;
+	}
+	case ACT_PRINTF:
+		/* Harmless habits of third-party code must not kill it. */
+		p->act = ACT_NONE;
+		printf("probe: hello from a domain\n");
+		fprintf(stderr, "probe: a line on stderr\n");
+		fflush(stdout);
+		return 0;
 	case ACT_NOOP:
 		return 0; /* touches nothing: the request path's own cost */
 	case ACT_HANG:
@@ -301,6 +337,14 @@ static int probe_reset(struct pt_module *mod)
 static int probe_set_config(struct pt_module *mod, uint32_t param,
 			    const void *data, size_t size)
 {
+	/* Param 1: a binary blob of the pattern i & 0xff, checked whole. */
+	if (param == 1) {
+		for (size_t i = 0; i < size; i++)
+			if (((const uint8_t *)data)[i] != (uint8_t)i)
+				return -EBADMSG;
+		((struct probe *)pt_mod_priv(mod))->size = size;
+		return 0;
+	}
 	if (param != PT_PARAM_TEXT)
 		return -EINVAL;
 	return probe_params(pt_mod_priv(mod), data, size);
@@ -313,6 +357,24 @@ static int probe_get_config(struct pt_module *mod, uint32_t param, void *data,
 	char text[64];
 	int n;
 
+	/* Param 2: the static counter, as text. */
+	if (param == 2) {
+		n = snprintf(text, sizeof(text), "inits=%u", inits_seen);
+		if ((size_t)n > *size)
+			return -ENOSPC;
+		memcpy(data, text, (size_t)n);
+		*size = (size_t)n;
+		return 0;
+	}
+	/* Param 1: as many pattern bytes as the last blob set had. */
+	if (param == 1) {
+		if (p->size > *size)
+			return -ENOSPC;
+		for (size_t i = 0; i < p->size; i++)
+			((uint8_t *)data)[i] = (uint8_t)i;
+		*size = p->size;
+		return 0;
+	}
 	if (param != PT_PARAM_TEXT)
 		return -EINVAL;
 	n = snprintf(text, sizeof(text), "gain=%g", (double)p->gain);
@@ -341,6 +403,8 @@ static const struct pt_module_ops probe_ops = {
 	.free = probe_free,
 };
 
-PT_MODULE(probe, probe_ops, .name = "probe", .version = PT_VERSION(1, 0, 0),
+PT_MODULE(probe, probe_ops, .name = "probe",
+	  .uuid = { 0x50, 0x52, 0x4f, 0x42, 0x45, 0x00, 0x40, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02 },
+	  .version = PT_VERSION(1, 0, 0),
 	  .flags = PT_MOD_FLAG_ISOLATABLE, .heap_size = 65536,
 	  .stack_size = 65536, .max_sources = 1, .max_sinks = 1);

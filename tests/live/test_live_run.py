@@ -110,7 +110,9 @@ def clock_stall_xrun():
 
 
 def capture_null():
-    rc, out, err = run("--capture", "null", "--playback", "null", "--seconds", "0.5")
+    # Trusted, so the chain adds no DP periods to what the capture reads.
+    rc, out, err = run("--capture", "null", "--playback", "null", "--seconds", "0.5",
+                       "--isolation", "none")
     check(rc == 0, "capture from null to null exits 0 (%s)" % err.strip()[-200:])
     d = device_line(out, "null")
     check(d is not None, "capture line reported")
@@ -125,7 +127,8 @@ def capture_file_plugin():
     with open(os.path.join(DIR, "cap.raw"), "wb") as f:
         f.write(struct.pack("<%df" % n, *[((i % 200) - 100) / 400.0 for i in range(n)]))
     wav = os.path.join(DIR, "cap.wav")
-    rc, out, err = run("--capture", "ptfilecap", "-o", wav, "--seconds", "0.2")
+    rc, out, err = run("--capture", "ptfilecap", "-o", wav, "--seconds", "0.2",
+                       "--isolation", "none")
     check(rc == 0, "capture through the file plugin exits 0 (%s)" % err.strip()[-200:])
     check(re.search(r"^capture 'in' on 'ptfilecap': .* 9600 frames", out, re.M)
           is not None, "9600 frames captured through the file plugin")

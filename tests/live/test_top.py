@@ -37,7 +37,7 @@ pipelines:
     instances:
       - {name: tone1, module: tone, sched: ll, params: {wave: sine, freq: 440}}
       - {name: slow, module: eq_iir, sched: dp, heap_size: 8K, deadline_us: 1,
-         params: {bands: "peaking:1000:0.7:6,peaking:2000:0.7:6,peaking:3000:0.7:6"}}
+         params: {bands: "peaking:500:0.7:3,peaking:1000:0.7:3,peaking:1500:0.7:3,peaking:2000:0.7:3,peaking:2500:0.7:3,peaking:3000:0.7:3,peaking:3500:0.7:3,peaking:4000:0.7:3,peaking:4500:0.7:3,peaking:5000:0.7:3,peaking:5500:0.7:3,peaking:6000:0.7:3,peaking:6500:0.7:3,peaking:7000:0.7:3,peaking:7500:0.7:3,peaking:8000:0.7:3"}}
       - {name: spk, module: playback, params: {device: null}}
       - {name: tone2, module: tone, sched: ll, params: {wave: sine, freq: 220}}
       - {name: iso, library: "%(modules)s/pt_gain.so", isolation: process, sched: dp,

@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -310,6 +312,47 @@ static void partition_is_sealed_and_ro_fd_stays_ro(void **state)
 	pt_partition_put(p);
 }
 
+/* The command line: `partita run --user-heap SIZE` refuses a budget too
+ * small for the demo graph with the budget's message, and runs with one
+ * that is big enough. */
+static void run_reports_exhaustion(void **state)
+{
+	const char *build = getenv("PARTITA_BUILD");
+	char cmd[8192], line[512], out[64];
+	int found = 0, status;
+	unsigned long long asked, left, total;
+	char who[64];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(build);
+	snprintf(out, sizeof(out), "/tmp/pt-budget-%d.wav", (int)getpid());
+	snprintf(cmd, sizeof(cmd),
+		 "%s/partita run --user-heap 16k --seconds 0.05 -o %s 2>&1", build, out);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *m = strstr(line, "user heap exhausted: instance ");
+
+		if (m && sscanf(m, "user heap exhausted: instance %63s asked for %llu "
+				"bytes, %llu left of %llu", who, &asked, &left,
+				&total) == 4) {
+			assert_int_equal(total, 16384);
+			assert_true(asked > left);
+			found = 1;
+		}
+	}
+	status = pclose(f);
+	assert_true(found);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	snprintf(cmd, sizeof(cmd),
+		 "%s/partita run --user-heap 4M --seconds 0.05 -o %s >/dev/null 2>&1",
+		 build, out);
+	status = system(cmd);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	unlink(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +369,7 @@ int main(void)
 		cmocka_unit_test(partition_exhaustion_is_the_budget_error),
 		cmocka_unit_test(partition_returns_bytes_after_last_holder),
 		cmocka_unit_test(partition_is_sealed_and_ro_fd_stays_ro),
+		cmocka_unit_test(run_reports_exhaustion),
 	};
 	return cmocka_run_group_tests_name("budget", tests, NULL, NULL);
 }

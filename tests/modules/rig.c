@@ -26,13 +26,22 @@ static void rig_log(void *ctx, const char *instance, int level, const char *line
 int rig_init(struct rig *r, const char *name, uint32_t period,
 	     const char *init, size_t heap_size)
 {
+	const struct pt_module_entry *e = pt_builtin_find(name);
+
+	assert(e && "no such built-in");
+	return rig_init_entry(r, e, name, period, init, heap_size);
+}
+
+int rig_init_entry(struct rig *r, const struct pt_module_entry *entry,
+		   const char *name, uint32_t period, const char *init,
+		   size_t heap_size)
+{
 	char text[512];
 	ssize_t len;
 	int ret, saved, cap;
 
 	memset(r, 0, sizeof(*r));
-	r->entry = pt_builtin_find(name);
-	assert(r->entry && "no such built-in");
+	r->entry = entry;
 	r->heap_size = heap_size ? heap_size : r->entry->manifest->heap_size;
 	r->heap = aligned_alloc(PT_HEAP_ALIGN, (r->heap_size + 15) & ~(size_t)15);
 	assert(r->heap);

@@ -43,6 +43,11 @@ struct rig {
 int rig_init(struct rig *r, const char *name, uint32_t period,
 	     const char *init, size_t heap_size);
 
+/* The same for any module entry (a library's, say). */
+int rig_init_entry(struct rig *r, const struct pt_module_entry *entry,
+		   const char *name, uint32_t period, const char *init,
+		   size_t heap_size);
+
 /* Adds input pin / output pin with room for @frames frames of @fmt; the
  * positions start @offset frames into the buffer. */
 void rig_add_in(struct rig *r, const struct pt_format *fmt, size_t frames,

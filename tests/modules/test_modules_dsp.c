@@ -178,6 +178,66 @@ static void fir_bad_params(void **state)
 
 /* ---- dcblock -------------------------------------------------------------- */
 
+static void dcblock_bad_init(void **state)
+{
+	static const char *const bad[] = { "r=0.5", "r=1", "r=x", "pole=0.99" };
+	struct rig r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(rig_init(&r, "dcblock", PERIOD, bad[i], 0), -EINVAL);
+		assert_true(r.log[0] != '\0');
+		rig_free(&r);
+	}
+}
+
+static void delay_bad_init(void **state)
+{
+	static const char *const bad[] = { "samples=-1", "samples=2.5",
+					   "samples=192001", "samples=1,2,3,4,5,6,7,8,9",
+					   "delay=3" };
+	struct rig r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(rig_init(&r, "delay", PERIOD, bad[i], 0), -EINVAL);
+		assert_true(r.log[0] != '\0');
+		rig_free(&r);
+	}
+}
+
+/* After a burst, silence comes out as exact zeros (the recursive filters
+ * also flush their state below 1e-30 so that a long silence never runs on
+ * subnormals; that part is a cost, which this test does not time). */
+static void iir_tails_reach_zero(void **state)
+{
+	static const char *const mods[][2] = {
+		{ "dcblock", "r=0.999" },
+		{ "eq_iir", "bands=lowpass:100:4,peaking:50:10:12" },
+	};
+	struct pt_format f = fmt(PT_SAMPLE_FLOAT_LE, 1);
+	size_t n = 10 * RATE;
+	float *x = calloc(n, sizeof(float)), *y = malloc(n * sizeof(float));
+
+	(void)state;
+	for (size_t i = 0; i < PERIOD; i++)
+		x[i] = 0.9f;
+	for (size_t m = 0; m < 2; m++) {
+		struct rig r;
+
+		assert_int_equal(rig_init(&r, mods[m][0], PERIOD, mods[m][1], 0), 0);
+		rig_add_in(&r, &f, 100, 0);
+		rig_add_out(&r, &f, 100, 0);
+		assert_int_equal(rig_prepare(&r), 0);
+		assert_int_equal(rig_run_f(&r, x, y, n), n);
+		assert_true(y[0] != 0);
+		assert_true(y[n - 1] == 0.0f);
+		rig_free(&r);
+	}
+	free(x);
+	free(y);
+}
+
 static void dcblock_removes_dc(void **state)
 {
 	struct pt_format f = fmt(PT_SAMPLE_FLOAT_LE, 2);
@@ -211,6 +271,7 @@ static void dcblock_removes_dc(void **state)
 				   0.2 * h1k, 1e-5);
 	}
 	assert_int_equal(rig_set(&r, "r=1"), -EINVAL);
+	assert_non_null(strstr(r.log, "r=1"));
 	assert_int_equal(rig_set(&r, "r=0.5"), -EINVAL);
 	assert_int_equal(rig_set(&r, "r=0.99"), 0);
 	rig_free(&r);
@@ -437,6 +498,9 @@ int main(void)
 		cmocka_unit_test(fir_blob_and_formats),
 		cmocka_unit_test(fir_bad_params),
 		cmocka_unit_test(dcblock_removes_dc),
+		cmocka_unit_test(dcblock_bad_init),
+		cmocka_unit_test(iir_tails_reach_zero),
+		cmocka_unit_test(delay_bad_init),
 		cmocka_unit_test(delay_exact),
 		cmocka_unit_test(delay_runtime_and_refusals),
 		cmocka_unit_test(drc_static_curve),

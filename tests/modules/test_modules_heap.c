@@ -11,7 +11,8 @@
  * forked child (third-party code may not survive its own allocation
  * failures). The test checks that every module's default configuration
  * fits its manifest heap_size, that the module leaves nothing allocated
- * after free, and prints the table docs/modules.md quotes.
+ * after free, that its stack use (measured on a painted stack) fits the
+ * manifest's stack_size, and prints the table docs/modules.md quotes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -131,12 +133,13 @@ struct heap_result {
 	size_t left;        /* bytes still allocated after free */
 	int invalid;        /* pt_heap_validate complained */
 	int crashed;        /* signal that ended the child, 0 if none */
+	size_t stack;       /* deepest stack use, bytes (harness included) */
 };
 
 /* Runs @c in a heap of @heap_size bytes; in a child process. */
 static struct heap_result case_run_here(const struct heap_case *c, size_t heap_size)
 {
-	struct heap_result res = { 0, 0, 0, 0, 0 };
+	struct heap_result res = { 0, 0, 0, 0, 0, 0 };
 	struct pt_format fi = { c->in_rate, (uint16_t)c->channels, PT_SAMPLE_FLOAT_LE };
 	struct pt_format fo = { c->out_rate, (uint16_t)c->channels, PT_SAMPLE_FLOAT_LE };
 	size_t out_frames = (size_t)c->period * c->out_rate / c->in_rate + 2;
@@ -189,10 +192,44 @@ out:
 	return res;
 }
 
+/* The run on a painted stack of its own, so the deepest byte it touched
+ * tells its stack use: the module's callbacks, speexdsp's frames, pt_log's
+ * vsnprintf, plus the rig's few KiB. */
+static uint8_t alt_stack[1u << 20] __attribute__((aligned(16)));
+static const struct heap_case *body_case;
+static size_t body_heap;
+static struct heap_result body_res;
+
+static void body(void)
+{
+	body_res = case_run_here(body_case, body_heap);
+}
+
+static struct heap_result case_run_painted(const struct heap_case *c,
+					   size_t heap_size)
+{
+	ucontext_t main_ctx, ctx;
+	size_t i = 0;
+
+	memset(alt_stack, 0xa5, sizeof(alt_stack));
+	getcontext(&ctx);
+	ctx.uc_stack.ss_sp = alt_stack;
+	ctx.uc_stack.ss_size = sizeof(alt_stack);
+	ctx.uc_link = &main_ctx;
+	body_case = c;
+	body_heap = heap_size;
+	makecontext(&ctx, body, 0);
+	swapcontext(&main_ctx, &ctx);
+	while (i < sizeof(alt_stack) && alt_stack[i] == 0xa5)
+		i++;
+	body_res.stack = sizeof(alt_stack) - i;
+	return body_res;
+}
+
 /* Runs @c with @heap_size in a forked child; a crash counts as failure. */
 static struct heap_result case_run(const struct heap_case *c, size_t heap_size)
 {
-	struct heap_result res = { -EFAULT, 0, 0, 0, 0 };
+	struct heap_result res = { -EFAULT, 0, 0, 0, 0, 0 };
 	int fd[2], status;
 	pid_t pid;
 
@@ -211,7 +248,7 @@ static struct heap_result case_run(const struct heap_case *c, size_t heap_size)
 		if (!getenv("RIG_VERBOSE") && (!freopen("/dev/null", "w", stderr) ||
 					       !freopen("/dev/null", "w", stdout)))
 			_exit(3);
-		res = case_run_here(c, heap_size);
+		res = case_run_painted(c, heap_size);
 		if (write(fd[1], &res, sizeof(res)) != sizeof(res))
 			_exit(2);
 		_exit(0);
@@ -229,8 +266,9 @@ static struct heap_result case_run(const struct heap_case *c, size_t heap_size)
 static void heap_needs(void **state)
 {
 	(void)state;
-	print_message("%-8s %-26s %6s %6s %3s %9s %9s %9s\n", "module", "init",
-		      "period", "rate", "ch", "peak", "min_heap", "manifest");
+	print_message("%-8s %-26s %6s %11s %3s %9s %9s %9s %7s %7s\n", "module",
+		      "init", "period", "rate", "ch", "peak", "min_heap", "manifest",
+		      "stack", "m.stack");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct heap_case *c = &cases[i];
 		const struct pt_module_entry *e;
@@ -271,10 +309,15 @@ static void heap_needs(void **state)
 			snprintf(rate, sizeof(rate), "%u", c->in_rate);
 		else
 			snprintf(rate, sizeof(rate), "%u>%u", c->in_rate, c->out_rate);
-		print_message("%-8s %-26.26s %6u %6s %3u %9zu %9zu %9zu%s\n",
+		print_message("%-8s %-26.26s %6u %11s %3u %9zu %9zu %9zu %7zu %7u%s\n",
 			      c->module, c->init ? c->init : "-", c->period, rate,
-			      c->channels, r.peak, hi, manifest,
+			      c->channels, r.peak, hi, manifest, r.stack,
+			      e->manifest->stack_size,
 			      crash ? "  crashed when short" : "");
+		if (r.stack > e->manifest->stack_size)
+			fail_msg("%s %s: %zu bytes of stack, its manifest gives %u",
+				 c->module, c->init ? c->init : "", r.stack,
+				 e->manifest->stack_size);
 		/* Short of heap, a module must fail cleanly, not crash. */
 		if (crash)
 			fail_msg("%s %s: signal %d with a heap below %zu bytes",

@@ -178,9 +178,12 @@ static void src_readiness_and_params(void **state)
 	assert_int_equal(r.last_produced[0], 0);
 	assert_true(rig_pull(&r, 0, y, 64) >= 44);
 	assert_true(rig_ready(&r));
-	assert_int_equal(rig_set(&r, "quality=9"), 0);
+	/* The quality is the latency: fixed once prepared. */
+	assert_int_equal(rig_set(&r, "quality=9"), -EBUSY);
+	assert_non_null(strstr(r.log, "latency"));
+	assert_int_equal(rig_set(&r, "quality=3"), 0);
 	assert_int_equal(rig_get(&r, text, sizeof(text)), 0);
-	assert_string_equal(text, "quality=9");
+	assert_string_equal(text, "quality=3");
 	assert_int_equal(rig_process(&r), 0);
 	rig_free(&r);
 	/* Channel counts must match. */
@@ -321,6 +324,54 @@ static void denoise_lowers_noise(void **state)
 	assert_true(fabs(tone) < 3);
 }
 
+/* AGC on: quiet bursts come out louder, towards agc_level. */
+static void denoise_agc_raises_quiet_input(void **state)
+{
+	struct pt_format f = { 16000, 1, PT_SAMPLE_S16_LE };
+	uint32_t rate = 16000, period = 160;
+	size_t n = 8 * (size_t)rate, start = 6 * (size_t)rate;
+	int16_t *x = malloc(n * 2), *y = malloc(n * 2);
+	float *tmp = malloc(rate * sizeof(float));
+	uint32_t seed = 11;
+	double gain[2];
+	struct rig r;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		double v = 0.001 * sig_noise(&seed);
+
+		if (burst_on(i, rate))
+			v += 0.02 * sin(2 * M_PI * BURST_HZ * (double)i / rate);
+		x[i] = (int16_t)lrint(v * 32767);
+	}
+	for (int agc = 0; agc < 2; agc++) {
+		size_t got = 0;
+
+		assert_int_equal(rig_init(&r, "denoise", period,
+					  agc ? "agc=1 agc_level=16000" : "agc=0", 0),
+				 0);
+		rig_add_in(&r, &f, period * 2, 0);
+		rig_add_out(&r, &f, period * 2, 0);
+		assert_int_equal(rig_prepare(&r), 0);
+		for (size_t done = 0; done < n; done += period) {
+			rig_push(&r, 0, x + done, period);
+			assert_int_equal(rig_process(&r), 0);
+			got += rig_pull(&r, 0, y + got, n - got);
+		}
+		assert_int_equal(got, n);
+		gain[agc] = sig_db(burst_amp(y, start, n, 1, 0, rate, tmp) /
+				   burst_amp(x, start, n, 1, 0, rate, tmp));
+		rig_free(&r);
+	}
+	print_message("denoise agc: bursts %+.1f dB without, %+.1f dB with\n",
+		      gain[0], gain[1]);
+	assert_true(fabs(gain[0]) < 1.5);
+	assert_true(gain[1] > gain[0] + 6);
+	free(x);
+	free(y);
+	free(tmp);
+}
+
 static void denoise_params(void **state)
 {
 	static const char *const bad[] = {
@@ -362,6 +413,7 @@ int main(void)
 		cmocka_unit_test(src_tone_frequency),
 		cmocka_unit_test(src_readiness_and_params),
 		cmocka_unit_test(denoise_lowers_noise),
+		cmocka_unit_test(denoise_agc_raises_quiet_input),
 		cmocka_unit_test(denoise_params),
 	};
 

@@ -3,6 +3,8 @@
  * the empty state costs no wake. */
 #include "ring_test.h"
 
+#include <seccomp.h>
+
 static void empty_ring_reads_nothing(void **state)
 {
 	struct ring_block b;
@@ -72,12 +74,41 @@ static void ready_entry_returns_without_waiting(void **state)
 	ring_block_unmap(&b);
 }
 
+/* A domain whose seccomp filter refuses futex gets the error back instead
+ * of a wait that spins for ever. */
+static void wait_reports_a_futex_it_cannot_make(void **state)
+{
+	struct ring_block b;
+	struct pt_ring host;
+	pid_t pid;
+
+	(void)state;
+	ring_pair_host(&b, 4, &host);
+	pid = ring_test_fork(20);
+	if (pid == 0) {
+		struct pt_ring dom;
+		scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+		if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+					     SCMP_SYS(futex), 0) ||
+		    seccomp_load(ctx))
+			_exit(10);
+		if (pt_ring_attach(&dom, b.base, b.size, PT_RING_DOMAIN, 0))
+			_exit(11);
+		/* no timeout: only the error can end this wait */
+		_exit(pt_ring_wait(&dom, 0, -1) == -ENOSYS ? 0 : 12);
+	}
+	assert_int_equal(ring_test_reap(pid), 0);
+	ring_block_unmap(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(empty_ring_reads_nothing),
 		cmocka_unit_test(wait_on_empty_ring_times_out),
 		cmocka_unit_test(ready_entry_returns_without_waiting),
+		cmocka_unit_test(wait_reports_a_futex_it_cannot_make),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

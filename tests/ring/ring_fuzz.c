@@ -21,8 +21,15 @@ static void seed_corpus(void **state)
 	DIR *d;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/tests/fuzz/seeds/ring",
-		 src ? src : ".");
+	if (src) {
+		snprintf(dir, sizeof(dir), "%s/tests/fuzz/seeds/ring", src);
+	} else {
+		/* run by hand: the seeds sit beside this source file */
+		const char *me = __FILE__, *slash = strrchr(me, '/');
+
+		snprintf(dir, sizeof(dir), "%.*s/../fuzz/seeds/ring",
+			 slash ? (int)(slash - me) : 1, slash ? me : ".");
+	}
 	d = opendir(dir);
 	assert_non_null(d);
 	while ((de = readdir(d))) {

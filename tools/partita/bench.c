@@ -6,9 +6,6 @@
 #include "bench/bench.h"
 #include "tools/partita/cmd.h"
 
-/* Benchmarks whose rooms have not landed in this build resolve to NULL. */
-#pragma weak pt_bench_heap
-
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -33,14 +30,8 @@ int pt_cmd_bench(int argc, char **argv)
 	}
 	if (argc > 1 && argv[1][0] != '-') {
 		for (size_t i = 0; i < NBENCH; i++)
-			if (!strcmp(argv[1], benches[i].name)) {
-				if (!benches[i].run) {
-					fprintf(stderr, "partita bench: '%s' is not in this build\n",
-						argv[1]);
-					return 1;
-				}
+			if (!strcmp(argv[1], benches[i].name))
 				return benches[i].run(argc - 1, argv + 1);
-			}
 		fprintf(stderr, "partita bench: unknown benchmark '%s' (heap, ring, graph)\n",
 			argv[1]);
 		return 2;
@@ -49,8 +40,6 @@ int pt_cmd_bench(int argc, char **argv)
 		char *args[3] = { (char *)benches[i].name, NULL, NULL };
 		int n = 1;
 
-		if (!benches[i].run)
-			continue;
 		if (argc > 1)
 			args[n++] = argv[1]; /* e.g. --json */
 		printf("== bench %s\n", benches[i].name);

@@ -9,6 +9,7 @@
 
 int pt_cmd_run(int argc, char **argv);
 int pt_cmd_bench(int argc, char **argv);
+int pt_cmd_domains(int argc, char **argv);
 int pt_cmd_serve(int argc, char **argv);
 int pt_cmd_ctl(int argc, char **argv);
 int pt_cmd_inspect(int argc, char **argv);

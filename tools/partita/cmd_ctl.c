@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tools/partita/cmd.h"
@@ -66,10 +67,10 @@ static void print_note(void *ctx, const struct pt_ctl_reply *note)
 	n.reason[sizeof(n.reason) - 1] = 0;
 	switch (note->hdr.type) {
 	case PT_CTL_NOTIFY_FAULT:
-		printf("fault: instance %s (id %u) at period %llu, fault %llu%s%s%s\n",
+		printf("fault: instance %s (id %u) at period %llu, fault %llu%s%s\n",
 		       n.name, n.instance, (unsigned long long)n.period,
 		       (unsigned long long)n.count, n.signal ? ", signal " : "",
-		       n.signal ? strsignal(n.signal) : "", n.reason[0] ? "" : "");
+		       n.signal ? strsignal(n.signal) : "");
 		if (n.reason[0])
 			printf("  reason: %s\n", n.reason);
 		break;
@@ -565,15 +566,24 @@ static int cmd_load_library(struct ctl *c, const char *arg)
 	return 0;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int cmd_watch(struct ctl *c, const char *secs)
 {
+	int64_t end;
 	uint32_t s;
-	int64_t left;
 
-	if (!number(secs, &s))
+	if (!number(secs, &s) || s > 86400)
 		return bad_arg("SECONDS", secs);
-	for (left = (int64_t)s * 1000; left > 0; left -= 100) {
-		int n = pt_ctl_receive(c->fd, c->reply, sizeof(c->reply), 100);
+	end = now_ms() + (int64_t)s * 1000;
+	for (int64_t left; (left = end - now_ms()) > 0;) {
+		int n = pt_ctl_receive(c->fd, c->reply, sizeof(c->reply), (int)left);
 		struct pt_ctl_reply rep;
 		char err[128];
 

@@ -137,8 +137,9 @@ static void notify(struct server *s, const struct pt_instance_info *info,
 
 	n.instance = info->id;
 	n.pipeline = info->pipeline;
-	n.period = info->stats.fault_period ? info->stats.fault_period
-					    : pt_sched_periods(s->sched);
+	n.period = type == PT_CTL_NOTIFY_FAULT && info->stats.fault_period
+			   ? info->stats.fault_period
+			   : pt_sched_periods(s->sched);
 	n.count = count;
 	n.signal = type == PT_CTL_NOTIFY_FAULT ? info->stats.fault_signal : 0;
 	memcpy(n.name, info->name, sizeof(n.name));
@@ -245,6 +246,8 @@ static void serve_client(struct server *s, size_t i)
 	} else {
 		pt_control_handle(s->g, s->in, (size_t)n, s->out, &len);
 	}
+	/* A client whose socket buffer is full (it does not read its replies)
+	 * loses this reply rather than stall the host's periods. */
 	if (len && send(s->clients[i], s->out, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
 	    errno != EAGAIN)
 		drop_client(s, i);

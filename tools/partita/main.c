@@ -17,6 +17,7 @@ static const struct {
 	{ "inspect", pt_cmd_inspect, "print a module library's manifest and signature" },
 	{ "sign", pt_cmd_sign, "make signing keys, sign module libraries" },
 	{ "top", pt_cmd_top, "a live per-instance table of a running host" },
+	{ "domains", pt_cmd_domains, "who can read and write which partition" },
 };
 
 static void usage(FILE *f)

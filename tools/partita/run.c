@@ -34,7 +34,7 @@ struct spec_inst {
 	const char *name;
 	const char *module;
 	char params[PATH_MAX + 128];
-	enum pt_sched_kind sched;
+	bool isolated; /* in a domain unless --isolation says otherwise */
 };
 
 /* A graph described in code: the built-in topologies. */
@@ -58,6 +58,7 @@ struct run_opts {
 	const char *playback, *capture; /* ALSA devices replacing endpoints */
 	size_t user_heap;
 	uint32_t period_us;
+	uint32_t dp_batch;
 };
 
 static void usage(FILE *f)
@@ -76,6 +77,8 @@ static void usage(FILE *f)
 		"  chain  IN through eq_iir and gain into OUT (the default with -i)\n"
 		"  copy   IN through copier into OUT, unchanged\n"
 		"  pass   IN straight into OUT\n"
+		"Their processing modules (eq_iir, gain, copier) run isolated, each in its\n"
+		"own domain; --isolation none runs them in the host.\n"
 		"\n"
 		"  -i, --input IN        the input file (any format libsndfile reads)\n"
 		"  -o, --output OUT      the output file (.wav, .flac, ...; default out.wav)\n"
@@ -87,6 +90,8 @@ static void usage(FILE *f)
 		"                        Perfetto): a span per module per period\n"
 		"  --user-heap SIZE      the user heap budget, e.g. 64M\n"
 		"  --period-us US        the period in microseconds (default 1000)\n"
+		"  --dp-batch N          offline, periods one DP request may carry (1..64,\n"
+		"                        default 16); live runs use 1\n"
 		"  --realtime            pace periods on the clock, as live audio would\n"
 		"                        (a device with a clock paces the graph by itself;\n"
 		"                        ALSA's null device does not)\n"
@@ -105,6 +110,9 @@ static void add(struct spec *s, const char *name, const char *module,
 
 	i->name = name;
 	i->module = module;
+	/* The processing modules of a built-in topology run isolated; the
+	 * endpoints and the generator stay in the host. */
+	i->isolated = !pt_io_find(module) && strcmp(module, "tone");
 	snprintf(i->params, sizeof(i->params), "%s", params);
 }
 
@@ -229,6 +237,9 @@ static int build(struct pt_graph *g, const struct spec *s, char *err, size_t err
 			.module = si->module,
 			.init = si->params,
 			.init_size = strlen(si->params),
+			.isolation = si->isolated ? PT_ISOLATION_PROCESS :
+						    PT_ISOLATION_NONE,
+			.isolation_set = true,
 		};
 
 		ret = pt_graph_instance_create(g, &d, err, errlen);
@@ -452,7 +463,7 @@ static void report_devices(FILE *f, struct pt_graph *g)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_SECONDS = 256, O_ISO, O_STATS, O_JSON, O_HEAP, O_PERIOD,
-	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE };
+	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE, O_BATCH };
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
@@ -465,6 +476,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "realtime", no_argument, NULL, O_RT },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "trace", required_argument, NULL, O_TRACE },
+		{ "dp-batch", required_argument, NULL, O_BATCH },
 		{ "playback", required_argument, NULL, O_PLAYBACK },
 		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "help", no_argument, NULL, O_HELP },
@@ -541,6 +553,20 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_TRACE:
 			o->trace = optarg;
 			break;
+		case O_BATCH: {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > PT_DP_BATCH_MAX) {
+				fprintf(stderr,
+					"partita run: --dp-batch '%s' is not 1..%u\n",
+					optarg, PT_DP_BATCH_MAX);
+				return 2;
+			}
+			o->dp_batch = (uint32_t)v;
+			break;
+		}
 		case O_PLAYBACK:
 			o->playback = optarg;
 			break;
@@ -598,6 +624,7 @@ int pt_cmd_run(int argc, char **argv)
 	cfg.user_heap_size = o.user_heap;
 	/* Devices pace a run as live audio: one period per step. */
 	cfg.offline = !o.realtime && !o.playback && !o.capture;
+	cfg.dp_batch = cfg.offline ? o.dp_batch : 1;
 	cfg.force_isolation = o.isolation >= 0;
 	cfg.isolation = o.isolation > 0 ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
 	if (is_file(o.topology)) {
