@@ -218,6 +218,42 @@ static void test_chain_length(void **state)
 	free(y);
 }
 
+/* The example voice topology: a noisy voice (made by scripts/make-voice.sh
+ * with espeak-ng and sox, which scripts/deps.sh installs) through denoise,
+ * eq_iir, drc and src, each isolated, to 44.1 kHz: the same file as the
+ * trusted run, and the input's length at the new rate. */
+static void test_voice_topology(void **state)
+{
+	const char *src = getenv("PARTITA_SOURCE");
+	char cmd[1024], noisy[512], a[512], b[512], topo[512];
+	SF_INFO in, oa, ob;
+	int *x, *y, *z;
+
+	(void)state;
+	path(noisy, sizeof(noisy), "noisy.wav");
+	path(a, sizeof(a), "clean-isolated.wav");
+	path(b, sizeof(b), "clean-trusted.wav");
+	snprintf(topo, sizeof(topo), "%s/topologies/voice.yaml", src ? src : "..");
+	snprintf(cmd, sizeof(cmd), "'%s/scripts/make-voice.sh' '%s' >/dev/null",
+		 src ? src : "..", noisy);
+	assert_int_equal(system(cmd), 0);
+	if (run("run", topo, "-i", noisy, "-o", a, "--quiet", NULL))
+		fail_msg("isolated voice run: %s", out_text);
+	if (run("run", topo, "-i", noisy, "-o", b, "--quiet", "--isolation", "none",
+		NULL))
+		fail_msg("trusted voice run: %s", out_text);
+	x = read_file(noisy, &in);
+	y = read_file(a, &oa);
+	z = read_file(b, &ob);
+	assert_int_equal(oa.samplerate, 44100);
+	assert_int_equal(oa.frames, (sf_count_t)((double)in.frames * 44100.0 / 48000.0 + 0.5));
+	assert_int_equal(ob.frames, oa.frames);
+	assert_memory_equal(y, z, sizeof(int) * (size_t)oa.frames);
+	free(x);
+	free(y);
+	free(z);
+}
+
 static void expect_error(int status, const char *needle)
 {
 	if (!strstr(out_text, needle) || status == 0 || status >= 128)
@@ -309,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_pass_exact),
 		cmocka_unit_test(test_copy_exact),
 		cmocka_unit_test(test_chain_length),
+		cmocka_unit_test(test_voice_topology),
 		cmocka_unit_test(test_bad_input),
 	};
 
