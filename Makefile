@@ -16,8 +16,9 @@ deps:
 configure: deps
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 
+# The demo writes $(BUILD)/out.wav.
 run: all
-	$(BUILD)/partita run
+	cd $(BUILD) && ./partita run
 
 test: all
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

@@ -19,6 +19,7 @@
 #ifndef PT_MODULES_PCM_H
 #define PT_MODULES_PCM_H
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -240,6 +241,66 @@ static inline const char *pcm_sample_name(unsigned sample)
 	default:
 		return "unknown";
 	}
+}
+
+
+/* The check of a module with one input and one output of the same rate and
+ * channel count (the sample formats may differ: the module converts).
+ * Returns 0 with *@in and *@out set, or -EINVAL after logging what is
+ * wrong. */
+static inline int pcm_one_to_one(struct pt_module *mod,
+				 struct pt_source *const *sources, unsigned nsources,
+				 struct pt_sink *const *sinks, unsigned nsinks,
+				 const struct pt_format **in,
+				 const struct pt_format **out)
+{
+	if (nsources != 1 || nsinks != 1) {
+		pt_log(mod, PT_LOG_ERR, "needs 1 input and 1 output, got %u and %u",
+		       nsources, nsinks);
+		return -EINVAL;
+	}
+	*in = pt_source_format(sources[0]);
+	*out = pt_sink_format(sinks[0]);
+	if ((*in)->rate != (*out)->rate || (*in)->channels != (*out)->channels) {
+		pt_log(mod, PT_LOG_ERR,
+		       "input %u Hz x%u and output %u Hz x%u differ in rate or channels (src changes the rate)",
+		       (*in)->rate, (*in)->channels, (*out)->rate, (*out)->channels);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+
+/* Runs one period of @frames frames from @src to @snk through @fn, a
+ * chunk at a time: reads up to PCM_CHUNK frames as interleaved float,
+ * calls fn(ctx, buf, n) to change them in place, writes them, and at the
+ * end releases and commits the period. The shape of a one-in, one-out
+ * module; inlined, so @fn costs no call. */
+static inline int pcm_period_in_place(struct pt_source *src, struct pt_sink *snk,
+				      uint32_t frames,
+				      void (*fn)(void *ctx, float *buf, uint32_t n),
+				      void *ctx)
+{
+	float buf[PCM_CHUNK * PT_CHANNELS_MAX];
+	struct pcm_cursor in, out;
+	int ret = pcm_source_cursor(src, frames, &in);
+
+	if (!ret)
+		ret = pcm_sink_cursor(snk, frames, &out);
+	if (ret)
+		return ret;
+	for (uint32_t done = 0; done < frames;) {
+		uint32_t n = frames - done < PCM_CHUNK ? frames - done : PCM_CHUNK;
+
+		pcm_get(&in, buf, n);
+		fn(ctx, buf, n);
+		pcm_put(&out, buf, n);
+		done += n;
+	}
+	ret = pt_source_release(src, (size_t)frames * in.frame);
+	if (!ret)
+		ret = pt_sink_commit(snk, (size_t)frames * out.frame);
+	return ret;
 }
 
 #endif /* PT_MODULES_PCM_H */

@@ -62,7 +62,7 @@ struct pt_graph_config {
 /* Offline, a DP instance may process this many periods per request (one
  * wake for all of them; process is still called once per period), and the
  * scheduler runs as many LL passes per step. */
-#define PT_DP_BATCH_OFFLINE 16u
+#define PT_DP_BATCH_OFFLINE 64u
 #define PT_DP_BATCH_MAX 64u
 
 /* What INIT_INSTANCE and a topology instance carry. Strings are copied. */

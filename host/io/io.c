@@ -648,6 +648,16 @@ bool pt_io_output_done(const struct pt_instance *inst)
 	return st->frames_done >= st->target;
 }
 
+const char *pt_io_path(const struct pt_instance *inst)
+{
+	const struct io_state *st;
+
+	if ((!pt_io_is_input(inst) && !pt_io_is_output(inst)) ||
+	    !(st = inst->mod.priv))
+		return "";
+	return st->path;
+}
+
 uint64_t pt_io_output_written(const struct pt_instance *inst)
 {
 	const struct io_state *st;

@@ -52,6 +52,9 @@ void pt_io_output_span(struct pt_instance *inst, uint64_t skip,
 /* Returns true once an output has written all of its frames. */
 bool pt_io_output_done(const struct pt_instance *inst);
 
+/* The file an endpoint reads or writes. */
+const char *pt_io_path(const struct pt_instance *inst);
+
 /* Frames an output has written so far. */
 uint64_t pt_io_output_written(const struct pt_instance *inst);
 

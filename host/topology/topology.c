@@ -516,7 +516,9 @@ static int get_endpoint(struct loader *L, yaml_node_t *n, const char *field,
 
 	if (ret)
 		return ret;
-	snprintf(name, sizeof(name), "%s", s);
+	if (strlen(s) >= sizeof(name))
+		return lerr(L, n, field, "'%.40s...' is not INSTANCE or INSTANCE.PIN", s);
+	memcpy(name, s, strlen(s) + 1);
 	*pin = 0;
 	dot = strrchr(s, '.');
 	if (dot && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1)) {

@@ -57,7 +57,9 @@ void pt_topology_free(struct pt_topology *t);
 
 /* Sends every message of @t through pt_control_handle() on @g, stopping at
  * the first refused. Returns 0, or -errno with @err as
- * "FILE:LINE: WHAT: reply text". */
+ * "FILE:LINE: WHAT: reply text". Like any use of pt_control_handle(), it
+ * leaves control state beside @g: call pt_control_forget(@g) before
+ * pt_graph_free(@g). */
 int pt_topology_apply(const struct pt_topology *t, struct pt_graph *g,
 		      char *err, size_t errlen);
 

@@ -108,7 +108,7 @@ size_t pt_trace_spans(const struct pt_trace *t)
 	return t->nspans;
 }
 
-static void json_string(FILE *f, const char *s)
+void pt_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -137,14 +137,14 @@ int pt_trace_close(struct pt_trace *t)
 		fprintf(t->f, ",\n{\"name\": \"thread_name\", \"ph\": \"M\", \"ts\": 0, "
 			      "\"pid\": %d, \"tid\": %d, \"args\": {\"name\": ",
 			t->pid, t->tracks[i].tid);
-		json_string(t->f, t->tracks[i].name);
+		pt_json_string(t->f, t->tracks[i].name);
 		fprintf(t->f, "}}");
 	}
 	for (size_t i = 0; i < t->nspans; i++) {
 		const struct span *s = &t->spans[i];
 
 		fprintf(t->f, ",\n{\"name\": ");
-		json_string(t->f, s->name);
+		pt_json_string(t->f, s->name);
 		/* Timestamps are microseconds with nanosecond decimals. */
 		fprintf(t->f, ", \"ph\": \"X\", \"ts\": %.3f, \"dur\": %.3f, "
 			      "\"pid\": %d, \"tid\": %d}",

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct pt_trace;
 
@@ -27,6 +28,9 @@ void pt_trace_span(struct pt_trace *t, int tid, const char *name,
 
 /* Returns the spans recorded so far. */
 size_t pt_trace_spans(const struct pt_trace *t);
+
+/* Writes @s to @f as a JSON string literal, quotes and escapes included. */
+void pt_json_string(FILE *f, const char *s);
 
 /* Writes the file and frees @t. Returns 0 or -errno. */
 int pt_trace_close(struct pt_trace *t);

@@ -131,20 +131,8 @@ static int copier_prepare(struct pt_module *mod,
 	struct copier *c = pt_mod_priv(mod);
 	const struct pt_format *in, *out;
 
-	if (nsources != 1 || nsinks != 1) {
-		pt_log(mod, PT_LOG_ERR, "needs 1 input and 1 output, got %u and %u",
-		       nsources, nsinks);
+	if (pcm_one_to_one(mod, sources, nsources, sinks, nsinks, &in, &out))
 		return -EINVAL;
-	}
-	in = pt_source_format(sources[0]);
-	out = pt_sink_format(sinks[0]);
-	if (in->rate != out->rate || in->channels != out->channels) {
-		pt_log(mod, PT_LOG_ERR,
-		       "input %u Hz x%u and output %u Hz x%u differ in rate or "
-		       "channels (use src to change rate)",
-		       in->rate, in->channels, out->rate, out->channels);
-		return -EINVAL;
-	}
 	c->in_sample = in->sample;
 	c->out_sample = out->sample;
 	c->channels = in->channels;

@@ -57,69 +57,44 @@ static int dcblock_prepare(struct pt_module *mod,
 	struct dcblock *d = pt_mod_priv(mod);
 	const struct pt_format *in, *out;
 
-	if (nsources != 1 || nsinks != 1) {
-		pt_log(mod, PT_LOG_ERR, "needs 1 input and 1 output, got %u and %u",
-		       nsources, nsinks);
+	if (pcm_one_to_one(mod, sources, nsources, sinks, nsinks, &in, &out))
 		return -EINVAL;
-	}
-	in = pt_source_format(sources[0]);
-	out = pt_sink_format(sinks[0]);
-	if (in->rate != out->rate || in->channels != out->channels) {
-		pt_log(mod, PT_LOG_ERR,
-		       "input %u Hz x%u and output %u Hz x%u differ in rate or channels",
-		       in->rate, in->channels, out->rate, out->channels);
-		return -EINVAL;
-	}
 	d->channels = in->channels;
 	memset(d->x1, 0, sizeof(d->x1));
 	memset(d->y1, 0, sizeof(d->y1));
 	return 0;
 }
 
+static void dcblock_chunk(void *ctx, float *buf, uint32_t n)
+{
+	struct dcblock *d = ctx;
+	unsigned ch = d->channels;
+
+	for (unsigned c = 0; c < ch; c++) {
+		double x1 = d->x1[c], y1 = d->y1[c];
+
+		for (uint32_t i = 0; i < n; i++) {
+			double x = buf[i * ch + c];
+
+			y1 = x - x1 + d->r * y1;
+			x1 = x;
+			buf[i * ch + c] = (float)y1;
+		}
+		d->x1[c] = x1;
+		/* Silence would otherwise decay y1 through the subnormals,
+		 * which cost ~100x per operation. */
+		d->y1[c] = fabs(y1) < 1e-30 ? 0.0 : y1;
+	}
+}
+
 static int dcblock_process(struct pt_module *mod,
 			   struct pt_source *const *sources, unsigned nsources,
 			   struct pt_sink *const *sinks, unsigned nsinks)
 {
-	struct dcblock *d = pt_mod_priv(mod);
-	uint32_t frames = pt_mod_period_frames(mod);
-	float buf[PCM_CHUNK * PT_CHANNELS_MAX];
-	struct pcm_cursor in, out;
-	unsigned ch = d->channels;
-	int ret;
-
 	(void)nsources;
 	(void)nsinks;
-	ret = pcm_source_cursor(sources[0], frames, &in);
-	if (!ret)
-		ret = pcm_sink_cursor(sinks[0], frames, &out);
-	if (ret)
-		return ret;
-	for (uint32_t done = 0; done < frames;) {
-		uint32_t n = frames - done < PCM_CHUNK ? frames - done : PCM_CHUNK;
-
-		pcm_get(&in, buf, n);
-		for (unsigned c = 0; c < ch; c++) {
-			double x1 = d->x1[c], y1 = d->y1[c];
-
-			for (uint32_t i = 0; i < n; i++) {
-				double x = buf[i * ch + c];
-
-				y1 = x - x1 + d->r * y1;
-				x1 = x;
-				buf[i * ch + c] = (float)y1;
-			}
-			d->x1[c] = x1;
-			/* Silence would otherwise decay y1 through the
-			 * subnormals, which cost ~100x per operation. */
-			d->y1[c] = fabs(y1) < 1e-30 ? 0.0 : y1;
-		}
-		pcm_put(&out, buf, n);
-		done += n;
-	}
-	ret = pt_source_release(sources[0], (size_t)frames * in.frame);
-	if (!ret)
-		ret = pt_sink_commit(sinks[0], (size_t)frames * out.frame);
-	return ret;
+	return pcm_period_in_place(sources[0], sinks[0], pt_mod_period_frames(mod),
+				   dcblock_chunk, pt_mod_priv(mod));
 }
 
 static int dcblock_set_config(struct pt_module *mod, uint32_t param,

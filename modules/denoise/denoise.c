@@ -170,19 +170,8 @@ static int denoise_prepare(struct pt_module *mod,
 	uint32_t period = pt_mod_period_frames(mod);
 	int ret;
 
-	if (nsources != 1 || nsinks != 1) {
-		pt_log(mod, PT_LOG_ERR, "needs 1 input and 1 output, got %u and %u",
-		       nsources, nsinks);
+	if (pcm_one_to_one(mod, sources, nsources, sinks, nsinks, &in, &out))
 		return -EINVAL;
-	}
-	in = pt_source_format(sources[0]);
-	out = pt_sink_format(sinks[0]);
-	if (in->rate != out->rate || in->channels != out->channels) {
-		pt_log(mod, PT_LOG_ERR,
-		       "input %u Hz x%u and output %u Hz x%u differ in rate or channels",
-		       in->rate, in->channels, out->rate, out->channels);
-		return -EINVAL;
-	}
 	denoise_release(mod, d);
 	d->channels = in->channels;
 	d->rate = in->rate;

@@ -118,19 +118,8 @@ static int drc_prepare(struct pt_module *mod, struct pt_source *const *sources,
 	struct drc *d = pt_mod_priv(mod);
 	const struct pt_format *in, *out;
 
-	if (nsources != 1 || nsinks != 1) {
-		pt_log(mod, PT_LOG_ERR, "needs 1 input and 1 output, got %u and %u",
-		       nsources, nsinks);
+	if (pcm_one_to_one(mod, sources, nsources, sinks, nsinks, &in, &out))
 		return -EINVAL;
-	}
-	in = pt_source_format(sources[0]);
-	out = pt_sink_format(sinks[0]);
-	if (in->rate != out->rate || in->channels != out->channels) {
-		pt_log(mod, PT_LOG_ERR,
-		       "input %u Hz x%u and output %u Hz x%u differ in rate or channels",
-		       in->rate, in->channels, out->rate, out->channels);
-		return -EINVAL;
-	}
 	d->rate = in->rate;
 	d->channels = in->channels;
 	d->gain_db = 0;
@@ -138,51 +127,37 @@ static int drc_prepare(struct pt_module *mod, struct pt_source *const *sources,
 	return 0;
 }
 
+static void drc_chunk(void *ctx, float *buf, uint32_t n)
+{
+	struct drc *d = ctx;
+	unsigned ch = d->channels;
+	double g = d->gain_db;
+
+	for (uint32_t i = 0; i < n; i++) {
+		float *x = buf + i * ch, peak = 0, k;
+		double l, target, a;
+
+		for (unsigned c = 0; c < ch; c++)
+			peak = fmaxf(peak, fabsf(x[c]));
+		l = peak > 1e-8f ? 20.0 * log10(peak) : -160.0;
+		target = drc_curve(&d->p, l) - l;
+		a = target < g ? d->attack : d->release;
+		g = a * g + (1 - a) * target;
+		k = (float)pow(10.0, (g + d->p.makeup_db) / 20.0);
+		for (unsigned c = 0; c < ch; c++)
+			x[c] *= k;
+	}
+	d->gain_db = g;
+}
+
 static int drc_process(struct pt_module *mod, struct pt_source *const *sources,
 		       unsigned nsources, struct pt_sink *const *sinks,
 		       unsigned nsinks)
 {
-	struct drc *d = pt_mod_priv(mod);
-	uint32_t frames = pt_mod_period_frames(mod);
-	float buf[PCM_CHUNK * PT_CHANNELS_MAX];
-	struct pcm_cursor in, out;
-	unsigned ch = d->channels;
-	double g = d->gain_db;
-	int ret;
-
 	(void)nsources;
 	(void)nsinks;
-	ret = pcm_source_cursor(sources[0], frames, &in);
-	if (!ret)
-		ret = pcm_sink_cursor(sinks[0], frames, &out);
-	if (ret)
-		return ret;
-	for (uint32_t done = 0; done < frames;) {
-		uint32_t n = frames - done < PCM_CHUNK ? frames - done : PCM_CHUNK;
-
-		pcm_get(&in, buf, n);
-		for (uint32_t i = 0; i < n; i++) {
-			float *x = buf + i * ch, peak = 0, k;
-			double l, target, a;
-
-			for (unsigned c = 0; c < ch; c++)
-				peak = fmaxf(peak, fabsf(x[c]));
-			l = peak > 1e-8f ? 20.0 * log10(peak) : -160.0;
-			target = drc_curve(&d->p, l) - l;
-			a = target < g ? d->attack : d->release;
-			g = a * g + (1 - a) * target;
-			k = (float)pow(10.0, (g + d->p.makeup_db) / 20.0);
-			for (unsigned c = 0; c < ch; c++)
-				x[c] *= k;
-		}
-		pcm_put(&out, buf, n);
-		done += n;
-	}
-	d->gain_db = g;
-	ret = pt_source_release(sources[0], (size_t)frames * in.frame);
-	if (!ret)
-		ret = pt_sink_commit(sinks[0], (size_t)frames * out.frame);
-	return ret;
+	return pcm_period_in_place(sources[0], sinks[0], pt_mod_period_frames(mod),
+				   drc_chunk, pt_mod_priv(mod));
 }
 
 static int drc_set_config(struct pt_module *mod, uint32_t param,

@@ -289,19 +289,8 @@ static int eq_prepare(struct pt_module *mod, struct pt_source *const *sources,
 	const struct pt_format *in, *out;
 	int ret;
 
-	if (nsources != 1 || nsinks != 1) {
-		pt_log(mod, PT_LOG_ERR, "needs 1 input and 1 output, got %u and %u",
-		       nsources, nsinks);
+	if (pcm_one_to_one(mod, sources, nsources, sinks, nsinks, &in, &out))
 		return -EINVAL;
-	}
-	in = pt_source_format(sources[0]);
-	out = pt_sink_format(sinks[0]);
-	if (in->rate != out->rate || in->channels != out->channels) {
-		pt_log(mod, PT_LOG_ERR,
-		       "input %u Hz x%u and output %u Hz x%u differ in rate or channels",
-		       in->rate, in->channels, out->rate, out->channels);
-		return -EINVAL;
-	}
 	ret = eq_stages(mod, &e->spec, in->rate, e->stage);
 	if (ret)
 		return ret;
@@ -312,54 +301,40 @@ static int eq_prepare(struct pt_module *mod, struct pt_source *const *sources,
 	return 0;
 }
 
+static void eq_chunk(void *ctx, float *buf, uint32_t n)
+{
+	struct eq_iir *e = ctx;
+	unsigned ch = e->channels;
+
+	for (unsigned c = 0; c < ch; c++) {
+		for (unsigned s = 0; s < e->nstages; s++) {
+			const struct eq_biquad q = e->stage[s];
+			double s1 = e->state[c][s][0], s2 = e->state[c][s][1];
+
+			for (uint32_t i = 0; i < n; i++) {
+				double x = buf[i * ch + c];
+				double y = q.b0 * x + s1;
+
+				s1 = q.b1 * x - q.a1 * y + s2;
+				s2 = q.b2 * x - q.a2 * y;
+				buf[i * ch + c] = (float)y;
+			}
+			/* A decaying tail would otherwise sink into subnormals,
+			 * which cost ~100x per operation. */
+			e->state[c][s][0] = fabs(s1) < 1e-30 ? 0.0 : s1;
+			e->state[c][s][1] = fabs(s2) < 1e-30 ? 0.0 : s2;
+		}
+	}
+}
+
 static int eq_process(struct pt_module *mod, struct pt_source *const *sources,
 		      unsigned nsources, struct pt_sink *const *sinks,
 		      unsigned nsinks)
 {
-	struct eq_iir *e = pt_mod_priv(mod);
-	uint32_t frames = pt_mod_period_frames(mod);
-	float buf[PCM_CHUNK * PT_CHANNELS_MAX];
-	struct pcm_cursor in, out;
-	unsigned ch = e->channels;
-	int ret;
-
 	(void)nsources;
 	(void)nsinks;
-	ret = pcm_source_cursor(sources[0], frames, &in);
-	if (!ret)
-		ret = pcm_sink_cursor(sinks[0], frames, &out);
-	if (ret)
-		return ret;
-	for (uint32_t done = 0; done < frames;) {
-		uint32_t n = frames - done < PCM_CHUNK ? frames - done : PCM_CHUNK;
-
-		pcm_get(&in, buf, n);
-		for (unsigned c = 0; c < ch; c++) {
-			for (unsigned s = 0; s < e->nstages; s++) {
-				const struct eq_biquad q = e->stage[s];
-				double s1 = e->state[c][s][0], s2 = e->state[c][s][1];
-
-				for (uint32_t i = 0; i < n; i++) {
-					double x = buf[i * ch + c];
-					double y = q.b0 * x + s1;
-
-					s1 = q.b1 * x - q.a1 * y + s2;
-					s2 = q.b2 * x - q.a2 * y;
-					buf[i * ch + c] = (float)y;
-				}
-				/* A decaying tail would otherwise sink into
-				 * subnormals, which cost ~100x per operation. */
-				e->state[c][s][0] = fabs(s1) < 1e-30 ? 0.0 : s1;
-				e->state[c][s][1] = fabs(s2) < 1e-30 ? 0.0 : s2;
-			}
-		}
-		pcm_put(&out, buf, n);
-		done += n;
-	}
-	ret = pt_source_release(sources[0], (size_t)frames * in.frame);
-	if (!ret)
-		ret = pt_sink_commit(sinks[0], (size_t)frames * out.frame);
-	return ret;
+	return pcm_period_in_place(sources[0], sinks[0], pt_mod_period_frames(mod),
+				   eq_chunk, pt_mod_priv(mod));
 }
 
 static int eq_set_config(struct pt_module *mod, uint32_t param,

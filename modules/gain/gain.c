@@ -76,75 +76,50 @@ static int gain_prepare(struct pt_module *mod, struct pt_source *const *sources,
 	struct gain *g = pt_mod_priv(mod);
 	const struct pt_format *in, *out;
 
-	if (nsources != 1 || nsinks != 1) {
-		pt_log(mod, PT_LOG_ERR, "needs 1 input and 1 output, got %u and %u",
-		       nsources, nsinks);
+	if (pcm_one_to_one(mod, sources, nsources, sinks, nsinks, &in, &out))
 		return -EINVAL;
-	}
-	in = pt_source_format(sources[0]);
-	out = pt_sink_format(sinks[0]);
-	if (in->rate != out->rate || in->channels != out->channels) {
-		pt_log(mod, PT_LOG_ERR,
-		       "input %u Hz x%u and output %u Hz x%u differ in rate or channels",
-		       in->rate, in->channels, out->rate, out->channels);
-		return -EINVAL;
-	}
 	g->rate = in->rate;
 	g->channels = in->channels;
 	return 0;
+}
+
+static void gain_chunk(void *ctx, float *buf, uint32_t n)
+{
+	struct gain *g = ctx;
+	unsigned ch = g->channels;
+
+	if (g->ramp_left) {
+		for (uint32_t i = 0; i < n; i++) {
+			float k;
+
+			if (g->ramp_left) {
+				/* The last ramp frame lands on the target
+				 * itself, not on a sum of steps. */
+				if (--g->ramp_left == 0)
+					g->current = g->target;
+				else
+					g->current += g->step;
+			}
+			k = (float)g->current;
+			for (unsigned c = 0; c < ch; c++)
+				buf[i * ch + c] *= k;
+		}
+	} else if (g->current != 1.0) {
+		float k = (float)g->current;
+
+		for (uint32_t i = 0; i < n * ch; i++)
+			buf[i] *= k;
+	}
 }
 
 static int gain_process(struct pt_module *mod, struct pt_source *const *sources,
 			unsigned nsources, struct pt_sink *const *sinks,
 			unsigned nsinks)
 {
-	struct gain *g = pt_mod_priv(mod);
-	uint32_t frames = pt_mod_period_frames(mod);
-	float buf[PCM_CHUNK * PT_CHANNELS_MAX];
-	struct pcm_cursor in, out;
-	unsigned ch = g->channels;
-	int ret;
-
 	(void)nsources;
 	(void)nsinks;
-	ret = pcm_source_cursor(sources[0], frames, &in);
-	if (!ret)
-		ret = pcm_sink_cursor(sinks[0], frames, &out);
-	if (ret)
-		return ret;
-	for (uint32_t done = 0; done < frames;) {
-		uint32_t n = frames - done < PCM_CHUNK ? frames - done : PCM_CHUNK;
-
-		pcm_get(&in, buf, n);
-		if (g->ramp_left) {
-			for (uint32_t i = 0; i < n; i++) {
-				float k;
-
-				if (g->ramp_left) {
-					/* The last ramp frame lands on the
-					 * target itself, not on a sum of steps. */
-					if (--g->ramp_left == 0)
-						g->current = g->target;
-					else
-						g->current += g->step;
-				}
-				k = (float)g->current;
-				for (unsigned c = 0; c < ch; c++)
-					buf[i * ch + c] *= k;
-			}
-		} else if (g->current != 1.0) {
-			float k = (float)g->current;
-
-			for (uint32_t i = 0; i < n * ch; i++)
-				buf[i] *= k;
-		}
-		pcm_put(&out, buf, n);
-		done += n;
-	}
-	ret = pt_source_release(sources[0], (size_t)frames * in.frame);
-	if (!ret)
-		ret = pt_sink_commit(sinks[0], (size_t)frames * out.frame);
-	return ret;
+	return pcm_period_in_place(sources[0], sinks[0], pt_mod_period_frames(mod),
+				   gain_chunk, pt_mod_priv(mod));
 }
 
 static int gain_set_config(struct pt_module *mod, uint32_t param,

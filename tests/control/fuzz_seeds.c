@@ -98,24 +98,28 @@ struct seed {
 
 static size_t load_dir(const char *dir, struct seed *seeds, size_t max, size_t n)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
+	struct dirent **names;
 	char path[1024], err[256];
+	/* sorted, so the mutations are the same on every file system */
+	int count = scandir(dir, &names, NULL, alphasort);
 
-	if (!d)
+	if (count < 0)
 		return n;
-	while ((e = readdir(d)) && n < max) {
+	for (int i = 0; i < count; i++) {
+		struct dirent *e = names[i];
 		void *data;
 		size_t size;
 
-		if (e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || n >= max)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (pt_file_read(path, 1 << 22, &data, &size, err, sizeof(err)))
 			continue;
 		seeds[n++] = (struct seed){ data, size };
 	}
-	closedir(d);
+	for (int i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
 	return n;
 }
 

@@ -30,7 +30,9 @@
 static char dir[128], sock[256], wav[256], wav_iso[256], topo[256], log_path[256];
 static char partita[600];
 static char out[16384];
-static pid_t serve_pid;
+static pid_t serve_pid, strict_pid;
+static char strict_sock[300];
+static const char *ctl_sock = sock;
 
 static void sleep_ms(int ms)
 {
@@ -56,7 +58,7 @@ static int ctl(const char *fmt, ...)
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
 	snprintf(path, sizeof(path), "%s/ctl.out", dir);
-	snprintf(cmd, sizeof(cmd), "'%s' ctl --socket '%s' %s >'%s' 2>&1", partita, sock,
+	snprintf(cmd, sizeof(cmd), "'%s' ctl --socket '%s' %s >'%s' 2>&1", partita, ctl_sock,
 		 args, path);
 	st = system(cmd);
 	f = fopen(path, "r");
@@ -161,6 +163,10 @@ static int teardown(void **state)
 	char cmd[300];
 
 	(void)state;
+	if (strict_pid > 0) {
+		kill(strict_pid, SIGKILL);
+		waitpid(strict_pid, NULL, 0);
+	}
 	if (serve_pid > 0) {
 		kill(serve_pid, SIGKILL);
 		waitpid(serve_pid, NULL, 0);
@@ -254,6 +260,52 @@ static void test_malformed_over_socket(void **state)
 	assert_int_equal(waitpid(serve_pid, NULL, WNOHANG), 0);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* What one control request costs a client: LOOKUP round trips on an idle
+ * host, median and 99th percentile. A measurement, printed; the bound is
+ * only a sanity check (a busy shared machine must not fail it). */
+static void test_round_trip(void **state)
+{
+	enum { N = 2000 };
+	static uint8_t m[256], buf[PT_CTL_MSG_MAX];
+	static uint64_t ns[N];
+	struct pt_ctl_lookup lk = { .kind = PT_CTL_LOOKUP_INSTANCE };
+	struct pt_ctl_reply rep;
+	char err[256];
+	int fd;
+
+	(void)state;
+	fd = pt_ctl_connect(sock, err, sizeof(err));
+	assert_true(fd >= 0);
+	pt_ctl_name_set(lk.name, "gain1", false);
+	for (int i = 0; i < N; i++) {
+		struct timespec a, b;
+		size_t len = pt_ctl_encode(m, sizeof(m), PT_CTL_LOOKUP, 0, (uint32_t)i + 1, 0,
+					   &lk, pt_ctl_layout(PT_CTL_LOOKUP, false), NULL, 0,
+					   NULL, 0);
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (pt_ctl_call(fd, m, len, (uint32_t)i + 1, buf, sizeof(buf), &rep, 5000, NULL,
+				NULL, err, sizeof(err)))
+			fail_msg("%s", err);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		assert_int_equal(rep.hdr.status, PT_CTL_OK);
+		ns[i] = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u +
+			(uint64_t)(b.tv_nsec - a.tv_nsec);
+	}
+	close(fd);
+	qsort(ns, N, sizeof(ns[0]), cmp_u64);
+	print_message("control round trip (LOOKUP, idle host, %d requests): median %.1f us, p99 %.1f us\n",
+		      N, ns[N / 2] / 1000.0, ns[N * 99 / 100] / 1000.0);
+	assert_true(ns[N / 2] < 50000000u);
+}
+
 /* A graph built through ctl alone, with a deadline no DP call can meet:
  * the host notifies every connected client of each miss. */
 static void test_build_by_ctl_and_notifications(void **state)
@@ -281,20 +333,145 @@ static void test_build_by_ctl_and_notifications(void **state)
 	CTL_OK("delete-pipeline miss");
 }
 
-/* RMS in dB full scale of frames [from, from + n) of the file. */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The level in dB full scale of frames [from, from + n) of the file: the
+ * median of its 10 ms blocks' RMS, so a few periods a loaded machine
+ * covered with silence do not move it. */
 static double level_db(SNDFILE *f, sf_count_t from, sf_count_t n, int channels)
 {
-	double *buf = calloc((size_t)(n * channels), sizeof(double)), sum = 0;
-	sf_count_t got;
+	enum { BLOCK = 480 };
+	double *buf = calloc((size_t)(n * channels), sizeof(double));
+	double blocks[64];
+	sf_count_t got, nb = n / BLOCK;
 
 	assert_non_null(buf);
+	assert_true(nb > 0 && nb <= 64);
 	assert_int_equal(sf_seek(f, from, SEEK_SET), from);
 	got = sf_readf_double(f, buf, n);
 	assert_int_equal(got, n);
-	for (sf_count_t i = 0; i < n * channels; i++)
-		sum += buf[i] * buf[i];
+	for (sf_count_t b = 0; b < nb; b++) {
+		double sum = 0;
+
+		for (sf_count_t i = b * BLOCK * channels; i < (b + 1) * BLOCK * channels; i++)
+			sum += buf[i] * buf[i];
+		blocks[b] = 10.0 * log10(sum / (double)(BLOCK * channels) + 1e-30);
+	}
 	free(buf);
-	return 10.0 * log10(sum / (double)(n * channels) + 1e-30);
+	qsort(blocks, (size_t)nb, sizeof(double), cmp_double);
+	return blocks[nb / 2];
+}
+
+static void expect_drop(const char *path, double drop);
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A config blob larger than one message: 4096 FIR taps as text (61 KB)
+ * go in two fragments and come back whole, and the binary form (param 1)
+ * reads back as 4096 floats. */
+static void test_large_config_fragments(void **state)
+{
+	char taps[300], back[300];
+	FILE *f;
+
+	(void)state;
+	ctl_sock = sock;
+	snprintf(taps, sizeof(taps), "%s/taps.txt", dir);
+	snprintf(back, sizeof(back), "%s/back.txt", dir);
+	f = fopen(taps, "w");
+	assert_non_null(f);
+	fprintf(f, "taps=");
+	for (int i = 0; i < 4096; i++)
+		fprintf(f, "%s0.000244140625", i ? "," : "");
+	fclose(f);
+	CTL_OK("create-pipeline big");
+	CTL_OK("init big fir1 fir taps=1");
+	CTL_OK("set-config fir1 --file '%s'", taps);
+	assert_non_null(strstr(out, "(61444 bytes)"));
+	/* the text form, compared byte for byte (ctl adds the final newline) */
+	assert_int_equal(sh("'%s' ctl --socket '%s' get-config fir1 > '%s' && "
+			    "printf '\n' >> '%s' && cmp '%s' '%s'",
+			    partita, sock, back, taps, taps, back), 0);
+	CTL_OK("get-config fir1 --param 1");
+	assert_non_null(strstr(out, "param 1, 16384 bytes"));
+	assert_non_null(strstr(out, "00 00 80 39"));
+	CTL_OK("delete fir1");
+	CTL_OK("delete-pipeline big");
+}
+
+/* A library that crashes on cue (tests/faults): every client hears of the
+ * fault with its signal, and of the restart. */
+static void test_fault_and_restart_notifications(void **state)
+{
+	char fwav[300];
+
+	(void)state;
+	ctl_sock = sock;
+	snprintf(fwav, sizeof(fwav), "%s/fault.wav", dir);
+	CTL_OK("create-pipeline flt");
+	CTL_OK("init flt fsrc tone freq=440");
+	CTL_OK("init flt f1 '%s/tests/faults/pt_fault.so' isolation=process heap_size=64K "
+	       "restart=on-failure max_misses=1000 fault=segv at=300", build_dir);
+	CTL_OK("init flt fout output file=%s", fwav);
+	CTL_OK("bind fsrc f1 sample=FLOAT_LE");
+	CTL_OK("bind f1 fout sample=FLOAT_LE");
+	CTL_OK("state flt running");
+	CTL_OK("watch 2");
+	if (!strstr(out, "fault: instance f1") || !strstr(out, "Segmentation fault") ||
+	    !strstr(out, "reason: domain killed by SIGSEGV") ||
+	    !strstr(out, "restart: instance f1"))
+		fail_msg("notifications missing:\n%s", out);
+	CTL_OK("stats f1");
+	assert_non_null(strstr(out, "last fault at period"));
+	CTL_OK("state flt reset");
+	CTL_OK("unbind f1 fout");
+	CTL_OK("unbind fsrc f1");
+	CTL_OK("delete f1");
+	CTL_OK("delete fsrc");
+	CTL_OK("delete fout");
+	CTL_OK("delete-pipeline flt");
+}
+
+/* A module the host knows only from LOAD_LIBRARY (the SDK's template),
+ * created by its manifest name, isolated, reconfigured while it runs. */
+static void test_loaded_library_module(void **state)
+{
+	char tpl_wav[300];
+
+	(void)state;
+	ctl_sock = sock;
+	snprintf(tpl_wav, sizeof(tpl_wav), "%s/tpl.wav", dir);
+	CTL_OK("load-library '%s/tests/libs/pt_test_template.so'", build_dir);
+	assert_non_null(strstr(out, "module template version 1.0.0"));
+	assert_non_null(strstr(out, "unsigned"));
+	CTL_OK("create-pipeline tpl");
+	CTL_OK("init tpl tsrc tone freq=1000 amplitude_db=-6");
+	CTL_OK("init tpl tmod template isolation=process heap_size=64K max_misses=1000 gain_db=-6");
+	assert_non_null(strstr(out, "instance tmod (id"));
+	CTL_OK("init tpl tout output file=%s", tpl_wav);
+	CTL_OK("bind tsrc tmod");
+	CTL_OK("bind tmod tout");
+	CTL_OK("state tpl running");
+	sleep_ms(800);
+	CTL_OK("set-config tmod gain_db=-18");
+	CTL_OK("get-config tmod");
+	assert_non_null(strstr(out, "gain_db=-18.000"));
+	sleep_ms(800);
+	CTL_OK("stats tmod");
+	assert_non_null(strstr(out, "template"));
+	assert_non_null(strstr(out, "process"));
+	CTL_OK("state tpl reset");
+	CTL_OK("unbind tmod tout");
+	CTL_OK("delete tout"); /* closes the file */
+	expect_drop(tpl_wav, 12.0);
+	CTL_OK("unbind tsrc tmod");
+	CTL_OK("delete tmod");
+	CTL_OK("delete tsrc");
+	CTL_OK("delete-pipeline tpl");
 }
 
 /* Checks that the last stretch of @path is @drop dB quieter than its
@@ -324,6 +501,7 @@ static void test_run_change_gain_teardown(void **state)
 	int st;
 
 	(void)state;
+	ctl_sock = sock;
 	CTL_OK("stats");
 	assert_non_null(strstr(out, "tone1"));
 	assert_non_null(strstr(out, "gain1"));
@@ -350,6 +528,7 @@ static void test_run_change_gain_teardown(void **state)
 	assert_int_equal(ctl("delete gain1"), 1); /* its pipeline runs */
 	assert_int_equal(ctl("state main flying"), 2);
 	assert_int_equal(ctl("frobnicate"), 2);
+	assert_int_equal(ctl("bind %0200d.1 gain1.0", 7), 2);
 
 	CTL_OK("state main paused");
 	CTL_OK("state main reset");
@@ -376,11 +555,121 @@ static void test_run_change_gain_teardown(void **state)
 	expect_drop(wav_iso, 12.0);
 }
 
+/* Runs a shell command line; returns its exit status with its output in
+ * out[]. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int sh(const char *fmt, ...)
+{
+	char line[2048], cmd[2600], path[300];
+	va_list ap;
+	FILE *f;
+	size_t n;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/sh.out", dir);
+	snprintf(cmd, sizeof(cmd), "( %s ) >'%s' 2>&1", line, path);
+	st = system(cmd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = 0;
+	fclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* A second host that trusts one key and requires signatures: signed,
+ * unsigned, tampered and broken libraries through LOAD_LIBRARY, and the
+ * same verdicts from `partita inspect`. */
+static void test_signed_libraries(void **state)
+{
+	char good[700], err[256];
+	int st;
+
+	(void)state;
+	snprintf(good, sizeof(good), "%s/tests/libs/pt_test_good.so", build_dir);
+	assert_int_equal(sh("'%s' sign --keygen '%s/v.key'", partita, dir), 0);
+	assert_int_equal(sh("'%s' sign --keygen '%s/w.key'", partita, dir), 0);
+	assert_int_equal(sh("cp '%s' '%s/lib.so' && cp '%s' '%s/unsigned.so' && "
+			    "printf 'not elf' > '%s/text.so' && "
+			    "cp '%s/tests/libs/pt_test_wrongabi.so' '%s/abi.so' && "
+			    "cp '%s' '%s/other.so'",
+			    good, dir, good, dir, dir, build_dir, dir, good, dir), 0);
+	assert_int_equal(sh("'%s' sign --key '%s/v.key' '%s/lib.so' '%s/abi.so'", partita,
+			    dir, dir, dir), 0);
+	assert_int_equal(sh("'%s' sign --key '%s/w.key' '%s/other.so'", partita, dir, dir), 0);
+
+	snprintf(strict_sock, sizeof(strict_sock), "%s/strict.sock", dir);
+	strict_pid = fork();
+	if (strict_pid == 0) {
+		char trust[300];
+
+		snprintf(trust, sizeof(trust), "%s/v.key.pub", dir);
+		(void)freopen(log_path, "a", stderr);
+		execl(partita, "partita", "serve", "--socket", strict_sock, "--trust", trust,
+		      "--require-signed", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		int fd = pt_ctl_connect(strict_sock, err, sizeof(err));
+
+		if (fd >= 0) {
+			close(fd);
+			break;
+		}
+		sleep_ms(50);
+	}
+	ctl_sock = strict_sock;
+	CTL_OK("load-library '%s/lib.so'", dir);
+	assert_non_null(strstr(out, "module testgood version 1.2.3"));
+	assert_non_null(strstr(out, "signed, trusted key"));
+	assert_int_equal(ctl("load-library '%s/unsigned.so'", dir), 1);
+	assert_non_null(strstr(out, "SIGNATURE"));
+	assert_non_null(strstr(out, "unsigned, and signatures by a trusted key are required"));
+	assert_int_equal(ctl("load-library '%s/other.so'", dir), 1);
+	assert_non_null(strstr(out, "signed, untrusted key"));
+	assert_int_equal(ctl("load-library '%s/text.so'", dir), 1);
+	assert_non_null(strstr(out, "LIBRARY"));
+	assert_non_null(strstr(out, "not an ELF file"));
+	assert_int_equal(ctl("load-library '%s/abi.so'", dir), 1);
+	assert_non_null(strstr(out, "library built for ABI version 99, this host speaks ABI version 1"));
+	assert_int_equal(sh("printf 'x' >> '%s/lib.so'", dir), 0);
+	assert_int_equal(ctl("load-library '%s/lib.so'", dir), 1);
+	assert_non_null(strstr(out, "does not verify"));
+	/* still serving */
+	CTL_OK("stats");
+
+	/* inspect agrees */
+	assert_int_equal(sh("'%s' inspect '%s/unsigned.so'", partita, dir), 0);
+	assert_non_null(strstr(out, "module:      testgood"));
+	assert_non_null(strstr(out, "signature:   unsigned"));
+	assert_int_equal(sh("'%s' inspect --trust '%s/v.key.pub' --require-signed '%s/other.so'",
+			    partita, dir, dir), 1);
+	assert_int_equal(sh("'%s' inspect '%s/lib.so'", partita, dir), 1);
+	assert_non_null(strstr(out, "does not verify"));
+	assert_int_equal(sh("'%s' inspect '%s/abi.so'", partita, dir), 1);
+	assert_non_null(strstr(out, "ABI version 99"));
+
+	ctl_sock = sock;
+	kill(strict_pid, SIGTERM);
+	assert_int_equal(waitpid(strict_pid, &st, 0), strict_pid);
+	strict_pid = 0;
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed_over_socket),
+		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_build_by_ctl_and_notifications),
+		cmocka_unit_test(test_fault_and_restart_notifications),
+		cmocka_unit_test(test_signed_libraries),
+		cmocka_unit_test(test_loaded_library_module),
+		cmocka_unit_test(test_large_config_fragments),
 		cmocka_unit_test(test_run_change_gain_teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -223,6 +223,11 @@ static void test_binding_fields(void **state)
 	bad(TWO "      - {from: a.8, to: b}\n", "bindings[0].from: pin 8 is not below 8");
 	bad(TWO "      - {from: a.99999999999, to: b}\n", "bindings[0].from: pin");
 	bad(TWO "      - {from: a, to: a.1}\n", "bindings[0]: binds instance 'a' to itself");
+	/* longer than any name, with a pin far past the name buffer */
+	bad(TWO "      - {from: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.1, to: b}\n",
+	    "bindings[0].from: 'aaaa");
 	bad(TWO "      - {from: a, to: b, periods: 65}\n", "bindings[0].periods: 65 is outside 0..64");
 	bad(TWO "      - {from: a, to: b, format: {rate: 1}}\n", "bindings[0].format.rate: 1 is outside");
 	bad(TWO "      - {from: a, to: b, format: {channels: 9}}\n", "bindings[0].format.channels");

@@ -158,23 +158,25 @@ static int resolve(struct ctl *c, unsigned kind, const char *s, uint32_t *id)
 	return 0;
 }
 
+static int bad_arg(const char *what, const char *v)
+{
+	fprintf(stderr, "partita ctl: %s: '%s' is not valid\n", what, v);
+	return 2;
+}
+
 /* "name.pin" or "name" (pin 0). */
 static int endpoint(struct ctl *c, const char *s, uint32_t *id, uint32_t *pin)
 {
 	char name[64];
 	const char *dot = strrchr(s, '.');
 
-	snprintf(name, sizeof(name), "%s", s);
+	if (strlen(s) >= sizeof(name))
+		return bad_arg("INSTANCE[.PIN]", s);
+	memcpy(name, s, strlen(s) + 1);
 	*pin = 0;
 	if (dot && number(dot + 1, pin))
 		name[dot - s] = 0;
 	return resolve(c, PT_CTL_LOOKUP_INSTANCE, name, id);
-}
-
-static int bad_arg(const char *what, const char *v)
-{
-	fprintf(stderr, "partita ctl: %s: '%s' is not valid\n", what, v);
-	return 2;
 }
 
 static int enum_arg(const char *what, const char *v, const char *const *names,
@@ -459,6 +461,11 @@ static int cmd_get_config(struct ctl *c, int argc, char **argv)
 			blob = malloc(total + 1);
 			if (!blob)
 				return 3;
+		}
+		if (rep.total_size != total || rep.size > total - got) {
+			fprintf(stderr, "partita ctl: LARGE_CONFIG_GET reply runs past its blob\n");
+			ret = 3;
+			break;
 		}
 		memcpy(blob + got, (const uint8_t *)c->rep.body + sizeof(rep), rep.size);
 		got += rep.size;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "host/trace/trace.h"
 #include "tools/partita/report.h"
 
 static const char *isolation_name(enum pt_isolation i)
@@ -62,22 +63,6 @@ void pt_report_table(FILE *f, struct pt_graph *g, uint64_t periods)
 		pt_graph_config(g)->period_us);
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods)
 {
 	struct pt_instance *inst;
@@ -92,9 +77,9 @@ int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods)
 
 		pt_instance_info(inst, &info);
 		fprintf(f, "%s\n  {\"name\": ", i ? "," : "");
-		json_string(f, info.name);
+		pt_json_string(f, info.name);
 		fprintf(f, ", \"module\": ");
-		json_string(f, info.module);
+		pt_json_string(f, info.module);
 		fprintf(f,
 			", \"isolation\": \"%s\", \"sched\": \"%s\", \"state\": \"%s\", "
 			"\"domain_pid\": %d, \"periods\": %llu, \"heap_used\": %zu, "
@@ -116,7 +101,7 @@ int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods)
 			(unsigned long long)info.stats.restarts,
 			(unsigned long long)info.stats.fault_period,
 			info.stats.fault_signal);
-		json_string(f, info.stats.fault_reason);
+		pt_json_string(f, info.stats.fault_reason);
 		fputc('}', f);
 	}
 	fprintf(f, "\n]}\n");

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/control/control.h"
 #include "host/graph/graph.h"
 #include "host/io/alsa.h"
 #include "host/io/io.h"
@@ -91,7 +92,7 @@ static void usage(FILE *f)
 		"  --user-heap SIZE      the user heap budget, e.g. 64M\n"
 		"  --period-us US        the period in microseconds (default 1000)\n"
 		"  --dp-batch N          offline, periods one DP request may carry (1..64,\n"
-		"                        default 16); live runs use 1\n"
+		"                        default 64); live runs use 1\n"
 		"  --realtime            pace periods on the clock, as live audio would\n"
 		"                        (a device with a clock paces the graph by itself;\n"
 		"                        ALSA's null device does not)\n"
@@ -740,6 +741,19 @@ int pt_cmd_run(int argc, char **argv)
 	if (!o.quiet || o.stats) {
 		pt_report_table(stdout, g, pt_sched_periods(s));
 		report_devices(stdout, g);
+		for (size_t i = 0;; i++) {
+			struct pt_instance *inst = pt_graph_instance_at(g, i);
+
+			if (!inst)
+				break;
+			if (pt_io_is_output(inst) && inst->in[0])
+				printf("%s: wrote %s, %llu frames (%.3f s at %u Hz)\n",
+				       inst->name, pt_io_path(inst),
+				       (unsigned long long)pt_io_output_written(inst),
+				       (double)pt_io_output_written(inst) /
+					       inst->in[0]->fmt.rate,
+				       inst->in[0]->fmt.rate);
+		}
 	}
 	if (o.stats_json) {
 		FILE *f = strcmp(o.stats_json, "-") ? fopen(o.stats_json, "w") : stdout;
@@ -759,6 +773,7 @@ out:
 	if (trace)
 		pt_trace_close(trace);
 	pt_sched_free(s);
+	pt_control_forget(g); /* what applying the topology left beside g */
 	pt_graph_free(g);
 	if (have_topo)
 		pt_topology_free(&topo);
