@@ -118,7 +118,7 @@ static const char *open_hint(int err)
 	case -EBUSY:
 		return " (another program is using it)";
 	case -ENOENT:
-		return " (no such PCM; 'aplay -L' lists them)";
+		return " (no such PCM or sound card; 'aplay -L' lists the PCMs)";
 	default:
 		return "";
 	}
@@ -164,7 +164,10 @@ static int alsa_open(struct pt_module *mod, struct alsa_state *st,
 		pt_log(mod, PT_LOG_ERR, "cannot open %s device '%s': %s%s",
 		       stream_name(st->stream), st->device, snd_strerror(ret),
 		       open_hint(ret));
-		return ret == -ENOMEM ? -ENOMEM : ret == -EBUSY ? -EBUSY : -ENODEV;
+		/* Busy and out of memory keep their meaning; any other
+		 * reason is this endpoint failing its init (-EIO, which the
+		 * control plane reports as a module failure). */
+		return ret == -ENOMEM ? -ENOMEM : ret == -EBUSY ? -EBUSY : -EIO;
 	}
 	ret = snd_pcm_nonblock(st->pcm, 0);
 	if (ret < 0) {

@@ -195,10 +195,69 @@ def errors():
           "refused format: exit 1 naming the device and the format (%s)" % err.strip())
 
 
+def serve_errors():
+    # The same refusals through a running host: each is an error reply
+    # naming the device, and the host keeps serving.
+    sock = os.path.join(DIR, "serve.sock")
+    if os.path.exists(sock):
+        os.unlink(sock)
+    log = open(os.path.join(DIR, "serve.log"), "w")
+    serve = subprocess.Popen([PARTITA, "serve", "--socket", sock], stdout=log,
+                             stderr=subprocess.STDOUT, env=env())
+
+    def ctl(*args):
+        return subprocess.run([PARTITA, "ctl", "--socket", sock, *args],
+                              capture_output=True, text=True, timeout=20)
+    try:
+        for _ in range(100):
+            if os.path.exists(sock) or serve.poll() is not None:
+                break
+            time.sleep(0.05)
+        check(serve.poll() is None, "partita serve is up")
+        ctl("create-pipeline", "live")
+        p = ctl("init", "live", "spk", "playback", "device=nosuch_pcm")
+        check(p.returncode == 1 and "'nosuch_pcm'" in p.stderr,
+              "serve: unknown device refused naming it (%s)" % p.stderr.strip())
+        p = ctl("init", "live", "hold", "playback", "device=ptbusy")
+        check(p.returncode == 0, "serve: the device opens once")
+        p = ctl("init", "live", "spk", "playback", "device=ptbusy")
+        check(p.returncode == 1 and "'ptbusy'" in p.stderr and "busy" in p.stderr,
+              "serve: busy device refused naming it (%s)" % p.stderr.strip())
+        ctl("delete", "hold")
+        ctl("init", "live", "tone1", "tone")
+        p = ctl("init", "live", "spk", "playback", "device=ptclock")
+        check(p.returncode == 0, "serve: playback on ptclock created")
+        ctl("bind", "tone1", "spk", "sample=FLOAT_LE")
+        p = ctl("state", "live", "running")
+        check(p.returncode == 1 and "'ptclock'" in p.stderr and "FLOAT_LE" in p.stderr,
+              "serve: refused format refused naming device and format (%s)"
+              % p.stderr.strip())
+        # Still serving: rebind in a format the device takes and play.
+        ctl("unbind", "tone1", "spk")
+        ctl("bind", "tone1", "spk", "sample=S32_LE")
+        p = ctl("state", "live", "running")
+        check(p.returncode == 0, "serve: plays once the format fits (%s)" % p.stderr.strip())
+        time.sleep(0.3)
+        p = ctl("stats", "spk")
+        m = re.search(r"^\d+\s+spk\s+playback\s+\d+\s+prepared\s+\S+\s+\S+\s+(\d+)",
+                      p.stdout, re.M)
+        check(m is not None and int(m.group(1)) > 50,
+              "serve: the device plays (%s periods)" % (m and m.group(1)))
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            rc = serve.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            rc = -1
+        log.close()
+    check(rc == 0, "serve exits cleanly (%s)" % rc)
+
+
 def main():
     setup()
     for t in (null_realtime_two_seconds, clock_stall_xrun, capture_null,
-              capture_file_plugin, topology_playback, errors):
+              capture_file_plugin, topology_playback, errors, serve_errors):
         print("--", t.__name__)
         t()
     if failures:

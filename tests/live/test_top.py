@@ -14,6 +14,7 @@ between them, what does not change (module, state, isolation, pid, heap)
 equals them, and the share is the mean over the period.
 """
 import os
+import pty
 import re
 import signal
 import subprocess
@@ -213,6 +214,34 @@ def main():
                   "periods advance between snapshots")
             # After the first, the mean is over the last interval.
             check(float(tables[-1]["tone1"]["MEAN_US"]) > 0, "interval mean shown")
+
+        # On a terminal the table redraws in place.
+        master, slave = pty.openpty()
+        r = subprocess.Popen([PARTITA, "top", "--socket", SOCK, "--interval", "100"],
+                             stdout=slave, stderr=subprocess.DEVNULL)
+        os.close(slave)
+        time.sleep(0.6)
+        r.send_signal(signal.SIGTERM)
+        r.wait(timeout=10)
+        seen = b""
+        try:
+            while True:
+                chunk = os.read(master, 65536)
+                if not chunk:
+                    break
+                seen += chunk
+        except OSError:
+            pass
+        os.close(master)
+        check(seen.count(b"\033[H\033[2J") >= 2 and b"INSTANCE" in seen,
+              "on a tty each snapshot clears the screen (%d clears)"
+              % seen.count(b"\033[H\033[2J"))
+
+        # A refreshing top whose host goes away says so and exits.
+        watcher = subprocess.Popen([PARTITA, "top", "--socket", SOCK, "--interval", "100"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   text=True)
+        time.sleep(0.3)
     finally:
         serve.send_signal(signal.SIGTERM)
         try:
@@ -222,6 +251,13 @@ def main():
             rc = -1
         log.close()
     check(rc == 0, "partita serve exits cleanly on SIGTERM (%s)" % rc)
+    try:
+        _, werr = watcher.communicate(timeout=10)
+        check(watcher.returncode not in (0, None) and werr.strip() != "",
+              "top exits with a message when the host goes away (%s: %s)"
+              % (watcher.returncode, werr.strip()))
+    except (NameError, subprocess.TimeoutExpired):
+        check(False, "top exits when the host goes away")
 
     p = partita("top", "--socket", SOCK, "--once")
     check(p.returncode != 0 and SOCK in p.stderr,

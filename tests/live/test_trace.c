@@ -98,6 +98,44 @@ static void dp_topology_run_trace(void **state)
 	assert_int_equal(validate(trace, stats), 0);
 }
 
+/* Library modules isolated in domains of their own: a track per domain,
+ * named with its pid. */
+static void isolated_topology_run_trace(void **state)
+{
+	char topo[1200], trace[1200], stats[1200], cmd[8192];
+	FILE *f;
+	int st;
+
+	(void)state;
+	snprintf(topo, sizeof(topo), "%s/iso.yaml", dir);
+	snprintf(trace, sizeof(trace), "%s/iso.trace.json", dir);
+	snprintf(stats, sizeof(stats), "%s/iso.stats.json", dir);
+	f = fopen(topo, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"period_us: 1000\n"
+		"rate: 48000\n"
+		"pipelines:\n"
+		"  - name: main\n"
+		"    instances:\n"
+		"      - {name: tone1, module: tone, sched: ll, params: {wave: sine, freq: 440}}\n"
+		"      - {name: stage1, library: '%s/modules/pt_gain.so', isolation: process, sched: dp, heap_size: 64K, params: {gain_db: -6}}\n"
+		"      - {name: stage2, library: '%s/modules/pt_dcblock.so', isolation: process, sched: dp, heap_size: 64K, params: {r: 0.995}}\n"
+		"      - {name: out, module: output, params: {file: '%s/iso.wav'}}\n"
+		"    bindings:\n"
+		"      - {from: tone1.0, to: stage1.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}, periods: 2}\n"
+		"      - {from: stage1.0, to: stage2.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}, periods: 2}\n"
+		"      - {from: stage2.0, to: out.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}, periods: 2}\n",
+		build, build, dir);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s/partita' run '%s' --quiet --seconds 0.5 --trace '%s' --stats-json '%s'",
+		 build, topo, trace, stats);
+	st = system(cmd);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(validate(trace, stats), 0);
+}
+
 static int instance(struct pt_graph *g, uint32_t id, const char *name,
 		    const char *module, const char *params, bool dp)
 {
@@ -234,6 +272,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(demo_run_trace),
 		cmocka_unit_test(dp_topology_run_trace),
+		cmocka_unit_test(isolated_topology_run_trace),
 		cmocka_unit_test(dp_graph_trace),
 		cmocka_unit_test(validator_refuses_bad_traces),
 	};

@@ -11,8 +11,9 @@ same run (or any JSON with "periods" and "instances": [{"name", "sched",
   - every event has name, ph, ts, pid and tid of the right types;
   - every complete event (ph "X") has a dur >= 0;
   - metadata names the process and every track a span is on;
-  - each DP instance has exactly one track of its own, named for it (or its
-    domain), holding only its spans, which never overlap;
+  - each DP instance has exactly one track of its own, named for it (an
+    isolated one's for its domain and the domain's pid), holding only its
+    spans, which never overlap;
   - LL instances' spans are on the host's track, inside an "LL pass" span;
   - the host track has one "LL pass" span per period;
   - every instance has exactly as many spans as periods in the stats.
@@ -100,6 +101,11 @@ def main(trace_path, stats_path):
             if name not in track_name.get(tid, ""):
                 fail("DP instance %s: its track is named %r"
                      % (name, track_name.get(tid)))
+            if inst.get("isolation") == "process" and not (
+                    track_name.get(tid, "").startswith("domain ") and
+                    "pid %d" % inst.get("domain_pid", -1) in track_name.get(tid, "")):
+                fail("isolated instance %s: its track %r does not name its domain and pid %s"
+                     % (name, track_name.get(tid), inst.get("domain_pid")))
             others = [s for s in by_track[tid] if s["name"] != name]
             if others:
                 fail("DP instance %s: its track holds other spans (%s)"

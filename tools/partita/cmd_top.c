@@ -39,6 +39,7 @@ struct top_prev {
 };
 
 struct top {
+	const char *sock;
 	int fd;
 	uint32_t seq;
 	uint32_t period_us;
@@ -173,7 +174,8 @@ static int snapshot(struct top *t)
 	}
 	if (pt_ctl_call(t->fd, t->msg, len, seq, t->reply, sizeof(t->reply), &r, 2000,
 			note, t, err, sizeof(err))) {
-		fprintf(stderr, "partita top: %s\n", err);
+		fprintf(stderr, "partita top: no answer from the host at %s (%s)\n",
+			t->sock, err);
 		return 3;
 	}
 	if (r.hdr.status != PT_CTL_OK) {
@@ -310,6 +312,7 @@ int pt_cmd_top(int argc, char **argv)
 			optind < argc ? argv[optind] : "");
 		goto usage_error;
 	}
+	t->sock = sock;
 	t->fd = pt_ctl_connect(sock, err, sizeof(err));
 	if (t->fd < 0) {
 		fprintf(stderr, "partita top: %s\n", err);
