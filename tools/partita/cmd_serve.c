@@ -31,6 +31,7 @@
 #include "host/libmgr/library.h"
 #include "host/mm/budget.h"
 #include "host/sched/sched.h"
+#include "host/trace/trace.h"
 #include "host/topology/topology.h"
 
 
@@ -70,6 +71,8 @@ static void usage(FILE *f)
 		"  --user-heap SIZE    user heap budget (e.g. 64M); overrides the topology\n"
 		"  --period-us N       period; overrides the topology (default 1000)\n"
 		"  --rate N            default stream rate; overrides the topology\n"
+		"  --trace FILE        write a trace-event JSON file (chrome://tracing,\n"
+		"                      Perfetto) of the periods run, at exit\n"
 		"  --help              this text\n");
 }
 
@@ -331,6 +334,7 @@ int pt_cmd_serve(int argc, char **argv)
 		{ "user-heap", required_argument, NULL, 'u' },
 		{ "period-us", required_argument, NULL, 'p' },
 		{ "rate", required_argument, NULL, 'R' },
+		{ "trace", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -338,7 +342,8 @@ int pt_cmd_serve(int argc, char **argv)
 	struct pt_graph_config cfg = { .period_us = 1000, .rate = 48000 };
 	struct pt_topology topo = { 0 };
 	struct server s = { .listen_fd = -1, .signal_fd = -1, .timer_fd = -1 };
-	const char *socket_path = NULL, *topo_path = NULL;
+	const char *socket_path = NULL, *topo_path = NULL, *trace_path = NULL;
+	struct pt_trace *trace = NULL;
 	size_t heap = 0;
 	long period = 0, rate = 0;
 	char err[1024];
@@ -380,6 +385,9 @@ int pt_cmd_serve(int argc, char **argv)
 					optarg, PT_RATE_MIN, PT_RATE_MAX);
 				return 2;
 			}
+			break;
+		case 'T':
+			trace_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -441,6 +449,14 @@ int pt_cmd_serve(int argc, char **argv)
 		fprintf(stderr, "partita serve: %s\n", err);
 		goto out;
 	}
+	if (trace_path) {
+		trace = pt_trace_open(trace_path, err, sizeof(err));
+		if (!trace) {
+			fprintf(stderr, "partita serve: %s\n", err);
+			goto out;
+		}
+		pt_sched_set_trace(s.sched, trace);
+	}
 
 	s.signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -471,6 +487,12 @@ out:
 		close(s.timer_fd);
 	if (s.signal_fd >= 0)
 		close(s.signal_fd);
+	if (s.sched)
+		pt_sched_set_trace(s.sched, NULL);
+	if (trace && pt_trace_close(trace)) {
+		fprintf(stderr, "partita serve: writing trace '%s' failed\n", trace_path);
+		ret = 1;
+	}
 	if (s.sched)
 		pt_sched_free(s.sched);
 	if (s.g) {
