@@ -761,6 +761,21 @@ size_t pt_exec_heap_used(struct pt_instance *inst)
 	return inst->exec ? inst->exec->heap_used : 0;
 }
 
+bool pt_exec_dead(struct pt_instance *inst, int *signal, char *why,
+		  size_t whylen)
+{
+	struct pt_instance_exec *x = inst->exec;
+	char how[64];
+
+	if (!x || !x->dom || !pt_domain_poll_death(x->dom))
+		return false;
+	pt_domain_describe_death(x->dom, how, sizeof(how));
+	*signal = x->dom->signal;
+	snprintf(why, whylen, "domain %s%s%.160s", how, x->dom->last_log[0] ? ": " : "",
+		 x->dom->last_log);
+	return true;
+}
+
 int pt_exec_pidfd(struct pt_instance *inst)
 {
 	return inst->exec && inst->exec->dom ? inst->exec->dom->pidfd : -1;

@@ -21,6 +21,7 @@
 #ifndef PT_HOST_DOMAIN_EXEC_H
 #define PT_HOST_DOMAIN_EXEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -113,6 +114,11 @@ int pt_exec_kill(struct pt_instance *inst);
 
 /* Heap bytes in use as the domain last reported (bounded by the heap). */
 size_t pt_exec_heap_used(struct pt_instance *inst);
+
+/* Returns true when the instance's domain has died, with @signal (0 if it
+ * exited) and @why saying how; false while it lives. Does not block. */
+bool pt_exec_dead(struct pt_instance *inst, int *signal, char *why,
+		  size_t whylen);
 
 /* The domain's pidfd, readable when it dies (for the host's event loop);
  * -1 if the instance has no domain. */

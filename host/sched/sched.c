@@ -518,6 +518,26 @@ static void reap_isolated(struct pt_sched *s, struct job *j, uint64_t start)
 	}
 }
 
+unsigned pt_sched_domains_died(struct pt_sched *s)
+{
+	struct pt_instance *inst;
+	char why[PT_ERR_MAX];
+	unsigned n = 0;
+	int sig;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(s->g, i)); i++) {
+		if (inst->isolation != PT_ISOLATION_PROCESS ||
+		    inst->state == PT_INSTANCE_FAILED || !inst->exec)
+			continue;
+		sig = 0;
+		if (pt_exec_dead(inst, &sig, why, sizeof(why))) {
+			fault(s, inst, sig, why);
+			n++;
+		}
+	}
+	return n;
+}
+
 /* A failed instance whose restart is due comes back. */
 static void maybe_restart(struct pt_sched *s, struct pt_instance *inst)
 {

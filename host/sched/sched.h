@@ -39,6 +39,12 @@ void pt_sched_set_trace(struct pt_sched *s, struct pt_trace *trace);
  * latency is counted in steps. */
 unsigned pt_sched_step(struct pt_sched *s);
 
+/* Checks every isolated instance's domain without blocking (an event loop
+ * calls it when a domain's pidfd becomes readable): a dead one's instances
+ * are failed, and restarted as their policy says, even while their
+ * pipeline is not running. Returns how many instances failed. */
+unsigned pt_sched_domains_died(struct pt_sched *s);
+
 /* Returns the number of periods run. */
 uint64_t pt_sched_periods(const struct pt_sched *s);
 

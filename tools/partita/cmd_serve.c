@@ -30,6 +30,7 @@
 #include "host/graph/graph.h"
 #include "host/libmgr/library.h"
 #include "host/mm/budget.h"
+#include "host/domain/exec.h"
 #include "host/sched/sched.h"
 #include "host/trace/trace.h"
 #include "host/topology/topology.h"
@@ -296,8 +297,9 @@ static int run_periods(struct server *s)
 static int loop(struct server *s)
 {
 	for (;;) {
-		struct pollfd p[3 + MAX_CLIENTS];
-		size_t nc = s->nclients;
+		struct pollfd p[3 + MAX_CLIENTS + PT_MAX_INSTANCES];
+		size_t nc = s->nclients, nd = 0;
+		struct pt_instance *inst;
 		int r;
 
 		p[0] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
@@ -305,13 +307,25 @@ static int loop(struct server *s)
 		p[2] = (struct pollfd){ .fd = s->timer_fd, .events = POLLIN };
 		for (size_t i = 0; i < nc; i++)
 			p[3 + i] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
-		r = poll(p, 3 + nc, -1);
+		/* Every live domain's pidfd: a death is seen at once, even in a
+		 * pipeline that is not running. */
+		for (size_t i = 0; (inst = pt_graph_instance_at(s->g, i)); i++)
+			if (inst->state != PT_INSTANCE_FAILED && pt_exec_pidfd(inst) >= 0)
+				p[3 + nc + nd++] = (struct pollfd){ .fd = pt_exec_pidfd(inst),
+								     .events = POLLIN };
+		r = poll(p, 3 + nc + nd, -1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return -errno;
 		if (p[0].revents)
 			return 0;
+		for (size_t i = 0; i < nd; i++)
+			if (p[3 + nc + i].revents) {
+				pt_sched_domains_died(s->sched);
+				check_events(s);
+				break;
+			}
 		if (p[2].revents && (r = run_periods(s)))
 			return r;
 		/* Clients in reverse so dropping one does not skip another. */
