@@ -226,22 +226,6 @@ static inline void pcm_put(struct pcm_cursor *c, const float *in, size_t frames)
 	}
 }
 
-/* Returns the name of a sample format for log lines. */
-static inline const char *pcm_sample_name(unsigned sample)
-{
-	switch (sample) {
-	case PT_SAMPLE_S16_LE:
-		return "S16_LE";
-	case PT_SAMPLE_S24_4LE:
-		return "S24_4LE";
-	case PT_SAMPLE_S32_LE:
-		return "S32_LE";
-	case PT_SAMPLE_FLOAT_LE:
-		return "FLOAT_LE";
-	default:
-		return "unknown";
-	}
-}
 
 
 /* The check of a module with one input and one output of the same rate and

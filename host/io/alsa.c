@@ -42,21 +42,6 @@ static const char *stream_name(snd_pcm_stream_t s)
 	return s == SND_PCM_STREAM_PLAYBACK ? "playback" : "capture";
 }
 
-static const char *sample_name(unsigned sample)
-{
-	switch (sample) {
-	case PT_SAMPLE_S16_LE:
-		return "S16_LE";
-	case PT_SAMPLE_S24_4LE:
-		return "S24_4LE";
-	case PT_SAMPLE_S32_LE:
-		return "S32_LE";
-	case PT_SAMPLE_FLOAT_LE:
-		return "FLOAT_LE";
-	default:
-		return "unknown";
-	}
-}
 
 /* The ALSA format with the same bytes as @sample: S24_4LE is ALSA's S24_LE
  * (24 bits in the low three bytes of four). */
@@ -255,7 +240,7 @@ static int hw_setup(struct pt_module *mod, struct alsa_state *st,
 	    snd_pcm_hw_params_set_format(st->pcm, hw, af) < 0) {
 		pt_log(mod, PT_LOG_ERR,
 		       "device '%s' refuses the stream's sample format %s (%u Hz, %u channels)",
-		       st->device, sample_name(f->sample), f->rate, f->channels);
+		       st->device, pt_sample_name(f->sample), f->rate, f->channels);
 		return -EINVAL;
 	}
 	if (snd_pcm_hw_params_set_channels(st->pcm, hw, f->channels) < 0) {
@@ -265,7 +250,7 @@ static int hw_setup(struct pt_module *mod, struct alsa_state *st,
 		snd_pcm_hw_params_get_channels_max(hw, &hi);
 		pt_log(mod, PT_LOG_ERR,
 		       "device '%s' refuses %u channels (format %s, %u Hz); it takes %u..%u",
-		       st->device, f->channels, sample_name(f->sample), f->rate,
+		       st->device, f->channels, pt_sample_name(f->sample), f->rate,
 		       lo, hi);
 		return -EINVAL;
 	}
@@ -276,7 +261,7 @@ static int hw_setup(struct pt_module *mod, struct alsa_state *st,
 		snd_pcm_hw_params_get_rate_max(hw, &hi, &dir);
 		pt_log(mod, PT_LOG_ERR,
 		       "device '%s' refuses %u Hz (format %s, %u channels); it takes %u..%u Hz",
-		       st->device, f->rate, sample_name(f->sample), f->channels,
+		       st->device, f->rate, pt_sample_name(f->sample), f->channels,
 		       lo, hi);
 		return -EINVAL;
 	}
@@ -304,7 +289,7 @@ static int hw_setup(struct pt_module *mod, struct alsa_state *st,
 	if (ret < 0) {
 		pt_log(mod, PT_LOG_ERR,
 		       "device '%s' refuses format %s, %u Hz, %u channels: %s",
-		       st->device, sample_name(f->sample), f->rate, f->channels,
+		       st->device, pt_sample_name(f->sample), f->rate, f->channels,
 		       snd_strerror(ret));
 		return -EINVAL;
 	}
@@ -335,7 +320,7 @@ static int hw_setup(struct pt_module *mod, struct alsa_state *st,
 	}
 	pt_log(mod, PT_LOG_INFO,
 	       "%s device '%s': %s %u Hz %u ch, period %lu frames, buffer %lu frames",
-	       stream_name(st->stream), st->device, sample_name(f->sample),
+	       stream_name(st->stream), st->device, pt_sample_name(f->sample),
 	       f->rate, f->channels, (unsigned long)st->period,
 	       (unsigned long)st->buffer);
 	st->frame = pt_frame_bytes(f);

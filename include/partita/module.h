@@ -69,6 +69,23 @@ static inline unsigned pt_sample_bytes(unsigned sample)
 	}
 }
 
+/* Returns the name of @sample ("S16_LE", ...), "unknown" for another value. */
+static inline const char *pt_sample_name(unsigned sample)
+{
+	switch (sample) {
+	case PT_SAMPLE_S16_LE:
+		return "S16_LE";
+	case PT_SAMPLE_S24_4LE:
+		return "S24_4LE";
+	case PT_SAMPLE_S32_LE:
+		return "S32_LE";
+	case PT_SAMPLE_FLOAT_LE:
+		return "FLOAT_LE";
+	default:
+		return "unknown";
+	}
+}
+
 /* Returns the bytes of one frame of @f, or 0 if @f is not a valid format. */
 static inline unsigned pt_frame_bytes(const struct pt_format *f)
 {

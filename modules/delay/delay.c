@@ -131,8 +131,8 @@ static int delay_prepare(struct pt_module *mod, struct pt_source *const *sources
 		pt_log(mod, PT_LOG_ERR,
 		       "input %u Hz x%u %s and output %u Hz x%u %s differ "
 		       "(put a copier after the delay to convert)",
-		       in->rate, in->channels, pcm_sample_name(in->sample),
-		       out->rate, out->channels, pcm_sample_name(out->sample));
+		       in->rate, in->channels, pt_sample_name(in->sample),
+		       out->rate, out->channels, pt_sample_name(out->sample));
 		return -EINVAL;
 	}
 	d->channels = in->channels;

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 #include <sndfile.h>
 
-extern char **environ;
+#include "tests/common/spawn.h"
 
 static char partita[4096];
 static char dir[256];
@@ -32,11 +32,8 @@ static int run(const char *arg0, ...)
 {
 	char *argv[32];
 	char log[512];
-	posix_spawn_file_actions_t fa;
 	va_list ap;
-	int n = 0, status, fd;
-	pid_t pid;
-	ssize_t got;
+	int n = 0, status;
 
 	argv[n++] = partita;
 	argv[n++] = (char *)arg0;
@@ -46,19 +43,9 @@ static int run(const char *arg0, ...)
 	va_end(ap);
 	argv[n] = NULL;
 	snprintf(log, sizeof(log), "%s/log.txt", dir);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	assert_int_equal(posix_spawn(&pid, partita, &fa, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	fd = open(log, O_RDONLY);
-	got = read(fd, out_text, sizeof(out_text) - 1);
-	out_text[got > 0 ? got : 0] = 0;
-	close(fd);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	status = pt_test_spawn(argv, log, out_text, sizeof(out_text));
+	assert_int_not_equal(status, -1);
+	return status;
 }
 
 static void path(char *out, size_t len, const char *name)

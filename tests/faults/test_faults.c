@@ -26,7 +26,7 @@
 #include <cmocka.h>
 #include <sndfile.h>
 
-extern char **environ;
+#include "tests/common/spawn.h"
 
 #define RATE 48000
 #define PERIOD 48          /* frames of a 1 ms period */
@@ -45,23 +45,12 @@ static int run(const char *topo, const char *json, bool realtime)
 			 (char *)batch, "--stats-json", (char *)json,
 			 realtime ? "--realtime" : NULL, NULL };
 	char log[512];
-	posix_spawn_file_actions_t fa;
-	int status, fd;
-	pid_t pid;
-	ssize_t got;
+	int status;
 
 	snprintf(log, sizeof(log), "%s/log.txt", dir);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	assert_int_equal(posix_spawn(&pid, partita, &fa, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	fd = open(log, O_RDONLY);
-	got = read(fd, log_text, sizeof(log_text) - 1);
-	log_text[got > 0 ? got : 0] = 0;
-	close(fd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	status = pt_test_spawn(argv, log, log_text, sizeof(log_text));
+	assert_int_not_equal(status, -1);
+	return status;
 }
 
 static void write_input(void)
