@@ -42,7 +42,6 @@ static const char *stream_name(snd_pcm_stream_t s)
 	return s == SND_PCM_STREAM_PLAYBACK ? "playback" : "capture";
 }
 
-
 /* The ALSA format with the same bytes as @sample: S24_4LE is ALSA's S24_LE
  * (24 bits in the low three bytes of four). */
 static snd_pcm_format_t alsa_format(unsigned sample)
