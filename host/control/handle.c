@@ -572,6 +572,7 @@ static int get_stats(struct control_state *s, struct answer *a)
 		if (!want || inst->id == want)
 			stats_entry(inst, &entries[n++]);
 	rep.count = (uint32_t)n;
+	rep.period_us = pt_graph_config(s->g)->period_us;
 	if (b) {
 		rep.budget_used = b->used;
 		rep.budget_total = b->total;

@@ -304,7 +304,7 @@ struct pt_ctl_get_stats {
 
 struct pt_ctl_stats_reply {
 	uint32_t count;
-	uint32_t reserved;
+	uint32_t period_us;        /* the host's period */
 	uint64_t budget_used;      /* user heap bytes charged now */
 	uint64_t budget_total;
 };

@@ -12,8 +12,8 @@
  *
  * The mean is over the last interval once there is one (what the module
  * costs now), and over the whole run in the first snapshot; worst is over
- * the whole run. GET_STATS does not carry the host's period, so the share
- * is computed against --period-us (default 1000, the host's default).
+ * the whole run. The share is against the host's period as GET_STATS
+ * reports it (--period-us overrides it).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,6 +43,7 @@ struct top {
 	int fd;
 	uint32_t seq;
 	uint32_t period_us;
+	bool period_set;       /* given with --period-us */
 	bool tty;
 	struct top_prev prev[TOP_INSTANCES_MAX];
 	size_t nprev;
@@ -61,7 +62,7 @@ static void usage(FILE *f)
 		"  --socket PATH     the host's control socket\n"
 		"  --once            print one snapshot and exit\n"
 		"  --interval MS     refresh every MS milliseconds (default 1000)\n"
-		"  --period-us US    the host's period, for the SHARE column (default 1000)\n"
+		"  --period-us US    the period for the SHARE column (default: the host's)\n"
 		"\n"
 		"Columns: INSTANCE MODULE STATE PID (domain pid, - when trusted) ISOLATION\n"
 		"PERIODS MEAN_US (over the last interval; the whole run at first) WORST_US\n"
@@ -190,6 +191,8 @@ static int snapshot(struct top *t)
 	}
 	memcpy(&rep, r.body, sizeof(rep));
 	pt_ctl_swap(&rep, pt_ctl_layout(PT_CTL_GET_STATS, true));
+	if (!t->period_set && rep.period_us >= 100 && rep.period_us <= 1000000)
+		t->period_us = rep.period_us;
 	if (r.body_size != sizeof(rep) + (size_t)rep.count * sizeof(struct pt_ctl_instance_stats)) {
 		fprintf(stderr, "partita top: GET_STATS reply holds %zu bytes for %u instances\n",
 			r.body_size, rep.count);
@@ -293,6 +296,7 @@ int pt_cmd_top(int argc, char **argv)
 				goto usage_error;
 			break;
 		case 'p':
+			t->period_set = true;
 			if (!number_arg("--period-us", optarg, 100, 1000000, &t->period_us))
 				goto usage_error;
 			break;
