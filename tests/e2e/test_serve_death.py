@@ -34,7 +34,7 @@ with tempfile.TemporaryDirectory() as d:
   - name: main
     instances:
       - {name: tone1, module: tone}
-      - {name: gain1, library: "%s/modules/pt_gain.so", isolation: process, heap_size: 64K}
+      - {name: gain1, library: "%s/modules/pt_gain.so", isolation: process, heap_size: 64K, max_misses: 1000}
       - {name: out, module: output, params: {file: "%s/o.wav"}}
     bindings:
       - {from: tone1.0, to: gain1.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}}

@@ -41,9 +41,10 @@ pipelines:
       - {name: spk, module: playback, params: {device: null}}
       - {name: tone2, module: tone, sched: ll, params: {wave: sine, freq: 220}}
       - {name: iso, library: "%(modules)s/pt_gain.so", isolation: process, sched: dp,
-         heap_size: 64K, params: {gain_db: -3}}
+         heap_size: 64K, max_misses: 1000, params: {gain_db: -3}}
       - {name: bad, library: "%(faults)s/pt_fault.so", isolation: process, sched: dp,
-         restart: on-failure, restart_limit: 1, params: {fault: segv, at: 100}}
+         restart: on-failure, restart_limit: 1, max_misses: 1000,
+         params: {fault: segv, at: 100}}
       - {name: spk2, module: playback, params: {device: null}}
     bindings:
       - {from: tone1.0, to: slow.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}, periods: 2}
