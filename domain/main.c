@@ -13,9 +13,11 @@
  * heap and on its instance's stack (domain/heap_route.h, domain/stack.h).
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -722,6 +724,43 @@ static void complete(const struct pt_ring_entry *req, int result,
 	}
 }
 
+/* After its first request a domain drops the pages of code and read-only
+ * data that starting up mapped (the loader, libseccomp, dlopen): the kernel
+ * maps file pages around every fault, so they would stay resident for the
+ * domain's whole life, while the request loop needs a few. Those fault back
+ * in on their next use. Only segments that were never writable are
+ * dropped: unmodified file pages, read again from the page cache. Relocated
+ * data and RELRO sit in writable segments and are left alone. */
+static int drop_segment_pages(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	(void)size;
+	(void)arg;
+	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start, end;
+
+		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
+			continue;
+		start = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
+		end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) &
+		      ~(page - 1);
+		madvise((void *)start, end - start, MADV_DONTNEED);
+	}
+	return 0;
+}
+
+static void drop_start_up_pages(void)
+{
+	static bool dropped;
+
+	if (!dropped) {
+		dropped = true;
+		dl_iterate_phdr(drop_segment_pages, NULL);
+	}
+}
+
 static void do_process(const struct pt_ring_entry *req)
 {
 	uint32_t words[PT_DOP_REQ_WORDS_MAX], out[PT_DOP_CPL_WORDS_MAX];
@@ -803,6 +842,7 @@ static void do_process(const struct pt_ring_entry *req)
 	for (unsigned i = 0; i < in->nsnk; i++)
 		out[no++] = (uint32_t)produced[i];
 	complete(req, c.ret, out, no);
+	drop_start_up_pages();
 }
 
 static __attribute__((noreturn)) void serve(void)
