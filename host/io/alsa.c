@@ -33,7 +33,6 @@ struct alsa_state {
 	unsigned frame;     /* bytes per frame */
 	uint64_t frames;    /* frames moved to or from the device */
 	uint64_t xruns;
-	uint64_t skip;      /* playback: frames still to drop */
 	uint64_t target;    /* playback: frames to play in all */
 };
 
@@ -425,15 +424,13 @@ static int playback_process(struct pt_module *mod, struct pt_source *const *src,
 			      done * st->frame) % bsize;
 		size_t until_wrap = ((uint8_t *)start + bsize - p) / st->frame;
 		size_t n = want - done < until_wrap ? want - done : until_wrap;
-		size_t drop = st->skip < n ? (size_t)st->skip : n;
 		uint64_t left = st->target - st->frames;
-		size_t keep = n - drop < left ? n - drop : (size_t)left;
+		size_t keep = n < left ? n : (size_t)left;
 
-		st->skip -= drop;
 		if (keep) {
 			/* snd_pcm_writei takes a non-const pointer; it only
 			 * reads. */
-			ret = transfer(mod, st, p + drop * st->frame, keep, NULL);
+			ret = transfer(mod, st, p, keep, NULL);
 			if (ret)
 				return ret;
 		}
@@ -605,14 +602,12 @@ uint64_t pt_alsa_frames(const struct pt_instance *inst)
 	return st ? st->frames : 0;
 }
 
-void pt_alsa_playback_span(struct pt_instance *inst, uint64_t skip,
-			   uint64_t frames)
+void pt_alsa_playback_length(struct pt_instance *inst, uint64_t frames)
 {
 	struct alsa_state *st = state_of(inst);
 
 	if (!st || !pt_alsa_is_playback(inst))
 		return;
-	st->skip = skip;
 	st->target = frames;
 }
 
@@ -690,11 +685,9 @@ uint64_t pt_alsa_frames(const struct pt_instance *inst)
 	return 0;
 }
 
-void pt_alsa_playback_span(struct pt_instance *inst, uint64_t skip,
-			   uint64_t frames)
+void pt_alsa_playback_length(struct pt_instance *inst, uint64_t frames)
 {
 	(void)inst;
-	(void)skip;
 	(void)frames;
 }
 

@@ -7,8 +7,8 @@
  *   playback  1 source, 0 sinks.  device=NAME [period_us=US] [buffer_us=US]
  *             Writes one period per process call with a blocking
  *             snd_pcm_writei, so a device with a clock paces the graph.
- *             Like the file output it drops its first `skip` frames (the DP
- *             stages' latency), plays `frames` frames, then discards.
+ *             Like the file output it plays `frames` frames, then
+ *             discards.
  *   capture   0 sources, 1 sink.  device=NAME [period_us=US] [buffer_us=US]
  *             Reads one period per process call with a blocking
  *             snd_pcm_readi into the stream's format.
@@ -63,10 +63,8 @@ uint64_t pt_alsa_xruns(const struct pt_instance *inst);
  * device. */
 uint64_t pt_alsa_frames(const struct pt_instance *inst);
 
-/* Sets what a playback plays: it drops @skip frames, then plays @frames
- * (UINT64_MAX: no end). */
-void pt_alsa_playback_span(struct pt_instance *inst, uint64_t skip,
-			   uint64_t frames);
+/* Sets how many frames a playback plays (UINT64_MAX: no end). */
+void pt_alsa_playback_length(struct pt_instance *inst, uint64_t frames);
 
 /* Returns true once a playback has played all of its frames. */
 bool pt_alsa_playback_done(const struct pt_instance *inst);

@@ -28,7 +28,6 @@ struct io_state {
 	SF_INFO info;
 	char path[IO_PATH_MAX];
 	uint64_t frames_done; /* input: frames read; output: frames written */
-	uint64_t skip;        /* output: frames still to drop */
 	uint64_t target;      /* output: frames to write in all */
 	bool eof;
 	int32_t scratch[IO_CHUNK * PT_CHANNELS_MAX];
@@ -459,13 +458,11 @@ static int output_process(struct pt_module *mod, struct pt_source *const *src,
 				    done * frame) % bsize;
 		size_t until_wrap = ((const uint8_t *)start + bsize - p) / frame;
 		size_t n = avail - done < until_wrap ? avail - done : until_wrap;
-		size_t drop = st->skip < n ? (size_t)st->skip : n;
 		size_t left = st->target - st->frames_done;
-		size_t keep = n - drop < left ? n - drop : left;
+		size_t keep = n < left ? n : left;
 
-		st->skip -= drop;
 		if (keep && st->sf) {
-			ret = output_write(st, f, p + drop * frame, keep);
+			ret = output_write(st, f, p, keep);
 			if (ret) {
 				pt_log(mod, PT_LOG_ERR, "writing '%s': %s",
 				       st->path, sf_strerror(st->sf));
@@ -629,13 +626,12 @@ int pt_io_probe(const char *path, uint64_t *frames, struct pt_format *fmt,
 	return 0;
 }
 
-void pt_io_output_span(struct pt_instance *inst, uint64_t skip, uint64_t frames)
+void pt_io_output_length(struct pt_instance *inst, uint64_t frames)
 {
 	struct io_state *st;
 
 	if (!pt_io_is_output(inst) || !(st = inst->mod.priv))
 		return;
-	st->skip = skip;
 	st->target = frames;
 }
 

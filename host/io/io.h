@@ -11,8 +11,8 @@
  *   output  1 source, 0 sinks.  file=PATH  Writes the source's stream to
  *           PATH; the container comes from the extension (.wav, .flac, .aiff,
  *           .au, .caf, .w64, .ogg), the sample type from the stream format.
- *           It drops its first `skip` frames and writes exactly `frames`
- *           frames, then discards.
+ *           It writes exactly `frames` frames (pt_io_output_length), then
+ *           discards.
  * Files are opened when the pipeline leaves RESET (prepare), so file= can be
  * changed until then; a missing input or an unwritable output is refused
  * there with the libsndfile reason, and nothing runs.
@@ -45,9 +45,8 @@ int pt_io_input_info(const struct pt_instance *inst, uint64_t *frames,
 int pt_io_probe(const char *path, uint64_t *frames, struct pt_format *fmt,
 		char *err, size_t errlen);
 
-/* Sets what an output writes: it drops @skip frames, then writes @frames. */
-void pt_io_output_span(struct pt_instance *inst, uint64_t skip,
-		       uint64_t frames);
+/* Sets how many frames an output writes before it discards the rest. */
+void pt_io_output_length(struct pt_instance *inst, uint64_t frames);
 
 /* Returns true once an output has written all of its frames. */
 bool pt_io_output_done(const struct pt_instance *inst);

@@ -388,7 +388,7 @@ static void test_order_fan(void **state)
 	/* No binding while running. */
 	assert_int_equal(pt_graph_unbind(g, 4, 0, 3, 0, err, sizeof(err)), -EBUSY);
 	s = pt_sched_new(g, err, sizeof(err));
-	pt_io_output_span(pt_graph_instance(g, 1), 0, (uint64_t)n);
+	pt_io_output_length(pt_graph_instance(g, 1), (uint64_t)n);
 	calls[0] = 0;
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(pt_sched_period(s), 0);
@@ -495,7 +495,7 @@ static void test_failed_period(void **state)
 	assert_int_equal(pt_graph_set_state(g, 1, PT_STATE_PAUSED, err, sizeof(err)), 0);
 	assert_int_equal(pt_graph_set_state(g, 1, PT_STATE_RUNNING, err, sizeof(err)), 0);
 	s = pt_sched_new(g, err, sizeof(err));
-	pt_io_output_span(pt_graph_instance(g, 3), 0, 4800);
+	pt_io_output_length(pt_graph_instance(g, 3), 4800);
 	run_to_end(g, s);
 	assert_int_equal(pt_graph_instance(g, 2)->stats.faults, 100);
 	assert_string_equal(pt_graph_instance(g, 2)->last_error, "deliberate failure");
@@ -536,7 +536,7 @@ static void roundtrip(int subformat, unsigned sample, int channels)
 	assert_int_equal(pt_graph_set_state(g, 1, PT_STATE_PAUSED, err, sizeof(err)), 0);
 	assert_int_equal(pt_graph_set_state(g, 1, PT_STATE_RUNNING, err, sizeof(err)), 0);
 	s = pt_sched_new(g, err, sizeof(err));
-	pt_io_output_span(pt_graph_instance(g, 2), 0, (uint64_t)n);
+	pt_io_output_length(pt_graph_instance(g, 2), (uint64_t)n);
 	run_to_end(g, s);
 	pt_sched_free(s);
 	pt_graph_free(g);

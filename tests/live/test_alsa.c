@@ -342,7 +342,7 @@ static void file_capture_exact(void **state)
 
 	snprintf(p, sizeof(p), "file=%s", wav);
 	g = chain("capture", "device=ptfilecap", "output", p, &s32);
-	pt_io_output_span(pt_graph_instance(g, 2), 0, frames);
+	pt_io_output_length(pt_graph_instance(g, 2), frames);
 	run_periods(g, 100);
 	assert_int_equal(pt_alsa_frames(pt_graph_instance(g, 1)), frames);
 	assert_int_equal(pt_io_output_close(pt_graph_instance(g, 2), err, sizeof(err)), 0);
@@ -394,7 +394,7 @@ static void file_playback_exact(void **state)
 
 		snprintf(p, sizeof(p), "file=%s", wav);
 		g = chain("tone", "wave=sine freq=997", "output", p, &fmt);
-		pt_io_output_span(pt_graph_instance(g, 2), 0, frames);
+		pt_io_output_length(pt_graph_instance(g, 2), frames);
 		run_periods(g, 100);
 		assert_int_equal(pt_io_output_close(pt_graph_instance(g, 2), err, sizeof(err)), 0);
 		pt_graph_free(g);

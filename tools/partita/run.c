@@ -389,7 +389,7 @@ static uint64_t plan_outputs(struct pt_graph *g, const struct run_opts *o)
 		longest = o->seconds_set ? o->seconds : DEMO_SECONDS;
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 		uint32_t rate, period;
-		uint64_t frames, skip;
+		uint64_t frames;
 
 		if ((!pt_io_is_output(inst) && !pt_alsa_is_playback(inst)) ||
 		    !inst->in[0])
@@ -399,13 +399,12 @@ static uint64_t plan_outputs(struct pt_graph *g, const struct run_opts *o)
 		frames = (uint64_t)(longest * rate + 0.5);
 		/* A DP stage delays the stream in time, not in content: nothing
 		 * runs before its input holds data, so no silence leads the
-		 * output and nothing is dropped. The input's tail of silence
-		 * drains the stages until the output is complete. */
-		skip = 0;
-		pt_io_output_span(inst, skip, frames);
-		pt_alsa_playback_span(inst, skip, frames);
-		if ((frames + skip) / period > most)
-			most = (frames + skip) / period;
+		 * output. The input's tail of silence drains the stages until
+		 * the output is complete. */
+		pt_io_output_length(inst, frames);
+		pt_alsa_playback_length(inst, frames);
+		if (frames / period > most)
+			most = frames / period;
 	}
 	return most;
 }
