@@ -254,10 +254,27 @@ def serve_errors():
     check(rc == 0, "serve exits cleanly (%s)" % rc)
 
 
+def stats_json_devices():
+    # --stats-json names each device endpoint's device and its xruns.
+    stats = os.path.join(DIR, "dev-stats.json")
+    rc, out, err = run("--playback", "null", "--seconds", "0.2", "--quiet",
+                       "--stats-json", stats)
+    check(rc == 0, "playback to null with --stats-json (%s)" % err.strip()[-200:])
+    with open(stats) as f:
+        inst = {i["name"]: i for i in json.load(f)["instances"]}
+    out_inst = [i for i in inst.values() if i["module"] == "playback"]
+    check(len(out_inst) == 1 and out_inst[0].get("device") == "null" and
+          out_inst[0].get("xruns") == 0, "the device and its xruns are in the stats (%s)" %
+          out_inst)
+    check(all("xruns" not in i for i in inst.values() if i["module"] != "playback"),
+          "other instances carry no xruns")
+
+
 def main():
     setup()
     for t in (null_realtime_two_seconds, clock_stall_xrun, capture_null,
-              capture_file_plugin, topology_playback, errors, serve_errors):
+              capture_file_plugin, topology_playback, errors, serve_errors,
+              stats_json_devices):
         print("--", t.__name__)
         t()
     if failures:

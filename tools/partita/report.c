@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "host/io/alsa.h"
 #include "host/trace/trace.h"
 #include "tools/partita/report.h"
 
@@ -102,6 +103,14 @@ int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods)
 			(unsigned long long)info.stats.fault_period,
 			info.stats.fault_signal);
 		pt_json_string(f, info.stats.fault_reason);
+		/* A sound device endpoint also says which device and its
+		 * under- and overruns. */
+		if (pt_alsa_device(inst)) {
+			fprintf(f, ", \"device\": ");
+			pt_json_string(f, pt_alsa_device(inst));
+			fprintf(f, ", \"xruns\": %llu",
+				(unsigned long long)pt_alsa_xruns(inst));
+		}
 		fputc('}', f);
 	}
 	fprintf(f, "\n]}\n");
