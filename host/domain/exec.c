@@ -600,21 +600,29 @@ static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 	 * answer came on the socket. */
 	if (first->opcode == PT_DOP_CONTROL && first->flags == 0)
 		return 0;
+	/* Every break of the protocol the ring cannot see itself is counted
+	 * in the ring's corruption counter, as its own index checks are. */
 	if (first->opcode != PT_DOP_PROCESS || first->flags > PT_DOP_MAX_CONT)
-		return -EPROTO;
+		return pt_ring_corrupt(&d->ring);
 	e[0] = *first;
 	for (unsigned k = 1; k <= first->flags; k++) {
 		/* The domain publishes a completion's entries together. */
-		if (pt_ring_peek(&d->ring, &e[k]))
-			return -EPROTO;
+		int r = pt_ring_peek(&d->ring, &e[k]);
+
+		/* A missing continuation is a break; a bad index the ring
+		 * counted already. */
+		if (r == -EAGAIN)
+			return pt_ring_corrupt(&d->ring);
+		if (r)
+			return r;
 		pt_ring_advance(&d->ring, 1);
 	}
 	inst = member_by_id(d, first->instance);
 	if (!inst)
-		return -EPROTO;
+		return pt_ring_corrupt(&d->ring);
 	x = inst->exec;
 	if (!x->inflight || x->tag != first->tag)
-		return -EPROTO;
+		return pt_ring_corrupt(&d->ring);
 	want.tag = x->tag;
 	want.instance = inst->id;
 	want.nsrc = x->nsrc;

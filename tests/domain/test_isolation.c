@@ -605,6 +605,13 @@ static void test_lies_refused(void **state)
 	assert_int_equal(pt_exec_reap(&l.inst, l.tag, pt_mono_ns() + 1000000000ull, consumed,
 				      produced, &sig, why, sizeof(why)), -EPROTO);
 	print_message("  wrong tag    -> %s\n", why);
+	/* Counted as the ring's own index checks are. */
+	{
+		struct pt_ring_stats st;
+
+		pt_ring_stats(&l.inst.exec->dom->ring, &st);
+		assert_true(st.corrupt >= 1);
+	}
 	lane_close(&l);
 }
 
