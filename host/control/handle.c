@@ -13,6 +13,7 @@
 
 #include "host/control/codec.h"
 #include "host/graph/graph.h"
+#include "host/io/alsa.h"
 #include "host/io/io.h"
 #include "modules/builtin.h"
 
@@ -548,6 +549,8 @@ static void stats_entry(const struct pt_instance *inst, struct pt_ctl_instance_s
 	e->heap_size = info.stats.heap_size;
 	e->fault_period = info.stats.fault_period;
 	e->fault_signal = info.stats.fault_signal;
+	e->xruns = pt_alsa_xruns(inst) > UINT32_MAX ? UINT32_MAX :
+						      (uint32_t)pt_alsa_xruns(inst);
 	memcpy(e->fault_reason, info.stats.fault_reason, sizeof(e->fault_reason));
 	e->fault_reason[sizeof(e->fault_reason) - 1] = 0;
 	pt_ctl_swap(e, PT_CTL_LAYOUT_INSTANCE_STATS);

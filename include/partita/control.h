@@ -335,7 +335,8 @@ struct pt_ctl_instance_stats {
 	uint64_t heap_size;
 	uint64_t fault_period;
 	int32_t fault_signal;
-	uint32_t reserved2;
+	uint32_t xruns;            /* a sound device endpoint's under- and
+				      overruns (saturating), else 0 */
 	char fault_reason[64];
 };
 

@@ -28,7 +28,7 @@ SOCK = os.path.join(DIR, "serve.sock")
 failures = []
 
 COLUMNS = ["INSTANCE", "MODULE", "STATE", "PID", "ISOLATION", "PERIODS", "MEAN_US",
-           "WORST_US", "SHARE", "MISSES", "FAULTS", "RESTARTS", "HEAP"]
+           "WORST_US", "SHARE", "MISSES", "FAULTS", "RESTARTS", "HEAP", "XRUNS"]
 
 TOPOLOGY = """period_us: 1000
 rate: 48000
@@ -201,6 +201,10 @@ def main():
         check(t["iso"]["ISOLATION"] == "process" and t["iso"]["PID"].isdigit(),
               "the isolated instance shows its domain")
         check(t["slow"]["HEAP"].endswith("/8.0K"), "the topology's heap_size shows")
+        # Only a sound device has xruns; null plays without any.
+        check(all(r["XRUNS"].isdigit() for r in t.values()), "XRUNS is a count on every row")
+        check(all(int(r["XRUNS"]) == 0 for n, r in t.items() if r["MODULE"] != "playback"),
+              "instances that are not devices have no xruns")
 
         # Refreshing, not on a terminal: snapshots one after another.
         r = subprocess.Popen([PARTITA, "top", "--socket", SOCK, "--interval", "200"],

@@ -5,7 +5,8 @@
  * A live per-instance table of a running `partita serve`, like pw-top:
  * it asks GET_STATS every interval and prints instance, module, state,
  * domain pid, isolation, periods, process time mean and worst, the mean's
- * share of the period, deadline misses, faults, restarts and private heap
+ * share of the period, deadline misses, faults, restarts, private heap and
+ * a sound device's xruns
  * used of size. On a terminal the table redraws in place (ANSI clear);
  * otherwise each snapshot is printed after the last, separated by a blank
  * line. --once prints one snapshot and exits, for scripts.
@@ -66,7 +67,8 @@ static void usage(FILE *f)
 		"\n"
 		"Columns: INSTANCE MODULE STATE PID (domain pid, - when trusted) ISOLATION\n"
 		"PERIODS MEAN_US (over the last interval; the whole run at first) WORST_US\n"
-		"SHARE (mean / period) MISSES FAULTS RESTARTS HEAP (used/size).\n");
+		"SHARE (mean / period) MISSES FAULTS RESTARTS HEAP (used/size) XRUNS\n"
+		"(a sound device's under- and overruns).\n");
 }
 
 /* Keeps the last notifications (faults, misses, restarts) for the table. */
@@ -205,9 +207,9 @@ static int snapshot(struct top *t)
 	size_text(size, sizeof(size), rep.budget_total);
 	printf("partita top: %u instances, user heap %s of %s, period %u us\n",
 	       rep.count, used, size, t->period_us);
-	printf("%-16s %-10s %-6s %7s %-9s %9s %9s %9s %6s %6s %6s %8s %15s\n",
+	printf("%-16s %-10s %-6s %7s %-9s %9s %9s %9s %6s %6s %6s %8s %15s %6s\n",
 	       "INSTANCE", "MODULE", "STATE", "PID", "ISOLATION", "PERIODS", "MEAN_US",
-	       "WORST_US", "SHARE", "MISSES", "FAULTS", "RESTARTS", "HEAP");
+	       "WORST_US", "SHARE", "MISSES", "FAULTS", "RESTARTS", "HEAP", "XRUNS");
 	p = (const uint8_t *)r.body + sizeof(rep);
 	for (uint32_t i = 0; i < rep.count; i++, p += sizeof(struct pt_ctl_instance_stats)) {
 		struct pt_ctl_instance_stats e;
@@ -225,14 +227,14 @@ static int snapshot(struct top *t)
 		size_text(used, sizeof(used), e.heap_used);
 		size_text(size, sizeof(size), e.heap_size);
 		snprintf(heap, sizeof(heap), "%s/%s", used, size);
-		printf("%-16s %-10s %-6s %7s %-9s %9llu %9.2f %9.2f %5.2f%% %6llu %6llu %8llu %15s\n",
+		printf("%-16s %-10s %-6s %7s %-9s %9llu %9.2f %9.2f %5.2f%% %6llu %6llu %8llu %15s %6u\n",
 		       e.name, e.module, state_text(e.state), pid,
 		       e.isolation == PT_CTL_ISOLATION_PROCESS ? "process" : "none",
 		       (unsigned long long)e.periods, mean / 1e3,
 		       (double)e.worst_ns / 1e3, 100.0 * mean / (1e3 * t->period_us),
 		       (unsigned long long)e.deadline_misses,
 		       (unsigned long long)e.faults, (unsigned long long)e.restarts,
-		       heap);
+		       heap, e.xruns);
 	}
 	for (unsigned i = 0; i < t->nnotes; i++)
 		printf("  %s\n", t->notes[i]);
