@@ -314,6 +314,33 @@ static void pin_of(const struct pt_buffer *b, bool writable, struct pt_dctl_pin 
 	p->fmt = b->fmt;
 }
 
+/* Grants buffer @b to the instance's domain, read-only for an input and
+ * writable for an output, and fills the pin the domain's prepare gets. */
+static int grant_pin(struct pt_instance *inst, struct pt_buffer *b, bool writable,
+		     unsigned i, uint32_t *size, uint32_t *frame,
+		     struct pt_dctl_pin *pin, char *err, size_t errlen)
+{
+	const char *what = writable ? "output" : "input";
+	char msg[PT_ERR_MAX];
+	int ret;
+
+	if (!b->part || b->size > UINT32_MAX) {
+		snprintf(err, errlen, "instance %s: %s %u has no partition", inst->name,
+			 what, i);
+		return -EINVAL;
+	}
+	ret = pt_domain_grant(inst->exec->dom, b->part, writable, msg, sizeof(msg));
+	if (ret) {
+		snprintf(err, errlen, "instance %s: grant %s %u: %s", inst->name, what,
+			 i, msg);
+		return ret;
+	}
+	*size = (uint32_t)b->size;
+	*frame = pt_frame_bytes(&b->fmt);
+	pin_of(b, writable, pin);
+	return 0;
+}
+
 int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen)
 {
 	struct pt_instance_exec *x = inst->exec;
@@ -326,40 +353,20 @@ int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < PT_MAX_PINS; i++) {
-		struct pt_buffer *b = inst->in[i];
-
-		if (!b)
-			continue;
-		if (!b->part || b->size > UINT32_MAX) {
-			snprintf(err, errlen, "instance %s: input %u has no partition", inst->name, i);
-			return -EINVAL;
+		if (inst->in[i]) {
+			ret = grant_pin(inst, inst->in[i], false, i, &x->src_size[p.nsrc],
+					&x->src_frame[p.nsrc], &p.src[p.nsrc], err, errlen);
+			if (ret)
+				return ret;
+			p.nsrc++;
 		}
-		ret = pt_domain_grant(x->dom, b->part, false, msg, sizeof(msg));
-		if (ret) {
-			snprintf(err, errlen, "instance %s: grant input %u: %s", inst->name, i, msg);
-			return ret;
+		if (inst->out[i]) {
+			ret = grant_pin(inst, inst->out[i], true, i, &x->snk_size[p.nsnk],
+					&x->snk_frame[p.nsnk], &p.snk[p.nsnk], err, errlen);
+			if (ret)
+				return ret;
+			p.nsnk++;
 		}
-		x->src_size[p.nsrc] = (uint32_t)b->size;
-		x->src_frame[p.nsrc] = pt_frame_bytes(&b->fmt);
-		pin_of(b, false, &p.src[p.nsrc++]);
-	}
-	for (unsigned i = 0; i < PT_MAX_PINS; i++) {
-		struct pt_buffer *b = inst->out[i];
-
-		if (!b)
-			continue;
-		if (!b->part || b->size > UINT32_MAX) {
-			snprintf(err, errlen, "instance %s: output %u has no partition", inst->name, i);
-			return -EINVAL;
-		}
-		ret = pt_domain_grant(x->dom, b->part, true, msg, sizeof(msg));
-		if (ret) {
-			snprintf(err, errlen, "instance %s: grant output %u: %s", inst->name, i, msg);
-			return ret;
-		}
-		x->snk_size[p.nsnk] = (uint32_t)b->size;
-		x->snk_frame[p.nsnk] = pt_frame_bytes(&b->fmt);
-		pin_of(b, true, &p.snk[p.nsnk++]);
 	}
 	/* A named domain seals at its first init: run every member's pending
 	 * init now that all of them are loaded. */
