@@ -30,6 +30,7 @@
 #include "host/control/client.h"
 #include "host/control/codec.h"
 #include "tools/partita/cmd.h"
+#include "tools/partita/report.h"
 
 #define TOP_NOTES 4 /* notifications shown under the table */
 #define TOP_INSTANCES_MAX 256 /* instances whose last snapshot is kept (the host's limit) */
@@ -122,16 +123,6 @@ static const char *state_text(unsigned s)
 	}
 }
 
-static void size_text(char *out, size_t len, uint64_t bytes)
-{
-	if (bytes >= 1024 * 1024)
-		snprintf(out, len, "%.1fM", (double)bytes / (1024.0 * 1024.0));
-	else if (bytes >= 1024)
-		snprintf(out, len, "%.1fK", (double)bytes / 1024.0);
-	else
-		snprintf(out, len, "%llu", (unsigned long long)bytes);
-}
-
 /* The mean process time over the last interval if the instance ran in it,
  * else over the whole run; remembers this snapshot for the next. */
 static double mean_ns(struct top *t, const struct pt_ctl_instance_stats *e)
@@ -203,8 +194,8 @@ static int snapshot(struct top *t)
 
 	if (t->tty)
 		fputs("\033[H\033[2J", stdout);
-	size_text(used, sizeof(used), rep.budget_used);
-	size_text(size, sizeof(size), rep.budget_total);
+	pt_report_size(used, sizeof(used), rep.budget_used);
+	pt_report_size(size, sizeof(size), rep.budget_total);
 	printf("partita top: %u instances, user heap %s of %s, period %u us\n",
 	       rep.count, used, size, t->period_us);
 	printf("%-16s %-10s %-6s %7s %-9s %9s %9s %9s %6s %6s %6s %8s %15s %6s\n",
@@ -224,8 +215,8 @@ static int snapshot(struct top *t)
 			snprintf(pid, sizeof(pid), "%d", e.domain_pid);
 		else
 			snprintf(pid, sizeof(pid), "-");
-		size_text(used, sizeof(used), e.heap_used);
-		size_text(size, sizeof(size), e.heap_size);
+		pt_report_size(used, sizeof(used), e.heap_used);
+		pt_report_size(size, sizeof(size), e.heap_size);
 		snprintf(heap, sizeof(heap), "%s/%s", used, size);
 		printf("%-16s %-10s %-6s %7s %-9s %9llu %9.2f %9.2f %5.2f%% %6llu %6llu %8llu %15s %6u\n",
 		       e.name, e.module, state_text(e.state), pid,

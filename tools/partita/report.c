@@ -17,14 +17,14 @@ static const char *sched_name(enum pt_sched_kind s)
 	return s == PT_SCHED_DP ? "dp" : "ll";
 }
 
-static void heap_text(char *out, size_t len, size_t bytes)
+void pt_report_size(char *out, size_t len, uint64_t bytes)
 {
 	if (bytes >= 1024 * 1024)
 		snprintf(out, len, "%.1fM", (double)bytes / (1024.0 * 1024.0));
 	else if (bytes >= 1024)
 		snprintf(out, len, "%.1fK", (double)bytes / 1024.0);
 	else
-		snprintf(out, len, "%zu", bytes);
+		snprintf(out, len, "%llu", (unsigned long long)bytes);
 }
 
 void pt_report_table(FILE *f, struct pt_graph *g, uint64_t periods)
@@ -40,8 +40,8 @@ void pt_report_table(FILE *f, struct pt_graph *g, uint64_t periods)
 		double mean;
 
 		pt_instance_info(inst, &info);
-		heap_text(used, sizeof(used), info.stats.heap_used);
-		heap_text(size, sizeof(size), info.stats.heap_size);
+		pt_report_size(used, sizeof(used), info.stats.heap_used);
+		pt_report_size(size, sizeof(size), info.stats.heap_size);
 		snprintf(heap, sizeof(heap), "%s/%s", used, size);
 		mean = info.stats.periods ? (double)info.stats.process_ns /
 						    (double)info.stats.periods / 1e3 :
