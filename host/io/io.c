@@ -74,31 +74,40 @@ static void io_free(struct pt_module *mod)
 
 /* ---- input ---- */
 
-/* Opens the file named by the blob's file= for reading and checks that a
- * stream can carry it. On success the file replaces the current one. */
-static int input_open(struct pt_module *mod, struct io_state *st,
-		      const void *data, size_t size)
+/* Opens @path for reading and checks that a stream can carry it. Returns 0
+ * with *@sf open, or -EINVAL with @err saying why. */
+static int read_file(const char *path, SNDFILE **sf, SF_INFO *info, char *err,
+		     size_t errlen)
 {
-	char path[IO_PATH_MAX];
-	SF_INFO info = { 0 };
-	SNDFILE *sf;
-	int ret = open_path(mod, data, size, path);
-
-	if (ret)
-		return ret;
-	sf = sf_open(path, SFM_READ, &info);
-	if (!sf) {
-		pt_log(mod, PT_LOG_ERR, "cannot read '%s': %s", path,
-		       sf_strerror(NULL));
+	memset(info, 0, sizeof(*info));
+	*sf = sf_open(path, SFM_READ, info);
+	if (!*sf) {
+		snprintf(err, errlen, "cannot read '%s': %s", path, sf_strerror(NULL));
 		return -EINVAL;
 	}
-	if (info.channels < 1 || info.channels > PT_CHANNELS_MAX ||
-	    info.samplerate < PT_RATE_MIN || info.samplerate > PT_RATE_MAX) {
-		pt_log(mod, PT_LOG_ERR,
-		       "'%s' has %d channels at %d Hz; supported are 1..%d channels at %d..%d Hz",
-		       path, info.channels, info.samplerate, PT_CHANNELS_MAX,
-		       PT_RATE_MIN, PT_RATE_MAX);
-		sf_close(sf);
+	if (info->channels < 1 || info->channels > PT_CHANNELS_MAX ||
+	    info->samplerate < PT_RATE_MIN || info->samplerate > PT_RATE_MAX) {
+		snprintf(err, errlen,
+			 "'%s' has %d channels at %d Hz; supported are 1..%d channels at %d..%d Hz",
+			 path, info->channels, info->samplerate, PT_CHANNELS_MAX,
+			 PT_RATE_MIN, PT_RATE_MAX);
+		sf_close(*sf);
+		*sf = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Makes @path the input's file, from its start. */
+static int input_open(struct pt_module *mod, struct io_state *st,
+		      const char *path)
+{
+	char err[IO_PATH_MAX + 128];
+	SF_INFO info;
+	SNDFILE *sf;
+
+	if (read_file(path, &sf, &info, err, sizeof(err))) {
+		pt_log(mod, PT_LOG_ERR, "%s", err);
 		return -EINVAL;
 	}
 	if (st->sf)
@@ -107,7 +116,8 @@ static int input_open(struct pt_module *mod, struct io_state *st,
 	st->info = info;
 	st->eof = false;
 	st->frames_done = 0;
-	memcpy(st->path, path, sizeof(st->path));
+	if (path != st->path)
+		snprintf(st->path, sizeof(st->path), "%s", path);
 	return 0;
 }
 
@@ -122,14 +132,6 @@ static int input_init(struct pt_module *mod, const void *data, size_t size)
 	return ret;
 }
 
-/* Opens st->path, the file init or the last file= named. */
-static int input_open_path(struct pt_module *mod, struct io_state *st)
-{
-	char blob[IO_PATH_MAX + 8];
-
-	snprintf(blob, sizeof(blob), "file=%s", st->path);
-	return input_open(mod, st, blob, strlen(blob));
-}
 
 static int input_prepare(struct pt_module *mod, struct pt_source *const *src,
 			 unsigned nsrc, struct pt_sink *const *snk,
@@ -142,7 +144,7 @@ static int input_prepare(struct pt_module *mod, struct pt_source *const *src,
 	(void)src;
 	if (nsrc || nsnk != 1)
 		return -EINVAL;
-	if (!st->sf && (ret = input_open_path(mod, st)))
+	if (!st->sf && (ret = input_open(mod, st, st->path)))
 		return ret;
 	f = pt_sink_format(snk[0]);
 	if ((int)f->rate != st->info.samplerate) {
@@ -254,14 +256,20 @@ static int input_set_config(struct pt_module *mod, uint32_t param,
 			    const void *data, size_t size)
 {
 	struct io_state *st = pt_mod_priv(mod);
+	char path[IO_PATH_MAX];
+	int ret;
 
 	if (param != PT_PARAM_TEXT)
 		return -EINVAL;
+	ret = open_path(mod, data, size, path);
+	if (ret)
+		return ret;
 	/* Running: switch files now. Otherwise the file is opened when the
 	 * pipeline starts, like the one init named. */
 	if (st->sf)
-		return input_open(mod, st, data, size);
-	return open_path(mod, data, size, st->path);
+		return input_open(mod, st, path);
+	memcpy(st->path, path, sizeof(st->path));
+	return 0;
 }
 
 static const struct pt_module_ops input_ops = {
@@ -605,24 +613,15 @@ int pt_io_input_info(const struct pt_instance *inst, uint64_t *frames,
 int pt_io_probe(const char *path, uint64_t *frames, struct pt_format *fmt,
 		char *err, size_t errlen)
 {
-	SF_INFO info = { 0 };
-	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	SF_INFO info;
+	SNDFILE *sf;
+	int ret = read_file(path, &sf, &info, err, errlen);
 
-	if (!sf) {
-		snprintf(err, errlen, "cannot read '%s': %s", path,
-			 sf_strerror(NULL));
-		return -EINVAL;
-	}
+	if (ret)
+		return ret;
 	sf_close(sf);
 	*frames = (uint64_t)info.frames;
 	natural_format(&info, fmt);
-	if (!pt_format_valid(fmt)) {
-		snprintf(err, errlen,
-			 "'%s' has %d channels at %d Hz; supported are 1..%d channels at %d..%d Hz",
-			 path, info.channels, info.samplerate, PT_CHANNELS_MAX,
-			 PT_RATE_MIN, PT_RATE_MAX);
-		return -EINVAL;
-	}
 	return 0;
 }
 
