@@ -593,11 +593,16 @@ int pt_sched_period(struct pt_sched *s)
 	uint64_t t0, wait_t0, dispatch_ns;
 	struct job ll;
 	unsigned njobs;
+	bool live[PT_MAX_INSTANCES];
 	size_t n;
 
 	order = pt_graph_order(g, &n);
 	if (s->trace)
 		trace_tracks(s, order, n);
+	/* Pipeline states cannot change during a step: look them up once,
+	 * not in every LL pass. */
+	for (size_t i = 0; i < n; i++)
+		live[i] = running(s, order[i]);
 
 	/* 1. DP snapshot: every ready DP instance gets its views now. */
 	/* The trusted DP jobs are counted in njobs and published to the
@@ -610,7 +615,7 @@ int pt_sched_period(struct pt_sched *s)
 		struct pt_instance *inst = order[i];
 		struct job *j;
 
-		if (inst->sched != PT_SCHED_DP || !running(s, inst))
+		if (inst->sched != PT_SCHED_DP || !live[i])
 			continue;
 		if (inst->state == PT_INSTANCE_FAILED)
 			maybe_restart(s, inst);
@@ -657,7 +662,7 @@ int pt_sched_period(struct pt_sched *s)
 		for (size_t i = 0; i < n; i++) {
 			struct pt_instance *inst = order[i];
 
-			if (inst->sched != PT_SCHED_LL || !running(s, inst))
+			if (inst->sched != PT_SCHED_LL || !live[i])
 				continue;
 			job_views(&ll, inst, 1);
 			if (inst->state == PT_INSTANCE_FAILED) {
