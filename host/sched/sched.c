@@ -493,8 +493,10 @@ static void reap_isolated(struct pt_sched *s, struct job *j, uint64_t start)
 			j->snk[i].produced = produced[i];
 		/* The round trip, shared among the calls it carried; account()
 		 * counts a call late past the deadline. */
+		/* What the domain says it ran is bounded by what was asked; a
+		 * module with its own readiness may have run none. */
 		calls = pt_exec_periods_run(inst);
-		calls = calls < 1 ? 1 : calls > j->max ? j->max : calls;
+		calls = calls > j->max ? j->max : calls;
 		for (unsigned k = 0; k < calls; k++) {
 			j->t0[k] = start + k * (rt / calls);
 			j->ns[k] = rt / calls;
