@@ -771,6 +771,11 @@ int pt_exec_kill(struct pt_instance *inst)
 	return 0;
 }
 
+size_t pt_exec_heap_size(struct pt_instance *inst)
+{
+	return inst->exec ? inst->exec->heap_size : 0;
+}
+
 size_t pt_exec_heap_used(struct pt_instance *inst)
 {
 	return inst->exec ? inst->exec->heap_used : 0;

@@ -112,6 +112,10 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 /* Kills the instance's domain (hang handling); every member fails. */
 int pt_exec_kill(struct pt_instance *inst);
 
+/* Bytes of the instance's heap in its domain: what it asked for plus the
+ * room the loader takes, page-rounded. */
+size_t pt_exec_heap_size(struct pt_instance *inst);
+
 /* Heap bytes in use as the domain last reported (bounded by the heap). */
 size_t pt_exec_heap_used(struct pt_instance *inst);
 

@@ -419,9 +419,8 @@ static int instance_start_domain(struct pt_graph *g, struct pt_instance *inst,
 	if (ret)
 		return fail(err, errlen, ret, "instance '%s' (%s): %s", inst->name,
 			    inst->manifest.name, why);
-	/* In a domain the heap also holds the loader's records of the
-	 * library: report the heap the instance really has. */
-	inst->stats.heap_size = inst->heap_size + PT_EXEC_LOADER_HEAP;
+	/* The heap the instance really has in its domain. */
+	inst->stats.heap_size = pt_exec_heap_size(inst);
 	return 0;
 }
 
