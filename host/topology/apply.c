@@ -41,3 +41,20 @@ int pt_topology_apply(const struct pt_topology *t, struct pt_graph *g,
 	free(reply);
 	return ret;
 }
+
+bool pt_topology_uses_module(const struct pt_topology *t, const char *module)
+{
+	char why[PT_CTL_ERR_MAX];
+
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		struct pt_ctl_request r;
+
+		if (pt_ctl_decode(t->msgs[i].data, t->msgs[i].size, &r, why,
+				  sizeof(why)) != PT_CTL_OK ||
+		    r.hdr.type != PT_CTL_INIT_INSTANCE)
+			continue;
+		if (!strcmp(r.u.init_instance.module, module))
+			return true;
+	}
+	return false;
+}

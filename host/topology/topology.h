@@ -16,6 +16,7 @@
 #ifndef PT_HOST_TOPOLOGY_H
 #define PT_HOST_TOPOLOGY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,10 @@ int pt_topology_load(const char *path, struct pt_topology *t, char *err,
  * in errors and anchors relative library paths). */
 int pt_topology_parse(const void *text, size_t size, const char *path,
 		      struct pt_topology *t, char *err, size_t errlen);
+
+/* Returns true when an instance of @t is made from the built-in or
+ * endpoint module @module (a library instance never is). */
+bool pt_topology_uses_module(const struct pt_topology *t, const char *module);
 
 /* Releases the messages of @t. */
 void pt_topology_free(struct pt_topology *t);

@@ -270,11 +270,33 @@ def stats_json_devices():
           "other instances carry no xruns")
 
 
+def topology_device_is_live():
+    # A topology that names a sound device runs one period per step: the
+    # periods run are the length asked plus a few, not rounded up to an
+    # offline batch of 64.
+    topo = os.path.join(DIR, "dev-live.yaml")
+    with open(topo, "w") as f:
+        f.write("""pipelines:
+  - name: main
+    instances:
+      - {name: tone1, module: tone}
+      - {name: spk, module: playback, params: {device: "null"}}
+    bindings:
+      - {from: tone1.0, to: spk.0, format: {rate: 48000, channels: 2, sample: S16_LE}}
+""")
+    stats = os.path.join(DIR, "dev-live.json")
+    rc, out, err = run(topo, "--seconds", "0.3", "--quiet", "--stats-json", stats)
+    check(rc == 0, "a topology with a device runs (%s)" % err.strip()[-200:])
+    with open(stats) as f:
+        periods = json.load(f)["periods"]
+    check(300 <= periods < 310, "one period per step: %d periods for 0.3 s" % periods)
+
+
 def main():
     setup()
     for t in (null_realtime_two_seconds, clock_stall_xrun, capture_null,
               capture_file_plugin, topology_playback, errors, serve_errors,
-              stats_json_devices):
+              stats_json_devices, topology_device_is_live):
         print("--", t.__name__)
         t()
     if failures:

@@ -342,17 +342,6 @@ static int retarget_device(struct pt_graph *g, bool capture, const char *device,
 				       err, errlen);
 }
 
-/* True when an instance of @g is a sound device endpoint. */
-static bool has_devices(struct pt_graph *g)
-{
-	struct pt_instance *inst;
-
-	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++)
-		if (pt_alsa_device(inst))
-			return true;
-	return false;
-}
-
 /* Runs every pipeline the topology left stopped. */
 static int start_all(struct pt_graph *g, char *err, size_t errlen)
 {
@@ -644,6 +633,13 @@ int pt_cmd_run(int argc, char **argv)
 			goto fail;
 		have_topo = true;
 		cfg.rate = topo.rate;
+		/* A sound device in the topology paces the run as live audio:
+		 * one period per step. */
+		if (pt_topology_uses_module(&topo, "playback") ||
+		    pt_topology_uses_module(&topo, "capture")) {
+			cfg.offline = false;
+			cfg.dp_batch = 1;
+		}
 		if (!cfg.period_us)
 			cfg.period_us = topo.period_us;
 		if (!cfg.user_heap_size)
@@ -652,18 +648,6 @@ int pt_cmd_run(int argc, char **argv)
 		if (!g)
 			goto fail;
 		ret = pt_topology_apply(&topo, g, err, sizeof(err));
-		if (!ret && cfg.offline && has_devices(g)) {
-			/* A device in the topology paces the run as live audio:
-			 * build it again with one period per step. */
-			pt_control_forget(g);
-			pt_graph_free(g);
-			cfg.offline = false;
-			cfg.dp_batch = 1;
-			g = pt_graph_new(&cfg, err, sizeof(err));
-			if (!g)
-				goto fail;
-			ret = pt_topology_apply(&topo, g, err, sizeof(err));
-		}
 		if (!ret && o.in)
 			ret = retarget(g, true, o.in, err, sizeof(err));
 		if (!ret && o.out)
