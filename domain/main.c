@@ -388,9 +388,10 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 			   ld.library, PT_MODULE_ENTRY_SYMBOL);
 		goto fail;
 	}
-	if (entry->manifest->abi_version != PT_ABI_VERSION) {
-		reply_text(r, -EPROTO, "library %s: built for module ABI %u, this domain speaks %u",
-			   ld.library, entry->manifest->abi_version, PT_ABI_VERSION);
+	if (!pt_abi_version_supported(entry->manifest->abi_version)) {
+		reply_text(r, -EPROTO, "library %s: built for module ABI %u, this domain speaks %u to %u",
+			   ld.library, entry->manifest->abi_version, PT_ABI_VERSION_MIN,
+			   PT_ABI_VERSION);
 		goto fail;
 	}
 	in->entry = entry;

@@ -280,10 +280,10 @@ static int manifest_check(const struct pt_manifest *m, const char *what,
 	if (memcmp(m->magic, PT_MANIFEST_MAGIC, sizeof(PT_MANIFEST_MAGIC)))
 		return fail(err, errlen, -EINVAL, "%s: manifest has a bad magic",
 			    what);
-	if (m->abi_version != PT_ABI_VERSION)
+	if (!pt_abi_version_supported(m->abi_version))
 		return fail(err, errlen, -EPROTO,
-			    "%s: built for module ABI %u, this host has ABI %u",
-			    what, m->abi_version, PT_ABI_VERSION);
+			    "%s: built for module ABI %u, this host has ABI %u to %u",
+			    what, m->abi_version, PT_ABI_VERSION_MIN, PT_ABI_VERSION);
 	if (!memchr(m->name, 0, sizeof(m->name)) || !m->name[0])
 		return fail(err, errlen, -EINVAL, "%s: manifest name is not a string",
 			    what);

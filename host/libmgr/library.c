@@ -121,10 +121,10 @@ int pt_manifest_check(const struct pt_manifest *m, char *err, size_t errlen)
 	if (memcmp(m->magic, PT_MANIFEST_MAGIC, sizeof(PT_MANIFEST_MAGIC)))
 		return failf(-ENOEXEC, err, errlen,
 			     "manifest magic: not \"%s\"", PT_MANIFEST_MAGIC);
-	if (m->abi_version != PT_ABI_VERSION)
+	if (m->abi_version < PT_ABI_VERSION_MIN || m->abi_version > PT_ABI_VERSION)
 		return failf(-ENOEXEC, err, errlen,
-			     "manifest abi_version: library built for ABI version %u, this host speaks ABI version %u",
-			     m->abi_version, PT_ABI_VERSION);
+			     "manifest abi_version: library built for ABI version %u, this host speaks ABI versions %u to %u",
+			     m->abi_version, PT_ABI_VERSION_MIN, PT_ABI_VERSION);
 	nul = memchr(m->name, 0, sizeof(m->name));
 	if (!nul)
 		return failf(-ENOEXEC, err, errlen,
@@ -144,7 +144,8 @@ int pt_manifest_check(const struct pt_manifest *m, char *err, size_t errlen)
 	}
 	if (!memcmp(m->uuid, zero_uuid, sizeof(zero_uuid)))
 		return failf(-ENOEXEC, err, errlen, "manifest uuid: all zero");
-	if (m->flags & ~(uint32_t)(PT_MOD_FLAG_ISOLATABLE | PT_MOD_FLAG_CUSTOM_READY))
+	if (m->flags & ~(uint32_t)(PT_MOD_FLAG_ISOLATABLE | PT_MOD_FLAG_CUSTOM_READY |
+				 PT_MOD_FLAG_BINARY_INIT))
 		return failf(-ENOEXEC, err, errlen,
 			     "manifest flags: unknown bits 0x%x", m->flags);
 	if (m->heap_size &&

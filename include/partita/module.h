@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * partita/module.h - the module ABI, version 1.
+ * partita/module.h - the module ABI, version 2.
  *
  * The one header a module author needs. A module is a set of callbacks
  * (struct pt_module_ops) plus a manifest, declared together with PT_MODULE().
@@ -30,9 +30,12 @@
 extern "C" {
 #endif
 
-/* Bumped on any incompatible change to this header. The host refuses a
- * library whose manifest carries another value and names both. */
-#define PT_ABI_VERSION 1
+/* Bumped on any change to this header that a library can see. A host
+ * loads libraries built for PT_ABI_VERSION_MIN..PT_ABI_VERSION and refuses
+ * any other, naming both versions. Version 1 libraries run unchanged: their
+ * pt_module_ops ends at free, and the host never reads past it. */
+#define PT_ABI_VERSION 2
+#define PT_ABI_VERSION_MIN 1
 
 /* ---- stream formats ---------------------------------------------------- */
 
@@ -109,6 +112,43 @@ struct pt_sink;   /* an output pin's view of its buffer; opaque */
 
 /* Most pins a module instance can have on each side. */
 #define PT_MAX_PINS 8
+/* Bytes of a module or instance name, NUL included. */
+#define PT_NAME_MAX 32
+
+/* Alignment guarantees (version 2 names them; version 1 had them too).
+ * Every buffer starts PT_BUFFER_ALIGN-aligned and holds a whole number of
+ * periods; every pointer from pt_source_get_data/pt_sink_get_buffer is
+ * aligned to the sample size. A module that needs its requests in whole
+ * multiples of some frames says so with pt_source_set_alignment(). */
+#define PT_BUFFER_ALIGN 64u
+
+/* What a pin's binding looks like, given to bind/unbind (version 2). */
+enum pt_pin_dir { PT_PIN_SOURCE = 0, PT_PIN_SINK = 1 };
+
+struct pt_pin_info {
+	uint32_t dir;             /* enum pt_pin_dir, from this instance's side */
+	uint32_t pin;             /* this instance's pin index */
+	uint32_t peer_pin;        /* the pin at the other end */
+	uint32_t buffer_bytes;    /* bytes of the circular buffer */
+	struct pt_format fmt;     /* the binding's format (see pt_sink_set_format) */
+	char peer[PT_NAME_MAX];   /* instance at the other end, NUL-terminated */
+};
+
+/* Pipeline state changes seen by trigger (version 2), after the firmware's
+ * COMP_TRIGGER_*: START when the pipeline first runs after prepare, PAUSE
+ * when it goes RUNNING -> PAUSED, RELEASE when PAUSED -> RUNNING, STOP when
+ * it goes to RESET (reset follows). */
+enum pt_trigger {
+	PT_TRIGGER_START = 1,
+	PT_TRIGGER_PAUSE = 2,
+	PT_TRIGGER_RELEASE = 3,
+	PT_TRIGGER_STOP = 4,
+};
+
+/* Processing modes (version 2). In BYPASS the host copies each output
+ * pin's matching input pin (silence where there is none) unless the module
+ * has set_processing_mode and accepts the mode itself. */
+enum pt_processing_mode { PT_MODE_NORMAL = 0, PT_MODE_BYPASS = 1 };
 
 /*
  * The callbacks. Only process is required. Each returns 0 or -errno; an
@@ -155,6 +195,23 @@ struct pt_module_ops {
 	int (*reset)(struct pt_module *mod);
 	/* Optional. Last call; the private heap is released after it. */
 	void (*free)(struct pt_module *mod);
+
+	/* ---- version 2: a version 1 library's ops end above this line. ---- */
+
+	/* Optional. Called for each binding made to one of the instance's pins,
+	 * after init and before prepare (and for a binding made while the
+	 * pipeline is in RESET). An error refuses the binding. */
+	int (*bind)(struct pt_module *mod, const struct pt_pin_info *pin);
+	/* Optional. Called when a binding is removed; the pin is gone after. */
+	int (*unbind)(struct pt_module *mod, const struct pt_pin_info *pin);
+	/* Optional. Pipeline state changes, enum pt_trigger. An error from START
+	 * or RELEASE counts as a failed period (the instance stays usable). */
+	int (*trigger)(struct pt_module *mod, uint32_t cmd);
+	/* Optional. Asked to enter enum pt_processing_mode @mode. 0 when the
+	 * module does it itself; -ENOTSUP lets the host do the bypass. */
+	int (*set_processing_mode)(struct pt_module *mod, uint32_t mode);
+	/* Reserved for later versions; must be NULL. */
+	void (*reserved[8])(void);
 };
 
 /* ---- sources ------------------------------------------------------------ */
@@ -183,6 +240,13 @@ int pt_source_release(struct pt_source *src, size_t bytes);
 /* Returns the stream format of @src; never NULL. */
 const struct pt_format *pt_source_format(const struct pt_source *src);
 
+/* Version 2. Asks that readiness on @src count only whole multiples of
+ * @frame_align frames (1 = any), and that the module's requests start at a
+ * @byte_align boundary where the buffer allows it (a power of two up to
+ * PT_BUFFER_ALIGN). Call it in prepare. Returns 0 or -EINVAL. */
+int pt_source_set_alignment(struct pt_source *src, uint32_t byte_align,
+			    uint32_t frame_align);
+
 /* ---- sinks -------------------------------------------------------------- */
 
 /* Returns the bytes that can be written now. */
@@ -207,6 +271,19 @@ int pt_sink_commit(struct pt_sink *sink, size_t bytes);
 /* Returns the stream format of @sink; never NULL. */
 const struct pt_format *pt_sink_format(const struct pt_sink *sink);
 
+/* Version 2. In prepare only: sets the format the module will write on
+ * @sink. The rate must be the binding's; the sample format and channel count
+ * may differ from the binding's only where the binding left them open
+ * (`format: auto` fields in the topology), and the new frame must fit the
+ * buffer. The reader's source sees the new format in its own prepare.
+ * Returns 0, -EINVAL for a format the binding does not allow, -EBUSY
+ * outside prepare. */
+int pt_sink_set_format(struct pt_sink *sink, const struct pt_format *fmt);
+
+/* Version 2. Same as pt_source_set_alignment, for the room a sink offers. */
+int pt_sink_set_alignment(struct pt_sink *sink, uint32_t byte_align,
+			  uint32_t frame_align);
+
 /* ---- module services ---------------------------------------------------- */
 
 /* Allocates @size bytes, 16-byte aligned, from the instance's private heap.
@@ -227,6 +304,20 @@ uint32_t pt_mod_period_frames(const struct pt_module *mod);
 
 /* Returns the instance name from the topology. */
 const char *pt_mod_name(const struct pt_module *mod);
+
+/* Version 2. The binary init payload of the instance (a topology's
+ * `init_blob:` file or INIT_INSTANCE's binary part), or *@size 0 when
+ * there is none. Valid from init until free; read-only. */
+void pt_mod_init_payload(const struct pt_module *mod, const void **data,
+			 size_t *size);
+
+/* Version 2. The processing mode the host has set, enum pt_processing_mode. */
+uint32_t pt_mod_processing_mode(const struct pt_module *mod);
+
+/* Version 2. Tells the host the module delays its stream by @frames frames
+ * (a plugin's latency port, a look-ahead): shown in the table and stats.
+ * Callable from init, prepare, process and set_config. */
+void pt_mod_set_latency(struct pt_module *mod, uint32_t frames);
 
 enum pt_log_level { PT_LOG_ERR = 3, PT_LOG_WARN = 4, PT_LOG_INFO = 6, PT_LOG_DEBUG = 7 };
 
@@ -263,12 +354,14 @@ int pt_param_string(const void *blob, size_t size, const char *key, char *out,
 
 #define PT_MANIFEST_SECTION ".partita.manifest"
 #define PT_MANIFEST_MAGIC "PTMANIF"
-#define PT_NAME_MAX 32
 
 /* The module may run in a domain (is a candidate for isolation). */
 #define PT_MOD_FLAG_ISOLATABLE (1u << 0)
 /* The module's is_ready replaces the default readiness rule. */
 #define PT_MOD_FLAG_CUSTOM_READY (1u << 1)
+/* Version 2. The module takes a binary init payload (pt_mod_init_payload);
+ * a topology may give it `init_blob:`. */
+#define PT_MOD_FLAG_BINARY_INIT (1u << 2)
 
 #define PT_VERSION(maj, min, patch) (((maj) << 16) | ((min) << 8) | (patch))
 

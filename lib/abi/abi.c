@@ -99,6 +99,58 @@ const struct pt_format *pt_sink_format(const struct pt_sink *sink)
 	return &sink->fmt;
 }
 
+static int check_alignment(uint32_t byte_align, uint32_t frame_align)
+{
+	if (byte_align == 0 || byte_align > PT_BUFFER_ALIGN ||
+	    (byte_align & (byte_align - 1)) || frame_align == 0)
+		return -EINVAL;
+	return 0;
+}
+
+int pt_source_set_alignment(struct pt_source *src, uint32_t byte_align,
+			    uint32_t frame_align)
+{
+	if (!src || check_alignment(byte_align, frame_align))
+		return -EINVAL;
+	src->byte_align = byte_align;
+	src->frame_align = frame_align;
+	return 0;
+}
+
+int pt_sink_set_alignment(struct pt_sink *sink, uint32_t byte_align,
+			  uint32_t frame_align)
+{
+	if (!sink || check_alignment(byte_align, frame_align))
+		return -EINVAL;
+	sink->byte_align = byte_align;
+	sink->frame_align = frame_align;
+	return 0;
+}
+
+int pt_sink_set_format(struct pt_sink *sink, const struct pt_format *fmt)
+{
+	if (!sink || !fmt)
+		return -EINVAL;
+	if (!sink->in_prepare)
+		return -EBUSY;
+	if (!pt_format_valid(fmt) || fmt->rate != sink->fmt.rate)
+		return -EINVAL;
+	if (fmt->sample != sink->fmt.sample &&
+	    !(sink->open_fields & PT_FMT_OPEN_SAMPLE))
+		return -EINVAL;
+	if (fmt->channels != sink->fmt.channels &&
+	    !(sink->open_fields & PT_FMT_OPEN_CHANNELS))
+		return -EINVAL;
+	/* The buffer holds whole frames of the binding's format; the new frame
+	 * must divide it so positions stay frame-aligned. */
+	if (sink->size % pt_frame_bytes(fmt))
+		return -EINVAL;
+	sink->fmt = *fmt;
+	sink->frame = pt_frame_bytes(fmt);
+	sink->format_set = 1;
+	return 0;
+}
+
 int pt_sink_fill_silence(struct pt_sink *sink, size_t frames)
 {
 	size_t bytes = frames * sink->frame, pos;
@@ -158,9 +210,8 @@ bool pt_module_is_ready(struct pt_module *mod, struct pt_source *const *sources,
 			unsigned nsources, struct pt_sink *const *sinks,
 			unsigned nsinks)
 {
-	if (mod->entry->ops->is_ready)
-		return mod->entry->ops->is_ready(mod, sources, nsources, sinks,
-						 nsinks);
+	if (mod->ops.is_ready)
+		return mod->ops.is_ready(mod, sources, nsources, sinks, nsinks);
 	return pt_default_ready(mod->period_frames, sources, nsources, sinks,
 				nsinks);
 }
@@ -171,27 +222,64 @@ int pt_module_init(struct pt_module *mod, const struct pt_module_entry *entry,
 {
 	pt_log_fn log = mod->log;
 	void *log_ctx = mod->log_ctx;
+	const void *payload = mod->init_payload;
+	size_t payload_size = mod->init_payload_size;
 
-	/* The caller may have set the log sink before; it survives. */
+	/* The caller may have set the log sink and the binary init payload
+	 * before; they survive. */
 	memset(mod, 0, sizeof(*mod));
 	mod->log = log;
 	mod->log_ctx = log_ctx;
+	mod->init_payload = payload;
+	mod->init_payload_size = payload_size;
 	mod->entry = entry;
+	if (pt_module_ops_copy(entry, &mod->ops))
+		return -EPROTO;
 	mod->period_frames = period_frames;
 	snprintf(mod->name, sizeof(mod->name), "%s", name);
 	mod->heap = pt_heap_init(heap_block, heap_size);
 	if (!mod->heap)
 		return -ENOMEM;
-	if (entry->ops->init)
-		return entry->ops->init(mod, init, init_size);
+	if (mod->ops.init)
+		return mod->ops.init(mod, init, init_size);
+	return 0;
+}
+
+int pt_module_ops_copy(const struct pt_module_entry *entry,
+		       struct pt_module_ops *ops)
+{
+	uint32_t version = entry->manifest->abi_version;
+
+	memset(ops, 0, sizeof(*ops));
+	if (!pt_abi_version_supported(version))
+		return -EPROTO;
+	memcpy(ops, entry->ops,
+	       version == 1 ? offsetof(struct pt_module_ops, bind) : sizeof(*ops));
 	return 0;
 }
 
 void pt_module_free(struct pt_module *mod)
 {
-	if (mod->entry && mod->entry->ops->free)
-		mod->entry->ops->free(mod);
+	if (mod->entry && mod->ops.free)
+		mod->ops.free(mod);
 	mod->entry = NULL;
+}
+
+void pt_mod_init_payload(const struct pt_module *mod, const void **data,
+			 size_t *size)
+{
+	*data = mod->init_payload;
+	*size = mod->init_payload ? mod->init_payload_size : 0;
+}
+
+uint32_t pt_mod_processing_mode(const struct pt_module *mod)
+{
+	return mod->mode;
+}
+
+void pt_mod_set_latency(struct pt_module *mod, uint32_t frames)
+{
+	mod->latency_frames = frames;
 }
 
 void *pt_mod_alloc(struct pt_module *mod, size_t size)

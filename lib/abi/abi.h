@@ -25,6 +25,8 @@ struct pt_source {
 	size_t consumed;     /* released during the call, <= avail */
 	uint32_t frame;      /* bytes per frame */
 	struct pt_format fmt;
+	uint32_t byte_align;  /* version 2: pt_source_set_alignment, 0 = none */
+	uint32_t frame_align;
 };
 
 struct pt_sink {
@@ -35,13 +37,33 @@ struct pt_sink {
 	size_t produced;  /* committed during the call, <= free */
 	uint32_t frame;
 	struct pt_format fmt;
+	uint32_t byte_align;  /* version 2: pt_sink_set_alignment, 0 = none */
+	uint32_t frame_align;
+	/* Version 2, pt_sink_set_format: set by the caller of prepare, 0
+	 * elsewhere. open_fields says which of fmt's fields the binding left
+	 * open (PT_FMT_OPEN_*); format_set becomes 1 when the module set one. */
+	uint8_t in_prepare;
+	uint8_t open_fields;
+	uint8_t format_set;
 };
+
+/* Which fields of a binding's format a module may set on its sink. */
+#define PT_FMT_OPEN_SAMPLE (1u << 0)
+#define PT_FMT_OPEN_CHANNELS (1u << 1)
 
 typedef void (*pt_log_fn)(void *ctx, const char *instance, int level,
 			  const char *line);
 
 struct pt_module {
 	const struct pt_module_entry *entry;
+	/* The entry's callbacks, copied for the library's ABI version: a
+	 * version 1 library's ops stop at free and the rest stay NULL here.
+	 * Callers use mod->ops, never entry->ops beyond the version 1 fields. */
+	struct pt_module_ops ops;
+	const void *init_payload; /* version 2 binary init payload, or NULL */
+	size_t init_payload_size;
+	uint32_t mode;            /* enum pt_processing_mode */
+	uint32_t latency_frames;  /* last pt_mod_set_latency() */
 	void *priv;
 	struct pt_heap *heap; /* the instance's private heap, never NULL */
 	uint32_t period_frames;
@@ -75,6 +97,18 @@ bool pt_module_is_ready(struct pt_module *mod, struct pt_source *const *sources,
 int pt_module_init(struct pt_module *mod, const struct pt_module_entry *entry,
 		   const char *name, uint32_t period_frames, void *heap_block,
 		   size_t heap_size, const void *init, size_t init_size);
+
+/* Copies @entry's callbacks into @ops as the library's ABI version defines
+ * them: the version 2 fields stay NULL for a version 1 library. Returns 0,
+ * or -EPROTO for a version outside PT_ABI_VERSION_MIN..PT_ABI_VERSION. */
+int pt_module_ops_copy(const struct pt_module_entry *entry,
+		       struct pt_module_ops *ops);
+
+/* Returns true when @version is an ABI version this build loads. */
+static inline bool pt_abi_version_supported(uint32_t version)
+{
+	return version >= PT_ABI_VERSION_MIN && version <= PT_ABI_VERSION;
+}
 
 /* Calls free (if any). The heap block stays the caller's. */
 void pt_module_free(struct pt_module *mod);

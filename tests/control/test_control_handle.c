@@ -181,7 +181,7 @@ static void test_build_and_refuse(void **state)
 	REFUSED(PT_CTL_E_LIBRARY, "init_instance.library", PT_CTL_INIT_INSTANCE, &in,
 		test_lib("nomanifest"), in.library_len, NULL, 0);
 	in.library_len = (uint16_t)strlen(test_lib("wrongabi"));
-	REFUSED(PT_CTL_E_LIBRARY, "ABI version 99, this host speaks ABI version 1",
+	REFUSED(PT_CTL_E_LIBRARY, "ABI version 99, this host speaks ABI versions 1 to 2",
 		PT_CTL_INIT_INSTANCE, &in, test_lib("wrongabi"), in.library_len, NULL, 0);
 
 	/* bind before the instances exist: the wrong order */

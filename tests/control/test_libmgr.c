@@ -131,7 +131,7 @@ static void test_broken_libraries(void **state)
 	expect_refused(lib("nomanifest"), NULL, -ENOEXEC,
 		       "no .partita.manifest section");
 	expect_refused(lib("wrongabi"), NULL, -ENOEXEC,
-		       "library built for ABI version 99, this host speaks ABI version 1");
+		       "library built for ABI version 99, this host speaks ABI versions 1 to 2");
 	expect_refused(tmp("missing.so"), NULL, -ENOENT, "No such file");
 
 	/* truncated at several points: each is refused, none crashes */
@@ -181,9 +181,9 @@ static void test_manifest_values(void **state)
 
 	(void)state;
 	patch_case(offsetof(struct pt_manifest, magic), "XXMANIF", 8, "manifest magic");
-	v = 2;
+	v = 3;
 	patch_case(offsetof(struct pt_manifest, abi_version), &v, 4,
-		   "ABI version 2, this host speaks ABI version 1");
+		   "ABI version 3, this host speaks ABI versions 1 to 2");
 	v = 0x80;
 	patch_case(offsetof(struct pt_manifest, flags), &v, 4, "manifest flags");
 	patch_case(offsetof(struct pt_manifest, name), "bad name", 9, "manifest name");

@@ -36,7 +36,10 @@ static int keep_state(struct pt_module *mod, const void *data, size_t size)
 }
 
 static const struct pt_module_ops ops = { .init = keep_state };
-static const struct pt_module_entry entry = { .manifest = NULL, .ops = &ops };
+static const struct pt_manifest manifest = { .magic = PT_MANIFEST_MAGIC,
+					      .abi_version = PT_ABI_VERSION,
+					      .name = "keep_state" };
+static const struct pt_module_entry entry = { .manifest = &manifest, .ops = &ops };
 
 static void exhaustion_hurts_no_one_else(void **state)
 {
