@@ -292,7 +292,8 @@ static enum pt_ctl_status check_init(struct pt_ctl_request *req, const uint8_t *
 	      "init_instance.restart: unknown value %u", m->restart);
 	CHECK(m->on_fault <= PT_CTL_ON_FAULT_BYPASS,
 	      "init_instance.on_fault: unknown value %u", m->on_fault);
-	CHECK_ZERO(m->reserved, "init_instance.reserved");
+	CHECK(m->hang_ms <= PT_CTL_HANG_MAX,
+	      "init_instance.hang_ms: %u is above %u", m->hang_ms, PT_CTL_HANG_MAX);
 	if (m->library_len > PT_CTL_PATH_MAX)
 		return fail(PT_CTL_E_OVERSIZED, err, errlen,
 			    "init_instance.library_len: %u is above %d",
