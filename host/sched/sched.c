@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,6 +383,10 @@ static uint64_t backoff(const struct pt_instance *inst)
 static void fault(struct pt_sched *s, struct pt_instance *inst, int sig,
 		  const char *reason)
 {
+	/* RLIMIT_RTTIME stopped a real-time domain that ran without ever
+	 * blocking: it hung. */
+	if (sig == SIGXCPU)
+		reason = "hung: exceeded its real-time CPU limit (SIGXCPU)";
 	pt_instance_fail(inst, s->periods, sig, reason);
 	if (inst->exec)
 		pt_exec_kill(inst);
