@@ -493,7 +493,7 @@ static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
 	static const int allowed[] = {
-		SCMP_SYS(futex), SCMP_SYS(munmap), SCMP_SYS(madvise),
+		SCMP_SYS(futex), SCMP_SYS(futex_waitv), SCMP_SYS(munmap), SCMP_SYS(madvise),
 		SCMP_SYS(close), SCMP_SYS(exit), SCMP_SYS(exit_group),
 		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 		SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),

@@ -337,6 +337,7 @@ static void instance_release(struct pt_graph *g, struct pt_instance *inst)
 		pt_module_free(&inst->mod);
 	if (inst->heap_part)
 		pt_partition_put(inst->heap_part);
+	pt_partition_put(inst->activation);
 	if (inst->dl)
 		dlclose(inst->dl);
 	if (inst->library_fd >= 0)
@@ -569,11 +570,12 @@ int pt_graph_instance_create(struct pt_graph *g,
 	inst->isolation = iso;
 	inst->sched = d->sched_set ? d->sched :
 		      d->library ? PT_SCHED_DP : PT_SCHED_LL;
-	/* Endpoints move file data in the host's own pass; a domain is
-	 * always DP: the host never waits on it inside its pass. */
+	/* Endpoints move file data in the host's own pass. An isolated
+	 * instance is DP unless asked for LL: then it is a stage of the
+	 * in-period chains (host/sched). */
 	if (endpoint)
 		inst->sched = PT_SCHED_LL;
-	if (iso == PT_ISOLATION_PROCESS)
+	if (iso == PT_ISOLATION_PROCESS && !d->sched_set)
 		inst->sched = PT_SCHED_DP;
 	if (d->domain)
 		snprintf(inst->domain, sizeof(inst->domain), "%s", d->domain);

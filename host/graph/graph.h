@@ -199,6 +199,13 @@ struct pt_instance {
 	 * resubmitted over), and when a failed instance restarts. */
 	bool inflight;
 	uint64_t inflight_tag;
+	/* An isolated LL instance, a stage of in-period chains: its
+	 * activation record (kept across restarts, so the domains feeding it
+	 * keep their grant), the epoch of its last request, and the chain it
+	 * was last dispatched in. */
+	struct pt_partition *activation;
+	uint16_t act_epoch;
+	uint64_t chain_wave;
 	uint64_t inflight_ns;    /* when the request in flight was submitted */
 	uint64_t restart_at;     /* period number; 0: no restart planned */
 };
