@@ -57,6 +57,9 @@ struct pt_graph_config {
 				    PT_DP_BATCH_OFFLINE offline, 1 live */
 	uint32_t hang_ms;        /* default of instances' hang_ms; 0:
 				    PT_HANG_MS_DEFAULT */
+	bool domains_per_library; /* isolated instances without a named
+				     domain share one per library (up to
+				     PT_DOMAIN_MAX_INSTANCES each) */
 	bool force_isolation;    /* every module instance but the endpoints */
 	enum pt_isolation isolation; /* runs this way (partita run --isolation) */
 };

@@ -419,6 +419,7 @@ int pt_cmd_serve(int argc, char **argv)
 	size_t heap = 0;
 	long period = 0, rate = 0, hang = 0, rt_priority = PT_RT_PRIORITY_DEFAULT;
 	pthread_mutexattr_t ma;
+	bool rt_set = false;
 	int prio;
 	char err[1024];
 	sigset_t sigs;
@@ -464,6 +465,7 @@ int pt_cmd_serve(int argc, char **argv)
 			trace_path = optarg;
 			break;
 		case 'P':
+			rt_set = true;
 			rt_priority = strtol(optarg, NULL, 10);
 			if (rt_priority < 0 || rt_priority > PT_RT_PRIORITY_MAX) {
 				fprintf(stderr, "partita serve: --rt-priority: '%s' is outside 0..%d\n",
@@ -504,6 +506,9 @@ int pt_cmd_serve(int argc, char **argv)
 		if (topo.rate)
 			cfg.rate = topo.rate;
 		cfg.user_heap_size = topo.user_heap_size;
+		cfg.domains_per_library = topo.domains_per_library;
+		if (!rt_set && topo.rt_priority >= 0)
+			rt_priority = topo.rt_priority;
 	}
 	if (period)
 		cfg.period_us = (uint32_t)period;
