@@ -47,8 +47,17 @@ struct job {
 	uint64_t t0[PT_DP_BATCH_MAX], ns[PT_DP_BATCH_MAX];
 };
 
+/* How a stage of the chain takes part this period. */
+enum chain_part {
+	CHAIN_RUN,    /* dispatched */
+	CHAIN_LATE,   /* its last request is still running: a miss */
+	CHAIN_HUNG,   /* ... and has been for hang_ms */
+	CHAIN_FAILED, /* failed (now or before): a stand-in */
+};
+
 /* What the chain keeps per stage besides its job. */
 struct chain_stage {
+	enum chain_part part;
 	uint64_t deadline;
 	int ret;
 	bool accepted;
@@ -679,23 +688,45 @@ static unsigned chain_index(const struct pt_sched *s, const struct pt_instance *
 	return k;
 }
 
-/* Adds an isolated LL instance to the chain, or covers its period. */
+/* True when @inst is a stage of the chain that runs this period. */
+static bool chain_runs(const struct pt_sched *s, const struct pt_instance *inst)
+{
+	return in_chain(s, inst) && s->chain[chain_index(s, inst)].part == CHAIN_RUN;
+}
+
+/* Adds an isolated LL instance to the chain. One that cannot run this
+ * period (failed, or its last request still running) joins it too: its
+ * stand-in is written in order, after the stages that feed it, so it
+ * drains the period they write. */
 static void chain_add(struct pt_sched *s, struct pt_instance *inst)
 {
 	struct job *j = &s->cjobs[s->nchain];
+	struct chain_stage *c = &s->chain[s->nchain];
 	unsigned k = 0;
 
 	if (inst->state == PT_INSTANCE_FAILED)
 		maybe_restart(s, inst);
 	job_views(j, inst, 1);
+	c->part = CHAIN_RUN;
 	if (inst->state == PT_INSTANCE_FAILED) {
-		failed_periods(j);
-		commit(j);
-		return;
-	}
-	if (inst->inflight && !settle_late(s, j)) {
-		commit(j);
-		return;
+		c->part = CHAIN_FAILED;
+	} else if (inst->inflight) {
+		size_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
+		char why[PT_ERR_MAX];
+		int sig = 0, ret;
+
+		/* A late result is dropped: no position moves for it. */
+		ret = pt_exec_reap(inst, inst->inflight_tag, 0, consumed, produced,
+				   &sig, why, sizeof(why));
+		if (ret == -ETIMEDOUT) {
+			c->part = hung(inst) ? CHAIN_HUNG : CHAIN_LATE;
+		} else {
+			inst->inflight = false;
+			if (ret == -EPIPE || ret == -EPROTO) {
+				fault(s, inst, sig, why);
+				c->part = CHAIN_FAILED;
+			}
+		}
 	}
 	/* What a feeding stage of this chain will write this period. */
 	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
@@ -711,7 +742,7 @@ static void chain_add(struct pt_sched *s, struct pt_instance *inst)
 		}
 		k++;
 	}
-	if (!isolated_ready(j))
+	if (c->part == CHAIN_RUN && !isolated_ready(j))
 		return;
 	inst->chain_wave = s->wave;
 	s->nchain++;
@@ -751,19 +782,22 @@ static void chain_run(struct pt_sched *s)
 		struct pt_instance *up[PT_MAX_PINS];
 		unsigned nup = 0;
 
+		if (s->chain[k].part != CHAIN_RUN)
+			continue;
+
 		for (unsigned p = 0; p < PT_MAX_PINS; p++) {
 			struct pt_instance *w = inst->in[p] ? inst->in[p]->src : NULL;
 			bool seen = false;
 
 			for (unsigned i = 0; i < nup; i++)
 				seen |= up[i] == w;
-			if (in_chain(s, w) && !seen)
+			if (chain_runs(s, w) && !seen)
 				up[nup++] = w;
 		}
 		__atomic_store_n((uint32_t *)inst->activation->map,
 				 (uint32_t)inst->act_epoch << PT_ACTIVATION_EPOCH_SHIFT | nup,
 				 __ATOMIC_RELEASE);
-		s->chain[k].ret = nup; /* kept for the submit below */
+		s->chain[k].ret = (int)nup; /* kept for the submit below */
 	}
 	for (unsigned k = 0; k < n; k++) {
 		struct job *j = &s->cjobs[k];
@@ -773,13 +807,16 @@ static void chain_run(struct pt_sched *s)
 		bool first = c->ret == 0;
 		int ret;
 
+		c->accepted = false;
+		if (c->part != CHAIN_RUN)
+			continue;
 		for (unsigned p = 0; p < PT_MAX_PINS; p++) {
 			struct pt_instance *r = inst->out[p] ? inst->out[p]->dst : NULL;
 			bool seen = false;
 
 			for (unsigned i = 0; i < ndown; i++)
 				seen |= down[i] == r;
-			if (in_chain(s, r) && !seen)
+			if (chain_runs(s, r) && !seen)
 				down[ndown++] = r;
 		}
 		c->deadline = t0 + wait_ns(s->g, inst, 1);
@@ -809,7 +846,7 @@ static void chain_run(struct pt_sched *s)
 		struct chain_stage *c = &s->chain[k];
 		size_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
 
-		if (c->ret != 1)
+		if (c->part != CHAIN_RUN || c->ret != 1)
 			continue;
 		c->ret = pt_exec_reap(j->inst, j->inst->inflight_tag, c->deadline,
 				      consumed, produced, &c->sig, c->why, sizeof(c->why));
@@ -831,6 +868,17 @@ static void chain_run(struct pt_sched *s)
 		bool fed = true;
 		unsigned i = 0;
 
+		if (c->part != CHAIN_RUN) {
+			job_views(j, inst, 1);
+			if (c->part == CHAIN_LATE)
+				miss(s, j);
+			else if (c->part == CHAIN_HUNG)
+				hang(s, j);
+			else
+				failed_periods(j);
+			commit(j);
+			continue;
+		}
 		switch (c->ret) {
 		case 0:
 		case -EIO:
