@@ -55,6 +55,7 @@ struct pin {
 	const struct grant *g;
 	uint32_t size;
 	struct pt_format fmt;
+	uint32_t byte_align, frame_align; /* what prepare asked for */
 };
 
 struct instance {
@@ -73,6 +74,7 @@ struct instance {
 	uint32_t period_frames;
 	unsigned nsrc, nsnk;
 	struct pin src[PT_MAX_PINS], snk[PT_MAX_PINS];
+	void *payload;            /* binary init payload, in its heap */
 };
 
 static struct instance instances[PT_DOMAIN_MAX_INSTANCES];
@@ -135,7 +137,8 @@ static const struct grant *grant_find(uint32_t part_id, int writable)
 /* ---- calls into module code ---- */
 
 enum call_op { CALL_LOAD, CALL_INIT, CALL_PREPARE, CALL_PROCESS, CALL_READY,
-	       CALL_SET, CALL_GET, CALL_RESET, CALL_FREE };
+	       CALL_SET, CALL_GET, CALL_RESET, CALL_FREE, CALL_BIND, CALL_UNBIND,
+	       CALL_TRIGGER, CALL_MODE };
 
 struct call {
 	enum call_op op;
@@ -147,6 +150,7 @@ struct call {
 	uint32_t param;
 	struct pt_source *const *srcs;
 	struct pt_sink *const *snks;
+	const struct pt_pin_info *pin; /* BIND, UNBIND */
 	int ret;
 };
 
@@ -154,7 +158,8 @@ static void call_body(void *arg)
 {
 	struct call *c = arg;
 	struct instance *in = c->in;
-	const struct pt_module_ops *ops = in->entry ? in->entry->ops : NULL;
+	/* The callbacks as the library's ABI version has them (lib/abi). */
+	const struct pt_module_ops *ops = &in->mod.ops;
 
 	switch (c->op) {
 	case CALL_LOAD:
@@ -190,9 +195,23 @@ static void call_body(void *arg)
 		c->ret = ops->reset ? ops->reset(&in->mod) : 0;
 		break;
 	case CALL_FREE:
-		if (ops && ops->free && in->inited)
+		if (ops->free && in->inited)
 			ops->free(&in->mod);
 		c->ret = 0;
+		break;
+	case CALL_BIND:
+		c->ret = ops->bind ? ops->bind(&in->mod, c->pin) : 0;
+		break;
+	case CALL_UNBIND:
+		c->ret = ops->unbind ? ops->unbind(&in->mod, c->pin) : 0;
+		break;
+	case CALL_TRIGGER:
+		c->ret = ops->trigger ? ops->trigger(&in->mod, c->param) : 0;
+		break;
+	case CALL_MODE:
+		c->ret = ops->set_processing_mode ?
+				 ops->set_processing_mode(&in->mod, c->param) :
+				 -ENOTSUP;
 		break;
 	}
 }
@@ -458,7 +477,7 @@ static int set_pins(struct instance *in, const struct pt_dctl_prepare *p,
 			    dp[i].size % pt_frame_bytes(&dp[i].fmt))
 				return reply_text(r, -EINVAL, "prepare: bad pin on partition %u",
 						  dp[i].part_id);
-			pins[i] = (struct pin){ g, dp[i].size, dp[i].fmt };
+			pins[i] = (struct pin){ g, dp[i].size, dp[i].fmt, 0, 0 };
 		}
 	}
 	in->nsrc = p->nsrc;
@@ -478,6 +497,8 @@ static void make_views(struct instance *in, const uint32_t *src_words,
 
 		pt_source_view(&srcs[i], in->src[i].g->addr, in->src[i].size,
 			       off, avail, &in->src[i].fmt);
+		srcs[i].byte_align = in->src[i].byte_align;
+		srcs[i].frame_align = in->src[i].frame_align;
 		sp[i] = &srcs[i];
 	}
 	for (unsigned i = 0; i < in->nsnk; i++) {
@@ -486,8 +507,58 @@ static void make_views(struct instance *in, const uint32_t *src_words,
 
 		pt_sink_view(&snks[i], in->snk[i].g->addr, in->snk[i].size, off,
 			     fr, &in->snk[i].fmt);
+		snks[i].byte_align = in->snk[i].byte_align;
+		snks[i].frame_align = in->snk[i].frame_align;
 		kp[i] = &snks[i];
 	}
+}
+
+/* Keeps the binary init payload in the instance's private heap (charged to
+ * it, like everything the module holds; a sealed domain maps nothing new):
+ * valid from init until free. */
+static int set_payload(struct instance *in, const void *data, size_t size,
+		       struct pt_dctl_reply *r)
+{
+	in->payload = NULL;
+	if (!size)
+		return 0;
+	in->payload = pt_heap_alloc(in->heap, size);
+	if (!in->payload)
+		return reply_text(r, -ENOMEM,
+				  "init payload of %zu bytes does not fit the instance's heap",
+				  size);
+	memcpy(in->payload, data, size);
+	return 0;
+}
+
+/* After a successful prepare: keeps what the module chose (sink formats,
+ * alignment) for its later views, and tells the host in the reply. */
+static void prepared(struct instance *in, const struct pt_source *srcs, const struct pt_sink *snks,
+		     struct pt_dctl_reply *r)
+{
+	struct pt_dctl_prepared out;
+
+	memset(&out, 0, sizeof(out));
+	for (unsigned i = 0; i < in->nsrc; i++) {
+		in->src[i].byte_align = srcs[i].byte_align;
+		in->src[i].frame_align = srcs[i].frame_align;
+		out.src[i] = (struct pt_dctl_pin_out){ srcs[i].fmt, srcs[i].byte_align,
+						       srcs[i].frame_align };
+	}
+	for (unsigned i = 0; i < in->nsnk; i++) {
+		in->snk[i].byte_align = snks[i].byte_align;
+		in->snk[i].frame_align = snks[i].frame_align;
+		if (snks[i].format_set) {
+			/* The same frames in the new format (lib/abi kept the
+			 * size within the grant). */
+			in->snk[i].fmt = snks[i].fmt;
+			in->snk[i].size = (uint32_t)snks[i].size;
+		}
+		out.snk[i] = (struct pt_dctl_pin_out){ in->snk[i].fmt, snks[i].byte_align,
+						       snks[i].frame_align };
+	}
+	memcpy(r + 1, &out, sizeof(out));
+	r->len = sizeof(out);
 }
 
 static void instance_release(struct instance *in)
@@ -499,6 +570,7 @@ static void instance_release(struct instance *in)
 		dlclose(in->dl);
 	pt_route_remove(in->heap);
 	munmap(in->priv, in->priv_size);
+	in->payload = NULL;
 	in->used = 0;
 	live_instances--;
 }
@@ -566,13 +638,24 @@ static int do_control(void)
 	}
 	switch (h.op) {
 	case PT_DCTL_INIT: {
-		struct call c = { .op = CALL_INIT, .data = body, .size = h.len };
+		struct call c = { .op = CALL_INIT };
+		struct pt_dctl_init ib;
 		char err[256];
 
 		if (in->inited) {
 			reply_text(r, -EALREADY, "instance %s initialised twice", in->name);
 			break;
 		}
+		if (h.len < sizeof(ib) ||
+		    (memcpy(&ib, body, sizeof(ib)),
+		     (uint64_t)ib.text_size + ib.payload_size != h.len - sizeof(ib))) {
+			reply_text(r, -EINVAL, "init: malformed");
+			break;
+		}
+		c.data = body + sizeof(ib);
+		c.size = ib.text_size;
+		if (set_payload(in, body + sizeof(ib) + ib.text_size, ib.payload_size, r))
+			break;
 		if (pt_lockdown_seal(err, sizeof(err))) {
 			reply_text(r, -EPERM, "%s", err);
 			break;
@@ -583,6 +666,13 @@ static int do_control(void)
 		in->mod.period_frames = in->period_frames;
 		memcpy(in->mod.name, in->name, sizeof(in->mod.name));
 		in->mod.log = module_log;
+		in->mod.init_payload = in->payload;
+		in->mod.init_payload_size = ib.payload_size;
+		if (pt_module_ops_copy(in->entry, &in->mod.ops)) {
+			reply_text(r, -EPROTO, "instance %s: module ABI %u", in->name,
+				   in->entry->manifest->abi_version);
+			break;
+		}
 		in->inited = 1;
 		r->result = call_module(in, &c);
 		if (r->result)
@@ -603,6 +693,48 @@ static int do_control(void)
 		if (set_pins(in, &p, r))
 			break;
 		make_views(in, NULL, NULL, srcs, snks, sp, kp);
+		for (unsigned i = 0; i < in->nsnk; i++) {
+			snks[i].in_prepare = 1;
+			snks[i].open_fields = (uint8_t)(p.snk[i].open_fields &
+							(PT_FMT_OPEN_SAMPLE | PT_FMT_OPEN_CHANNELS));
+			snks[i].capacity = in->snk[i].g->size;
+		}
+		r->result = call_module(in, &c);
+		if (!r->result)
+			prepared(in, srcs, snks, r);
+		break;
+	}
+	case PT_DCTL_BIND:
+	case PT_DCTL_UNBIND: {
+		struct pt_pin_info pin;
+		struct call c = { .op = h.op == PT_DCTL_BIND ? CALL_BIND : CALL_UNBIND,
+				  .pin = &pin };
+
+		if (h.len != sizeof(pin) || !in->inited) {
+			reply_text(r, -EINVAL, "bind: malformed or before init");
+			break;
+		}
+		memcpy(&pin, body, sizeof(pin));
+		pin.peer[PT_NAME_MAX - 1] = 0;
+		r->result = call_module(in, &c);
+		break;
+	}
+	case PT_DCTL_TRIGGER:
+	case PT_DCTL_MODE: {
+		struct call c = { .op = h.op == PT_DCTL_TRIGGER ? CALL_TRIGGER : CALL_MODE };
+
+		if (h.len != sizeof(uint32_t) || !in->inited) {
+			reply_text(r, -EINVAL, "trigger/mode: malformed or before init");
+			break;
+		}
+		memcpy(&c.param, body, sizeof(c.param));
+		if (h.op == PT_DCTL_MODE) {
+			if (c.param > PT_MODE_BYPASS) {
+				reply_text(r, -EINVAL, "mode %u is not a mode", c.param);
+				break;
+			}
+			in->mod.mode = c.param;
+		}
 		r->result = call_module(in, &c);
 		break;
 	}
@@ -810,7 +942,7 @@ static void do_process(const struct pt_ring_entry *req)
 		/* The host checked the default rule for the first period; a
 		 * module with its own rule (which only it can run) is asked
 		 * before every call, and may run none. */
-		if (ran || in->entry->ops->is_ready) {
+		if (ran || in->mod.ops.is_ready) {
 			struct call r = { .op = CALL_READY, .srcs = sp, .snks = kp };
 
 			if (!call_module(in, &r))

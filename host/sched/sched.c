@@ -164,8 +164,8 @@ static void job_run(struct job *j)
 		for (unsigned i = 0; i < j->nsnk; i++)
 			produced[i] = j->snk[i].produced;
 		j->t0[k] = now_ns();
-		ret = inst->entry->ops->process(&inst->mod, j->srcp, j->nsrc,
-						j->snkp, j->nsnk);
+		ret = inst->mod.ops.process(&inst->mod, j->srcp, j->nsrc,
+					    j->snkp, j->nsnk);
 		j->ns[k] = now_ns() - j->t0[k];
 		j->calls++;
 		if (ret) {
@@ -317,7 +317,10 @@ static void commit(struct job *j)
 static void failed_periods(struct job *j)
 {
 	for (unsigned k = 0; k < j->max && period_left(j); k++)
-		stand_in(j);
+		if (j->inst->host_bypass && j->inst->state != PT_INSTANCE_FAILED)
+			pt_instance_bypass(j->inst, j->srcp, j->nsrc, j->snkp, j->nsnk);
+		else
+			stand_in(j);
 }
 
 static void account(struct pt_sched *s, struct job *j, int track)
@@ -624,7 +627,9 @@ int pt_sched_period(struct pt_sched *s)
 		j = inst->isolation == PT_ISOLATION_PROCESS ? &s->ijobs[s->nijobs] :
 							      &s->jobs[njobs];
 		job_views(j, inst, batch);
-		if (inst->state == PT_INSTANCE_FAILED) {
+		/* A host bypass stands in for the module as a stand-in does. */
+		if (inst->state == PT_INSTANCE_FAILED ||
+		    (inst->host_bypass && !inst->inflight)) {
 			failed_periods(j);
 			commit(j);
 			continue;
@@ -667,7 +672,7 @@ int pt_sched_period(struct pt_sched *s)
 			if (inst->sched != PT_SCHED_LL || !live[i])
 				continue;
 			job_views(&ll, inst, 1);
-			if (inst->state == PT_INSTANCE_FAILED) {
+			if (inst->state == PT_INSTANCE_FAILED || inst->host_bypass) {
 				failed_periods(&ll);
 				commit(&ll);
 				continue;
