@@ -295,6 +295,8 @@ static enum pt_ctl_status check_init(struct pt_ctl_request *req, const uint8_t *
 	      "init_instance.on_fault: unknown value %u", m->on_fault);
 	CHECK((m->flags & ~PT_CTL_INIT_FLAG_PAYLOAD) == 0,
 	      "init_instance.flags: reserved bits 0x%x", m->flags & ~PT_CTL_INIT_FLAG_PAYLOAD);
+	CHECK(m->hang_ms <= PT_CTL_HANG_MAX,
+	      "init_instance.hang_ms: %u is above %u", m->hang_ms, PT_CTL_HANG_MAX);
 	if (m->library_len > PT_CTL_PATH_MAX)
 		return fail(PT_CTL_E_OVERSIZED, err, errlen,
 			    "init_instance.library_len: %u is above %d",

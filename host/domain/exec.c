@@ -992,8 +992,14 @@ unsigned pt_exec_periods_run(struct pt_instance *inst)
 int pt_exec_tune(const struct pt_exec_tuning *t)
 {
 	if (t->host_spin_us > PT_DOMAIN_SPIN_MAX_US ||
-	    t->domain_spin_us > PT_DOMAIN_SPIN_MAX_US)
+	    t->domain_spin_us > PT_DOMAIN_SPIN_MAX_US || t->rt_priority > 98 ||
+	    t->rt_limit_ms > 60000)
 		return -EINVAL;
 	pt_domain_set_tuning(t);
 	return 0;
+}
+
+void pt_exec_tuning_get(struct pt_exec_tuning *t)
+{
+	*t = *pt_domain_tuning();
 }

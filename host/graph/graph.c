@@ -536,6 +536,12 @@ int pt_graph_instance_create(struct pt_graph *g,
 			    d->name, d->module, d->module);
 		goto refuse;
 	}
+	if (d->hang_ms > PT_HANG_MS_MAX) {
+		ret = fail(err, errlen, -EINVAL,
+			    "instance '%s': hang_ms %u is over %u", d->name,
+			    d->hang_ms, PT_HANG_MS_MAX);
+		goto refuse;
+	}
 	if (d->deadline_us > 10u * 1000u * 1000u) {
 		ret = fail(err, errlen, -EINVAL,
 			    "instance '%s': deadline %u us is over 10 s", d->name,
@@ -593,7 +599,9 @@ int pt_graph_instance_create(struct pt_graph *g,
 			   manifest.stack_size ? manifest.stack_size :
 						 PT_STACK_SIZE_DEFAULT;
 	inst->deadline_us = d->deadline_us ? d->deadline_us : g->cfg.period_us;
-	inst->max_misses = d->max_misses ? d->max_misses : 3;
+	inst->max_misses = d->max_misses;
+	inst->hang_ms = d->hang_ms ? d->hang_ms :
+			g->cfg.hang_ms ? g->cfg.hang_ms : PT_HANG_MS_DEFAULT;
 	inst->restart = d->restart;
 	inst->restart_limit = d->restart_limit ? d->restart_limit : 3;
 	inst->on_fault = d->on_fault;
