@@ -167,7 +167,7 @@ struct pt_instance {
 	enum pt_on_fault on_fault;
 	void *init;                            /* host copy of the init blob */
 	size_t init_size;
-	void *config;                          /* PT_PARAM_TEXT blobs set, replayed on restart */
+	void *config;                          /* config history, replayed on restart (history.h) */
 	size_t config_size;
 
 	struct pt_buffer *in[PT_MAX_PINS];     /* by input pin, NULL if unbound */
