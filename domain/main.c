@@ -1003,11 +1003,15 @@ static __attribute__((noreturn)) void serve(void)
 			pt_ring_advance(&ring, 1);
 			switch (e.opcode) {
 			case PT_DOP_CONTROL:
-				if (do_control()) {
-					pt_ring_submit(&ring);
-					_exit(0);
-				}
+				/* Completed and published before the reply: when the
+				 * host reads the reply, the ring slot is free again,
+				 * so any number of control messages in a row (a
+				 * restart replaying its configuration) never fills
+				 * the ring. */
 				complete(&e, 0, NULL, 0);
+				pt_ring_submit(&ring);
+				if (do_control())
+					_exit(0);
 				break;
 			case PT_DOP_PROCESS:
 				do_process(&e);

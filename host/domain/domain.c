@@ -414,13 +414,31 @@ static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
 }
 
 /* Tells the domain a control message waits: one CONTROL entry, published
- * together with anything already queued. */
-static int kick(struct pt_domain *d, uint64_t seq)
+ * together with anything already queued. Flow control: a slot is free
+ * again only once its completion is read, so on a full ring the host reads
+ * completions, and waits up to @timeout_ms for them, before it gives up:
+ * a domain that stopped completing is of no more use. */
+static int kick(struct pt_domain *d, uint64_t seq, int timeout_ms)
 {
-	struct pt_ring_entry *e = pt_ring_get_entry(&d->ring);
+	uint64_t deadline = pt_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+	struct pt_ring_entry *e;
 
-	if (!e)
-		return -ENOSPC;
+	while (!(e = pt_ring_get_entry(&d->ring))) {
+		uint64_t now = pt_mono_ns();
+		int ret;
+
+		if (pt_domain_drain_completions(d))
+			return -EPROTO;
+		if (pt_ring_space_left(&d->ring))
+			continue;
+		if (now >= deadline || pt_domain_poll_death(d))
+			return -ENOSPC;
+		ret = pt_ring_wait(&d->ring, 0,
+				   (int64_t)(deadline - now < 10000000u ? deadline - now :
+									  10000000u));
+		if (ret && ret != -ETIMEDOUT)
+			return ret;
+	}
 	memset(e, 0, sizeof(*e));
 	e->opcode = PT_DOP_CONTROL;
 	e->tag = seq;
@@ -454,7 +472,7 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 	h.len = (uint32_t)(blen + dlen);
 	/* Wake first: a payload larger than the socket buffer is only taken
 	 * while the domain reads it. */
-	ret = kick(d, h.seq);
+	ret = kick(d, h.seq, timeout_ms);
 	if (!ret)
 		ret = send_chunked(d, &h, body, blen, data, dlen, fds, nfds);
 	if (ret) {

@@ -189,7 +189,7 @@ struct pt_instance {
 	enum pt_on_fault on_fault;
 	void *init;                            /* host copy of the init blob */
 	size_t init_size;
-	void *config;                          /* PT_PARAM_TEXT blobs set, replayed on restart */
+	void *config;                          /* config history, replayed on restart (history.h) */
 	size_t config_size;
 	void *init_payload;                    /* host copy of the binary init payload */
 	size_t init_payload_size;
