@@ -22,7 +22,7 @@ struct type_desc {
 static const struct type_desc types[] = {
 	[PT_CTL_CREATE_PIPELINE] = { "CREATE_PIPELINE", "44n", LAYOUT_ID, false },
 	[PT_CTL_DELETE_PIPELINE] = { "DELETE_PIPELINE", "44", "", false },
-	[PT_CTL_INIT_INSTANCE] = { "INIT_INSTANCE", "44nnn444441111224", LAYOUT_ID, true },
+	[PT_CTL_INIT_INSTANCE] = { "INIT_INSTANCE", "44nnn4444411112244", LAYOUT_ID, true },
 	[PT_CTL_DELETE_INSTANCE] = { "DELETE_INSTANCE", "44", "", false },
 	[PT_CTL_BIND] = { "BIND", "444442244", "", false },
 	[PT_CTL_UNBIND] = { "UNBIND", "4444", "", false },
