@@ -561,8 +561,15 @@ int pt_domain_grant(struct pt_domain *d, struct pt_partition *p, bool writable,
 struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 				  char *err, size_t errlen)
 {
+	return pt_domain_spawn_reading(budget, name, NULL, 0, err, errlen);
+}
+
+struct pt_domain *pt_domain_spawn_reading(struct pt_budget *budget, const char *name,
+					  const char *const *read_paths,
+					  unsigned nread, char *err, size_t errlen)
+{
 	char bin[PATH_MAX], host_pid[16], who[PT_NAME_MAX + 16];
-	char *argv[] = { "partita-domain", host_pid, NULL };
+	char *argv[3 + 16] = { "partita-domain", host_pid, NULL };
 	char *envp[] = { NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -573,6 +580,12 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 	size_t rsize = pt_ring_block_size(PT_DOMAIN_RING_ENTRIES);
 	uint64_t t0 = pt_mono_ns();
 
+	if (nread > 16) {
+		snprintf(err, errlen, "domain: %u read paths (at most 16)", nread);
+		return NULL;
+	}
+	for (unsigned i = 0; i < nread; i++)
+		argv[2 + i] = (char *)read_paths[i];
 	if (domain_binary(bin, sizeof(bin))) {
 		snprintf(err, errlen, "partita-domain not found (beside the executable or $PARTITA_DOMAIN)");
 		return NULL;
