@@ -142,7 +142,15 @@ static int run_init(struct pt_instance *inst, char *err, size_t errlen)
 				CONTROL_TIMEOUT_MS, msg, sizeof(msg));
 	x->init_pending = false;
 	if (ret) {
-		snprintf(err, errlen, "instance %s: init: %s", inst->name, msg);
+		/* The module's own log line says why, when it wrote one. */
+		char said[sizeof(x->dom->last_log)];
+		const char *tail;
+
+		pt_domain_drain_log(x->dom);
+		memcpy(said, x->dom->last_log, sizeof(said));
+		tail = strstr(said, "] ");
+		snprintf(err, errlen, "instance %s: init: %s%s%s", inst->name, msg,
+			 tail && !strstr(msg, tail + 2) ? ": " : "", tail && !strstr(msg, tail + 2) ? tail + 2 : "");
 		return ret;
 	}
 	x->dom->sealed = true;

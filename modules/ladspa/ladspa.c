@@ -260,6 +260,9 @@ static int ladspa_init(struct pt_module *mod, const void *data, size_t size)
 	}
 	if (pt_param_string(data, size, "path", path, sizeof(path)) <= 0)
 		snprintf(path, sizeof(path), "/usr/local/lib/ladspa:/usr/lib/ladspa");
+	/* Plugins count on the host's libm being global (some do not link
+	 * it); the adapter links it, this makes it visible to them. */
+	dlopen("libm.so.6", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
 	l->dl = open_library(mod, lib, path);
 	if (!l->dl) {
 		ret = -ENOENT;

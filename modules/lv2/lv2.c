@@ -485,6 +485,9 @@ static int lv2_init(struct pt_module *mod, const void *data, size_t size)
 		snprintf(path, sizeof(path), "/usr/local/lib/lv2:/usr/lib/lv2");
 	if ((ret = discover(mod, l, uri, path, lib, sizeof(lib))))
 		goto fail;
+	/* Plugins count on the host's libm being global (some do not link
+	 * it); the adapter links it, this makes it visible to them. */
+	dlopen("libm.so.6", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
 	l->dl = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
 	if (!l->dl) {
 		pt_log(mod, PT_LOG_ERR, "library %s: %s", lib, dlerror());
