@@ -85,6 +85,10 @@ static struct instance instances[PT_DOMAIN_MAX_INSTANCES];
 static struct grant grants[PT_DOMAIN_MAX_GRANTS];
 static struct pt_ring ring;
 static unsigned live_instances;
+/* Plugin files were granted (extra arguments): module init and prepare
+ * (a plugin's dlopen, instantiate) run before the seal, which comes with
+ * the first PROCESS request. */
+static bool init_before_seal;
 /* Libraries loaded so far; fds from LIBRARY_FD_BASE up name each load. */
 static unsigned loads;
 #define LIBRARY_FD_BASE 16
@@ -660,7 +664,7 @@ static int do_control(void)
 		c.size = ib.text_size;
 		if (set_payload(in, body + sizeof(ib) + ib.text_size, ib.payload_size, r))
 			break;
-		if (pt_lockdown_seal(err, sizeof(err))) {
+		if (!init_before_seal && pt_lockdown_seal(err, sizeof(err))) {
 			reply_text(r, -EPERM, "%s", err);
 			break;
 		}
@@ -910,6 +914,15 @@ static void do_process(const struct pt_ring_entry *req)
 	int n = read_words(req, words, PT_DOP_REQ_WORDS_MAX);
 	unsigned no = 0, periods, ran = 0;
 
+	if (init_before_seal && !pt_lockdown_sealed()) {
+		char err[256];
+
+		if (pt_lockdown_seal(err, sizeof(err))) {
+			log_line("partita-domain: %s", err);
+			complete(req, -EPERM, NULL, 0);
+			return;
+		}
+	}
 	if (n < 3 || !in || !in->inited || words[0] != in->nsrc ||
 	    words[1] != in->nsnk || (unsigned)n != 3 + 2 * (in->nsrc + in->nsnk) ||
 	    words[2] < 1 || words[2] > PT_DOP_MAX_BATCH) {
@@ -1102,14 +1115,23 @@ int main(int argc, char **argv)
 	struct pt_dctl_hdr first;
 	pid_t host;
 
-	if (argc < 2 || argc > 3 || (host = (pid_t)atoi(argv[1])) <= 0) {
-		log_line("partita-domain: started without a host (usage: partita-domain HOST_PID [RT_LIMIT_MS])");
+	if (argc < 3 || (host = (pid_t)atoi(argv[1])) <= 0) {
+		log_line("partita-domain: started without a host (usage: partita-domain HOST_PID RT_LIMIT_MS [READ_PATH]...)");
 		return 2;
 	}
-	if (argc == 3 && real_time_bound(argv[2], err, sizeof(err))) {
+	if (strcmp(argv[2], "0") && real_time_bound(argv[2], err, sizeof(err))) {
 		log_line("partita-domain: %s", err);
 		return 2;
 	}
+	/* Plugin files the host grants this domain (modules/lv2, ladspa):
+	 * readable besides the library folders, and the inits that find and
+	 * load them run before the seal. */
+	for (int i = 3; i < argc; i++)
+		if (pt_lockdown_allow_read(argv[i])) {
+			log_line("partita-domain: cannot grant reading %s", argv[i]);
+			return 2;
+		}
+	init_before_seal = argc > 3;
 	if (pt_lockdown_start(host, err, sizeof(err)) ||
 	    attach_rings(&first, err, sizeof(err)) ||
 	    pt_lockdown_load(err, sizeof(err))) {

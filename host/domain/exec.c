@@ -14,6 +14,7 @@
 
 #include "host/domain/completion.h"
 #include "host/domain/domain.h"
+#include "host/plugins/plugins.h"
 
 /* Control requests that run module code (init, prepare, config) may take a
  * while; anything longer is a hang. */
@@ -209,6 +210,31 @@ static int run_init(struct pt_instance *inst, char *err, size_t errlen)
 	return 0;
 }
 
+/* A new domain for @inst; a plugin adapter's may read its plugin's files. */
+static struct pt_domain *spawn_for(struct pt_budget *budget, struct pt_instance *inst,
+				   char *err, size_t errlen)
+{
+	char (*rp)[PATH_MAX];
+	const char *rpp[PT_PLUGIN_READ_MAX];
+	struct pt_domain *d;
+	unsigned n;
+
+	if (!pt_plugin_adapter(inst->manifest.name))
+		return pt_domain_spawn(budget, inst->domain, err, errlen);
+	rp = calloc(PT_PLUGIN_READ_MAX, PATH_MAX);
+	if (!rp) {
+		snprintf(err, errlen, "out of host memory");
+		return NULL;
+	}
+	n = pt_plugin_read_paths(inst->manifest.name, inst->init, inst->init_size, rp,
+				 PT_PLUGIN_READ_MAX);
+	for (unsigned i = 0; i < n; i++)
+		rpp[i] = rp[i];
+	d = pt_domain_spawn_reading(budget, inst->domain, rpp, n, err, errlen);
+	free(rp);
+	return d;
+}
+
 int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 		   uint32_t period_frames, char *err, size_t errlen)
 {
@@ -269,7 +295,7 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 		return -ENOSPC;
 	}
 	if (!d) {
-		d = pt_domain_spawn(budget, inst->domain, msg, sizeof(msg));
+		d = spawn_for(budget, inst, msg, sizeof(msg));
 		if (!d) {
 			snprintf(err, errlen, "instance %s: %s", inst->name, msg);
 			close(libfd);

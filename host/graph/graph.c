@@ -20,6 +20,7 @@
 
 #include "host/graph/graph.h"
 #include "host/graph/history.h"
+#include "host/plugins/plugins.h"
 #include "host/domain/exec.h"
 #include "host/io/io.h"
 #include "host/libmgr/library.h"
@@ -523,7 +524,8 @@ int pt_graph_instance_create(struct pt_graph *g,
 	else if (d->isolation_set)
 		iso = d->isolation;
 	else
-		iso = d->library ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
+		iso = d->library || pt_plugin_adapter(d->module) ? PT_ISOLATION_PROCESS
+								  : PT_ISOLATION_NONE;
 	if (iso == PT_ISOLATION_PROCESS && endpoint) {
 		ret = fail(err, errlen, -EINVAL,
 			    "instance '%s': the %s endpoint runs in the host",
@@ -629,6 +631,12 @@ int pt_graph_instance_create(struct pt_graph *g,
 		memcpy(inst->init_payload, d->init_payload, d->init_payload_size);
 		inst->init_payload_size = d->init_payload_size;
 	}
+	/* A plugin adapter gets its search path from the host (which grants
+	 * its domain exactly that). */
+	if (pt_plugin_adapter(manifest.name) &&
+	    (ret = pt_plugin_init_blob(manifest.name, &inst->init, &inst->init_size,
+				       err, errlen)))
+		goto out;
 
 	ret = iso == PT_ISOLATION_PROCESS ? instance_start_domain(g, inst, err, errlen) :
 					    instance_start_host(g, inst, entry, err, errlen);
