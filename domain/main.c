@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -43,6 +45,8 @@
  * next submit when the host is quick, short enough not to burn a shared
  * core. */
 static uint64_t request_spin_ns = 20000;
+/* MAP_POPULATE too when running at real-time priority. */
+static int map_flags = MAP_SHARED;
 
 struct grant {
 	uint32_t part_id;
@@ -346,7 +350,7 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 	snprintf(in->context, sizeof(in->context), "library %s (instance %s)",
 		 ld.library, ld.name);
 	in->priv_size = ld.priv_size;
-	in->priv = mmap(NULL, ld.priv_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	in->priv = mmap(NULL, ld.priv_size, PROT_READ | PROT_WRITE, map_flags,
 			fds[0], 0);
 	if (in->priv == MAP_FAILED)
 		return reply_text(r, -errno, "map private partition: %s", strerror(errno));
@@ -447,7 +451,7 @@ static int do_grant(const struct pt_dctl_hdr *h, const void *body, int *fds,
 	if (fd_size(fds[0]) < g.size || !g.size)
 		return reply_text(r, -EINVAL, "grant %u: size mismatch", g.part_id);
 	addr = mmap(NULL, g.size, g.writable ? PROT_READ | PROT_WRITE : PROT_READ,
-		    MAP_SHARED, fds[0], 0);
+		    map_flags, fds[0], 0);
 	if (addr == MAP_FAILED)
 		return reply_text(r, -errno, "grant %u: mmap: %s", g.part_id,
 				  strerror(errno));
@@ -999,11 +1003,15 @@ static __attribute__((noreturn)) void serve(void)
 			pt_ring_advance(&ring, 1);
 			switch (e.opcode) {
 			case PT_DOP_CONTROL:
-				if (do_control()) {
-					pt_ring_submit(&ring);
-					_exit(0);
-				}
+				/* Completed and published before the reply: when the
+				 * host reads the reply, the ring slot is free again,
+				 * so any number of control messages in a row (a
+				 * restart replaying its configuration) never fills
+				 * the ring. */
 				complete(&e, 0, NULL, 0);
+				pt_ring_submit(&ring);
+				if (do_control())
+					_exit(0);
 				break;
 			case PT_DOP_PROCESS:
 				do_process(&e);
@@ -1047,7 +1055,7 @@ static int attach_rings(struct pt_dctl_hdr *first, char *err, size_t errlen)
 	memcpy(&rg, in + sizeof(h), sizeof(rg));
 	if (rg.spin_us <= PT_DOMAIN_SPIN_MAX_US)
 		request_spin_ns = (uint64_t)rg.spin_us * 1000u;
-	block = mmap(NULL, rg.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	block = mmap(NULL, rg.size, PROT_READ | PROT_WRITE, map_flags, fd, 0);
 	close(fd);
 	if (h.op != PT_DCTL_RINGS || block == MAP_FAILED) {
 		snprintf(err, errlen, "control partition: %s", strerror(errno));
@@ -1062,14 +1070,44 @@ static int attach_rings(struct pt_dctl_hdr *first, char *err, size_t errlen)
 	return 0;
 }
 
+/* A domain the host started at SCHED_FIFO is bounded before it drops the
+ * capabilities that could lift the bound: RLIMIT_RTTIME stops a request
+ * loop that runs @ms_text ms of CPU without blocking (SIGXCPU, then
+ * SIGKILL 100 ms later), and RLIMIT_RTPRIO 0 keeps it from raising its
+ * priority. Its mappings are populated when made (MAP_POPULATE), so no
+ * page fault happens in a period. */
+static int real_time_bound(const char *ms_text, char *err, size_t errlen)
+{
+	long ms = strtol(ms_text, NULL, 10);
+	struct rlimit rt = { (rlim_t)ms * 1000, (rlim_t)(ms + 100) * 1000 };
+	struct rlimit prio = { 0, 0 };
+
+	if (ms < 1 || ms > 60000) {
+		snprintf(err, errlen, "real-time limit '%s' ms is outside 1..60000", ms_text);
+		return -EINVAL;
+	}
+	if (sched_getscheduler(0) != SCHED_FIFO)
+		return 0;
+	if (setrlimit(RLIMIT_RTTIME, &rt) || setrlimit(RLIMIT_RTPRIO, &prio)) {
+		snprintf(err, errlen, "real-time limits: %s", strerror(errno));
+		return -errno;
+	}
+	map_flags |= MAP_POPULATE;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[256];
 	struct pt_dctl_hdr first;
 	pid_t host;
 
-	if (argc != 2 || (host = (pid_t)atoi(argv[1])) <= 0) {
-		log_line("partita-domain: started without a host (usage: partita-domain HOST_PID)");
+	if (argc < 2 || argc > 3 || (host = (pid_t)atoi(argv[1])) <= 0) {
+		log_line("partita-domain: started without a host (usage: partita-domain HOST_PID [RT_LIMIT_MS])");
+		return 2;
+	}
+	if (argc == 3 && real_time_bound(argv[2], err, sizeof(err))) {
+		log_line("partita-domain: %s", err);
 		return 2;
 	}
 	if (pt_lockdown_start(host, err, sizeof(err)) ||

@@ -129,6 +129,29 @@ static void exec_free(struct pt_instance *inst)
 	inst->domain_pid = 0;
 }
 
+/* A module's init or prepare that fails says why on its log pipe, before
+ * its reply: take what is in the pipe, so the line logged during this
+ * request is the reason given, as a trusted module's would be. */
+static void module_log_begin(struct pt_domain *d)
+{
+	pt_domain_drain_log(d);
+	d->last_log[0] = '\0';
+}
+
+static const char *module_log_why(struct pt_domain *d, const char *msg)
+{
+	const char *s = d->last_log, *tag;
+
+	pt_domain_drain_log(d);
+	if (!s[0])
+		return msg;
+	/* "NAME: [LEVEL] text": the text, as a trusted module's. */
+	tag = strstr(s, ": [");
+	if (tag && (tag = strstr(tag, "] ")))
+		return tag + 2;
+	return s;
+}
+
 static int run_init(struct pt_instance *inst, char *err, size_t errlen)
 {
 	struct pt_instance_exec *x = inst->exec;
@@ -151,6 +174,7 @@ static int run_init(struct pt_instance *inst, char *err, size_t errlen)
 	if (inst->init_payload_size)
 		memcpy(body + sizeof(ib) + inst->init_size, inst->init_payload,
 		       inst->init_payload_size);
+	module_log_begin(x->dom);
 	ret = pt_domain_control(x->dom, PT_DCTL_INIT, inst->id, body,
 				sizeof(ib) + inst->init_size + inst->init_payload_size,
 				NULL, 0, NULL, 0, &r, NULL, NULL,
@@ -158,7 +182,7 @@ static int run_init(struct pt_instance *inst, char *err, size_t errlen)
 	free(body);
 	x->init_pending = false;
 	if (ret) {
-		snprintf(err, errlen, "instance %s: init: %s", inst->name, msg);
+		snprintf(err, errlen, "init failed: %s", module_log_why(x->dom, msg));
 		return ret;
 	}
 	x->dom->sealed = true;
@@ -465,11 +489,12 @@ int pt_exec_prepare_views(struct pt_instance *inst, struct pt_source *src,
 				return ret;
 		}
 	}
+	module_log_begin(x->dom);
 	ret = pt_domain_control(x->dom, PT_DCTL_PREPARE, inst->id, &p, sizeof(p),
 				NULL, 0, NULL, 0, NULL, &out, &outlen,
 				CONTROL_TIMEOUT_MS, msg, sizeof(msg));
 	if (ret) {
-		snprintf(err, errlen, "instance %s: prepare: %s", inst->name, msg);
+		snprintf(err, errlen, "%s", module_log_why(x->dom, msg));
 		return ret;
 	}
 	x->nsrc = p.nsrc;
@@ -992,8 +1017,14 @@ unsigned pt_exec_periods_run(struct pt_instance *inst)
 int pt_exec_tune(const struct pt_exec_tuning *t)
 {
 	if (t->host_spin_us > PT_DOMAIN_SPIN_MAX_US ||
-	    t->domain_spin_us > PT_DOMAIN_SPIN_MAX_US)
+	    t->domain_spin_us > PT_DOMAIN_SPIN_MAX_US || t->rt_priority > 98 ||
+	    t->rt_limit_ms > 60000)
 		return -EINVAL;
 	pt_domain_set_tuning(t);
 	return 0;
+}
+
+void pt_exec_tuning_get(struct pt_exec_tuning *t)
+{
+	*t = *pt_domain_tuning();
 }

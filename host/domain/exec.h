@@ -159,10 +159,21 @@ struct pt_exec_tuning {
 	uint32_t host_spin_us;   /* reap spins this long */
 	uint32_t domain_spin_us; /* a domain spins this long for its next
 				    request (domains started afterwards) */
+	/* Domains started afterwards run their request loop at SCHED_FIFO
+	 * at this priority (0: the ordinary class; where the host may not
+	 * grant it, one warning and the ordinary class), bounded by
+	 * RLIMIT_RTTIME: a domain that runs rt_limit_ms of CPU without
+	 * blocking gets SIGXCPU (SIGKILL 100 ms later) and counts as hung. */
+	uint32_t rt_priority;    /* 0..98 */
+	uint32_t rt_limit_ms;    /* 0: PT_EXEC_RT_LIMIT_MS_DEFAULT; ..60000 */
 };
+#define PT_EXEC_RT_LIMIT_MS_DEFAULT 200u
 /* Defaults: 50 and 20 us with 4 or more CPUs online, else 0 and 0 (on two
  * shared cores spinning cost the isolated chain 2-3x its wall time). Each
- * at most 1000. */
+ * at most 1000. Real time is off until a live host asks for it. */
+
+/* Copies the tuning in force to @t. */
+void pt_exec_tuning_get(struct pt_exec_tuning *t);
 
 /* Sets the tuning; returns -EINVAL (and changes nothing) when out of range. */
 int pt_exec_tune(const struct pt_exec_tuning *t);

@@ -19,6 +19,7 @@
 #include <partita/heap.h>
 
 #include "host/graph/graph.h"
+#include "host/graph/history.h"
 #include "host/domain/exec.h"
 #include "host/io/io.h"
 #include "host/libmgr/library.h"
@@ -536,6 +537,12 @@ int pt_graph_instance_create(struct pt_graph *g,
 			    d->name, d->module, d->module);
 		goto refuse;
 	}
+	if (d->hang_ms > PT_HANG_MS_MAX) {
+		ret = fail(err, errlen, -EINVAL,
+			    "instance '%s': hang_ms %u is over %u", d->name,
+			    d->hang_ms, PT_HANG_MS_MAX);
+		goto refuse;
+	}
 	if (d->deadline_us > 10u * 1000u * 1000u) {
 		ret = fail(err, errlen, -EINVAL,
 			    "instance '%s': deadline %u us is over 10 s", d->name,
@@ -593,7 +600,9 @@ int pt_graph_instance_create(struct pt_graph *g,
 			   manifest.stack_size ? manifest.stack_size :
 						 PT_STACK_SIZE_DEFAULT;
 	inst->deadline_us = d->deadline_us ? d->deadline_us : g->cfg.period_us;
-	inst->max_misses = d->max_misses ? d->max_misses : 3;
+	inst->max_misses = d->max_misses;
+	inst->hang_ms = d->hang_ms ? d->hang_ms :
+			g->cfg.hang_ms ? g->cfg.hang_ms : PT_HANG_MS_DEFAULT;
 	inst->restart = d->restart;
 	inst->restart_limit = d->restart_limit ? d->restart_limit : 3;
 	inst->on_fault = d->on_fault;
@@ -1332,49 +1341,19 @@ int pt_graph_set_state(struct pt_graph *g, uint32_t id, enum pt_state state,
 
 /* ---- configuration ---- */
 
-/* Keeps every text configuration blob, in order, for replay after a
- * restart: [u32 length][bytes] records. When the history would pass
- * PT_CONFIG_MAX only the latest blob is kept, so the replay may lose older
- * keys the latest one does not repeat. */
-static void remember_config(struct pt_instance *inst, const void *data,
-			    size_t size)
-{
-	size_t n = inst->config_size + sizeof(uint32_t) + size;
-	uint32_t len = (uint32_t)size;
-	uint8_t *c;
-
-	if (n > PT_CONFIG_MAX) {
-		inst->config_size = 0;
-		n = sizeof(uint32_t) + size;
-	}
-	c = realloc(inst->config, n);
-	if (!c)
-		return;
-	memcpy(c + inst->config_size, &len, sizeof(len));
-	memcpy(c + inst->config_size + sizeof(len), data, size);
-	inst->config = c;
-	inst->config_size = n;
-}
-
-/* Sends the remembered configuration again, blob by blob. */
+/* Sends the remembered configuration again, record by record
+ * (history.h). */
 static int replay_config(struct pt_instance *inst, char *why, size_t whylen)
 {
-	const uint8_t *c = inst->config;
-	size_t at = 0;
+	const void *data;
+	size_t at = 0, size;
+	uint32_t param;
 
-	while (at + sizeof(uint32_t) <= inst->config_size) {
-		uint32_t len;
-		int ret;
+	while (pt_config_history_next(inst, &at, &param, &data, &size)) {
+		int ret = pt_exec_config_set(inst, param, data, size, why, whylen);
 
-		memcpy(&len, c + at, sizeof(len));
-		at += sizeof(len);
-		if (len > inst->config_size - at)
-			break;
-		ret = pt_exec_config_set(inst, PT_PARAM_TEXT, c + at, len, why,
-					 whylen);
 		if (ret)
 			return ret;
-		at += len;
 	}
 	return 0;
 }
@@ -1402,8 +1381,9 @@ int pt_graph_config_set(struct pt_graph *g, uint32_t id, uint32_t param,
 			return fail(err, errlen, ret,
 				    "instance '%s': config refused: %s", inst->name,
 				    why);
-		if (param == PT_PARAM_TEXT)
-			remember_config(inst, data, size);
+		if (pt_config_history_add(inst, param, data, size))
+			fprintf(stderr, "partita: instance '%s': no host memory to keep its configuration for a restart\n",
+				inst->name);
 		return 0;
 	}
 	if (!inst->mod.ops.set_config)
@@ -1417,8 +1397,9 @@ int pt_graph_config_set(struct pt_graph *g, uint32_t id, uint32_t param,
 			    inst->name,
 			    inst->last_error[0] ? inst->last_error :
 						  strerror(-ret));
-	if (param == PT_PARAM_TEXT)
-		remember_config(inst, data, size);
+	if (pt_config_history_add(inst, param, data, size))
+		fprintf(stderr, "partita: instance '%s': no host memory to keep its configuration for a restart\n",
+			inst->name);
 	return 0;
 }
 

@@ -55,6 +55,8 @@ struct pt_graph_config {
 	bool offline;            /* file run: no pacing, deeper DP buffers */
 	uint32_t dp_batch;       /* periods one DP request may carry; 0:
 				    PT_DP_BATCH_OFFLINE offline, 1 live */
+	uint32_t hang_ms;        /* default of instances' hang_ms; 0:
+				    PT_HANG_MS_DEFAULT */
 	bool force_isolation;    /* every module instance but the endpoints */
 	enum pt_isolation isolation; /* runs this way (partita run --isolation) */
 };
@@ -64,6 +66,12 @@ struct pt_graph_config {
  * scheduler runs as many LL passes per step. */
 #define PT_DP_BATCH_OFFLINE 64u
 #define PT_DP_BATCH_MAX 64u
+
+/* A request of an isolated instance unanswered this long means the domain
+ * hangs (JACK judges clients after 500 ms, Carla's bridges after 1 s); a
+ * result merely later than its deadline is a miss, never a hang. */
+#define PT_HANG_MS_DEFAULT 500u
+#define PT_HANG_MS_MAX 60000u
 
 /* What INIT_INSTANCE and a topology instance carry. Strings are copied. */
 struct pt_instance_desc {
@@ -83,7 +91,8 @@ struct pt_instance_desc {
 	uint32_t heap_size;      /* 0: manifest default, then build default */
 	uint32_t stack_size;     /* 0: manifest default, then build default */
 	uint32_t deadline_us;    /* 0: one period */
-	uint32_t max_misses;     /* 0: 3 */
+	uint32_t max_misses;     /* 0: no limit (late is not hung) */
+	uint32_t hang_ms;        /* 0: the graph's default */
 	enum pt_restart restart;
 	uint32_t restart_limit;  /* 0: 3 */
 	enum pt_on_fault on_fault;
@@ -175,11 +184,12 @@ struct pt_instance {
 	int library_fd;                        /* its sealed snapshot, -1 for built-ins:
 						  what was checked is what is loaded */
 	uint32_t heap_size, stack_size, deadline_us, max_misses, restart_limit;
+	uint32_t hang_ms;      /* a request unanswered this long: hung */
 	enum pt_restart restart;
 	enum pt_on_fault on_fault;
 	void *init;                            /* host copy of the init blob */
 	size_t init_size;
-	void *config;                          /* PT_PARAM_TEXT blobs set, replayed on restart */
+	void *config;                          /* config history, replayed on restart (history.h) */
 	size_t config_size;
 	void *init_payload;                    /* host copy of the binary init payload */
 	size_t init_payload_size;
@@ -208,6 +218,7 @@ struct pt_instance {
 	 * resubmitted over), and when a failed instance restarts. */
 	bool inflight;
 	uint64_t inflight_tag;
+	uint64_t inflight_ns;    /* when the request in flight was submitted */
 	uint64_t restart_at;     /* period number; 0: no restart planned */
 };
 

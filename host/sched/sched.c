@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,9 +364,12 @@ static uint64_t wait_ns(const struct pt_graph *g, const struct pt_instance *inst
 {
 	uint64_t d = (uint64_t)inst->deadline_us * 1000u * periods;
 
+	uint64_t h = (uint64_t)inst->hang_ms * 1000000u;
+
 	if (!pt_graph_config(g)->offline)
 		return d;
-	return d * 50 > 200000000u ? d * 50 : 200000000u;
+	/* Offline the wait is the hang watchdog, stretched for a batch. */
+	return d * 50 > h ? d * 50 : h;
 }
 
 /* Periods before the next restart: 10, doubling with every restart, at
@@ -382,6 +386,10 @@ static uint64_t backoff(const struct pt_instance *inst)
 static void fault(struct pt_sched *s, struct pt_instance *inst, int sig,
 		  const char *reason)
 {
+	/* RLIMIT_RTTIME stopped a real-time domain that ran without ever
+	 * blocking: it hung. */
+	if (sig == SIGXCPU)
+		reason = "hung: exceeded its real-time CPU limit (SIGXCPU)";
 	pt_instance_fail(inst, s->periods, sig, reason);
 	if (inst->exec)
 		pt_exec_kill(inst);
@@ -394,6 +402,9 @@ static void fault(struct pt_sched *s, struct pt_instance *inst, int sig,
 	}
 }
 
+/* A period this instance's result did not make: its output for the period
+ * is a stand-in (silence or bypass), counted like an xrun. Late is not
+ * hung: only a user's explicit max_misses fails an instance for misses. */
 static void miss(struct pt_sched *s, struct job *j)
 {
 	struct pt_instance *inst = j->inst;
@@ -402,17 +413,35 @@ static void miss(struct pt_sched *s, struct job *j)
 	inst->stats.deadline_misses++;
 	inst->consecutive_misses++;
 	stand_in(j);
-	if (inst->consecutive_misses >= inst->max_misses) {
+	if (inst->max_misses && inst->consecutive_misses >= inst->max_misses) {
 		snprintf(why, sizeof(why), "hung: %u deadlines missed in a row",
 			 inst->consecutive_misses);
 		fault(s, inst, 0, why);
 	}
 }
 
+/* True when the request in flight has gone unanswered for hang_ms. */
+static bool hung(const struct pt_instance *inst)
+{
+	return now_ns() - inst->inflight_ns >= (uint64_t)inst->hang_ms * 1000000u;
+}
+
+static void hang(struct pt_sched *s, struct job *j)
+{
+	struct pt_instance *inst = j->inst;
+	char why[64];
+
+	inst->stats.deadline_misses++;
+	snprintf(why, sizeof(why), "hung: no answer for %u ms", inst->hang_ms);
+	fault(s, inst, 0, why);
+	stand_in(j);
+}
+
 /* A request that missed its deadline is still running. If it has finished
- * by now, its result is dropped (the period was covered) and the instance
- * may go on; otherwise this period is missed too. Returns true when the
- * instance can take a new request. */
+ * by now, its result is dropped (the period was covered, and no position
+ * ever moves for it) and the instance may go on; otherwise this period is
+ * missed too, or, after hang_ms without an answer, the domain hangs.
+ * Returns true when the instance can take a new request. */
 static bool settle_late(struct pt_sched *s, struct job *j)
 {
 	struct pt_instance *inst = j->inst;
@@ -423,7 +452,10 @@ static bool settle_late(struct pt_sched *s, struct job *j)
 	ret = pt_exec_reap(inst, inst->inflight_tag, 0, consumed, produced, &sig,
 			   why, sizeof(why));
 	if (ret == -ETIMEDOUT) {
-		miss(s, j);
+		if (hung(inst))
+			hang(s, j);
+		else
+			miss(s, j);
 		return false;
 	}
 	inst->inflight = false;
@@ -457,6 +489,7 @@ static void submit_isolated(struct pt_sched *s, struct job *j)
 	int ret;
 
 	inst->inflight_tag = ++s->tags;
+	inst->inflight_ns = now_ns();
 	ret = pt_exec_submit_batch(inst, j->src, j->nsrc, j->snk, j->nsnk, j->max,
 				   inst->inflight_tag);
 	if (ret) {
@@ -514,7 +547,10 @@ static void reap_isolated(struct pt_sched *s, struct job *j, uint64_t start)
 		}
 		break;
 	case -ETIMEDOUT:
-		miss(s, j);
+		if (hung(inst))
+			hang(s, j);
+		else
+			miss(s, j);
 		break;
 	default: /* -EPIPE: died; -EPROTO: lied */
 		fault(s, inst, sig, why);

@@ -257,11 +257,11 @@ static const char *const instance_keys[] = {
 	"name", "module", "library", "isolation", "sched", "domain", "heap_size",
 	"stack_size", "deadline_us", "max_misses", "restart", "restart_limit",
 	"on_fault", "params", "init_blob", "config_blob", "config_param", "mode",
-	NULL,
+	"hang_ms", NULL,
 };
 enum { I_NAME, I_MODULE, I_LIBRARY, I_ISOLATION, I_SCHED, I_DOMAIN, I_HEAP,
        I_STACK, I_DEADLINE, I_MISSES, I_RESTART, I_RLIMIT, I_FAULT, I_PARAMS,
-       I_INIT_BLOB, I_CONFIG_BLOB, I_CONFIG_PARAM, I_MODE };
+       I_INIT_BLOB, I_CONFIG_BLOB, I_CONFIG_PARAM, I_MODE, I_HANG };
 
 /* Reads the file @n names (relative to the topology's folder), 1..@max
  * bytes. */
@@ -441,6 +441,7 @@ static int instance_key(struct loader *L, void *ctx, unsigned key,
 	static const char *const fault[] = { "silence", "bypass", NULL };
 	struct instance_ctx *c = ctx;
 	unsigned e;
+	uint32_t u;
 	size_t sz;
 	int ret;
 
@@ -476,6 +477,11 @@ static int instance_key(struct loader *L, void *ctx, unsigned key,
 		return get_u32(L, v, field, 0, PT_CTL_DEADLINE_MAX, &c->m.deadline_us);
 	case I_MISSES:
 		return get_u32(L, v, field, 0, PT_CTL_MISSES_MAX, &c->m.max_misses);
+	case I_HANG:
+		if ((ret = get_u32(L, v, field, 0, PT_CTL_HANG_MAX, &u)))
+			return ret;
+		c->m.hang_ms = (uint32_t)u;
+		return 0;
 	case I_RESTART:
 		if ((ret = get_enum(L, v, field, restart, &e)))
 			return ret;

@@ -55,6 +55,7 @@ extern "C" {
 #define PT_CTL_STACK_MAX (8u << 20)
 #define PT_CTL_DEADLINE_MAX 1000000u     /* deadline_us: one second */
 #define PT_CTL_MISSES_MAX 1000u          /* max_misses */
+#define PT_CTL_HANG_MAX 60000u           /* hang_ms: one minute */
 #define PT_CTL_RESTART_MAX 100u          /* restart_limit */
 #define PT_CTL_PERIODS_MAX 64u           /* bind: buffer depth in periods */
 
@@ -183,7 +184,8 @@ struct pt_ctl_init_instance {
 	uint32_t heap_size;        /* 0 or 4096..PT_CTL_HEAP_MAX */
 	uint32_t stack_size;       /* 0 or PT_CTL_STACK_MIN..PT_CTL_STACK_MAX */
 	uint32_t deadline_us;      /* 0 (one period) .. PT_CTL_DEADLINE_MAX */
-	uint32_t max_misses;       /* 0 (3) .. PT_CTL_MISSES_MAX */
+	uint32_t max_misses;       /* 0 (no limit) .. PT_CTL_MISSES_MAX: misses
+				      in a row that fail the instance */
 	uint32_t restart_limit;    /* 0 (3) .. PT_CTL_RESTART_MAX */
 	uint8_t isolation;         /* enum pt_ctl_isolation */
 	uint8_t sched;             /* enum pt_ctl_sched */
@@ -192,6 +194,8 @@ struct pt_ctl_init_instance {
 	uint16_t library_len;      /* 0..PT_CTL_PATH_MAX */
 	uint16_t flags;            /* PT_CTL_INIT_FLAG_*; other bits reserved */
 	uint32_t init_size;        /* 0..PT_CTL_INIT_MAX */
+	uint32_t hang_ms;          /* 0 (the host's default) .. PT_CTL_HANG_MAX:
+				      a request unanswered this long is a hang */
 };
 
 /* INIT_INSTANCE carries a binary init payload after the init blob. */
@@ -391,7 +395,7 @@ struct pt_ctl_notify {
 _Static_assert(sizeof(struct pt_ctl_header) == 16, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_create_pipeline) == 40, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_delete_pipeline) == 8, "control wire layout");
-_Static_assert(sizeof(struct pt_ctl_init_instance) == 136, "control wire layout");
+_Static_assert(sizeof(struct pt_ctl_init_instance) == 140, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_delete_instance) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_bind) == 32, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_unbind) == 16, "control wire layout");

@@ -40,7 +40,7 @@ static void usage(FILE *f)
 		"  delete-pipeline PIPELINE\n"
 		"  init PIPELINE NAME MODULE|LIBRARY.so [FIELD=V ...] [PARAM=V ...]\n"
 		"      fields: id isolation=none|process sched=ll|dp domain heap_size\n"
-		"      stack_size deadline_us max_misses restart=never|on-failure\n"
+		"      stack_size deadline_us max_misses hang_ms restart=never|on-failure\n"
 		"      restart_limit on_fault=silence|bypass init_blob=FILE (binary init\n"
 		"      payload); other k=v go to the init blob\n"
 		"  delete INSTANCE\n"
@@ -275,6 +275,12 @@ static int cmd_init(struct ctl *c, int argc, char **argv)
 		} else if (KEY("max_misses")) {
 			if (!number(v, &m.max_misses))
 				return bad_arg("max_misses", v);
+		} else if (KEY("hang_ms")) {
+			uint32_t h;
+
+			if (!number(v, &h) || h > PT_CTL_HANG_MAX)
+				return bad_arg("hang_ms", v);
+			m.hang_ms = (uint32_t)h;
 		} else if (KEY("restart")) {
 			if ((ret = enum_arg("restart", v, restart, &e)))
 				return ret;
