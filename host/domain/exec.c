@@ -466,7 +466,7 @@ static int take_prepared(struct pt_instance *inst, const struct pt_dctl_prepared
 		}
 		x->snk_size[i] = (uint32_t)v.size;
 		x->snk_frame[i] = v.frame;
-		v.in_prepare = 0;
+		v.in_prepare = snk[i].in_prepare;
 		snk[i] = v;
 	}
 	return 0;
