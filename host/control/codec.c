@@ -292,7 +292,9 @@ static enum pt_ctl_status check_init(struct pt_ctl_request *req, const uint8_t *
 	      "init_instance.restart: unknown value %u", m->restart);
 	CHECK(m->on_fault <= PT_CTL_ON_FAULT_BYPASS,
 	      "init_instance.on_fault: unknown value %u", m->on_fault);
-	CHECK_ZERO(m->reserved, "init_instance.reserved");
+	CHECK(m->progress_periods == 0 || m->progress_periods >= PT_CTL_PROGRESS_MIN,
+	      "init_instance.progress_periods: %u is below %u", m->progress_periods,
+	      PT_CTL_PROGRESS_MIN);
 	if (m->library_len > PT_CTL_PATH_MAX)
 		return fail(PT_CTL_E_OVERSIZED, err, errlen,
 			    "init_instance.library_len: %u is above %d",

@@ -20,6 +20,7 @@
 
 #include "host/graph/graph.h"
 #include "host/graph/history.h"
+#include "host/graph/progress.h"
 #include "host/domain/exec.h"
 #include "host/io/io.h"
 #include "host/libmgr/library.h"
@@ -583,6 +584,7 @@ int pt_graph_instance_create(struct pt_graph *g,
 						 PT_STACK_SIZE_DEFAULT;
 	inst->deadline_us = d->deadline_us ? d->deadline_us : g->cfg.period_us;
 	inst->max_misses = d->max_misses ? d->max_misses : 3;
+	inst->progress.periods = d->progress_periods;
 	inst->restart = d->restart;
 	inst->restart_limit = d->restart_limit ? d->restart_limit : 3;
 	inst->on_fault = d->on_fault;
@@ -892,6 +894,7 @@ static int instance_prepare(struct pt_graph *g, struct pt_instance *inst,
 			    inst->last_error[0] ? inst->last_error :
 						  strerror(-ret));
 	inst->state = PT_INSTANCE_PREPARED;
+	pt_progress_reset(inst);
 	return 0;
 }
 
@@ -1116,6 +1119,7 @@ int pt_graph_instance_restart(struct pt_graph *g, struct pt_instance *inst,
 		return fail(err, errlen, ret, "instance '%s': prepare: %s",
 			    inst->name, why);
 	inst->state = PT_INSTANCE_PREPARED;
+	pt_progress_reset(inst);
 	inst->stats.restarts++;
 	changed(g);
 	return 0;

@@ -248,10 +248,11 @@ static int add_msg(struct loader *L, yaml_node_t *n, const char *what,
 static const char *const instance_keys[] = {
 	"name", "module", "library", "isolation", "sched", "domain", "heap_size",
 	"stack_size", "deadline_us", "max_misses", "restart", "restart_limit",
-	"on_fault", "params", NULL,
+	"on_fault", "params", "progress_periods", NULL,
 };
 enum { I_NAME, I_MODULE, I_LIBRARY, I_ISOLATION, I_SCHED, I_DOMAIN, I_HEAP,
-       I_STACK, I_DEADLINE, I_MISSES, I_RESTART, I_RLIMIT, I_FAULT, I_PARAMS };
+       I_STACK, I_DEADLINE, I_MISSES, I_RESTART, I_RLIMIT, I_FAULT, I_PARAMS,
+       I_PROGRESS };
 
 
 static bool param_text_ok(const char *s)
@@ -440,6 +441,17 @@ static int instance_key(struct loader *L, void *ctx, unsigned key,
 		return get_u32(L, v, field, 0, PT_CTL_DEADLINE_MAX, &c->m.deadline_us);
 	case I_MISSES:
 		return get_u32(L, v, field, 0, PT_CTL_MISSES_MAX, &c->m.max_misses);
+	case I_PROGRESS: {
+		uint32_t k;
+
+		if ((ret = get_u32(L, v, field, 0, UINT16_MAX, &k)))
+			return ret;
+		if (k && k < PT_CTL_PROGRESS_MIN)
+			return lerr(L, v, field, "%u is below %u (0 = the default)", k,
+				    PT_CTL_PROGRESS_MIN);
+		c->m.progress_periods = (uint16_t)k;
+		return 0;
+	}
 	case I_RESTART:
 		if ((ret = get_enum(L, v, field, restart, &e)))
 			return ret;

@@ -55,6 +55,7 @@ extern "C" {
 #define PT_CTL_STACK_MAX (8u << 20)
 #define PT_CTL_DEADLINE_MAX 1000000u     /* deadline_us: one second */
 #define PT_CTL_MISSES_MAX 1000u          /* max_misses */
+#define PT_CTL_PROGRESS_MIN 2u           /* progress_periods, when not 0 */
 #define PT_CTL_RESTART_MAX 100u          /* restart_limit */
 #define PT_CTL_PERIODS_MAX 64u           /* bind: buffer depth in periods */
 
@@ -186,7 +187,8 @@ struct pt_ctl_init_instance {
 	uint8_t restart;           /* enum pt_ctl_restart */
 	uint8_t on_fault;          /* enum pt_ctl_on_fault */
 	uint16_t library_len;      /* 0..PT_CTL_PATH_MAX */
-	uint16_t reserved;
+	uint16_t progress_periods; /* periods without progress that fail it
+				      (docs/architecture.md); 0 = default */
 	uint32_t init_size;        /* 0..PT_CTL_INIT_MAX */
 };
 

@@ -292,7 +292,7 @@ static void m_iso(struct pt_ctl_init_instance *m) { m->isolation = 3; }
 static void m_sched(struct pt_ctl_init_instance *m) { m->sched = 3; }
 static void m_restart(struct pt_ctl_init_instance *m) { m->restart = 2; }
 static void m_fault(struct pt_ctl_init_instance *m) { m->on_fault = 2; }
-static void m_reserved(struct pt_ctl_init_instance *m) { m->reserved = 1; }
+static void m_progress(struct pt_ctl_init_instance *m) { m->progress_periods = 1; }
 static void m_liblen(struct pt_ctl_init_instance *m) { m->library_len = PT_CTL_PATH_MAX + 1; }
 static void m_initsz(struct pt_ctl_init_instance *m) { m->init_size = PT_CTL_INIT_MAX + 1; }
 static void m_tail(struct pt_ctl_init_instance *m) { m->init_size = 10; }
@@ -316,7 +316,7 @@ static void test_init_instance_fields(void **state)
 	init_case(m_sched, PT_CTL_E_BAD_FIELD, "init_instance.sched");
 	init_case(m_restart, PT_CTL_E_BAD_FIELD, "init_instance.restart");
 	init_case(m_fault, PT_CTL_E_BAD_FIELD, "init_instance.on_fault");
-	init_case(m_reserved, PT_CTL_E_BAD_FIELD, "init_instance.reserved");
+	init_case(m_progress, PT_CTL_E_BAD_FIELD, "init_instance.progress_periods");
 	init_case(m_liblen, PT_CTL_E_OVERSIZED, "init_instance.library_len");
 	init_case(m_initsz, PT_CTL_E_OVERSIZED, "init_instance.init_size");
 	init_case(m_tail, PT_CTL_E_TRUNCATED, "init_instance.library_len + init_size");
