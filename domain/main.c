@@ -603,8 +603,14 @@ static int do_control(void)
 			break;
 		}
 		memcpy(&p, body, sizeof(p));
+		if (p.period_frames < 1 || p.period_frames > PT_RATE_MAX) {
+			reply_text(r, -EINVAL, "prepare: period of %u frames", p.period_frames);
+			break;
+		}
 		if (set_pins(in, &p, r))
 			break;
+		in->period_frames = p.period_frames;
+		in->mod.period_frames = p.period_frames;
 		make_views(in, NULL, NULL, srcs, snks, sp, kp);
 		r->result = call_module(in, &c);
 		break;

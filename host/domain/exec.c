@@ -379,6 +379,8 @@ int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen)
 				return ret;
 		}
 	}
+	p.period_frames = inst->mod.period_frames ? inst->mod.period_frames :
+						  x->period_frames;
 	ret = pt_domain_control(x->dom, PT_DCTL_PREPARE, inst->id, &p, sizeof(p),
 				NULL, 0, NULL, 0, NULL, NULL, NULL, CONTROL_TIMEOUT_MS,
 				msg, sizeof(msg));

@@ -585,6 +585,7 @@ int pt_graph_instance_create(struct pt_graph *g,
 	inst->deadline_us = d->deadline_us ? d->deadline_us : g->cfg.period_us;
 	inst->max_misses = d->max_misses ? d->max_misses : 3;
 	inst->progress.periods = d->progress_periods;
+	inst->progress.endpoint = endpoint;
 	inst->restart = d->restart;
 	inst->restart_limit = d->restart_limit ? d->restart_limit : 3;
 	inst->on_fault = d->on_fault;

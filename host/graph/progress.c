@@ -13,12 +13,11 @@
 #include <string.h>
 
 #include "host/graph/progress.h"
-#include "host/io/io.h"
 
 /* Endpoints follow their files and devices. */
 static bool judged(const struct pt_instance *inst)
 {
-	return !(inst->entry && pt_io_find(inst->manifest.name) == inst->entry);
+	return !inst->progress.endpoint;
 }
 
 static int64_t limit_periods(const struct pt_instance *inst)
@@ -106,21 +105,47 @@ void pt_progress_reset(struct pt_instance *inst)
 	inst->progress.stalled = false;
 }
 
-/* True when the reader of @b lags on it by a period or more, or failed. */
+/* The packed index of pin @pin among @pins. */
+static unsigned packed(struct pt_buffer *const *pins, unsigned pin)
+{
+	unsigned k = 0;
+
+	for (unsigned p = 0; p < pin; p++)
+		k += pins[p] != NULL;
+	return k;
+}
+
+/* A period at @b's rate, in the lag units of @inst. */
+static int64_t one_period(const struct pt_instance *inst, const struct pt_buffer *b)
+{
+	return (int64_t)inst->mod.period_frames * b->fmt.rate;
+}
+
+/* True when the reader of @b holds its writer back for no fault of the
+ * writer: the reader failed, or lags on @b by a period or more, or waits
+ * on another input whose writer lags by a period or more on it (a mixer
+ * with a leg that does not produce: its other legs are not held back). */
 static bool reader_lags(const struct pt_buffer *b)
 {
 	const struct pt_instance *r = b->dst;
-	unsigned k = 0;
 
 	if (r->state == PT_INSTANCE_FAILED)
 		return true;
 	if (!judged(r) || !r->mod.period_frames)
 		return false;
-	for (unsigned p = 0; p < b->dst_pin; p++)
-		k += r->in[p] != NULL;
-	/* A period at the buffer's rate, in the lag's units. */
-	return r->progress.lag_in[k] >=
-	       (int64_t)r->mod.period_frames * b->fmt.rate;
+	if (r->progress.lag_in[packed(r->in, b->dst_pin)] >= one_period(r, b))
+		return true;
+	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
+		const struct pt_buffer *o = r->in[p];
+		const struct pt_instance *w = o ? o->src : NULL;
+
+		if (!o || o == b || !judged(w) || !w->mod.period_frames ||
+		    w->state == PT_INSTANCE_FAILED)
+			continue;
+		if (w->progress.lag_out[packed(w->out, o->src_pin)] >= one_period(w, o))
+			return true;
+	}
+	return false;
 }
 
 void pt_progress_unblock(struct pt_graph *g, unsigned periods)
