@@ -12,6 +12,7 @@
  *   lie     claims to have produced more than the sink had room for, by
  *           writing its view's counter directly (no ABI call allows it)
  *   fail    returns -EIO from that call only
+ * With every=N too, the fault comes again every N calls after at.
  * With spike=1 instead of at=, the fault happens on the call whose input
  * holds a sample of 0.5 or more: a restarted instance has passed the spike
  * and lives on, so a test can crash an instance exactly once.
@@ -38,7 +39,7 @@ static const char *const fault_names[] = { "none", "segv", "abort", "spin",
 
 struct state {
 	enum fault fault;
-	uint64_t at, calls;
+	uint64_t at, every, calls;
 	bool spike;
 	double slow_ms;
 	double gain_db;
@@ -69,6 +70,8 @@ static int params(struct pt_module *mod, struct state *st, const void *d,
 	}
 	if (pt_param_double(d, n, "at", &v) == 0)
 		st->at = (uint64_t)v;
+	if (pt_param_double(d, n, "every", &v) == 0)
+		st->every = (uint64_t)v;
 	if (pt_param_double(d, n, "spike", &v) == 0)
 		st->spike = v != 0.0;
 	if (pt_param_double(d, n, "slow_ms", &v) == 0)
@@ -179,7 +182,8 @@ static int fault_process(struct pt_module *mod, struct pt_source *const *src,
 	if (pt_source_get_data(src[0], n * 4, &d, &ds, &dsz) ||
 	    pt_sink_get_buffer(snk[0], n * 4, &o, &os, &osz))
 		return -ENODATA;
-	now = ++st->calls == st->at;
+	now = ++st->calls == st->at ||
+	      (st->every && st->calls > st->at && (st->calls - st->at) % st->every == 0);
 	for (size_t i = 0; st->spike && !now && i < n; i++)
 		now = ((const float *)ds)[((size_t)((const char *)d - (const char *)ds) / 4 + i) %
 					   (dsz / 4)] >= 0.5f;
