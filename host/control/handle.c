@@ -334,6 +334,7 @@ static int init_instance(struct control_state *s, struct answer *a)
 	d.deadline_us = m->deadline_us;
 	d.max_misses = m->max_misses;
 	d.hang_ms = m->hang_ms;
+	d.progress_periods = m->progress_periods;
 	d.restart = m->restart == PT_CTL_RESTART_ON_FAILURE ? PT_RESTART_ON_FAILURE
 							    : PT_RESTART_NEVER;
 	d.restart_limit = m->restart_limit;

@@ -515,6 +515,8 @@ int pt_exec_prepare_views(struct pt_instance *inst, struct pt_source *src,
 				return ret;
 		}
 	}
+	p.period_frames = inst->mod.period_frames ? inst->mod.period_frames :
+						  x->period_frames;
 	module_log_begin(x->dom);
 	ret = pt_domain_control(x->dom, PT_DCTL_PREPARE, inst->id, &p, sizeof(p),
 				NULL, 0, NULL, 0, NULL, &out, &outlen,

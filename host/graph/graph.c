@@ -21,6 +21,7 @@
 #include "host/graph/graph.h"
 #include "host/graph/history.h"
 #include "host/plugins/plugins.h"
+#include "host/graph/progress.h"
 #include "host/domain/exec.h"
 #include "host/io/io.h"
 #include "host/libmgr/library.h"
@@ -605,6 +606,8 @@ int pt_graph_instance_create(struct pt_graph *g,
 	inst->max_misses = d->max_misses;
 	inst->hang_ms = d->hang_ms ? d->hang_ms :
 			g->cfg.hang_ms ? g->cfg.hang_ms : PT_HANG_MS_DEFAULT;
+	inst->progress.periods = d->progress_periods;
+	inst->progress.endpoint = endpoint;
 	inst->restart = d->restart;
 	inst->restart_limit = d->restart_limit ? d->restart_limit : 3;
 	inst->on_fault = d->on_fault;
@@ -1241,6 +1244,7 @@ static int instance_prepare(struct pt_graph *g, struct pt_instance *inst,
 	if (ret)
 		return ret;
 	inst->state = PT_INSTANCE_PREPARED;
+	pt_progress_reset(inst);
 	return 0;
 }
 

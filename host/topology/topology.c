@@ -257,11 +257,12 @@ static const char *const instance_keys[] = {
 	"name", "module", "library", "isolation", "sched", "domain", "heap_size",
 	"stack_size", "deadline_us", "max_misses", "restart", "restart_limit",
 	"on_fault", "params", "init_blob", "config_blob", "config_param", "mode",
-	"hang_ms", NULL,
+	"hang_ms", "progress_periods", NULL,
 };
 enum { I_NAME, I_MODULE, I_LIBRARY, I_ISOLATION, I_SCHED, I_DOMAIN, I_HEAP,
        I_STACK, I_DEADLINE, I_MISSES, I_RESTART, I_RLIMIT, I_FAULT, I_PARAMS,
-       I_INIT_BLOB, I_CONFIG_BLOB, I_CONFIG_PARAM, I_MODE, I_HANG };
+       I_INIT_BLOB, I_CONFIG_BLOB, I_CONFIG_PARAM, I_MODE, I_HANG,
+       I_PROGRESS };
 
 /* Reads the file @n names (relative to the topology's folder), 1..@max
  * bytes. */
@@ -481,6 +482,14 @@ static int instance_key(struct loader *L, void *ctx, unsigned key,
 		if ((ret = get_u32(L, v, field, 0, PT_CTL_HANG_MAX, &u)))
 			return ret;
 		c->m.hang_ms = (uint32_t)u;
+		return 0;
+	case I_PROGRESS:
+		if ((ret = get_u32(L, v, field, 0, PT_CTL_PROGRESS_MAX, &u)))
+			return ret;
+		if (u && u < PT_CTL_PROGRESS_MIN)
+			return lerr(L, v, field, "%u is below %u (0 = the default)", u,
+				    PT_CTL_PROGRESS_MIN);
+		c->m.progress_periods = u;
 		return 0;
 	case I_RESTART:
 		if ((ret = get_enum(L, v, field, restart, &e)))

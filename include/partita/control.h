@@ -56,6 +56,8 @@ extern "C" {
 #define PT_CTL_DEADLINE_MAX 1000000u     /* deadline_us: one second */
 #define PT_CTL_MISSES_MAX 1000u          /* max_misses */
 #define PT_CTL_HANG_MAX 60000u           /* hang_ms: one minute */
+#define PT_CTL_PROGRESS_MIN 2u           /* progress_periods, when not 0 */
+#define PT_CTL_PROGRESS_MAX 1000000u     /* progress_periods */
 #define PT_CTL_RESTART_MAX 100u          /* restart_limit */
 #define PT_CTL_PERIODS_MAX 64u           /* bind: buffer depth in periods */
 
@@ -196,6 +198,9 @@ struct pt_ctl_init_instance {
 	uint32_t init_size;        /* 0..PT_CTL_INIT_MAX */
 	uint32_t hang_ms;          /* 0 (the host's default) .. PT_CTL_HANG_MAX:
 				      a request unanswered this long is a hang */
+	uint32_t progress_periods; /* 0 (the default) or PT_CTL_PROGRESS_MIN..
+				      PT_CTL_PROGRESS_MAX: periods of lag that
+				      fail it (docs/architecture.md) */
 };
 
 /* INIT_INSTANCE carries a binary init payload after the init blob. */
@@ -395,7 +400,7 @@ struct pt_ctl_notify {
 _Static_assert(sizeof(struct pt_ctl_header) == 16, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_create_pipeline) == 40, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_delete_pipeline) == 8, "control wire layout");
-_Static_assert(sizeof(struct pt_ctl_init_instance) == 140, "control wire layout");
+_Static_assert(sizeof(struct pt_ctl_init_instance) == 144, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_delete_instance) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_bind) == 32, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_unbind) == 16, "control wire layout");

@@ -59,6 +59,9 @@ void pt_report_table(FILE *f, struct pt_graph *g, uint64_t periods)
 				info.name,
 				(unsigned long long)info.stats.fault_period,
 				info.stats.fault_reason);
+		if (info.stats.dropped_frames)
+			fprintf(f, "  %s: %llu frames dropped from its inputs while it made no progress\n",
+				info.name, (unsigned long long)info.stats.dropped_frames);
 	}
 	fprintf(f, "%llu periods of %u us\n", (unsigned long long)periods,
 		pt_graph_config(g)->period_us);
@@ -103,6 +106,9 @@ int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods)
 			(unsigned long long)info.stats.fault_period,
 			info.stats.fault_signal);
 		pt_json_string(f, info.stats.fault_reason);
+		/* What was dropped from its inputs while it made no progress. */
+		fprintf(f, ", \"dropped_frames\": %llu",
+			(unsigned long long)info.stats.dropped_frames);
 		/* A sound device endpoint also says which device and its
 		 * under- and overruns. */
 		if (pt_alsa_device(inst)) {
