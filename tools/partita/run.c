@@ -770,6 +770,30 @@ static int same_file_check(struct pt_graph *g, char *err, size_t errlen)
 	return 0;
 }
 
+/* A start that fails on an instance (a format its prepare refuses) names
+ * the line of the instance's binding, where the format was given. */
+static void name_binding(const struct pt_topology *t, char *err, size_t errlen)
+{
+	const struct pt_topology_msg *m;
+	char name[PT_NAME_MAX + 1], *q, *text;
+	const char *p = strstr(err, "instance '");
+
+	if (!p)
+		return;
+	snprintf(name, sizeof(name), "%s", p + 10);
+	if (!(q = strchr(name, '\'')))
+		return;
+	*q = 0;
+	m = pt_topology_binding_of(t, name);
+	if (!m)
+		return;
+	text = strdup(err);
+	if (!text)
+		return;
+	snprintf(err, errlen, "%s:%u: %s: %s", t->path, m->line, m->what, text);
+	free(text);
+}
+
 /* Sample size of a stream format, for the output to follow. */
 static int sample_bits(const struct pt_format *f)
 {
@@ -996,6 +1020,8 @@ int pt_cmd_run(int argc, char **argv)
 	}
 	output_samples(g, &o);
 	ret = start_all(g, err, sizeof(err));
+	if (ret && have_topo)
+		name_binding(&topo, err, sizeof(err));
 	if (ret)
 		goto fail;
 	s = pt_sched_new(g, err, sizeof(err));
