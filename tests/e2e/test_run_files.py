@@ -361,6 +361,19 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 0 and os.path.exists(os.path.join(sub, "there.wav")),
           "file: paths are relative to the topology's folder (%s)" % err.strip())
 
+    # ---- the fan-out example: its sweep lasts the whole run ----
+    src_dir = os.environ.get("PARTITA_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
+    ff = os.path.join(d, "ff.wav")
+    rc, out, err = run("run", os.path.join(src_dir, "topologies", "fanout_fanin.yaml"), "-o", ff,
+                       "--quiet")
+    left = struct.unpack("<%dh" % (wav_file(ff)[4] * 2), wav_file(ff)[5])[0::2]
+    steps = [max(abs(left[k] - left[k - 1]) for k in range(max(1, t), t + 12000))
+             for t in range(0, len(left), 12000)]
+    # The sweep rises to its end: the largest sample step (which follows
+    # the frequency) is in the last quarter second, not before a restart.
+    check(rc == 0 and len(left) == 3 * 48000 and steps[-1] == max(steps),
+          "fanout_fanin: the sweep spans the 3 s run, no restart (%s)" % steps)
+
     # ---- YAML: a second document, a number too large ----
     topology(os.path.join(d, "two.yaml"), open(os.path.join(sub, "rel.yaml")).read() +
              "---\npipelines: []\n")
