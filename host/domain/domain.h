@@ -89,6 +89,13 @@ struct pt_instance_exec {
 struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 				  char *err, size_t errlen);
 
+/* The same, with files the domain may read besides the library folders
+ * (absolute paths, at most 16): a plugin adapter's folders or library.
+ * The domain's inits then run before its seal (docs/plugins.md). */
+struct pt_domain *pt_domain_spawn_reading(struct pt_budget *budget, const char *name,
+					  const char *const *read_paths,
+					  unsigned nread, char *err, size_t errlen);
+
 /* Finds a live named domain. */
 struct pt_domain *pt_domain_find(const char *name);
 
