@@ -612,8 +612,10 @@ static int container_of(const char *type, int *codec)
 	for (int i = 0; i < n; i++) {
 		SF_FORMAT_INFO fi = { .format = i };
 
+		/* SD2 keeps a resource fork in a second file, written by
+		 * name: it cannot be written beside and renamed. */
 		if (!sf_command(NULL, SFC_GET_FORMAT_MAJOR, &fi, sizeof(fi)) &&
-		    !strcasecmp(fi.extension, type)) {
+		    !strcasecmp(fi.extension, type) && fi.format != SF_FORMAT_SD2) {
 			if (!*codec && fi.format == SF_FORMAT_OGG)
 				*codec = SF_FORMAT_VORBIS;
 			if (!*codec && fi.format == SF_FORMAT_MPEG)

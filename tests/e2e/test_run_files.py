@@ -345,6 +345,34 @@ with tempfile.TemporaryDirectory() as d:
           "--help lists the output types libsndfile has (%s)" % (types and types.group(1)))
     check("Exit status" in out.decode() and "130" in out.decode(), "--help documents exit statuses")
 
+    # Every type libsndfile writes (a mono 8 kHz input suits the narrow
+    # ones: HTK, XI, WVE) is written, and read back but for headerless raw.
+    mono = os.path.join(d, "mono.wav")
+    make_wav(mono, 4000, rate=8000, ch=1)
+    bad_types = []
+    for t in types.group(1).split() if types else []:
+        o = os.path.join(d, "every." + t)
+        rc, _, err = run("run", "copy", "-i", mono, "-o", o, "--quiet")
+        if rc != 0 or os.path.getsize(o) == 0:
+            bad_types.append("%s: %s" % (t, err.strip()))
+            continue
+        if t != "raw":
+            rc, _, err = run("run", "copy", "-i", o, "-o", os.path.join(d, "every-back.wav"),
+                             "--quiet")
+            if rc != 0:
+                bad_types.append("%s read back: %s" % (t, err.strip()))
+    check(types and not bad_types, "every listed output type is written (%s)" % bad_types)
+
+    # Each input is opened once (the probe's handle is the one read).
+    if shutil.which("strace"):
+        p = subprocess.run(["strace", "-f", "-e", "trace=open,openat", PARTITA, "run", "-i", src,
+                            "-o", os.path.join(d, "once.wav"), "--quiet"],
+                           capture_output=True, text=True, timeout=60)
+        opens = [l for l in p.stderr.splitlines() if src in l and "open" in l]
+        check(p.returncode == 0 and len(opens) == 1, "the input is opened once (%s)" % opens)
+    else:
+        print("skip: strace is not installed (scripts/deps.sh installs it)")
+
     # ---- file: relative to the topology's folder ----
     sub = os.path.join(d, "sub")
     os.mkdir(sub)
