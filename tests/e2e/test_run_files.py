@@ -447,6 +447,26 @@ with tempfile.TemporaryDirectory() as d:
         ok, err = False, err + str(e)
     check(rc == 0 and ok and "INSTANCE" in err, "--stats-json -: only JSON on stdout (%s)" % out[:80])
 
+    # ---- skipped periods: counted, printed and in the JSON ----
+    js = os.path.join(d, "skip.json")
+    p = subprocess.Popen([PARTITA, "run", "--seconds", "1.5", "--realtime", "--isolation", "none",
+                          "-o", os.path.join(d, "skip.wav"), "--stats-json", js],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGSTOP)
+    time.sleep(0.4)
+    p.send_signal(signal.SIGCONT)
+    out, err = p.communicate(timeout=60)
+    try:
+        with open(js) as f:
+            skipped = json.load(f)["skipped_periods"]
+    except (OSError, ValueError, KeyError):
+        skipped = -1
+    said = re.search(r"(\d+) periods skipped", out)
+    check(p.returncode == 0 and skipped >= 100 and said and int(said.group(1)) == skipped and
+          wav_file(os.path.join(d, "skip.wav"))[4] == 72000,
+          "a stalled --realtime run counts its skipped periods (%s, %s)" % (skipped, err.strip()))
+
     # ---- inspect --json, and a refused library's manifest ----
     rc, out, err = run("inspect", "--json", "--require-signed",
                        os.path.join(BUILD, "modules", "pt_gain.so"))
