@@ -172,8 +172,13 @@ static int refuse(struct answer *a, enum pt_ctl_status st, const char *fmt, ...)
 static int graph_result(struct answer *a, int ret, const char *what,
 			const char *gerr)
 {
+	size_t n = strlen(what);
+
 	if (!ret)
 		return 0;
+	/* Said once: the graph's reason may already start with @what. */
+	if (!strncmp(gerr, what, n) && gerr[n] == ':')
+		return refuse(a, pt_ctl_errno_status(ret), "%s", gerr);
 	return refuse(a, pt_ctl_errno_status(ret), "%s: %s", what,
 		      gerr[0] ? gerr : strerror(-ret));
 }

@@ -269,7 +269,7 @@ struct pt_buffer *pt_graph_buffer_at(struct pt_graph *g, size_t i)
 }
 
 /* The module's log lines go to stderr with the instance's name; the last
- * error is kept so a failed call can say why. */
+ * error is kept so a failed call can say why, and is said there, once. */
 static void instance_log(void *ctx, const char *name, int level,
 			 const char *line)
 {
@@ -277,7 +277,7 @@ static void instance_log(void *ctx, const char *name, int level,
 
 	if (level <= PT_LOG_ERR)
 		snprintf(inst->last_error, sizeof(inst->last_error), "%s", line);
-	if (level <= PT_LOG_WARN || getenv("PARTITA_DEBUG"))
+	if (level == PT_LOG_WARN || getenv("PARTITA_DEBUG"))
 		fprintf(stderr, "partita: %s: %s\n", name, line);
 }
 

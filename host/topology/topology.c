@@ -31,6 +31,7 @@ struct instance_ctx {
 	char params[PT_CTL_INIT_MAX];
 	size_t params_size;
 	bool has_name;
+	char file[PATH_MAX]; /* a file= parameter anchored at the folder */
 	void *payload;           /* init_blob: the binary init payload */
 	size_t payload_size;
 	void *config;            /* config_blob: set before the pipeline runs */
@@ -364,6 +365,13 @@ static int parse_params(struct loader *L, struct instance_ctx *c, yaml_node_t *n
 		}
 		if ((ret = scalar(L, v, sub, &s)))
 			return ret;
+		/* A file is found from the topology's folder, as a library is. */
+		if (!strcmp(ks, "file") && s[0] && s[0] != '/' && strcmp(s, "-")) {
+			if ((size_t)snprintf(c->file, sizeof(c->file), "%s/%s", L->dir,
+					     s) >= sizeof(c->file))
+				return lerr(L, v, sub, "path too long");
+			s = c->file;
+		}
 		if (!param_text_ok(s))
 			return lerr(L, v, sub, "'%s': a value has no spaces, ';' or '='", s);
 		if ((ret = params_add(L, c, v, sub, s)))
@@ -986,6 +994,25 @@ int pt_topology_parse(const void *text, size_t size, const char *path,
 	}
 	ret = parse_document(L);
 	yaml_document_delete(&L->doc);
+	/* One document a file: a second one would be silently ignored. */
+	if (!ret) {
+		yaml_document_t next;
+
+		if (!yaml_parser_load(&parser, &next)) {
+			snprintf(err, errlen, "%s:%zu: YAML syntax after the document: %s",
+				 path, parser.problem_mark.line + 1,
+				 parser.problem ? parser.problem : "unreadable");
+			ret = -EINVAL;
+		} else {
+			if (yaml_document_get_root_node(&next)) {
+				snprintf(err, errlen,
+					 "%s:%zu: a second YAML document: a topology file holds one",
+					 path, next.start_mark.line + 1);
+				ret = -EINVAL;
+			}
+			yaml_document_delete(&next);
+		}
+	}
 	yaml_parser_delete(&parser);
 	free(L);
 	if (ret)

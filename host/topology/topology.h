@@ -68,4 +68,9 @@ void pt_topology_free(struct pt_topology *t);
 int pt_topology_apply(const struct pt_topology *t, struct pt_graph *g,
 		      char *err, size_t errlen);
 
+/* The first binding of the instance named @instance, for a format found
+ * wrong when the graph starts: its line and field. NULL when none. */
+const struct pt_topology_msg *pt_topology_binding_of(const struct pt_topology *t,
+						     const char *instance);
+
 #endif

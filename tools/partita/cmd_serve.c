@@ -487,9 +487,12 @@ int pt_cmd_serve(int argc, char **argv)
 	fprintf(stderr, "partita serve: listening on %s (period %u us)\n",
 		socket_path, cfg.period_us);
 	ret = loop(&s) ? 1 : 0;
-	fprintf(stderr, "partita serve: %s after %llu periods%s\n",
-		ret ? "stopped" : "exiting", s.sched ? (unsigned long long)pt_sched_periods(s.sched) : 0ULL,
-		s.skipped ? " (some periods skipped: the host fell behind)" : "");
+	fprintf(stderr, "partita serve: %s after %llu periods", ret ? "stopped" : "exiting",
+		s.sched ? (unsigned long long)pt_sched_periods(s.sched) : 0ULL);
+	if (s.skipped)
+		fprintf(stderr, " (%llu periods skipped: the host fell behind)",
+			(unsigned long long)s.skipped);
+	fputc('\n', stderr);
 out:
 	while (s.nclients)
 		drop_client(&s, s.nclients - 1);
