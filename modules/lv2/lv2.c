@@ -370,7 +370,26 @@ static int discover(struct pt_module *mod, struct lv2 *l, const char *uri,
 		pt_log(mod, PT_LOG_ERR, "no heap for lilv");
 		return -ENOMEM;
 	}
-	p = lilv_new_string(w, path);
+	/* Only absolute folders: lilv takes a relative one for a URI. */
+	{
+		char abs[2048];
+		size_t n = 0;
+
+		for (const char *s = path; *s;) {
+			const char *end = strchr(s, ':');
+			size_t k = end ? (size_t)(end - s) : strlen(s);
+
+			if (k && s[0] == '/' && n + k + 2 < sizeof(abs)) {
+				if (n)
+					abs[n++] = ':';
+				memcpy(abs + n, s, k);
+				n += k;
+			}
+			s += k + (end ? 1 : 0);
+		}
+		abs[n] = '\0';
+		p = lilv_new_string(w, abs);
+	}
 	lilv_world_set_option(w, LILV_OPTION_LV2_PATH, p);
 	lilv_node_free(p);
 	lilv_world_load_all(w);
