@@ -841,6 +841,7 @@ static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 	x->why[0] = '\0';
 	x->result = got.result;
 	x->heap_used = got.heap_used < x->heap_size ? got.heap_used : x->heap_size;
+	x->latency_frames = got.latency_frames;
 	if (got.futex_calls)
 		d->domain_futex_calls = got.futex_calls;
 	x->periods_run = got.periods;
@@ -969,6 +970,11 @@ int pt_exec_kill(struct pt_instance *inst)
 size_t pt_exec_heap_size(struct pt_instance *inst)
 {
 	return inst->exec ? inst->exec->heap_size : 0;
+}
+
+uint32_t pt_exec_latency(struct pt_instance *inst)
+{
+	return inst->exec ? inst->exec->latency_frames : 0;
 }
 
 size_t pt_exec_heap_used(struct pt_instance *inst)
