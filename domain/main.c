@@ -1116,28 +1116,23 @@ int main(int argc, char **argv)
 	struct pt_dctl_hdr first;
 	pid_t host;
 
-	if (argc < 2 || (host = (pid_t)atoi(argv[1])) <= 0) {
-		log_line("partita-domain: started without a host (usage: partita-domain HOST_PID [READ_PATH]... [RT_LIMIT_MS])");
+	if (argc < 3 || (host = (pid_t)atoi(argv[1])) <= 0) {
+		log_line("partita-domain: started without a host (usage: partita-domain HOST_PID RT_LIMIT_MS [READ_PATH]...)");
 		return 2;
 	}
-	/* Plugin files the host grants this domain (modules/lv2, ladspa),
-	 * absolute paths: readable besides the library folders, and the
-	 * instances' init and prepare that find and load them run before the
-	 * seal. */
-	for (int i = 2; i < argc; i++) {
-		if (argv[i][0] != '/')
-			break;
+	if (strcmp(argv[2], "0") && real_time_bound(argv[2], err, sizeof(err))) {
+		log_line("partita-domain: %s", err);
+		return 2;
+	}
+	/* Plugin files the host grants this domain (modules/lv2, ladspa):
+	 * readable besides the library folders, and the inits that find and
+	 * load them run before the seal. */
+	for (int i = 3; i < argc; i++)
 		if (pt_lockdown_allow_read(argv[i])) {
 			log_line("partita-domain: cannot grant reading %s", argv[i]);
 			return 2;
 		}
-		init_before_seal = true;
-	}
-	if (argc > 2 && argv[argc - 1][0] != '/' &&
-	    real_time_bound(argv[argc - 1], err, sizeof(err))) {
-		log_line("partita-domain: %s", err);
-		return 2;
-	}
+	init_before_seal = argc > 3;
 	if (pt_lockdown_start(host, err, sizeof(err)) ||
 	    attach_rings(&first, err, sizeof(err)) ||
 	    pt_lockdown_load(err, sizeof(err))) {

@@ -588,10 +588,9 @@ struct pt_domain *pt_domain_spawn_reading(struct pt_budget *budget, const char *
 					  const char *const *read_paths,
 					  unsigned nread, char *err, size_t errlen)
 {
+	/* argv: HOST_PID RT_LIMIT_MS (0: the ordinary class) [READ_PATH]... */
 	char bin[PATH_MAX], host_pid[16], rt_limit[16], who[PT_NAME_MAX + 16];
-	/* partita-domain HOST_PID [READ_PATH]... [RT_LIMIT_MS] */
-	char *argv[4 + 16] = { "partita-domain", host_pid, NULL };
-	unsigned rt_arg = 2 + nread;
+	char *argv[4 + 16] = { "partita-domain", host_pid, rt_limit, NULL };
 	const struct pt_exec_tuning *tn = pt_domain_tuning();
 	char *envp[] = { NULL };
 	posix_spawn_file_actions_t fa;
@@ -607,8 +606,9 @@ struct pt_domain *pt_domain_spawn_reading(struct pt_budget *budget, const char *
 		snprintf(err, errlen, "domain: %u read paths (at most 16)", nread);
 		return NULL;
 	}
+	snprintf(rt_limit, sizeof(rt_limit), "0");
 	for (unsigned i = 0; i < nread; i++)
-		argv[2 + i] = (char *)read_paths[i];
+		argv[3 + i] = (char *)read_paths[i];
 	if (domain_binary(bin, sizeof(bin))) {
 		snprintf(err, errlen, "partita-domain not found (beside the executable or $PARTITA_DOMAIN)");
 		return NULL;
@@ -659,7 +659,7 @@ struct pt_domain *pt_domain_spawn_reading(struct pt_budget *budget, const char *
 	/* Its own session: no terminal, no signals meant for the host's
 	 * process group. Its scheduling class is the tuning's, whatever the
 	 * spawning thread runs at: SCHED_FIFO bounded by RLIMIT_RTTIME (the
-	 * domain sets it from its last argument before it drops its capabilities), so
+	 * domain sets it from argv[2] before it drops its capabilities), so
 	 * a domain that spins cannot starve the machine; else the ordinary
 	 * class. */
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
@@ -670,7 +670,6 @@ struct pt_domain *pt_domain_spawn_reading(struct pt_budget *budget, const char *
 
 		snprintf(rt_limit, sizeof(rt_limit), "%u",
 			 tn->rt_limit_ms ? tn->rt_limit_ms : PT_EXEC_RT_LIMIT_MS_DEFAULT);
-		argv[rt_arg] = rt_limit;
 		posix_spawnattr_setschedpolicy(&attr, SCHED_FIFO);
 		posix_spawnattr_setschedparam(&attr, &sp);
 		ret = posix_spawn(&d->pid, bin, &fa, &attr, argv, envp);
@@ -684,7 +683,7 @@ struct pt_domain *pt_domain_spawn_reading(struct pt_budget *budget, const char *
 	if (ret == EPERM) {
 		struct sched_param sp = { .sched_priority = 0 };
 
-		argv[rt_arg] = NULL;
+		snprintf(rt_limit, sizeof(rt_limit), "0");
 		posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
 		posix_spawnattr_setschedparam(&attr, &sp);
 		ret = posix_spawn(&d->pid, bin, &fa, &attr, argv, envp);
