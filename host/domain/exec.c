@@ -623,12 +623,13 @@ int pt_exec_config_set(struct pt_instance *inst, uint32_t param, const void *d,
 		*tail = p;
 		return 0;
 	}
+	module_log_begin(x->dom);
 	ret = pt_domain_control(x->dom, PT_DCTL_CONFIG_SET, inst->id, &c, sizeof(c),
 				d, n, NULL, 0, NULL, NULL, NULL, CONTROL_TIMEOUT_MS,
 				msg, sizeof(msg));
 	if (ret)
 		snprintf(err, errlen, "instance %s: set config %u: %s", inst->name,
-			 param, msg);
+			 param, module_log_why(x->dom, msg));
 	return ret;
 }
 

@@ -89,6 +89,24 @@ with tempfile.TemporaryDirectory() as d:
     check("2.0M/2.0M" in bad or "2.1M/2.1M" in bad, "leak: heap in use is the whole private heap, no more (%s)" % bad)
     check(read_wav(os.path.join(d, "o2.wav"))[3] == reference, "leak: the neighbour's output is unchanged")
 
+    # The latency port: what the plugin reports reaches the table and the
+    # JSON stats, isolated and trusted alike.
+    topo = os.path.join(d, "lat.yaml")
+    with open(topo, "w") as f:
+        f.write(open(two_chains(d, misbehaving("crash")[:-2] + ", latency_in: 64, after: 100}}")).read())
+    for iso in ("process", "none"):
+        js = os.path.join(d, "lat-%s.json" % iso)
+        r = run("run", topo, "--isolation", iso, "--stats-json", js)
+        inst = {}
+        if r.returncode == 0:
+            import json
+            inst = {i["name"]: i for i in json.load(open(js))["instances"]}
+        check(inst.get("bad", {}).get("latency_frames") == 64 and
+              inst.get("good", {}).get("latency_frames") == 0,
+              "latency port (%s): 64 frames in --stats-json (%s)" % (iso, r.stderr.strip()[-200:]))
+        check(" 64\n" in run("run", topo, "--isolation", iso).stdout,
+              "latency port (%s): 64 in the table's LATENCY column" % iso)
+
     def refused(inst, want, what):
         r = run("run", two_chains(d, inst))
         check(r.returncode != 0 and all(w in r.stderr for w in want),
