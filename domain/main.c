@@ -1000,6 +1000,7 @@ static void do_process(const struct pt_ring_entry *req)
 		out[no++] = (uint32_t)consumed[i];
 	for (unsigned i = 0; i < in->nsnk; i++)
 		out[no++] = (uint32_t)produced[i];
+	out[no++] = in->mod.latency_frames;
 	complete(req, c.ret, out, no);
 	drop_start_up_pages();
 }

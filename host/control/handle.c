@@ -564,6 +564,7 @@ static void stats_entry(const struct pt_instance *inst, struct pt_ctl_instance_s
 						      (uint32_t)pt_alsa_xruns(inst);
 	memcpy(e->fault_reason, info.stats.fault_reason, sizeof(e->fault_reason));
 	e->fault_reason[sizeof(e->fault_reason) - 1] = 0;
+	e->latency_frames = info.stats.latency_frames;
 	pt_ctl_swap(e, PT_CTL_LAYOUT_INSTANCE_STATS);
 }
 

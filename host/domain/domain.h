@@ -67,6 +67,7 @@ struct pt_instance_exec {
 	uint64_t heap_addr;
 	size_t heap_size;
 	size_t heap_used;
+	uint32_t latency_frames;       /* as the last completion said */
 	uint32_t period_frames;
 	bool inited;
 	bool init_pending;             /* named domain: init at first prepare */

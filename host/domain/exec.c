@@ -625,12 +625,13 @@ int pt_exec_config_set(struct pt_instance *inst, uint32_t param, const void *d,
 		*tail = p;
 		return 0;
 	}
+	module_log_begin(x->dom);
 	ret = pt_domain_control(x->dom, PT_DCTL_CONFIG_SET, inst->id, &c, sizeof(c),
 				d, n, NULL, 0, NULL, NULL, NULL, CONTROL_TIMEOUT_MS,
 				msg, sizeof(msg));
 	if (ret)
 		snprintf(err, errlen, "instance %s: set config %u: %s", inst->name,
-			 param, msg);
+			 param, module_log_why(x->dom, msg));
 	return ret;
 }
 
@@ -843,6 +844,7 @@ static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 	x->why[0] = '\0';
 	x->result = got.result;
 	x->heap_used = got.heap_used < x->heap_size ? got.heap_used : x->heap_size;
+	x->latency_frames = got.latency_frames;
 	if (got.futex_calls)
 		d->domain_futex_calls = got.futex_calls;
 	x->periods_run = got.periods;
@@ -971,6 +973,11 @@ int pt_exec_kill(struct pt_instance *inst)
 size_t pt_exec_heap_size(struct pt_instance *inst)
 {
 	return inst->exec ? inst->exec->heap_size : 0;
+}
+
+uint32_t pt_exec_latency(struct pt_instance *inst)
+{
+	return inst->exec ? inst->exec->latency_frames : 0;
 }
 
 size_t pt_exec_heap_used(struct pt_instance *inst)

@@ -1547,7 +1547,9 @@ void pt_instance_info(const struct pt_instance *inst,
 	info->stats = inst->stats;
 	if (inst->exec) {
 		info->stats.heap_used = pt_exec_heap_used((struct pt_instance *)inst);
+		info->stats.latency_frames = pt_exec_latency((struct pt_instance *)inst);
 	} else if (inst->mod.heap) {
+		info->stats.latency_frames = inst->mod.latency_frames;
 		pt_heap_stats(inst->mod.heap, &hs);
 		info->stats.heap_used = hs.allocated;
 	}

@@ -114,6 +114,7 @@ struct pt_instance_stats {
 	size_t heap_size;
 	uint64_t fault_period;   /* period of the last fault */
 	int fault_signal;        /* signal of the last fault, 0 if none */
+	uint32_t latency_frames; /* the module's own (pt_mod_set_latency) */
 	char fault_reason[64];   /* why the last fault happened */
 	uint64_t dropped_frames; /* taken from its inputs while it lagged (progress.h) */
 };

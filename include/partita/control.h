@@ -368,6 +368,9 @@ struct pt_ctl_instance_stats {
 	uint32_t xruns;            /* a sound device endpoint's under- and
 				      overruns (saturating), else 0 */
 	char fault_reason[64];
+	uint32_t latency_frames;   /* the module's own latency (a plugin's
+				      latency port), frames */
+	uint32_t reserved2;
 };
 
 enum pt_ctl_lookup_kind { PT_CTL_LOOKUP_PIPELINE = 0, PT_CTL_LOOKUP_INSTANCE = 1 };
@@ -413,7 +416,7 @@ _Static_assert(sizeof(struct pt_ctl_load_library) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_library_reply) == 72, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_get_stats) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_stats_reply) == 24, "control wire layout");
-_Static_assert(sizeof(struct pt_ctl_instance_stats) == 224, "control wire layout");
+_Static_assert(sizeof(struct pt_ctl_instance_stats) == 232, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_lookup) == 40, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_id_reply) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_notify) == 128, "control wire layout");
