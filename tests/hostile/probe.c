@@ -358,6 +358,9 @@ static int probe_reset(struct pt_module *mod)
 static int probe_set_config(struct pt_module *mod, uint32_t param,
 			    const void *data, size_t size)
 {
+	/* Param 3: a result outside the ABI (positive). */
+	if (param == 3)
+		return 7;
 	/* Param 1: a binary blob of the pattern i & 0xff, checked whole. */
 	if (param == 1) {
 		for (size_t i = 0; i < size; i++)
@@ -378,6 +381,9 @@ static int probe_get_config(struct pt_module *mod, uint32_t param, void *data,
 	char text[64];
 	int n;
 
+	/* Param 3: a result outside the ABI (positive). */
+	if (param == 3)
+		return 7;
 	/* Param 2: the static counter, as text. */
 	if (param == 2) {
 		n = snprintf(text, sizeof(text), "inits=%u", inits_seen);
