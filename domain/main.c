@@ -793,6 +793,12 @@ static int do_control(void)
 		reply_text(r, -EOPNOTSUPP, "unknown control op %u", h.op);
 		break;
 	}
+	/* Callbacks return 0 or a negative errno; anything else is the
+	 * module's breach of its ABI, said as such (the host would take a
+	 * positive result for a domain that lies). */
+	if (r->result > 0)
+		reply_text(r, -EBADE, "module returned %d, not 0 or a negative errno",
+			   r->result);
 	if (in->used)
 		r->heap_used = pt_route_used(in->heap);
 out:

@@ -1404,6 +1404,10 @@ int pt_graph_config_set(struct pt_graph *g, uint32_t id, uint32_t param,
 			    inst->manifest.name);
 	inst->last_error[0] = 0;
 	ret = inst->mod.ops.set_config(&inst->mod, param, data, size);
+	if (ret > 0) /* outside the ABI: not an errno to pass on */
+		return fail(err, errlen, -EBADE,
+			    "instance '%s': set config returned %d, not 0 or a negative errno",
+			    inst->name, ret);
 	if (ret)
 		return fail(err, errlen, ret, "instance '%s': config refused: %s",
 			    inst->name,
@@ -1435,7 +1439,7 @@ int pt_graph_config_get(struct pt_graph *g, uint32_t id, uint32_t param,
 			return fail(err, errlen, ret, "instance '%s': get config: %s",
 				    inst->name, why);
 		if (*size > room)
-			return fail(err, errlen, -EPROTO,
+			return fail(err, errlen, -EBADE,
 				    "instance '%s' claims %zu bytes in a %zu-byte reply",
 				    inst->name, *size, room);
 		return 0;
@@ -1445,11 +1449,15 @@ int pt_graph_config_get(struct pt_graph *g, uint32_t id, uint32_t param,
 			    "module '%s' reports no configuration",
 			    inst->manifest.name);
 	ret = inst->mod.ops.get_config(&inst->mod, param, data, size);
+	if (ret > 0) /* outside the ABI: not an errno to pass on */
+		return fail(err, errlen, -EBADE,
+			    "instance '%s': get config returned %d, not 0 or a negative errno",
+			    inst->name, ret);
 	if (ret)
 		return fail(err, errlen, ret, "instance '%s': get config: %s",
 			    inst->name, strerror(-ret));
 	if (*size > room) /* a module that lies about what it wrote */
-		return fail(err, errlen, -EPROTO,
+		return fail(err, errlen, -EBADE,
 			    "instance '%s' claims %zu bytes in a %zu-byte reply",
 			    inst->name, *size, room);
 	return 0;

@@ -938,6 +938,50 @@ void pt_topology_free(struct pt_topology *t)
 	t->nmsgs = 0;
 }
 
+/* Reads @text as a stream of events (constant memory) and refuses it at
+ * the first collection nested deeper than PT_TOPOLOGY_DEPTH_MAX, before
+ * any document is built: libyaml's scanner does work in proportion to the
+ * open nesting levels for every token, so a deeply nested file costs time
+ * quadratic in its size. Syntax errors are left to the loader. */
+static int check_depth(const void *text, size_t size, const char *path, char *err,
+		       size_t errlen)
+{
+	yaml_parser_t parser;
+	unsigned depth = 0;
+	int ret = 0;
+
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s: libyaml failed to initialise", path);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, text, size);
+	for (;;) {
+		yaml_event_t ev;
+		bool end;
+
+		if (!yaml_parser_parse(&parser, &ev))
+			break; /* the loader reports it, with its line */
+		end = ev.type == YAML_STREAM_END_EVENT;
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > PT_TOPOLOGY_DEPTH_MAX) {
+				snprintf(err, errlen,
+					 "%s:%zu: nested more than %d levels deep (collections within collections)",
+					 path, ev.start_mark.line + 1, PT_TOPOLOGY_DEPTH_MAX);
+				ret = -EINVAL;
+				end = true;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			   ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (end)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
 int pt_topology_parse(const void *text, size_t size, const char *path,
 		      struct pt_topology *t, char *err, size_t errlen)
 {
@@ -953,6 +997,9 @@ int pt_topology_parse(const void *text, size_t size, const char *path,
 			 PT_TOPOLOGY_FILE_MAX);
 		return -EFBIG;
 	}
+	ret = check_depth(text, size, path, err, errlen);
+	if (ret)
+		return ret;
 	L = calloc(1, sizeof(*L) + sizeof(*L->inst));
 	if (!L) {
 		snprintf(err, errlen, "%s: out of memory", path);
