@@ -33,10 +33,13 @@ struct pt_ctl_request {
 		struct pt_ctl_load_library load_library;
 		struct pt_ctl_get_stats get_stats;
 		struct pt_ctl_lookup lookup;
+		struct pt_ctl_set_mode set_mode;
 	} u;
 	char path[PT_CTL_PATH_MAX + 1]; /* INIT_INSTANCE library, LOAD_LIBRARY */
 	const void *data;  /* init blob or config fragment, inside the message */
 	size_t data_size;
+	const void *payload; /* INIT_INSTANCE binary init payload, or NULL */
+	size_t payload_size;
 };
 
 /*
@@ -54,7 +57,7 @@ enum pt_ctl_status pt_ctl_decode(const void *msg, size_t len,
 const char *pt_ctl_layout(unsigned type, bool reply);
 
 /* Layout of one struct pt_ctl_instance_stats (GET_STATS reply entries). */
-#define PT_CTL_LAYOUT_INSTANCE_STATS "44nn1111" "4" "888888888" "44" "r"
+#define PT_CTL_LAYOUT_INSTANCE_STATS "44nn1111" "4" "888888888" "44" "r" "44"
 
 /* Bytes of a body with layout @layout. */
 size_t pt_ctl_layout_size(const char *layout);

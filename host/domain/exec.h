@@ -62,6 +62,30 @@ int pt_exec_module_library(const char *name, char *path, size_t len);
  * and calls prepare with their formats. */
 int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen);
 
+/* As pt_exec_prepare, with the packed views the graph made for prepare
+ * (either may be NULL when there are no such pins): the sinks' in_prepare,
+ * open_fields and capacity say what the module may set. On success the
+ * views hold what the module chose (sink formats and sizes, alignment),
+ * checked against what each binding allows. */
+int pt_exec_prepare_views(struct pt_instance *inst, struct pt_source *src,
+			  struct pt_sink *snk, char *err, size_t errlen);
+
+/* Module ABI version 2 in the instance's domain: bind (@bind true) or
+ * unbind for @pin, a trigger (enum pt_trigger), and the processing mode.
+ * pt_exec_mode returns the module's answer: 0 when it does the mode
+ * itself, -ENOTSUP when it has none (the host bypasses), another -errno
+ * when it refused (or the domain failed). */
+int pt_exec_pin(struct pt_instance *inst, const struct pt_pin_info *pin,
+		bool bind, char *err, size_t errlen);
+int pt_exec_trigger(struct pt_instance *inst, uint32_t cmd, char *err,
+		    size_t errlen);
+int pt_exec_mode(struct pt_instance *inst, uint32_t mode, char *err,
+		 size_t errlen);
+
+/* True while the instance's init waits for its named domain's first
+ * prepare: bind calls wait for it too. */
+bool pt_exec_init_pending(const struct pt_instance *inst);
+
 /* Before a deferred init (named domain) the blob is kept and given right
  * after the init; the module's answer then comes from pt_exec_prepare. */
 int pt_exec_config_set(struct pt_instance *inst, uint32_t param, const void *d,
@@ -130,6 +154,10 @@ size_t pt_exec_heap_size(struct pt_instance *inst);
 
 /* Heap bytes in use as the domain last reported (bounded by the heap). */
 size_t pt_exec_heap_used(struct pt_instance *inst);
+
+/* The module's latency in frames (pt_mod_set_latency) as its domain last
+ * reported it with a completion (checked against PT_DOP_LATENCY_MAX). */
+uint32_t pt_exec_latency(struct pt_instance *inst);
 
 /* Returns true when the instance's domain has died, with @signal (0 if it
  * exited) and @why saying how; false while it lives. Does not block. */

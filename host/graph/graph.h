@@ -96,11 +96,14 @@ struct pt_instance_desc {
 	uint32_t deadline_us;    /* 0: one period */
 	uint32_t max_misses;     /* 0: no limit (late is not hung) */
 	uint32_t hang_ms;        /* 0: the graph's default */
+	uint32_t progress_periods; /* lag that fails it (progress.h); 0: default */
 	enum pt_restart restart;
 	uint32_t restart_limit;  /* 0: 3 */
 	enum pt_on_fault on_fault;
 	const void *init;        /* init blob (text parameters), may be NULL */
 	size_t init_size;        /* <= PT_INIT_MAX */
+	const void *init_payload; /* binary init payload (module ABI 2), or NULL */
+	size_t init_payload_size; /* <= PT_INIT_MAX */
 };
 
 struct pt_instance_stats {
@@ -114,7 +117,19 @@ struct pt_instance_stats {
 	size_t heap_size;
 	uint64_t fault_period;   /* period of the last fault */
 	int fault_signal;        /* signal of the last fault, 0 if none */
+	uint32_t latency_frames; /* the module's own (pt_mod_set_latency) */
 	char fault_reason[64];   /* why the last fault happened */
+	uint64_t dropped_frames; /* taken from its inputs while it lagged (progress.h) */
+};
+
+/* How far each pin of an instance is behind what it was offered
+ * (host/graph/progress.h). Pins packed in pin order. */
+struct pt_progress {
+	int64_t lag_in[PT_MAX_PINS], lag_out[PT_MAX_PINS];
+	uint32_t periods;        /* the limit; 0: PT_PROGRESS_PERIODS_DEFAULT */
+	bool endpoint;           /* paced by a file or device: not judged */
+	bool stalled;            /* found stalled, not yet failed */
+	char why[64];
 };
 
 struct pt_buffer;
@@ -135,6 +150,16 @@ struct pt_buffer {
 	uint64_t rd, wr;           /* free-running positions, rd <= wr <= rd + size */
 	struct pt_format fmt;
 	uint32_t frame;            /* bytes per frame */
+	/* The binding's format: fmt is it until the writer's prepare sets the
+	 * fields the binding left open (PT_FMT_OPEN_*); the buffer holds
+	 * `frames` frames of fmt, its partition as many of the largest frame. */
+	struct pt_format bind_fmt;
+	uint8_t open_fields;
+	uint32_t frames;
+	/* What the reader's source and the writer's sink asked for at
+	 * prepare (pt_source/sink_set_alignment), 0 when nothing. */
+	uint32_t rd_byte_align, rd_frame_align;
+	uint32_t wr_byte_align, wr_frame_align;
 	struct pt_instance *src;   /* writer */
 	unsigned src_pin;
 	struct pt_instance *dst;   /* reader */
@@ -180,14 +205,22 @@ struct pt_instance {
 	enum pt_on_fault on_fault;
 	void *init;                            /* host copy of the init blob */
 	size_t init_size;
-	void *config;                          /* PT_PARAM_TEXT blobs set, replayed on restart */
+	void *config;                          /* config history, replayed on restart (history.h) */
 	size_t config_size;
+	void *init_payload;                    /* host copy of the binary init payload */
+	size_t init_payload_size;
+	uint32_t mode;                         /* enum pt_processing_mode the host set */
+	bool host_bypass;                      /* the host does the bypass: the
+						  module has no mode of its own */
+	bool started;                          /* triggered START since prepare */
+	uint8_t told_in, told_out;             /* pins whose bind the module got */
 
 	struct pt_buffer *in[PT_MAX_PINS];     /* by input pin, NULL if unbound */
 	struct pt_buffer *out[PT_MAX_PINS];    /* by output pin */
 	enum pt_instance_state state;
 	struct pt_instance_stats stats;
 	uint32_t consecutive_misses;
+	struct pt_progress progress;
 
 	/* In-process (trusted) execution. */
 	struct pt_module mod;
@@ -264,6 +297,13 @@ int pt_graph_instance_delete(struct pt_graph *g, uint32_t id, char *err,
 int pt_graph_bind(struct pt_graph *g, uint32_t src, unsigned src_pin,
 		  uint32_t dst, unsigned dst_pin, const struct pt_format *fmt,
 		  uint32_t periods, char *err, size_t errlen);
+/* As pt_graph_bind, the fields of @fmt named in @open_fields (PT_FMT_OPEN_*,
+ * `format: auto` in a topology) left for the writer to set at prepare with
+ * pt_sink_set_format; @fmt holds placeholders for them. */
+int pt_graph_bind_open(struct pt_graph *g, uint32_t src, unsigned src_pin,
+		       uint32_t dst, unsigned dst_pin, const struct pt_format *fmt,
+		       unsigned open_fields, uint32_t periods, char *err,
+		       size_t errlen);
 int pt_graph_unbind(struct pt_graph *g, uint32_t src, unsigned src_pin,
 		    uint32_t dst, unsigned dst_pin, char *err, size_t errlen);
 
@@ -273,6 +313,20 @@ int pt_graph_config_set(struct pt_graph *g, uint32_t id, uint32_t param,
 			const void *data, size_t size, char *err, size_t errlen);
 int pt_graph_config_get(struct pt_graph *g, uint32_t id, uint32_t param,
 			void *data, size_t *size, char *err, size_t errlen);
+
+/* Sets the processing mode (enum pt_processing_mode) of one instance: the
+ * module's set_processing_mode when it has one and accepts, else the host
+ * bypasses it (output pin i carries input pin i, silence where there is
+ * none). Kept across restarts. Returns 0 or -errno with @err set. */
+int pt_graph_set_mode(struct pt_graph *g, uint32_t id, uint32_t mode, char *err,
+		      size_t errlen);
+
+/* One period of host bypass of @inst on its packed views: output pin i gets
+ * input pin i's frames when the formats match, silence otherwise; every
+ * input gives up a period. */
+void pt_instance_bypass(const struct pt_instance *inst,
+			struct pt_source *const *src, unsigned nsrc,
+			struct pt_sink *const *snk, unsigned nsnk);
 
 /* ---- lookups and stats ---------------------------------------------------- */
 

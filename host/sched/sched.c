@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "host/domain/exec.h"
+#include "host/graph/progress.h"
 #include "lib/domain/protocol.h"
 #include "host/sched/sched.h"
 #include "host/trace/trace.h"
@@ -190,8 +191,8 @@ static void job_run(struct job *j)
 		for (unsigned i = 0; i < j->nsnk; i++)
 			produced[i] = j->snk[i].produced;
 		j->t0[k] = now_ns();
-		ret = inst->entry->ops->process(&inst->mod, j->srcp, j->nsrc,
-						j->snkp, j->nsnk);
+		ret = inst->mod.ops.process(&inst->mod, j->srcp, j->nsrc,
+					    j->snkp, j->nsnk);
 		j->ns[k] = now_ns() - j->t0[k];
 		j->calls++;
 		if (ret) {
@@ -346,13 +347,17 @@ static void commit(struct job *j)
 	for (unsigned p = 0; p < PT_MAX_PINS; p++)
 		if (j->inst->out[p])
 			j->inst->out[p]->wr += j->snk[k++].produced;
+	pt_progress_account(j->inst, j->src, j->nsrc, j->snk, j->nsnk, j->max);
 }
 
 /* A failed instance: stand-ins for as many periods as the request allows. */
 static void failed_periods(struct job *j)
 {
 	for (unsigned k = 0; k < j->max && period_left(j); k++)
-		stand_in(j);
+		if (j->inst->host_bypass && j->inst->state != PT_INSTANCE_FAILED)
+			pt_instance_bypass(j->inst, j->srcp, j->nsrc, j->snkp, j->nsnk);
+		else
+			stand_in(j);
 }
 
 static void account(struct pt_sched *s, struct job *j, int track)
@@ -965,6 +970,8 @@ int pt_sched_period(struct pt_sched *s)
 	 * not in every LL pass. */
 	for (size_t i = 0; i < n; i++)
 		live[i] = running(s, order[i]);
+	/* No writer waits on a reader that lags or failed (progress.h). */
+	pt_progress_unblock(g, batch);
 
 	/* 1. DP snapshot: every ready DP instance gets its views now. */
 	/* The trusted DP jobs are counted in njobs and published to the
@@ -984,7 +991,9 @@ int pt_sched_period(struct pt_sched *s)
 		j = inst->isolation == PT_ISOLATION_PROCESS ? &s->ijobs[s->nijobs] :
 							      &s->jobs[njobs];
 		job_views(j, inst, batch);
-		if (inst->state == PT_INSTANCE_FAILED) {
+		/* A host bypass stands in for the module as a stand-in does. */
+		if (inst->state == PT_INSTANCE_FAILED ||
+		    (inst->host_bypass && !inst->inflight)) {
 			failed_periods(j);
 			commit(j);
 			continue;
@@ -999,8 +1008,10 @@ int pt_sched_period(struct pt_sched *s)
 			continue;
 		}
 		if (!pt_module_is_ready(&inst->mod, j->srcp, j->nsrc, j->snkp,
-					j->nsnk))
+					j->nsnk)) {
+			commit(j); /* nothing moved: counts in its lag */
 			continue;
+		}
 		njobs++;
 	}
 	/* One wake per domain for all of its requests. */
@@ -1034,14 +1045,16 @@ int pt_sched_period(struct pt_sched *s)
 			if (s->nchain && reads_chain(s, inst))
 				chain_run(s);
 			job_views(&ll, inst, 1);
-			if (inst->state == PT_INSTANCE_FAILED) {
+			if (inst->state == PT_INSTANCE_FAILED || inst->host_bypass) {
 				failed_periods(&ll);
 				commit(&ll);
 				continue;
 			}
 			if (!pt_module_is_ready(&inst->mod, ll.srcp, ll.nsrc,
-						ll.snkp, ll.nsnk))
+						ll.snkp, ll.nsnk)) {
+				commit(&ll); /* nothing moved: counts in its lag */
 				continue;
+			}
 			job_run(&ll);
 			account(s, &ll, TRACK_HOST);
 			commit(&ll);
@@ -1079,6 +1092,12 @@ int pt_sched_period(struct pt_sched *s)
 				      now_ns() - wait_t0);
 		account(s, j, TRACK_DP(j->inst));
 		commit(j);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char why[64];
+
+		if (pt_progress_stalled(order[i], why, sizeof(why)))
+			fault(s, order[i], 0, why);
 	}
 	return 0;
 }

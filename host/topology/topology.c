@@ -31,6 +31,15 @@ struct instance_ctx {
 	char params[PT_CTL_INIT_MAX];
 	size_t params_size;
 	bool has_name;
+	char file[PATH_MAX]; /* a file= parameter anchored at the folder */
+	void *payload;           /* init_blob: the binary init payload */
+	size_t payload_size;
+	void *config;            /* config_blob: set before the pipeline runs */
+	size_t config_size;
+	uint32_t config_param;
+	bool has_config_param;
+	bool has_mode;
+	uint32_t mode;
 };
 
 struct pending_bind {
@@ -248,11 +257,39 @@ static int add_msg(struct loader *L, yaml_node_t *n, const char *what,
 static const char *const instance_keys[] = {
 	"name", "module", "library", "isolation", "sched", "domain", "heap_size",
 	"stack_size", "deadline_us", "max_misses", "restart", "restart_limit",
-	"on_fault", "params", "hang_ms", NULL,
+	"on_fault", "params", "init_blob", "config_blob", "config_param", "mode",
+	"hang_ms", "progress_periods", NULL,
 };
 enum { I_NAME, I_MODULE, I_LIBRARY, I_ISOLATION, I_SCHED, I_DOMAIN, I_HEAP,
        I_STACK, I_DEADLINE, I_MISSES, I_RESTART, I_RLIMIT, I_FAULT, I_PARAMS,
-       I_HANG };
+       I_INIT_BLOB, I_CONFIG_BLOB, I_CONFIG_PARAM, I_MODE, I_HANG,
+       I_PROGRESS };
+
+/* Reads the file @n names (relative to the topology's folder), 1..@max
+ * bytes. */
+static int read_blob(struct loader *L, yaml_node_t *n, const char *field,
+		     size_t max, void **data, size_t *size)
+{
+	const char *s = NULL;
+	char path[PATH_MAX + 8], why[512];
+	int ret = scalar(L, n, field, &s);
+
+	if (ret)
+		return ret;
+	if (!*s)
+		return lerr(L, n, field, "empty path");
+	if (s[0] == '/')
+		snprintf(path, sizeof(path), "%s", s);
+	else if ((size_t)snprintf(path, sizeof(path), "%s/%s", L->dir, s) >= sizeof(path))
+		return lerr(L, n, field, "path too long");
+	free(*data);
+	*data = NULL;
+	if (pt_file_read(path, max, data, size, why, sizeof(why)))
+		return lerr(L, n, field, "%s", why);
+	if (!*size)
+		return lerr(L, n, field, "'%s' is empty", path);
+	return 0;
+}
 
 
 static bool param_text_ok(const char *s)
@@ -328,6 +365,13 @@ static int parse_params(struct loader *L, struct instance_ctx *c, yaml_node_t *n
 		}
 		if ((ret = scalar(L, v, sub, &s)))
 			return ret;
+		/* A file is found from the topology's folder, as a library is. */
+		if (!strcmp(ks, "file") && s[0] && s[0] != '/' && strcmp(s, "-")) {
+			if ((size_t)snprintf(c->file, sizeof(c->file), "%s/%s", L->dir,
+					     s) >= sizeof(c->file))
+				return lerr(L, v, sub, "path too long");
+			s = c->file;
+		}
 		if (!param_text_ok(s))
 			return lerr(L, v, sub, "'%s': a value has no spaces, ';' or '='", s);
 		if ((ret = params_add(L, c, v, sub, s)))
@@ -445,7 +489,15 @@ static int instance_key(struct loader *L, void *ctx, unsigned key,
 	case I_HANG:
 		if ((ret = get_u32(L, v, field, 0, PT_CTL_HANG_MAX, &u)))
 			return ret;
-		c->m.hang_ms = (uint16_t)u;
+		c->m.hang_ms = (uint32_t)u;
+		return 0;
+	case I_PROGRESS:
+		if ((ret = get_u32(L, v, field, 0, PT_CTL_PROGRESS_MAX, &u)))
+			return ret;
+		if (u && u < PT_CTL_PROGRESS_MIN)
+			return lerr(L, v, field, "%u is below %u (0 = the default)", u,
+				    PT_CTL_PROGRESS_MIN);
+		c->m.progress_periods = u;
 		return 0;
 	case I_RESTART:
 		if ((ret = get_enum(L, v, field, restart, &e)))
@@ -461,12 +513,72 @@ static int instance_key(struct loader *L, void *ctx, unsigned key,
 		return 0;
 	case I_PARAMS:
 		return parse_params(L, c, v, field);
+	case I_INIT_BLOB:
+		return read_blob(L, v, field, PT_CTL_INIT_MAX, &c->payload,
+				 &c->payload_size);
+	case I_CONFIG_BLOB:
+		return read_blob(L, v, field, PT_CTL_CONFIG_MAX, &c->config,
+				 &c->config_size);
+	case I_CONFIG_PARAM:
+		c->has_config_param = true;
+		return get_u32(L, v, field, 0, UINT32_MAX, &c->config_param);
+	case I_MODE: {
+		static const char *const modes[] = { "normal", "bypass", NULL };
+
+		if ((ret = get_enum(L, v, field, modes, &e)))
+			return ret;
+		c->has_mode = true;
+		c->mode = e;
+		return 0;
+	}
 	}
 	return -EINVAL;
 }
 
+static int parse_instance_(struct loader *L, yaml_node_t *n, const char *field,
+			   uint32_t pipeline);
+
 static int parse_instance(struct loader *L, yaml_node_t *n, const char *field,
 			  uint32_t pipeline)
+{
+	int ret = parse_instance_(L, n, field, pipeline);
+
+	free(L->inst->payload);
+	free(L->inst->config);
+	L->inst->payload = L->inst->config = NULL;
+	return ret;
+}
+
+/* The messages after an instance's INIT_INSTANCE: its processing mode and
+ * its configuration blob, in fragments as a control client sends them. */
+static int instance_after(struct loader *L, yaml_node_t *n, const char *what,
+			  const struct instance_ctx *c)
+{
+	int ret;
+
+	if (c->has_mode) {
+		struct pt_ctl_set_mode m = { c->m.instance, c->mode };
+
+		if ((ret = add_msg(L, n, what, PT_CTL_SET_MODE, &m, NULL, 0, NULL, 0)))
+			return ret;
+	}
+	for (size_t off = 0; off < c->config_size; off += PT_CTL_FRAGMENT_MAX) {
+		struct pt_ctl_config_set m = {
+			.instance = c->m.instance, .param = c->config_param,
+			.total_size = (uint32_t)c->config_size, .offset = (uint32_t)off,
+			.size = (uint32_t)(c->config_size - off < PT_CTL_FRAGMENT_MAX ?
+					   c->config_size - off : PT_CTL_FRAGMENT_MAX),
+		};
+
+		if ((ret = add_msg(L, n, what, PT_CTL_LARGE_CONFIG_SET, &m,
+				   (const uint8_t *)c->config + off, m.size, NULL, 0)))
+			return ret;
+	}
+	return 0;
+}
+
+static int parse_instance_(struct loader *L, yaml_node_t *n, const char *field,
+			   uint32_t pipeline)
 {
 	struct instance_ctx *cp = L->inst;
 	struct pt_topology *t = L->t;
@@ -475,6 +587,8 @@ static int parse_instance(struct loader *L, yaml_node_t *n, const char *field,
 	int ret;
 
 #define c (*cp)
+	free(c.payload);
+	free(c.config);
 	memset(&c, 0, sizeof(c));
 	if (t->ninstances >= MAX_INSTANCES)
 		return lerr(L, n, field, "more than %d instances", MAX_INSTANCES);
@@ -497,8 +611,25 @@ static int parse_instance(struct loader *L, yaml_node_t *n, const char *field,
 	c.m.library_len = (uint16_t)lib_len;
 	c.m.init_size = (uint32_t)c.params_size;
 	snprintf(what, sizeof(what), "%s (%s)", field, c.m.name);
-	return add_msg(L, n, what, PT_CTL_INIT_INSTANCE, &c.m, c.library, lib_len,
-		       c.params, c.params_size);
+	if (c.has_config_param && !c.config)
+		return lerr(L, n, field, "config_param: given without config_blob");
+	if (c.payload) {
+		/* The payload follows the init blob (control.h). */
+		uint8_t *tail = malloc(c.params_size + c.payload_size);
+
+		if (!tail)
+			return lerr(L, n, field, "out of memory");
+		memcpy(tail, c.params, c.params_size);
+		memcpy(tail + c.params_size, c.payload, c.payload_size);
+		c.m.flags = PT_CTL_INIT_FLAG_PAYLOAD;
+		ret = add_msg(L, n, what, PT_CTL_INIT_INSTANCE, &c.m, c.library,
+			      lib_len, tail, c.params_size + c.payload_size);
+		free(tail);
+	} else {
+		ret = add_msg(L, n, what, PT_CTL_INIT_INSTANCE, &c.m, c.library,
+			      lib_len, c.params, c.params_size);
+	}
+	return ret ? ret : instance_after(L, n, what, &c);
 #undef c
 }
 
@@ -546,6 +677,13 @@ static int get_endpoint(struct loader *L, yaml_node_t *n, const char *field,
 	return lerr(L, n, field, "no instance named '%s'", name);
 }
 
+/* `auto`: the writer sets this field at prepare (module ABI 2). */
+static bool is_auto(const yaml_node_t *v)
+{
+	return v && v->type == YAML_SCALAR_NODE && v->data.scalar.length == 4 &&
+	       !memcmp(v->data.scalar.value, "auto", 4);
+}
+
 static int format_key(struct loader *L, void *ctx, unsigned key, yaml_node_t *v,
 		      const char *field)
 {
@@ -560,10 +698,18 @@ static int format_key(struct loader *L, void *ctx, unsigned key, yaml_node_t *v,
 	case 0:
 		return get_u32(L, v, field, PT_RATE_MIN, PT_RATE_MAX, &m->rate);
 	case 1:
+		if (is_auto(v)) {
+			m->open |= PT_CTL_BIND_OPEN_CHANNELS;
+			return 0;
+		}
 		ret = get_u32(L, v, field, 1, PT_CHANNELS_MAX, &ch);
 		m->channels = (uint16_t)ch;
 		return ret;
 	case 2:
+		if (is_auto(v)) {
+			m->open |= PT_CTL_BIND_OPEN_SAMPLE;
+			return 0;
+		}
 		if ((ret = get_enum(L, v, field, samples, &e)))
 			return ret;
 		/* the names above are in enum pt_sample_format order from 1 */
@@ -807,6 +953,50 @@ void pt_topology_free(struct pt_topology *t)
 	t->nmsgs = 0;
 }
 
+/* Reads @text as a stream of events (constant memory) and refuses it at
+ * the first collection nested deeper than PT_TOPOLOGY_DEPTH_MAX, before
+ * any document is built: libyaml's scanner does work in proportion to the
+ * open nesting levels for every token, so a deeply nested file costs time
+ * quadratic in its size. Syntax errors are left to the loader. */
+static int check_depth(const void *text, size_t size, const char *path, char *err,
+		       size_t errlen)
+{
+	yaml_parser_t parser;
+	unsigned depth = 0;
+	int ret = 0;
+
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s: libyaml failed to initialise", path);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, text, size);
+	for (;;) {
+		yaml_event_t ev;
+		bool end;
+
+		if (!yaml_parser_parse(&parser, &ev))
+			break; /* the loader reports it, with its line */
+		end = ev.type == YAML_STREAM_END_EVENT;
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > PT_TOPOLOGY_DEPTH_MAX) {
+				snprintf(err, errlen,
+					 "%s:%zu: nested more than %d levels deep (collections within collections)",
+					 path, ev.start_mark.line + 1, PT_TOPOLOGY_DEPTH_MAX);
+				ret = -EINVAL;
+				end = true;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			   ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (end)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
 int pt_topology_parse(const void *text, size_t size, const char *path,
 		      struct pt_topology *t, char *err, size_t errlen)
 {
@@ -823,6 +1013,9 @@ int pt_topology_parse(const void *text, size_t size, const char *path,
 			 PT_TOPOLOGY_FILE_MAX);
 		return -EFBIG;
 	}
+	ret = check_depth(text, size, path, err, errlen);
+	if (ret)
+		return ret;
 	L = calloc(1, sizeof(*L) + sizeof(*L->inst));
 	if (!L) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -864,6 +1057,25 @@ int pt_topology_parse(const void *text, size_t size, const char *path,
 	}
 	ret = parse_document(L);
 	yaml_document_delete(&L->doc);
+	/* One document a file: a second one would be silently ignored. */
+	if (!ret) {
+		yaml_document_t next;
+
+		if (!yaml_parser_load(&parser, &next)) {
+			snprintf(err, errlen, "%s:%zu: YAML syntax after the document: %s",
+				 path, parser.problem_mark.line + 1,
+				 parser.problem ? parser.problem : "unreadable");
+			ret = -EINVAL;
+		} else {
+			if (yaml_document_get_root_node(&next)) {
+				snprintf(err, errlen,
+					 "%s:%zu: a second YAML document: a topology file holds one",
+					 path, next.start_mark.line + 1);
+				ret = -EINVAL;
+			}
+			yaml_document_delete(&next);
+		}
+	}
 	yaml_parser_delete(&parser);
 	free(L);
 	if (ret)

@@ -56,6 +56,8 @@ extern "C" {
 #define PT_CTL_DEADLINE_MAX 1000000u     /* deadline_us: one second */
 #define PT_CTL_MISSES_MAX 1000u          /* max_misses */
 #define PT_CTL_HANG_MAX 60000u           /* hang_ms: one minute */
+#define PT_CTL_PROGRESS_MIN 2u           /* progress_periods, when not 0 */
+#define PT_CTL_PROGRESS_MAX 1000000u     /* progress_periods */
 #define PT_CTL_RESTART_MAX 100u          /* restart_limit */
 #define PT_CTL_PERIODS_MAX 64u           /* bind: buffer depth in periods */
 
@@ -72,6 +74,7 @@ enum pt_ctl_type {
 	PT_CTL_LOAD_LIBRARY = 10,
 	PT_CTL_GET_STATS = 11,
 	PT_CTL_LOOKUP = 12,
+	PT_CTL_SET_MODE = 13,
 	/* Notifications: host to client only. */
 	PT_CTL_NOTIFY_FAULT = 0x100,
 	PT_CTL_NOTIFY_DEADLINE_MISS = 0x101,
@@ -96,7 +99,9 @@ enum pt_ctl_type {
  *   UNKNOWN_ID    no pipeline / instance / binding with that id or name
  *   EXISTS        the id or name is already taken
  *   BUSY          not allowed in the current state (e.g. delete a running
- *                 pipeline, bind into a running one)
+ *                 pipeline, bind into a running one); also the one message
+ *                 a client gets, with seq 0, when no client slot is free
+ *                 ("too many clients: 16") before the host closes it
  *   NO_MEMORY     the user heap budget cannot hold it
  *   SEQUENCE      a config fragment out of order or without its first one
  *   LIBRARY       the module library was refused (not ELF, no manifest,
@@ -106,6 +111,9 @@ enum pt_ctl_type {
  *   MODULE        the module itself failed (init, set_config, get_config)
  *   NO_SPACE      a reply would not fit (LARGE_CONFIG_GET max_size)
  *   INTERNAL      the host could not do it for a reason of its own
+ *   MODULE_ABI    the module answered outside its ABI: a positive result
+ *                 (callbacks return 0 or a negative errno), or more config
+ *                 bytes than it was given room for
  */
 enum pt_ctl_status {
 	PT_CTL_OK = 0,
@@ -124,8 +132,9 @@ enum pt_ctl_status {
 	PT_CTL_E_MODULE = 13,
 	PT_CTL_E_NO_SPACE = 14,
 	PT_CTL_E_INTERNAL = 15,
+	PT_CTL_E_MODULE_ABI = 16,
 };
-#define PT_CTL_STATUS_COUNT 16
+#define PT_CTL_STATUS_COUNT 17
 
 struct pt_ctl_header {
 	uint16_t type;    /* enum pt_ctl_type */
@@ -166,7 +175,10 @@ enum pt_ctl_on_fault { PT_CTL_ON_FAULT_SILENCE = 0, PT_CTL_ON_FAULT_BYPASS = 1 }
 
 /*
  * INIT_INSTANCE, followed by library_len bytes of library path (no NUL)
- * and then init_size bytes of init blob (text parameters). Exactly one of
+ * and then init_size bytes of init blob (text parameters), then, when
+ * flags has PT_CTL_INIT_FLAG_PAYLOAD, the rest of the message: the binary
+ * init payload (module ABI version 2, pt_mod_init_payload), 1..
+ * PT_CTL_INIT_MAX bytes. Exactly one of
  * module (a built-in, endpoint or loaded library's module name) and the
  * library path is given. instance 0 asks the host to pick the id; the
  * reply body is a struct pt_ctl_id_reply. Sizes of 0 mean the default.
@@ -188,10 +200,17 @@ struct pt_ctl_init_instance {
 	uint8_t restart;           /* enum pt_ctl_restart */
 	uint8_t on_fault;          /* enum pt_ctl_on_fault */
 	uint16_t library_len;      /* 0..PT_CTL_PATH_MAX */
-	uint16_t hang_ms;          /* 0 (the host's default) .. PT_CTL_HANG_MAX:
-				      a request unanswered this long is a hang */
+	uint16_t flags;            /* PT_CTL_INIT_FLAG_*; other bits reserved */
 	uint32_t init_size;        /* 0..PT_CTL_INIT_MAX */
+	uint32_t hang_ms;          /* 0 (the host's default) .. PT_CTL_HANG_MAX:
+				      a request unanswered this long is a hang */
+	uint32_t progress_periods; /* 0 (the default) or PT_CTL_PROGRESS_MIN..
+				      PT_CTL_PROGRESS_MAX: periods of lag that
+				      fail it (docs/architecture.md) */
 };
+
+/* INIT_INSTANCE carries a binary init payload after the init blob. */
+#define PT_CTL_INIT_FLAG_PAYLOAD (1u << 0)
 
 /* DELETE_INSTANCE. Its pipeline must be in RESET. */
 struct pt_ctl_delete_instance {
@@ -210,7 +229,21 @@ struct pt_ctl_bind {
 	uint16_t channels;         /* 1..PT_CHANNELS_MAX */
 	uint16_t sample;           /* enum pt_sample_format */
 	uint32_t periods;          /* 0..PT_CTL_PERIODS_MAX */
-	uint32_t reserved;
+	uint32_t open;             /* PT_CTL_BIND_OPEN_*: fields the writer sets
+				      at prepare (`format: auto`); the values
+				      given for them are placeholders */
+};
+
+#define PT_CTL_BIND_OPEN_SAMPLE (1u << 0)
+#define PT_CTL_BIND_OPEN_CHANNELS (1u << 1)
+
+enum pt_ctl_mode { PT_CTL_MODE_NORMAL = 0, PT_CTL_MODE_BYPASS = 1 };
+
+/* SET_MODE: the processing mode of an instance (module ABI version 2): the
+ * module's own when it has one, else the host bypasses it. */
+struct pt_ctl_set_mode {
+	uint32_t instance;
+	uint32_t mode;             /* enum pt_ctl_mode */
 };
 
 /* UNBIND: the binding from src.src_pin to dst.dst_pin. */
@@ -341,6 +374,9 @@ struct pt_ctl_instance_stats {
 	uint32_t xruns;            /* a sound device endpoint's under- and
 				      overruns (saturating), else 0 */
 	char fault_reason[64];
+	uint32_t latency_frames;   /* the module's own latency (a plugin's
+				      latency port), frames */
+	uint32_t reserved2;
 };
 
 enum pt_ctl_lookup_kind { PT_CTL_LOOKUP_PIPELINE = 0, PT_CTL_LOOKUP_INSTANCE = 1 };
@@ -373,10 +409,11 @@ struct pt_ctl_notify {
 _Static_assert(sizeof(struct pt_ctl_header) == 16, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_create_pipeline) == 40, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_delete_pipeline) == 8, "control wire layout");
-_Static_assert(sizeof(struct pt_ctl_init_instance) == 136, "control wire layout");
+_Static_assert(sizeof(struct pt_ctl_init_instance) == 144, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_delete_instance) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_bind) == 32, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_unbind) == 16, "control wire layout");
+_Static_assert(sizeof(struct pt_ctl_set_mode) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_set_pipeline_state) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_config_set) == 24, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_config_get) == 16, "control wire layout");
@@ -385,7 +422,7 @@ _Static_assert(sizeof(struct pt_ctl_load_library) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_library_reply) == 72, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_get_stats) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_stats_reply) == 24, "control wire layout");
-_Static_assert(sizeof(struct pt_ctl_instance_stats) == 224, "control wire layout");
+_Static_assert(sizeof(struct pt_ctl_instance_stats) == 232, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_lookup) == 40, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_id_reply) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_notify) == 128, "control wire layout");
