@@ -58,7 +58,6 @@ enum chain_part {
 
 /* What the chain keeps per stage besides its job. */
 struct chain_stage {
-	enum chain_part part;
 	uint64_t deadline;
 	int ret;
 	bool accepted;
@@ -693,28 +692,25 @@ static unsigned chain_index(const struct pt_sched *s, const struct pt_instance *
 	return k;
 }
 
-/* True when @inst is a stage of the chain that runs this period. */
-static bool chain_runs(const struct pt_sched *s, const struct pt_instance *inst)
-{
-	return in_chain(s, inst) && s->chain[chain_index(s, inst)].part == CHAIN_RUN;
-}
+
+static bool reads_chain(const struct pt_sched *s, const struct pt_instance *inst);
+static void chain_run(struct pt_sched *s);
 
 /* Adds an isolated LL instance to the chain. One that cannot run this
- * period (failed, or its last request still running) joins it too: its
- * stand-in is written in order, after the stages that feed it, so it
- * drains the period they write. */
+ * period (failed, or its last request still running) ends the chain
+ * before it, as a trusted reader does: its stand-in is written once the
+ * stages that feed it have committed (it drains the period they wrote),
+ * and before the stages it feeds are dispatched (they read it). */
 static void chain_add(struct pt_sched *s, struct pt_instance *inst)
 {
 	struct job *j = &s->cjobs[s->nchain];
-	struct chain_stage *c = &s->chain[s->nchain];
+	enum chain_part part = CHAIN_RUN;
 	unsigned k = 0;
 
 	if (inst->state == PT_INSTANCE_FAILED)
 		maybe_restart(s, inst);
-	job_views(j, inst, 1);
-	c->part = CHAIN_RUN;
 	if (inst->state == PT_INSTANCE_FAILED) {
-		c->part = CHAIN_FAILED;
+		part = CHAIN_FAILED;
 	} else if (inst->inflight) {
 		size_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
 		char why[PT_ERR_MAX];
@@ -724,15 +720,30 @@ static void chain_add(struct pt_sched *s, struct pt_instance *inst)
 		ret = pt_exec_reap(inst, inst->inflight_tag, 0, consumed, produced,
 				   &sig, why, sizeof(why));
 		if (ret == -ETIMEDOUT) {
-			c->part = hung(inst) ? CHAIN_HUNG : CHAIN_LATE;
+			part = hung(inst) ? CHAIN_HUNG : CHAIN_LATE;
 		} else {
 			inst->inflight = false;
 			if (ret == -EPIPE || ret == -EPROTO) {
 				fault(s, inst, sig, why);
-				c->part = CHAIN_FAILED;
+				part = CHAIN_FAILED;
 			}
 		}
 	}
+	if (part != CHAIN_RUN) {
+		if (s->nchain && reads_chain(s, inst))
+			chain_run(s);
+		j = &s->cjobs[s->nchain];
+		job_views(j, inst, 1);
+		if (part == CHAIN_LATE)
+			miss(s, j);
+		else if (part == CHAIN_HUNG)
+			hang(s, j);
+		else
+			failed_periods(j);
+		commit(j);
+		return;
+	}
+	job_views(j, inst, 1);
 	/* What a feeding stage of this chain will write this period. */
 	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
 		struct pt_buffer *b = inst->in[p];
@@ -747,7 +758,7 @@ static void chain_add(struct pt_sched *s, struct pt_instance *inst)
 		}
 		k++;
 	}
-	if (c->part == CHAIN_RUN && !isolated_ready(j))
+	if (!isolated_ready(j))
 		return;
 	inst->chain_wave = s->wave;
 	s->nchain++;
@@ -787,8 +798,6 @@ static void chain_run(struct pt_sched *s)
 		struct pt_instance *up[PT_MAX_PINS];
 		unsigned nup = 0;
 
-		if (s->chain[k].part != CHAIN_RUN)
-			continue;
 
 		for (unsigned p = 0; p < PT_MAX_PINS; p++) {
 			struct pt_instance *w = inst->in[p] ? inst->in[p]->src : NULL;
@@ -796,7 +805,7 @@ static void chain_run(struct pt_sched *s)
 
 			for (unsigned i = 0; i < nup; i++)
 				seen |= up[i] == w;
-			if (chain_runs(s, w) && !seen)
+			if (in_chain(s, w) && !seen)
 				up[nup++] = w;
 		}
 		__atomic_store_n((uint32_t *)inst->activation->map,
@@ -813,15 +822,13 @@ static void chain_run(struct pt_sched *s)
 		int ret;
 
 		c->accepted = false;
-		if (c->part != CHAIN_RUN)
-			continue;
 		for (unsigned p = 0; p < PT_MAX_PINS; p++) {
 			struct pt_instance *r = inst->out[p] ? inst->out[p]->dst : NULL;
 			bool seen = false;
 
 			for (unsigned i = 0; i < ndown; i++)
 				seen |= down[i] == r;
-			if (chain_runs(s, r) && !seen)
+			if (in_chain(s, r) && !seen)
 				down[ndown++] = r;
 		}
 		c->deadline = t0 + wait_ns(s->g, inst, 1);
@@ -851,7 +858,7 @@ static void chain_run(struct pt_sched *s)
 		struct chain_stage *c = &s->chain[k];
 		size_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
 
-		if (c->part != CHAIN_RUN || c->ret != 1)
+		if (c->ret != 1)
 			continue;
 		c->ret = pt_exec_reap(j->inst, j->inst->inflight_tag, c->deadline,
 				      consumed, produced, &c->sig, c->why, sizeof(c->why));
@@ -873,17 +880,6 @@ static void chain_run(struct pt_sched *s)
 		bool fed = true;
 		unsigned i = 0;
 
-		if (c->part != CHAIN_RUN) {
-			job_views(j, inst, 1);
-			if (c->part == CHAIN_LATE)
-				miss(s, j);
-			else if (c->part == CHAIN_HUNG)
-				hang(s, j);
-			else
-				failed_periods(j);
-			commit(j);
-			continue;
-		}
 		switch (c->ret) {
 		case 0:
 		case -EIO:
