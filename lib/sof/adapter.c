@@ -147,6 +147,8 @@ static int base_config(struct pt_module *mod, struct sof_instance *s,
 	s->dev.obs = b->obs;
 	s->mod.period_bytes = period * pt_frame_bytes(f);
 	s->dev.frames = period;
+	/* The period in microseconds, as the firmware's pipeline has it. */
+	s->dev.period = (uint32_t)((uint64_t)period * 1000000u / f->rate);
 	s->mod.priv.cfg.nb_input_pins = (uint8_t)nsrc;
 	s->mod.priv.cfg.nb_output_pins = (uint8_t)nsnk;
 	return 0;
