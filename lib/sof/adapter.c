@@ -47,6 +47,8 @@
 #include <sof/list.h>
 #include <ipc/stream.h>
 #include <ipc4/base-config.h>
+#include <ipc4/module.h>
+#include <sof/audio/pipeline.h>
 
 #include "sof.h"
 
@@ -66,6 +68,10 @@ struct sof_instance {
 	struct processing_module mod;
 	struct comp_dev dev;
 	struct sof_ipc_stream_params params;
+	struct pipeline pipe;      /* the pipeline the module believes it is in */
+	struct comp_dev peer;      /* the other end of every pin: in the same
+				      state as the module (Partita moves whole
+				      pipelines) */
 	const struct comp_driver *drv;
 	const struct module_interface *ops;
 	bool inited;               /* the firmware's init ran */
@@ -247,16 +253,30 @@ static int buffers_make(struct sof_instance *s, struct pt_source *const *src,
 	}
 	list_init(&s->dev.bsource_list);
 	list_init(&s->dev.bsink_list);
+	/* Buffer ids as the firmware's IPC4 bind makes them: the source queue
+	 * (the writer's pin) below, the sink queue (this pin) above. */
+	for (unsigned i = 0; i < nsrc; i++) {
+		s->src[i]->stream.runtime_stream_params.id = IPC4_COMP_ID(0, i);
+		/* each input's writer as if in a pipeline of its own, which
+		 * is how the firmware tells inputs apart (mux) */
+		s->src[i]->stream.runtime_stream_params.pipeline_id = 100 + i;
+	}
+	for (unsigned i = 0; i < nsnk; i++) {
+		s->snk[i]->stream.runtime_stream_params.id = IPC4_COMP_ID(i, 0);
+		s->snk[i]->stream.runtime_stream_params.pipeline_id = s->pipe.pipeline_id;
+	}
 	for (unsigned i = 0; i < nsrc; i++) {
 		list_init(&s->src[i]->sink_list);
 		list_item_append(&s->src[i]->sink_list, &s->dev.bsource_list);
 		s->src[i]->sink = &s->dev;
+		s->src[i]->source = &s->peer;
 		s->mod.sources[i] = audio_buffer_get_source(&s->src[i]->audio_buffer);
 	}
 	for (unsigned i = 0; i < nsnk; i++) {
 		list_init(&s->snk[i]->source_list);
 		list_item_append(&s->snk[i]->source_list, &s->dev.bsink_list);
 		s->snk[i]->source = &s->dev;
+		s->snk[i]->sink = &s->peer;
 		s->mod.sinks[i] = audio_buffer_get_sink(&s->snk[i]->audio_buffer);
 	}
 	s->nsrc = s->mod.num_of_sources = nsrc;
@@ -274,6 +294,7 @@ static void views_set(struct pt_module *mod, struct sof_instance *s,
 {
 	uint32_t period = pt_mod_period_frames(mod);
 
+	s->peer.state = s->dev.state;
 	for (unsigned i = 0; i < s->nsrc; i++) {
 		source_view(s->src[i], src[i],
 			    (size_t)period * pt_frame_bytes(pt_source_format(src[i])));
@@ -391,6 +412,13 @@ static int sof_init(struct pt_module *mod, const void *data, size_t size)
 	s->dev.mod = &s->mod;
 	s->dev.state = COMP_STATE_READY;
 	s->dev.ipc_config.id = 1;
+	/* A playback pipeline of its own, the module at both of its ends. */
+	s->pipe.pipeline_id = 1;
+	s->pipe.source_comp = &s->dev;
+	s->pipe.sink_comp = &s->dev;
+	s->dev.pipeline = &s->pipe;
+	s->dev.direction = SOF_IPC_STREAM_PLAYBACK;
+	s->dev.direction_set = true;
 	s->dev.ipc_config.core = 0;
 	list_init(&s->dev.bsource_list);
 	list_init(&s->dev.bsink_list);

@@ -112,8 +112,9 @@ def main():
             "drc": ("config_blob", conf_bytes(os.path.join(comp, "drc", "enabled.conf"))),
             # one ipc4_peak_volume_config for all channels: half scale, no ramp
             "volume": ("init_blob", struct.pack("<IIIIQ", 0xFFFFFFFF, 0x3FFFFFFF, 0, 0, 0)),
-            # the reference and output formats after the base config
-            "mux": ("init_blob", audio_format() + audio_format()),
+            # the reference and output formats after the base config: two
+            # stereo inputs side by side in four output channels
+            "mux": ("init_blob", audio_format() + audio_format(channels=4)),
             "template": (None, b""),
         }
         names = {"dcblock": ("dcblock", "dcblock"), "eq_iir": ("eqiir", "eq_iir"),
@@ -137,9 +138,21 @@ def main():
                     f.write(blob)
                 extra = ", %s: %s.bin" % (kind, m)
             inst = "{name: m, library: %s, isolation: process, max_misses: 1000%s}" % (lib, extra)
+            body = chain(d, inst)
             if m == "mux":
-                inst = inst.replace("}", ", params: {}}")
-            r = run(d, chain(d, inst))
+                body = """pipelines:
+  - name: main
+    instances:
+      - {name: in, module: input, params: {file: "%(d)s/in.wav"}}
+      - {name: in2, module: input, params: {file: "%(d)s/in.wav"}}
+      - %(inst)s
+      - {name: out, module: output, params: {file: "%(d)s/out.wav"}}
+    bindings:
+      - {from: in.0, to: m.0, format: %(f)s}
+      - {from: in2.0, to: m.1, format: %(f)s}
+      - {from: m.0, to: out.0, format: {rate: 48000, channels: 4, sample: S32_LE}}
+""" % {"d": d, "inst": inst, "f": FMT}
+            r = run(d, body)
             n, data = frames_of(os.path.join(d, "out.wav")) if r.returncode == 0 else (0, b"")
             check(r.returncode == 0 and n == FRAMES and any(data),
                   "%s runs in a domain from a topology: %d frames out (%s)" %
