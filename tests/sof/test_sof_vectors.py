@@ -127,6 +127,62 @@ def dcblock_reference(x, scale):
     return out
 
 
+def volume(lib):
+    """volume_process.c: an alternating ramp from the format's minimum,
+    scaled by the channel volume (Q8.16: out = in * vol / 2^16 + 0.5,
+    saturated, truncated), within 1. The volume comes from the IPC4 init
+    payload (one ipc4_peak_volume_config for all channels, no curve), so the
+    test's 0 dB and -80 dB levels are reproduced; its +42 dB (VOL_MAX) is
+    above what an IPC4 volume (Q1.31, at most 1.0) can say."""
+    levels = {"0 dB": 1 << 16, "-80 dB": (1 << 16) // 10000}
+    with tempfile.TemporaryDirectory() as d:
+        for fmt, bits in (("S16_LE", 16), ("S32_LE", 32)):
+            lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+            x = []
+            sign = 1
+            for i in range(4800 * 2):
+                v = (lo + (i >> 1)) * sign
+                x.append(min(v, hi))
+                sign = -sign
+            write_wav(os.path.join(d, "in.wav"), fmt, x)
+            for name, vol in levels.items():
+                # IPC4 target volume in Q1.31 that the module turns into vol
+                target = min(vol << 15, 0x7FFFFFFF)
+                init = struct.pack("<IIIIQ", 0xFFFFFFFF, target, 0, 0, 0)
+                ref = []
+                for v in x:
+                    p = v * vol / float(1 << 16) + 0.5
+                    p = max(lo, min(hi, p))
+                    ref.append(int(p))
+                for iso in ("none", "process"):
+                    body = """pipelines:
+  - name: main
+    instances:
+      - {name: in, module: input, params: {file: "%(d)s/in.wav"}}
+      - {name: m, library: "%(lib)s", isolation: %(iso)s, max_misses: 1000, init_blob: vol.bin}
+      - {name: out, module: output, params: {file: "%(d)s/out.wav"}}
+    bindings:
+      - {from: in.0, to: m.0, format: {rate: 48000, channels: 2, sample: %(fmt)s}}
+      - {from: m.0, to: out.0, format: {rate: 48000, channels: 2, sample: %(fmt)s}}
+""" % {"d": d, "lib": lib, "iso": iso, "fmt": fmt}
+                    with open(os.path.join(d, "vol.bin"), "wb") as f:
+                        f.write(init)
+                    with open(os.path.join(d, "t.yaml"), "w") as f:
+                        f.write(body)
+                    p = subprocess.run([PARTITA, "run", os.path.join(d, "t.yaml"), "--quiet"],
+                                       capture_output=True, text=True, timeout=120)
+                    if p.returncode:
+                        check(False, "volume %s %s %s: %s" % (fmt, name, iso, p.stderr.strip()[-300:]))
+                        continue
+                    y = read_wav(os.path.join(d, "out.wav"), fmt)
+                    n = min(len(y), len(ref))
+                    worst = max(abs(y[i] - ref[i]) for i in range(n))
+                    check(n == len(ref) and worst <= 1,
+                          "volume %s %s %s: %d samples, worst |out - ref| %d (tolerance 1)%s" %
+                          (fmt, name, "isolated" if iso == "process" else "trusted", n, worst,
+                           ", bit-exact" if worst == 0 else ""))
+
+
 def main():
     if not os.path.isdir(CM):
         print("skipped: no firmware tests at PARTITA_SOF_DIR (%s)" % SOF)
@@ -144,6 +200,8 @@ def main():
                    {16: 1, 24: 2, 32: 4}),
     }
     only = sys.argv[1:]
+    if not only or "volume" in only:
+        volume(os.path.join(LIBS, "pt_sof_volume.so"))
     with tempfile.TemporaryDirectory() as d:
         for mod, (blob, ref31, tol) in cases.items():
             if only and mod not in only:
