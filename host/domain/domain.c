@@ -581,8 +581,16 @@ int pt_domain_grant(struct pt_domain *d, struct pt_partition *p, bool writable,
 struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 				  char *err, size_t errlen)
 {
+	return pt_domain_spawn_reading(budget, name, NULL, 0, err, errlen);
+}
+
+struct pt_domain *pt_domain_spawn_reading(struct pt_budget *budget, const char *name,
+					  const char *const *read_paths,
+					  unsigned nread, char *err, size_t errlen)
+{
+	/* argv: HOST_PID RT_LIMIT_MS (0: the ordinary class) [READ_PATH]... */
 	char bin[PATH_MAX], host_pid[16], rt_limit[16], who[PT_NAME_MAX + 16];
-	char *argv[] = { "partita-domain", host_pid, NULL, NULL };
+	char *argv[4 + 16] = { "partita-domain", host_pid, rt_limit, NULL };
 	const struct pt_exec_tuning *tn = pt_domain_tuning();
 	char *envp[] = { NULL };
 	posix_spawn_file_actions_t fa;
@@ -594,6 +602,13 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 	size_t rsize = pt_ring_block_size(PT_DOMAIN_RING_ENTRIES);
 	uint64_t t0 = pt_mono_ns();
 
+	if (nread > 16) {
+		snprintf(err, errlen, "domain: %u read paths (at most 16)", nread);
+		return NULL;
+	}
+	snprintf(rt_limit, sizeof(rt_limit), "0");
+	for (unsigned i = 0; i < nread; i++)
+		argv[3 + i] = (char *)read_paths[i];
 	if (domain_binary(bin, sizeof(bin))) {
 		snprintf(err, errlen, "partita-domain not found (beside the executable or $PARTITA_DOMAIN)");
 		return NULL;
@@ -655,7 +670,6 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 
 		snprintf(rt_limit, sizeof(rt_limit), "%u",
 			 tn->rt_limit_ms ? tn->rt_limit_ms : PT_EXEC_RT_LIMIT_MS_DEFAULT);
-		argv[2] = rt_limit;
 		posix_spawnattr_setschedpolicy(&attr, SCHED_FIFO);
 		posix_spawnattr_setschedparam(&attr, &sp);
 		ret = posix_spawn(&d->pid, bin, &fa, &attr, argv, envp);
@@ -669,7 +683,7 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 	if (ret == EPERM) {
 		struct sched_param sp = { .sched_priority = 0 };
 
-		argv[2] = NULL;
+		snprintf(rt_limit, sizeof(rt_limit), "0");
 		posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
 		posix_spawnattr_setschedparam(&attr, &sp);
 		ret = posix_spawn(&d->pid, bin, &fa, &attr, argv, envp);
@@ -777,5 +791,7 @@ void pt_domain_release(struct pt_domain *d)
 	free(d->grants);
 	pt_partition_put(d->rings); /* the domain's reference */
 	pt_partition_put(d->rings); /* the host's */
+	if (d->data_charged)
+		pt_budget_give(d->budget, d->data_charged);
 	free(d);
 }
