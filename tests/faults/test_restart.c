@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "host/graph/graph.h"
+#include "host/graph/history.h"
 #include "host/sched/sched.h"
 
 static char faultlib[4096], out[256], err[1024];
@@ -175,6 +176,9 @@ static void long_history(int blobs, int pad)
 		if (i % 8 == 0)
 			assert_int_equal(pt_sched_period(s), 0);
 	}
+	/* A history past its bound was folded. */
+	if ((size_t)blobs * (size_t)pad > PT_CONFIG_HISTORY_MAX)
+		assert_true(b->config_size <= PT_CONFIG_HISTORY_MAX);
 	if (pt_graph_config_get(g, 2, PT_PARAM_TEXT, before, &nb, err, sizeof(err)))
 		fail_msg("get_config: %s", err);
 	before[nb] = 0;
@@ -211,7 +215,7 @@ static void test_restart_long_history(void **state)
 static void test_restart_folded_history(void **state)
 {
 	(void)state;
-	long_history(1500, 300);
+	long_history(1500, 800); /* 1.2 MiB */
 }
 
 static int count_fds(void)
