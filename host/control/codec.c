@@ -68,7 +68,7 @@ const char *pt_ctl_status_name(unsigned status)
 		"OK", "TRUNCATED", "OVERSIZED", "UNKNOWN_TYPE", "BAD_HEADER",
 		"BAD_FIELD", "UNKNOWN_ID", "EXISTS", "BUSY", "NO_MEMORY",
 		"SEQUENCE", "LIBRARY", "SIGNATURE", "MODULE", "NO_SPACE",
-		"INTERNAL",
+		"INTERNAL", "MODULE_ABI",
 	};
 	return status < PT_CTL_STATUS_COUNT ? names[status] : "UNKNOWN";
 }

@@ -31,6 +31,7 @@ struct instance_ctx {
 	char params[PT_CTL_INIT_MAX];
 	size_t params_size;
 	bool has_name;
+	char file[PATH_MAX]; /* a file= parameter anchored at the folder */
 	void *payload;           /* init_blob: the binary init payload */
 	size_t payload_size;
 	void *config;            /* config_blob: set before the pipeline runs */
@@ -364,6 +365,13 @@ static int parse_params(struct loader *L, struct instance_ctx *c, yaml_node_t *n
 		}
 		if ((ret = scalar(L, v, sub, &s)))
 			return ret;
+		/* A file is found from the topology's folder, as a library is. */
+		if (!strcmp(ks, "file") && s[0] && s[0] != '/' && strcmp(s, "-")) {
+			if ((size_t)snprintf(c->file, sizeof(c->file), "%s/%s", L->dir,
+					     s) >= sizeof(c->file))
+				return lerr(L, v, sub, "path too long");
+			s = c->file;
+		}
 		if (!param_text_ok(s))
 			return lerr(L, v, sub, "'%s': a value has no spaces, ';' or '='", s);
 		if ((ret = params_add(L, c, v, sub, s)))
@@ -854,7 +862,7 @@ static int parse_pipeline(struct loader *L, yaml_node_t *n, const char *field)
 }
 
 static const char *const top_keys[] = { "period_us", "rate", "user_heap",
-					"pipelines", NULL };
+					"pipelines", "domains", "rt_priority", NULL };
 
 static int top_key(struct loader *L, void *ctx, unsigned key, yaml_node_t *v,
 		   const char *field)
@@ -875,6 +883,21 @@ static int top_key(struct loader *L, void *ctx, unsigned key, yaml_node_t *v,
 			return lerr(L, v, field, "expected a list of pipelines");
 		*pipelines = v;
 		return 0;
+	case 4: {
+		static const char *const how[] = { "per-instance", "per-library", NULL };
+		unsigned e;
+		int ret = get_enum(L, v, field, how, &e);
+
+		L->t->domains_per_library = e == 1;
+		return ret;
+	}
+	case 5: {
+		uint32_t p;
+		int ret = get_u32(L, v, field, 0, 98, &p);
+
+		L->t->rt_priority = (int)p;
+		return ret;
+	}
 	}
 	return -EINVAL;
 }
@@ -930,6 +953,50 @@ void pt_topology_free(struct pt_topology *t)
 	t->nmsgs = 0;
 }
 
+/* Reads @text as a stream of events (constant memory) and refuses it at
+ * the first collection nested deeper than PT_TOPOLOGY_DEPTH_MAX, before
+ * any document is built: libyaml's scanner does work in proportion to the
+ * open nesting levels for every token, so a deeply nested file costs time
+ * quadratic in its size. Syntax errors are left to the loader. */
+static int check_depth(const void *text, size_t size, const char *path, char *err,
+		       size_t errlen)
+{
+	yaml_parser_t parser;
+	unsigned depth = 0;
+	int ret = 0;
+
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s: libyaml failed to initialise", path);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, text, size);
+	for (;;) {
+		yaml_event_t ev;
+		bool end;
+
+		if (!yaml_parser_parse(&parser, &ev))
+			break; /* the loader reports it, with its line */
+		end = ev.type == YAML_STREAM_END_EVENT;
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > PT_TOPOLOGY_DEPTH_MAX) {
+				snprintf(err, errlen,
+					 "%s:%zu: nested more than %d levels deep (collections within collections)",
+					 path, ev.start_mark.line + 1, PT_TOPOLOGY_DEPTH_MAX);
+				ret = -EINVAL;
+				end = true;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			   ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (end)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
 int pt_topology_parse(const void *text, size_t size, const char *path,
 		      struct pt_topology *t, char *err, size_t errlen)
 {
@@ -939,12 +1006,16 @@ int pt_topology_parse(const void *text, size_t size, const char *path,
 	int ret;
 
 	memset(t, 0, sizeof(*t));
+	t->rt_priority = -1;
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	if (size > PT_TOPOLOGY_FILE_MAX) {
 		snprintf(err, errlen, "%s: %zu bytes, more than %u", path, size,
 			 PT_TOPOLOGY_FILE_MAX);
 		return -EFBIG;
 	}
+	ret = check_depth(text, size, path, err, errlen);
+	if (ret)
+		return ret;
 	L = calloc(1, sizeof(*L) + sizeof(*L->inst));
 	if (!L) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -986,6 +1057,25 @@ int pt_topology_parse(const void *text, size_t size, const char *path,
 	}
 	ret = parse_document(L);
 	yaml_document_delete(&L->doc);
+	/* One document a file: a second one would be silently ignored. */
+	if (!ret) {
+		yaml_document_t next;
+
+		if (!yaml_parser_load(&parser, &next)) {
+			snprintf(err, errlen, "%s:%zu: YAML syntax after the document: %s",
+				 path, parser.problem_mark.line + 1,
+				 parser.problem ? parser.problem : "unreadable");
+			ret = -EINVAL;
+		} else {
+			if (yaml_document_get_root_node(&next)) {
+				snprintf(err, errlen,
+					 "%s:%zu: a second YAML document: a topology file holds one",
+					 path, next.start_mark.line + 1);
+				ret = -EINVAL;
+			}
+			yaml_document_delete(&next);
+		}
+	}
 	yaml_parser_delete(&parser);
 	free(L);
 	if (ret)

@@ -99,7 +99,9 @@ enum pt_ctl_type {
  *   UNKNOWN_ID    no pipeline / instance / binding with that id or name
  *   EXISTS        the id or name is already taken
  *   BUSY          not allowed in the current state (e.g. delete a running
- *                 pipeline, bind into a running one)
+ *                 pipeline, bind into a running one); also the one message
+ *                 a client gets, with seq 0, when no client slot is free
+ *                 ("too many clients: 16") before the host closes it
  *   NO_MEMORY     the user heap budget cannot hold it
  *   SEQUENCE      a config fragment out of order or without its first one
  *   LIBRARY       the module library was refused (not ELF, no manifest,
@@ -109,6 +111,9 @@ enum pt_ctl_type {
  *   MODULE        the module itself failed (init, set_config, get_config)
  *   NO_SPACE      a reply would not fit (LARGE_CONFIG_GET max_size)
  *   INTERNAL      the host could not do it for a reason of its own
+ *   MODULE_ABI    the module answered outside its ABI: a positive result
+ *                 (callbacks return 0 or a negative errno), or more config
+ *                 bytes than it was given room for
  */
 enum pt_ctl_status {
 	PT_CTL_OK = 0,
@@ -127,8 +132,9 @@ enum pt_ctl_status {
 	PT_CTL_E_MODULE = 13,
 	PT_CTL_E_NO_SPACE = 14,
 	PT_CTL_E_INTERNAL = 15,
+	PT_CTL_E_MODULE_ABI = 16,
 };
-#define PT_CTL_STATUS_COUNT 16
+#define PT_CTL_STATUS_COUNT 17
 
 struct pt_ctl_header {
 	uint16_t type;    /* enum pt_ctl_type */
@@ -368,6 +374,9 @@ struct pt_ctl_instance_stats {
 	uint32_t xruns;            /* a sound device endpoint's under- and
 				      overruns (saturating), else 0 */
 	char fault_reason[64];
+	uint32_t latency_frames;   /* the module's own latency (a plugin's
+				      latency port), frames */
+	uint32_t reserved2;
 };
 
 enum pt_ctl_lookup_kind { PT_CTL_LOOKUP_PIPELINE = 0, PT_CTL_LOOKUP_INSTANCE = 1 };
@@ -413,7 +422,7 @@ _Static_assert(sizeof(struct pt_ctl_load_library) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_library_reply) == 72, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_get_stats) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_stats_reply) == 24, "control wire layout");
-_Static_assert(sizeof(struct pt_ctl_instance_stats) == 224, "control wire layout");
+_Static_assert(sizeof(struct pt_ctl_instance_stats) == 232, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_lookup) == 40, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_id_reply) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_notify) == 128, "control wire layout");
