@@ -59,7 +59,7 @@ struct io_state {
 	 * the container (0: from the extension) and the sample encoding (0
 	 * bits: the stream's) */
 	char tmp[IO_PATH_MAX + 32], final[IO_PATH_MAX];
-	int major, codec, bits;
+	int major, codec, bits; /* major: set for an output only */
 	bool is_float, exact;
 	int32_t scratch[IO_CHUNK * PT_CHANNELS_MAX];
 };
@@ -268,16 +268,20 @@ static struct io_state *state_new(struct pt_module *mod)
 	return st;
 }
 
-/* An output that did not finish leaves no file behind: the temporary one
- * goes, and whatever was at its path before stays. */
+static int output_commit(struct io_state *st, char *err, size_t errlen);
+
+/* An output still open when its instance goes (a host that exits while
+ * the pipeline runs) is finished and put in place, as a RESET would;
+ * pt_io_output_discard() first makes it leave nothing instead. */
 static void io_free(struct pt_module *mod)
 {
 	struct io_state *st = pt_mod_priv(mod);
+	char err[IO_PATH_MAX + 64];
 
 	if (!st)
 		return;
-	if (st->f.sf && st->tmp[0])
-		unlink(st->tmp);
+	if (st->major && st->f.sf && output_commit(st, err, sizeof(err)))
+		fprintf(stderr, "partita: %s\n", err);
 	file_close(&st->f);
 	free(st);
 	pt_mod_set_priv(mod, NULL);
@@ -1201,6 +1205,18 @@ uint64_t pt_io_output_written(const struct pt_instance *inst)
 	if (!pt_io_is_output(inst) || !(st = inst->mod.priv))
 		return 0;
 	return st->frames_done;
+}
+
+void pt_io_output_discard(struct pt_instance *inst)
+{
+	struct io_state *st;
+
+	if (!pt_io_is_output(inst) || !(st = inst->mod.priv) || !st->f.sf)
+		return;
+	if (st->tmp[0])
+		unlink(st->tmp);
+	st->tmp[0] = 0;
+	file_close(&st->f);
 }
 
 int pt_io_output_close(struct pt_instance *inst, char *err, size_t errlen)

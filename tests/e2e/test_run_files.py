@@ -480,6 +480,33 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 1 and b"module:      gain" in out and "unsigned" in err,
           "inspect shows a refused library's manifest and the reason (%s)" % err.strip())
 
+    # ---- serve: an output still running when the host exits is finished ----
+    topology(os.path.join(d, "serve.yaml"), """pipelines:
+  - name: main
+    instances:
+      - {name: t, module: tone}
+      - {name: o, module: output, params: {file: served.wav}}
+    bindings:
+      - {from: t.0, to: o.0, format: {sample: S16_LE}}
+""")
+    sock = os.path.join(d, "keep.sock")
+    serve = subprocess.Popen([PARTITA, "serve", "--socket", sock, os.path.join(d, "serve.yaml")],
+                             stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.05)
+    rc, _, err = run("ctl", "--socket", sock, "state", "main", "running")
+    time.sleep(0.3)
+    serve.send_signal(signal.SIGTERM)
+    serve.wait(timeout=20)
+    try:
+        frames = wav_file(os.path.join(d, "served.wav"))[4]
+    except (ValueError, OSError):
+        frames = -1
+    check(rc == 0 and frames > 0 and not no_temp_files(d),
+          "serve finishes a running output when it exits (%d frames)" % frames)
+
     # ---- top: q quits, lines fit the terminal ----
     sock = os.path.join(d, "s.sock")
     serve = subprocess.Popen([PARTITA, "serve", "--socket", sock], stderr=subprocess.DEVNULL)
