@@ -241,6 +241,7 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	struct pt_instance_exec *x;
 	struct pt_domain *d = NULL;
 	struct pt_dctl_load ld = { 0 };
+	struct pt_domain_load dl;
 	struct pt_dctl_reply r;
 	size_t page = page_round(1), heap, stack;
 	char pname[64], msg[PT_ERR_MAX];
@@ -324,9 +325,29 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	}
 	fds[0] = x->priv->fd;
 	fds[1] = libfd;
+	ret = pt_domain_load_begin(d, budget, libfd, lib, &dl, err, errlen);
+	if (ret) {
+		close(libfd);
+		if (d->members == 1)
+			pt_exec_kill(inst);
+		exec_free(inst);
+		return ret;
+	}
 	ret = pt_domain_control(d, PT_DCTL_LOAD, inst->id, &ld, sizeof(ld), NULL, 0,
 				fds, 2, &r, NULL, NULL, CONTROL_TIMEOUT_MS, msg,
 				sizeof(msg));
+	{
+		char why[PT_ERR_MAX];
+
+		if (pt_domain_load_end(d, &dl, why, sizeof(why)) && !ret) {
+			snprintf(err, errlen, "library %s: %s", lib, why);
+			pt_domain_hold(d, x->priv, true);
+			pt_exec_kill(inst);
+			close(libfd);
+			exec_free(inst);
+			return -ENOMEM;
+		}
+	}
 	close(libfd);
 	/* Sent: whatever it answered, the domain may hold the private
 	 * partition until it ends. */
@@ -466,7 +487,7 @@ static int take_prepared(struct pt_instance *inst, const struct pt_dctl_prepared
 		}
 		x->snk_size[i] = (uint32_t)v.size;
 		x->snk_frame[i] = v.frame;
-		v.in_prepare = 0;
+		v.in_prepare = snk[i].in_prepare;
 		snk[i] = v;
 	}
 	return 0;
@@ -515,6 +536,8 @@ int pt_exec_prepare_views(struct pt_instance *inst, struct pt_source *src,
 				return ret;
 		}
 	}
+	p.period_frames = inst->mod.period_frames ? inst->mod.period_frames :
+						  x->period_frames;
 	module_log_begin(x->dom);
 	ret = pt_domain_control(x->dom, PT_DCTL_PREPARE, inst->id, &p, sizeof(p),
 				NULL, 0, NULL, 0, NULL, &out, &outlen,
@@ -623,12 +646,13 @@ int pt_exec_config_set(struct pt_instance *inst, uint32_t param, const void *d,
 		*tail = p;
 		return 0;
 	}
+	module_log_begin(x->dom);
 	ret = pt_domain_control(x->dom, PT_DCTL_CONFIG_SET, inst->id, &c, sizeof(c),
 				d, n, NULL, 0, NULL, NULL, NULL, CONTROL_TIMEOUT_MS,
 				msg, sizeof(msg));
 	if (ret)
 		snprintf(err, errlen, "instance %s: set config %u: %s", inst->name,
-			 param, msg);
+			 param, module_log_why(x->dom, msg));
 	return ret;
 }
 
@@ -841,6 +865,7 @@ static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 	x->why[0] = '\0';
 	x->result = got.result;
 	x->heap_used = got.heap_used < x->heap_size ? got.heap_used : x->heap_size;
+	x->latency_frames = got.latency_frames;
 	if (got.futex_calls)
 		d->domain_futex_calls = got.futex_calls;
 	x->periods_run = got.periods;
@@ -969,6 +994,11 @@ int pt_exec_kill(struct pt_instance *inst)
 size_t pt_exec_heap_size(struct pt_instance *inst)
 {
 	return inst->exec ? inst->exec->heap_size : 0;
+}
+
+uint32_t pt_exec_latency(struct pt_instance *inst)
+{
+	return inst->exec ? inst->exec->latency_frames : 0;
 }
 
 size_t pt_exec_heap_used(struct pt_instance *inst)

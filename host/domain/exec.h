@@ -143,6 +143,10 @@ size_t pt_exec_heap_size(struct pt_instance *inst);
 /* Heap bytes in use as the domain last reported (bounded by the heap). */
 size_t pt_exec_heap_used(struct pt_instance *inst);
 
+/* The module's latency in frames (pt_mod_set_latency) as its domain last
+ * reported it with a completion (checked against PT_DOP_LATENCY_MAX). */
+uint32_t pt_exec_latency(struct pt_instance *inst);
+
 /* Returns true when the instance's domain has died, with @signal (0 if it
  * exited) and @why saying how; false while it lives. Does not block. */
 bool pt_exec_dead(struct pt_instance *inst, int *signal, char *why,

@@ -21,6 +21,8 @@
 #include <stdint.h>
 
 #define PT_TOPOLOGY_FILE_MAX (1u << 20)
+/* Collections within collections, at most (a topology needs about 8). */
+#define PT_TOPOLOGY_DEPTH_MAX 32
 
 struct pt_graph;
 

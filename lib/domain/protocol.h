@@ -54,12 +54,16 @@ enum pt_dop {
  * avail), then per sink (offset, free); all bytes within the granted buffer.
  * PROCESS completion words: heap_used, nsrc, nsnk, the domain's futex
  * syscalls so far (wrapping), periods run, then consumed per source, then
- * produced per sink, summed over the periods. The entry's result is
+ * produced per sink, summed over the periods, then the module's latency
+ * in frames (pt_mod_set_latency; optional: a host takes a completion
+ * without it as latency 0). The entry's result is
  * process's return value (or -errno from the domain's own checks).
  */
 #define PT_DOP_MAX_BATCH 64u
 #define PT_DOP_REQ_WORDS_MAX (3 + 2 * 2 * PT_MAX_PINS)
-#define PT_DOP_CPL_WORDS_MAX (5 + 2 * PT_MAX_PINS)
+#define PT_DOP_CPL_WORDS_MAX (6 + 2 * PT_MAX_PINS)
+/* The most latency a completion may report: 10 s at the highest rate. */
+#define PT_DOP_LATENCY_MAX (10u * PT_RATE_MAX)
 
 /* Control messages (socket). */
 enum pt_dctl {
@@ -156,6 +160,10 @@ struct pt_dctl_prepared {
 
 struct pt_dctl_prepare {
 	uint32_t nsrc, nsnk;
+	/* The instance's period at its stream rate (its first input's, else
+	 * its first output's), which may differ from the one at load. */
+	uint32_t period_frames;
+	uint32_t reserved;
 	struct pt_dctl_pin src[PT_MAX_PINS];
 	struct pt_dctl_pin snk[PT_MAX_PINS];
 };

@@ -75,7 +75,8 @@ static void usage(FILE *f)
 		"Columns: INSTANCE MODULE STATE PID (domain pid, - when trusted) ISOLATION\n"
 		"PERIODS MEAN_US (over the last interval; the whole run at first) WORST_US\n"
 		"SHARE (mean / period) MISSES FAULTS RESTARTS HEAP (used/size) XRUNS\n"
-		"(a sound device's under- and overruns).\n");
+		"(a sound device's under- and overruns) LATENCY (the module's own, frames:\n"
+		"a plugin's latency port).\n");
 }
 
 /* Prints one line of the table, cut to the terminal's width. */
@@ -228,9 +229,9 @@ static int snapshot(struct top *t)
 	pt_report_size(size, sizeof(size), rep.budget_total);
 	line(t, "partita top: %u instances, user heap %s of %s, period %u us%s",
 	     rep.count, used, size, t->period_us, t->tty ? " ('q' quits)" : "");
-	line(t, "%-16s %-10s %-6s %7s %-9s %9s %9s %9s %6s %6s %6s %8s %15s %6s",
+	line(t, "%-16s %-10s %-6s %7s %-9s %9s %9s %9s %6s %6s %6s %8s %15s %6s %7s",
 	       "INSTANCE", "MODULE", "STATE", "PID", "ISOLATION", "PERIODS", "MEAN_US",
-	       "WORST_US", "SHARE", "MISSES", "FAULTS", "RESTARTS", "HEAP", "XRUNS");
+	       "WORST_US", "SHARE", "MISSES", "FAULTS", "RESTARTS", "HEAP", "XRUNS", "LATENCY");
 	p = (const uint8_t *)r.body + sizeof(rep);
 	for (uint32_t i = 0; i < rep.count; i++, p += sizeof(struct pt_ctl_instance_stats)) {
 		struct pt_ctl_instance_stats e;
@@ -248,14 +249,14 @@ static int snapshot(struct top *t)
 		pt_report_size(used, sizeof(used), e.heap_used);
 		pt_report_size(size, sizeof(size), e.heap_size);
 		snprintf(heap, sizeof(heap), "%s/%s", used, size);
-		line(t, "%-16s %-10s %-6s %7s %-9s %9llu %9.2f %9.2f %5.2f%% %6llu %6llu %8llu %15s %6u",
+		line(t, "%-16s %-10s %-6s %7s %-9s %9llu %9.2f %9.2f %5.2f%% %6llu %6llu %8llu %15s %6u %7u",
 		       e.name, e.module, state_text(e.state), pid,
 		       e.isolation == PT_CTL_ISOLATION_PROCESS ? "process" : "none",
 		       (unsigned long long)e.periods, mean / 1e3,
 		       (double)e.worst_ns / 1e3, 100.0 * mean / (1e3 * t->period_us),
 		       (unsigned long long)e.deadline_misses,
 		       (unsigned long long)e.faults, (unsigned long long)e.restarts,
-		       heap, e.xruns);
+		       heap, e.xruns, e.latency_frames);
 	}
 	for (unsigned i = 0; i < t->nnotes; i++)
 		line(t, "  %s", t->notes[i]);

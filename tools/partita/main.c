@@ -21,6 +21,7 @@ static const struct {
 	{ "sign", pt_cmd_sign, "make signing keys, sign module libraries" },
 	{ "top", pt_cmd_top, "a live per-instance table of a running host" },
 	{ "domains", pt_cmd_domains, "who can read and write which partition" },
+	{ "plugins", pt_cmd_plugins, "installed LV2 and LADSPA plugins, read in a domain" },
 };
 
 static void usage(FILE *f)
