@@ -746,6 +746,13 @@ static int output_sub(struct pt_module *mod, struct io_state *st,
 	info->format = st->major | want;
 	if (sf_format_check(info))
 		return 0;
+	/* 8 bits: signed or unsigned as the container holds them (WAV's
+	 * are unsigned), as sox does. */
+	if (want == SF_FORMAT_PCM_S8) {
+		info->format = st->major | SF_FORMAT_PCM_U8;
+		if (sf_format_check(info))
+			return 0;
+	}
 	if (st->exact) {
 		pt_log(mod, PT_LOG_ERR,
 		       "'%s': this file type cannot hold %d-bit %s samples",
