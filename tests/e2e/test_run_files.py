@@ -219,8 +219,10 @@ with tempfile.TemporaryDirectory() as d:
     os.mkfifo(fifo)
     rc, out, err = run("run", "-i", fifo, "-o", os.path.join(d, "f.wav"), timeout=20)
     check(rc == 1 and "FIFO" in err, "a FIFO as input: refused (%s, %s)" % (rc, err.strip()))
-    rc, out, err = run("run", "copy", "-i", src, "-o", fifo, timeout=20)
-    check(rc == 1 and "FIFO" in err and stat.S_ISFIFO(os.stat(fifo).st_mode),
+    pipe_wav = os.path.join(d, "pipe.wav")
+    os.mkfifo(pipe_wav)
+    rc, out, err = run("run", "copy", "-i", src, "-o", pipe_wav, timeout=20)
+    check(rc == 1 and "FIFO" in err and stat.S_ISFIFO(os.stat(pipe_wav).st_mode),
           "a FIFO as output: refused, left as it is (%s, %s)" % (rc, err.strip()))
     os.mkfifo(os.path.join(d, "t.yaml"))
     rc, out, err = run("run", os.path.join(d, "t.yaml"), timeout=20)
