@@ -498,6 +498,13 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 1 and b"module:      gain" in out and "unsigned" in err,
           "inspect shows a refused library's manifest and the reason (%s)" % err.strip())
 
+    wrong = os.path.join(BUILD, "tests", "libs", "pt_test_wrongabi.so")
+    if os.path.exists(wrong):
+        rc, out, err = run("inspect", wrong)
+        check(rc == 1 and b"module:      wrongabi" in out and b"abi:         99" in out and
+              "ABI version 99" in err,
+              "inspect shows the manifest of a library of another ABI, and why (%s)" % err.strip())
+
     # ---- serve: an output still running when the host exits is finished ----
     topology(os.path.join(d, "serve.yaml"), """pipelines:
   - name: main
