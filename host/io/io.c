@@ -178,11 +178,12 @@ static int stdin_read(struct io_mem *m, char *err, size_t errlen)
 			snprintf(err, errlen, "standard input: out of memory");
 			return -ENOMEM;
 		}
+		/* EINTR too: a signal (Ctrl-C) while waiting for input ends
+		 * the wait. */
 		n = read(0, m->data + m->len, m->cap - m->len);
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
-			snprintf(err, errlen, "reading standard input: %s", strerror(errno));
+			snprintf(err, errlen, "reading standard input: %s",
+				 errno == EINTR ? "stopped by a signal" : strerror(errno));
 			return -EIO;
 		}
 		if (!n)

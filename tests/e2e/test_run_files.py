@@ -266,6 +266,19 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 0 and same, "-i - / -o - -t wav: the samples round-trip (%s)" % err.strip())
     rc, out, err = run("run", "-i", "-", "-o", "-", "-t", "flac", "--quiet", stdin=original)
     check(rc == 0 and out[:4] == b"fLaC", "-o - -t flac: FLAC on standard output (%s)" % err.strip())
+    # Ctrl-C while waiting for standard input ends the wait.
+    p = subprocess.Popen([PARTITA, "run", "copy", "-i", "-", "-o", os.path.join(d, "wait.wav")],
+                         stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    p.stdin.close()
+    check(p.returncode == 130 and not os.path.exists(os.path.join(d, "wait.wav")),
+          "SIGINT while reading standard input: exit 130 (%s, %s)" % (p.returncode, err.strip()))
     rc, out, err = run("run", "copy", "-i", src, "-o", "-")
     check(rc == 2 and "-t" in err, "-o - without -t: a usage error (%s)" % err.strip())
 
