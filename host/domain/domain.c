@@ -158,6 +158,8 @@ void pt_domain_drain_log(struct pt_domain *d)
 				if (d->log_part_len) {
 					memcpy(d->last_log, d->log_part,
 					       d->log_part_len + 1);
+					memcpy(d->log_recent[d->log_lines++ % 4],
+					       d->log_part, d->log_part_len + 1);
 					if (log_fn)
 						log_fn(log_ctx, d->pid, d->last_log);
 				}
