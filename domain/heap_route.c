@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdalign.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -93,6 +94,29 @@ size_t pt_route_used(struct pt_heap *heap)
 	return st.allocated;
 }
 
+/* The first allocation an instance's heap refuses is logged (once per
+ * heap): a library that crashes on a NULL malloc (lilv does) then dies
+ * with the reason as its last words, and the host's error names it. */
+static void exhausted(struct pt_heap *h, size_t size)
+{
+	static struct pt_heap *told;
+	char line[160];
+	int n;
+
+	if (!h || h == boot_heap || h == told)
+		return;
+	told = h;
+	for (unsigned i = 0; i < MAX_HEAPS; i++)
+		if (routes[i].heap == h) {
+			n = snprintf(line, sizeof(line),
+				     "private heap of %zu KiB exhausted (an allocation of %zu bytes failed): "
+				     "give the instance a larger heap_size\n",
+				     (size_t)(routes[i].end - routes[i].begin) / 1024, size);
+			if (n > 0)
+				(void)!write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+		}
+}
+
 /* ---- the malloc family, exported so that every library in the process
  * (libc and the dynamic loader included) binds to these ---- */
 
@@ -102,8 +126,10 @@ EXPORT void *malloc(size_t size)
 {
 	void *p = pt_heap_alloc(active(), size ? size : 1);
 
-	if (!p)
+	if (!p) {
+		exhausted(current, size);
 		errno = ENOMEM;
+	}
 	return p;
 }
 
@@ -124,8 +150,10 @@ EXPORT void *calloc(size_t n, size_t size)
 {
 	void *p = pt_heap_calloc(active(), n, size ? size : 1);
 
-	if (!p)
+	if (!p) {
+		exhausted(current, n * size);
 		errno = ENOMEM;
+	}
 	return p;
 }
 
@@ -146,8 +174,10 @@ EXPORT void *realloc(void *ptr, size_t size)
 		return NULL;
 	}
 	p = pt_heap_realloc(h, ptr, size);
-	if (!p)
+	if (!p) {
+		exhausted(h, size);
 		errno = ENOMEM;
+	}
 	return p;
 }
 
@@ -169,8 +199,10 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	if (align < sizeof(void *) || (align & (align - 1)))
 		return EINVAL;
 	p = pt_heap_aligned_alloc(active(), align, size ? size : 1);
-	if (!p)
+	if (!p) {
+		exhausted(current, size);
 		return ENOMEM;
+	}
 	*out = p;
 	return 0;
 }
@@ -184,8 +216,10 @@ EXPORT void *aligned_alloc(size_t align, size_t size)
 		return NULL;
 	}
 	p = pt_heap_aligned_alloc(active(), align, size ? size : 1);
-	if (!p)
+	if (!p) {
+		exhausted(current, size);
 		errno = ENOMEM;
+	}
 	return p;
 }
 

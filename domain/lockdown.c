@@ -191,6 +191,27 @@ static int ll_allow(int ruleset, const char *path, uint64_t access)
 	return ret;
 }
 
+/* Folders and files the host named for this domain's plugins
+ * (pt_lockdown_allow_read), readable on top of the library folders. */
+static const char *extra_read[PT_LOCKDOWN_READ_MAX];
+static unsigned nextra_read;
+
+int pt_lockdown_allow_read(const char *path)
+{
+	if (stage != STAGE_START || nextra_read == PT_LOCKDOWN_READ_MAX || path[0] != '/')
+		return -EINVAL;
+	extra_read[nextra_read++] = path;
+	return 0;
+}
+
+/* A folder gets read/execute/list beneath it, a file read/execute. */
+static int ll_allow_extra(int ruleset, const char *path, uint64_t read_exec)
+{
+	int ret = ll_allow(ruleset, path, read_exec | LANDLOCK_ACCESS_FS_READ_DIR);
+
+	return ret == -EINVAL ? ll_allow(ruleset, path, read_exec) : ret;
+}
+
 static int landlock(char *err, size_t errlen)
 {
 	static const char *const dirs[] = { "/lib", "/lib64", "/usr/lib",
@@ -236,6 +257,8 @@ static int landlock(char *err, size_t errlen)
 			       read_exec | LANDLOCK_ACCESS_FS_READ_DIR);
 	if (!ret)
 		ret = ll_allow(ruleset, "/etc/ld.so.cache", LANDLOCK_ACCESS_FS_READ_FILE);
+	for (unsigned i = 0; i < nextra_read && !ret; i++)
+		ret = ll_allow_extra(ruleset, extra_read[i], read_exec);
 	if (!ret && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
 		ret = -errno;
 	close(ruleset);
@@ -587,6 +610,13 @@ static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		/* the loader checks what it opened (Landlock does not cover
 		 * stat: see docs/domains.md, known limits) */
 		SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
+		/* a plugin adapter's init finds its plugin: lists folders
+		 * (Landlock: read-dir beneath the granted folders only), asks
+		 * whether a file is there, resolves links (path queries that,
+		 * like stat, Landlock does not cover) */
+		SCMP_SYS(getdents64), SCMP_SYS(access), SCMP_SYS(faccessat),
+		SCMP_SYS(faccessat2), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
+		SCMP_SYS(getcwd), SCMP_SYS(fadvise64),
 	};
 	int ret = allow_common(ctx, err, errlen);
 

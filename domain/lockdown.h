@@ -37,6 +37,13 @@ int pt_lockdown_start(pid_t host, char *err, size_t errlen);
 int pt_lockdown_load(char *err, size_t errlen);
 int pt_lockdown_seal(char *err, size_t errlen);
 
+/* Before pt_lockdown_load: also allows reading @path (absolute; a folder
+ * and everything beneath it, or one file), for the plugins an adapter
+ * module loads. The string must stay valid. 0, or -EINVAL when too late,
+ * too many or relative. */
+#define PT_LOCKDOWN_READ_MAX 16
+int pt_lockdown_allow_read(const char *path);
+
 /* Names what runs now ("library pt_x.so constructor", "instance gain1");
  * the string must stay valid. A denied call is reported with it. */
 void pt_lockdown_context(const char *what);

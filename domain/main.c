@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -43,6 +45,8 @@
  * next submit when the host is quick, short enough not to burn a shared
  * core. */
 static uint64_t request_spin_ns = 20000;
+/* MAP_POPULATE too when running at real-time priority. */
+static int map_flags = MAP_SHARED;
 
 struct grant {
 	uint32_t part_id;
@@ -55,6 +59,7 @@ struct pin {
 	const struct grant *g;
 	uint32_t size;
 	struct pt_format fmt;
+	uint32_t byte_align, frame_align; /* what prepare asked for */
 };
 
 struct instance {
@@ -73,12 +78,17 @@ struct instance {
 	uint32_t period_frames;
 	unsigned nsrc, nsnk;
 	struct pin src[PT_MAX_PINS], snk[PT_MAX_PINS];
+	void *payload;            /* binary init payload, in its heap */
 };
 
 static struct instance instances[PT_DOMAIN_MAX_INSTANCES];
 static struct grant grants[PT_DOMAIN_MAX_GRANTS];
 static struct pt_ring ring;
 static unsigned live_instances;
+/* Plugin files were granted (extra arguments): module init and prepare
+ * (a plugin's dlopen, instantiate) run before the seal, which comes with
+ * the first PROCESS request. */
+static bool init_before_seal;
 /* Libraries loaded so far; fds from LIBRARY_FD_BASE up name each load. */
 static unsigned loads;
 #define LIBRARY_FD_BASE 16
@@ -135,7 +145,8 @@ static const struct grant *grant_find(uint32_t part_id, int writable)
 /* ---- calls into module code ---- */
 
 enum call_op { CALL_LOAD, CALL_INIT, CALL_PREPARE, CALL_PROCESS, CALL_READY,
-	       CALL_SET, CALL_GET, CALL_RESET, CALL_FREE };
+	       CALL_SET, CALL_GET, CALL_RESET, CALL_FREE, CALL_BIND, CALL_UNBIND,
+	       CALL_TRIGGER, CALL_MODE };
 
 struct call {
 	enum call_op op;
@@ -147,6 +158,7 @@ struct call {
 	uint32_t param;
 	struct pt_source *const *srcs;
 	struct pt_sink *const *snks;
+	const struct pt_pin_info *pin; /* BIND, UNBIND */
 	int ret;
 };
 
@@ -154,7 +166,8 @@ static void call_body(void *arg)
 {
 	struct call *c = arg;
 	struct instance *in = c->in;
-	const struct pt_module_ops *ops = in->entry ? in->entry->ops : NULL;
+	/* The callbacks as the library's ABI version has them (lib/abi). */
+	const struct pt_module_ops *ops = &in->mod.ops;
 
 	switch (c->op) {
 	case CALL_LOAD:
@@ -190,9 +203,23 @@ static void call_body(void *arg)
 		c->ret = ops->reset ? ops->reset(&in->mod) : 0;
 		break;
 	case CALL_FREE:
-		if (ops && ops->free && in->inited)
+		if (ops->free && in->inited)
 			ops->free(&in->mod);
 		c->ret = 0;
+		break;
+	case CALL_BIND:
+		c->ret = ops->bind ? ops->bind(&in->mod, c->pin) : 0;
+		break;
+	case CALL_UNBIND:
+		c->ret = ops->unbind ? ops->unbind(&in->mod, c->pin) : 0;
+		break;
+	case CALL_TRIGGER:
+		c->ret = ops->trigger ? ops->trigger(&in->mod, c->param) : 0;
+		break;
+	case CALL_MODE:
+		c->ret = ops->set_processing_mode ?
+				 ops->set_processing_mode(&in->mod, c->param) :
+				 -ENOTSUP;
 		break;
 	}
 }
@@ -327,7 +354,7 @@ static int do_load(const struct pt_dctl_hdr *h, const void *body, int *fds,
 	snprintf(in->context, sizeof(in->context), "library %s (instance %s)",
 		 ld.library, ld.name);
 	in->priv_size = ld.priv_size;
-	in->priv = mmap(NULL, ld.priv_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	in->priv = mmap(NULL, ld.priv_size, PROT_READ | PROT_WRITE, map_flags,
 			fds[0], 0);
 	if (in->priv == MAP_FAILED)
 		return reply_text(r, -errno, "map private partition: %s", strerror(errno));
@@ -428,7 +455,7 @@ static int do_grant(const struct pt_dctl_hdr *h, const void *body, int *fds,
 	if (fd_size(fds[0]) < g.size || !g.size)
 		return reply_text(r, -EINVAL, "grant %u: size mismatch", g.part_id);
 	addr = mmap(NULL, g.size, g.writable ? PROT_READ | PROT_WRITE : PROT_READ,
-		    MAP_SHARED, fds[0], 0);
+		    map_flags, fds[0], 0);
 	if (addr == MAP_FAILED)
 		return reply_text(r, -errno, "grant %u: mmap: %s", g.part_id,
 				  strerror(errno));
@@ -458,7 +485,7 @@ static int set_pins(struct instance *in, const struct pt_dctl_prepare *p,
 			    dp[i].size % pt_frame_bytes(&dp[i].fmt))
 				return reply_text(r, -EINVAL, "prepare: bad pin on partition %u",
 						  dp[i].part_id);
-			pins[i] = (struct pin){ g, dp[i].size, dp[i].fmt };
+			pins[i] = (struct pin){ g, dp[i].size, dp[i].fmt, 0, 0 };
 		}
 	}
 	in->nsrc = p->nsrc;
@@ -478,6 +505,8 @@ static void make_views(struct instance *in, const uint32_t *src_words,
 
 		pt_source_view(&srcs[i], in->src[i].g->addr, in->src[i].size,
 			       off, avail, &in->src[i].fmt);
+		srcs[i].byte_align = in->src[i].byte_align;
+		srcs[i].frame_align = in->src[i].frame_align;
 		sp[i] = &srcs[i];
 	}
 	for (unsigned i = 0; i < in->nsnk; i++) {
@@ -486,8 +515,58 @@ static void make_views(struct instance *in, const uint32_t *src_words,
 
 		pt_sink_view(&snks[i], in->snk[i].g->addr, in->snk[i].size, off,
 			     fr, &in->snk[i].fmt);
+		snks[i].byte_align = in->snk[i].byte_align;
+		snks[i].frame_align = in->snk[i].frame_align;
 		kp[i] = &snks[i];
 	}
+}
+
+/* Keeps the binary init payload in the instance's private heap (charged to
+ * it, like everything the module holds; a sealed domain maps nothing new):
+ * valid from init until free. */
+static int set_payload(struct instance *in, const void *data, size_t size,
+		       struct pt_dctl_reply *r)
+{
+	in->payload = NULL;
+	if (!size)
+		return 0;
+	in->payload = pt_heap_alloc(in->heap, size);
+	if (!in->payload)
+		return reply_text(r, -ENOMEM,
+				  "init payload of %zu bytes does not fit the instance's heap",
+				  size);
+	memcpy(in->payload, data, size);
+	return 0;
+}
+
+/* After a successful prepare: keeps what the module chose (sink formats,
+ * alignment) for its later views, and tells the host in the reply. */
+static void prepared(struct instance *in, const struct pt_source *srcs, const struct pt_sink *snks,
+		     struct pt_dctl_reply *r)
+{
+	struct pt_dctl_prepared out;
+
+	memset(&out, 0, sizeof(out));
+	for (unsigned i = 0; i < in->nsrc; i++) {
+		in->src[i].byte_align = srcs[i].byte_align;
+		in->src[i].frame_align = srcs[i].frame_align;
+		out.src[i] = (struct pt_dctl_pin_out){ srcs[i].fmt, srcs[i].byte_align,
+						       srcs[i].frame_align };
+	}
+	for (unsigned i = 0; i < in->nsnk; i++) {
+		in->snk[i].byte_align = snks[i].byte_align;
+		in->snk[i].frame_align = snks[i].frame_align;
+		if (snks[i].format_set) {
+			/* The same frames in the new format (lib/abi kept the
+			 * size within the grant). */
+			in->snk[i].fmt = snks[i].fmt;
+			in->snk[i].size = (uint32_t)snks[i].size;
+		}
+		out.snk[i] = (struct pt_dctl_pin_out){ in->snk[i].fmt, snks[i].byte_align,
+						       snks[i].frame_align };
+	}
+	memcpy(r + 1, &out, sizeof(out));
+	r->len = sizeof(out);
 }
 
 static void instance_release(struct instance *in)
@@ -499,6 +578,7 @@ static void instance_release(struct instance *in)
 		dlclose(in->dl);
 	pt_route_remove(in->heap);
 	munmap(in->priv, in->priv_size);
+	in->payload = NULL;
 	in->used = 0;
 	live_instances--;
 }
@@ -566,14 +646,25 @@ static int do_control(void)
 	}
 	switch (h.op) {
 	case PT_DCTL_INIT: {
-		struct call c = { .op = CALL_INIT, .data = body, .size = h.len };
+		struct call c = { .op = CALL_INIT };
+		struct pt_dctl_init ib;
 		char err[256];
 
 		if (in->inited) {
 			reply_text(r, -EALREADY, "instance %s initialised twice", in->name);
 			break;
 		}
-		if (pt_lockdown_seal(err, sizeof(err))) {
+		if (h.len < sizeof(ib) ||
+		    (memcpy(&ib, body, sizeof(ib)),
+		     (uint64_t)ib.text_size + ib.payload_size != h.len - sizeof(ib))) {
+			reply_text(r, -EINVAL, "init: malformed");
+			break;
+		}
+		c.data = body + sizeof(ib);
+		c.size = ib.text_size;
+		if (set_payload(in, body + sizeof(ib) + ib.text_size, ib.payload_size, r))
+			break;
+		if (!init_before_seal && pt_lockdown_seal(err, sizeof(err))) {
 			reply_text(r, -EPERM, "%s", err);
 			break;
 		}
@@ -583,6 +674,13 @@ static int do_control(void)
 		in->mod.period_frames = in->period_frames;
 		memcpy(in->mod.name, in->name, sizeof(in->mod.name));
 		in->mod.log = module_log;
+		in->mod.init_payload = in->payload;
+		in->mod.init_payload_size = ib.payload_size;
+		if (pt_module_ops_copy(in->entry, &in->mod.ops)) {
+			reply_text(r, -EPROTO, "instance %s: module ABI %u", in->name,
+				   in->entry->manifest->abi_version);
+			break;
+		}
 		in->inited = 1;
 		r->result = call_module(in, &c);
 		if (r->result)
@@ -603,6 +701,48 @@ static int do_control(void)
 		if (set_pins(in, &p, r))
 			break;
 		make_views(in, NULL, NULL, srcs, snks, sp, kp);
+		for (unsigned i = 0; i < in->nsnk; i++) {
+			snks[i].in_prepare = 1;
+			snks[i].open_fields = (uint8_t)(p.snk[i].open_fields &
+							(PT_FMT_OPEN_SAMPLE | PT_FMT_OPEN_CHANNELS));
+			snks[i].capacity = in->snk[i].g->size;
+		}
+		r->result = call_module(in, &c);
+		if (!r->result)
+			prepared(in, srcs, snks, r);
+		break;
+	}
+	case PT_DCTL_BIND:
+	case PT_DCTL_UNBIND: {
+		struct pt_pin_info pin;
+		struct call c = { .op = h.op == PT_DCTL_BIND ? CALL_BIND : CALL_UNBIND,
+				  .pin = &pin };
+
+		if (h.len != sizeof(pin) || !in->inited) {
+			reply_text(r, -EINVAL, "bind: malformed or before init");
+			break;
+		}
+		memcpy(&pin, body, sizeof(pin));
+		pin.peer[PT_NAME_MAX - 1] = 0;
+		r->result = call_module(in, &c);
+		break;
+	}
+	case PT_DCTL_TRIGGER:
+	case PT_DCTL_MODE: {
+		struct call c = { .op = h.op == PT_DCTL_TRIGGER ? CALL_TRIGGER : CALL_MODE };
+
+		if (h.len != sizeof(uint32_t) || !in->inited) {
+			reply_text(r, -EINVAL, "trigger/mode: malformed or before init");
+			break;
+		}
+		memcpy(&c.param, body, sizeof(c.param));
+		if (h.op == PT_DCTL_MODE) {
+			if (c.param > PT_MODE_BYPASS) {
+				reply_text(r, -EINVAL, "mode %u is not a mode", c.param);
+				break;
+			}
+			in->mod.mode = c.param;
+		}
 		r->result = call_module(in, &c);
 		break;
 	}
@@ -780,6 +920,15 @@ static void do_process(const struct pt_ring_entry *req)
 	int n = read_words(req, words, PT_DOP_REQ_WORDS_MAX);
 	unsigned no = 0, periods, ran = 0;
 
+	if (init_before_seal && !pt_lockdown_sealed()) {
+		char err[256];
+
+		if (pt_lockdown_seal(err, sizeof(err))) {
+			log_line("partita-domain: %s", err);
+			complete(req, -EPERM, NULL, 0);
+			return;
+		}
+	}
 	if (n < 3 || !in || !in->inited || words[0] != in->nsrc ||
 	    words[1] != in->nsnk || (unsigned)n != 3 + 2 * (in->nsrc + in->nsnk) ||
 	    words[2] < 1 || words[2] > PT_DOP_MAX_BATCH) {
@@ -816,7 +965,7 @@ static void do_process(const struct pt_ring_entry *req)
 		/* The host checked the default rule for the first period; a
 		 * module with its own rule (which only it can run) is asked
 		 * before every call, and may run none. */
-		if (ran || in->entry->ops->is_ready) {
+		if (ran || in->mod.ops.is_ready) {
 			struct call r = { .op = CALL_READY, .srcs = sp, .snks = kp };
 
 			if (!call_module(in, &r))
@@ -873,11 +1022,15 @@ static __attribute__((noreturn)) void serve(void)
 			pt_ring_advance(&ring, 1);
 			switch (e.opcode) {
 			case PT_DOP_CONTROL:
-				if (do_control()) {
-					pt_ring_submit(&ring);
-					_exit(0);
-				}
+				/* Completed and published before the reply: when the
+				 * host reads the reply, the ring slot is free again,
+				 * so any number of control messages in a row (a
+				 * restart replaying its configuration) never fills
+				 * the ring. */
 				complete(&e, 0, NULL, 0);
+				pt_ring_submit(&ring);
+				if (do_control())
+					_exit(0);
 				break;
 			case PT_DOP_PROCESS:
 				do_process(&e);
@@ -921,7 +1074,7 @@ static int attach_rings(struct pt_dctl_hdr *first, char *err, size_t errlen)
 	memcpy(&rg, in + sizeof(h), sizeof(rg));
 	if (rg.spin_us <= PT_DOMAIN_SPIN_MAX_US)
 		request_spin_ns = (uint64_t)rg.spin_us * 1000u;
-	block = mmap(NULL, rg.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	block = mmap(NULL, rg.size, PROT_READ | PROT_WRITE, map_flags, fd, 0);
 	close(fd);
 	if (h.op != PT_DCTL_RINGS || block == MAP_FAILED) {
 		snprintf(err, errlen, "control partition: %s", strerror(errno));
@@ -936,16 +1089,55 @@ static int attach_rings(struct pt_dctl_hdr *first, char *err, size_t errlen)
 	return 0;
 }
 
+/* A domain the host started at SCHED_FIFO is bounded before it drops the
+ * capabilities that could lift the bound: RLIMIT_RTTIME stops a request
+ * loop that runs @ms_text ms of CPU without blocking (SIGXCPU, then
+ * SIGKILL 100 ms later), and RLIMIT_RTPRIO 0 keeps it from raising its
+ * priority. Its mappings are populated when made (MAP_POPULATE), so no
+ * page fault happens in a period. */
+static int real_time_bound(const char *ms_text, char *err, size_t errlen)
+{
+	long ms = strtol(ms_text, NULL, 10);
+	struct rlimit rt = { (rlim_t)ms * 1000, (rlim_t)(ms + 100) * 1000 };
+	struct rlimit prio = { 0, 0 };
+
+	if (ms < 1 || ms > 60000) {
+		snprintf(err, errlen, "real-time limit '%s' ms is outside 1..60000", ms_text);
+		return -EINVAL;
+	}
+	if (sched_getscheduler(0) != SCHED_FIFO)
+		return 0;
+	if (setrlimit(RLIMIT_RTTIME, &rt) || setrlimit(RLIMIT_RTPRIO, &prio)) {
+		snprintf(err, errlen, "real-time limits: %s", strerror(errno));
+		return -errno;
+	}
+	map_flags |= MAP_POPULATE;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[256];
 	struct pt_dctl_hdr first;
 	pid_t host;
 
-	if (argc != 2 || (host = (pid_t)atoi(argv[1])) <= 0) {
-		log_line("partita-domain: started without a host (usage: partita-domain HOST_PID)");
+	if (argc < 3 || (host = (pid_t)atoi(argv[1])) <= 0) {
+		log_line("partita-domain: started without a host (usage: partita-domain HOST_PID RT_LIMIT_MS [READ_PATH]...)");
 		return 2;
 	}
+	if (strcmp(argv[2], "0") && real_time_bound(argv[2], err, sizeof(err))) {
+		log_line("partita-domain: %s", err);
+		return 2;
+	}
+	/* Plugin files the host grants this domain (modules/lv2, ladspa):
+	 * readable besides the library folders, and the inits that find and
+	 * load them run before the seal. */
+	for (int i = 3; i < argc; i++)
+		if (pt_lockdown_allow_read(argv[i])) {
+			log_line("partita-domain: cannot grant reading %s", argv[i]);
+			return 2;
+		}
+	init_before_seal = argc > 3;
 	if (pt_lockdown_start(host, err, sizeof(err)) ||
 	    attach_rings(&first, err, sizeof(err)) ||
 	    pt_lockdown_load(err, sizeof(err))) {

@@ -5,7 +5,9 @@ set -euo pipefail
 pkgs=(gcc make cmake pkg-config clang libclang-rt-14-dev
       libseccomp-dev libyaml-dev libsndfile1-dev libelf-dev libsodium-dev
       libspeexdsp-dev libcmocka-dev libasound2-dev alsa-utils
-      espeak-ng sox strace python3)
+      espeak-ng sox strace python3
+      liblilv-dev lv2-dev ladspa-sdk lilv-utils
+      swh-lv2 mda-lv2 fomp cmt tap-plugins)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -22,7 +22,7 @@ struct type_desc {
 static const struct type_desc types[] = {
 	[PT_CTL_CREATE_PIPELINE] = { "CREATE_PIPELINE", "44n", LAYOUT_ID, false },
 	[PT_CTL_DELETE_PIPELINE] = { "DELETE_PIPELINE", "44", "", false },
-	[PT_CTL_INIT_INSTANCE] = { "INIT_INSTANCE", "44nnn444441111224", LAYOUT_ID, true },
+	[PT_CTL_INIT_INSTANCE] = { "INIT_INSTANCE", "44nnn4444411112244", LAYOUT_ID, true },
 	[PT_CTL_DELETE_INSTANCE] = { "DELETE_INSTANCE", "44", "", false },
 	[PT_CTL_BIND] = { "BIND", "444442244", "", false },
 	[PT_CTL_UNBIND] = { "UNBIND", "4444", "", false },
@@ -32,6 +32,7 @@ static const struct type_desc types[] = {
 	[PT_CTL_LOAD_LIBRARY] = { "LOAD_LIBRARY", "224", "nu444441111", true },
 	[PT_CTL_GET_STATS] = { "GET_STATS", "44", "4488", false },
 	[PT_CTL_LOOKUP] = { "LOOKUP", "44n", LAYOUT_ID, false },
+	[PT_CTL_SET_MODE] = { "SET_MODE", "44", "", false },
 };
 
 #define NTYPES (sizeof(types) / sizeof(types[0]))
@@ -292,7 +293,10 @@ static enum pt_ctl_status check_init(struct pt_ctl_request *req, const uint8_t *
 	      "init_instance.restart: unknown value %u", m->restart);
 	CHECK(m->on_fault <= PT_CTL_ON_FAULT_BYPASS,
 	      "init_instance.on_fault: unknown value %u", m->on_fault);
-	CHECK_ZERO(m->reserved, "init_instance.reserved");
+	CHECK((m->flags & ~PT_CTL_INIT_FLAG_PAYLOAD) == 0,
+	      "init_instance.flags: reserved bits 0x%x", m->flags & ~PT_CTL_INIT_FLAG_PAYLOAD);
+	CHECK(m->hang_ms <= PT_CTL_HANG_MAX,
+	      "init_instance.hang_ms: %u is above %u", m->hang_ms, PT_CTL_HANG_MAX);
 	if (m->library_len > PT_CTL_PATH_MAX)
 		return fail(PT_CTL_E_OVERSIZED, err, errlen,
 			    "init_instance.library_len: %u is above %d",
@@ -301,10 +305,27 @@ static enum pt_ctl_status check_init(struct pt_ctl_request *req, const uint8_t *
 		return fail(PT_CTL_E_OVERSIZED, err, errlen,
 			    "init_instance.init_size: %u is above %d", m->init_size,
 			    PT_CTL_INIT_MAX);
-	st = check_tail(tail_size, (size_t)m->library_len + m->init_size,
-			"init_instance.library_len + init_size", err, errlen);
-	if (st != PT_CTL_OK)
-		return st;
+	if (m->flags & PT_CTL_INIT_FLAG_PAYLOAD) {
+		/* The payload is what follows the init blob. */
+		size_t before = (size_t)m->library_len + m->init_size;
+
+		if (tail_size <= before)
+			return fail(PT_CTL_E_TRUNCATED, err, errlen,
+				    "init_instance.flags: a payload is announced, none follows");
+		if (tail_size - before > PT_CTL_INIT_MAX)
+			return fail(PT_CTL_E_OVERSIZED, err, errlen,
+				    "init_instance payload: %zu bytes is above %d",
+				    tail_size - before, PT_CTL_INIT_MAX);
+		req->payload = tail + before;
+		req->payload_size = tail_size - before;
+	} else {
+		st = check_tail(tail_size, (size_t)m->library_len + m->init_size,
+				"init_instance.library_len + init_size", err, errlen);
+		if (st != PT_CTL_OK)
+			return st;
+		req->payload = NULL;
+		req->payload_size = 0;
+	}
 	CHECK(!m->module[0] != !m->library_len,
 	      m->module[0] ? "init_instance.module: given together with a library path"
 			   : "init_instance.module: neither a module name nor a library path");
@@ -340,7 +361,9 @@ static enum pt_ctl_status check_bind(const struct pt_ctl_bind *m, char *err,
 	      f.sample);
 	CHECK(m->periods <= PT_CTL_PERIODS_MAX, "bind.periods: %u is above %u",
 	      m->periods, PT_CTL_PERIODS_MAX);
-	CHECK_ZERO(m->reserved, "bind.reserved");
+	CHECK((m->open & ~(uint32_t)(PT_CTL_BIND_OPEN_SAMPLE | PT_CTL_BIND_OPEN_CHANNELS)) == 0,
+	      "bind.open: unknown bits 0x%x",
+	      m->open & ~(uint32_t)(PT_CTL_BIND_OPEN_SAMPLE | PT_CTL_BIND_OPEN_CHANNELS));
 	return PT_CTL_OK;
 }
 
@@ -454,6 +477,12 @@ static enum pt_ctl_status check_body(struct pt_ctl_request *req, const uint8_t *
 		      "lookup.kind: unknown kind %u", req->u.lookup.kind);
 		CHECK_ZERO(req->u.lookup.reserved, "lookup.reserved");
 		CHECK_NAME(req->u.lookup.name, false, "lookup.name");
+		return PT_CTL_OK;
+	case PT_CTL_SET_MODE:
+		CHECK(req->u.set_mode.instance != 0,
+		      "set_mode.instance: 0 is not an instance id");
+		CHECK(req->u.set_mode.mode <= PT_CTL_MODE_BYPASS,
+		      "set_mode.mode: unknown mode %u", req->u.set_mode.mode);
 		return PT_CTL_OK;
 	}
 	return fail(PT_CTL_E_UNKNOWN_TYPE, err, errlen, "header.type: %u",

@@ -33,10 +33,13 @@ struct pt_ctl_request {
 		struct pt_ctl_load_library load_library;
 		struct pt_ctl_get_stats get_stats;
 		struct pt_ctl_lookup lookup;
+		struct pt_ctl_set_mode set_mode;
 	} u;
 	char path[PT_CTL_PATH_MAX + 1]; /* INIT_INSTANCE library, LOAD_LIBRARY */
 	const void *data;  /* init blob or config fragment, inside the message */
 	size_t data_size;
+	const void *payload; /* INIT_INSTANCE binary init payload, or NULL */
+	size_t payload_size;
 };
 
 /*

@@ -342,6 +342,7 @@ static int init_instance(struct control_state *s, struct answer *a)
 	d.stack_size = m->stack_size;
 	d.deadline_us = m->deadline_us;
 	d.max_misses = m->max_misses;
+	d.hang_ms = m->hang_ms;
 	d.restart = m->restart == PT_CTL_RESTART_ON_FAILURE ? PT_RESTART_ON_FAILURE
 							    : PT_RESTART_NEVER;
 	d.restart_limit = m->restart_limit;
@@ -349,6 +350,8 @@ static int init_instance(struct control_state *s, struct answer *a)
 							   : PT_ON_FAULT_SILENCE;
 	d.init = req->data;
 	d.init_size = req->data_size;
+	d.init_payload = req->payload;
+	d.init_payload_size = req->payload_size;
 	ret = pt_graph_instance_create(s->g, &d, gerr, sizeof(gerr));
 	if (libfd >= 0)
 		close(libfd); /* the graph keeps its own copy */
@@ -376,8 +379,10 @@ static int bind(struct control_state *s, struct answer *a)
 	if ((ret = need_instance(s, a, m->src, "bind.src")) ||
 	    (ret = need_instance(s, a, m->dst, "bind.dst")))
 		return ret;
-	ret = pt_graph_bind(s->g, m->src, m->src_pin, m->dst, m->dst_pin, &f,
-			    m->periods, gerr, sizeof(gerr));
+	ret = pt_graph_bind_open(s->g, m->src, m->src_pin, m->dst, m->dst_pin, &f,
+				 (m->open & PT_CTL_BIND_OPEN_SAMPLE ? PT_FMT_OPEN_SAMPLE : 0) |
+				 (m->open & PT_CTL_BIND_OPEN_CHANNELS ? PT_FMT_OPEN_CHANNELS : 0),
+				 m->periods, gerr, sizeof(gerr));
 	return ret ? graph_result(a, ret, "bind", gerr) : ok(a, NULL, NULL, 0);
 }
 
@@ -682,6 +687,13 @@ static int dispatch(struct control_state *s, struct answer *a, uint64_t client)
 		return get_stats(s, a);
 	case PT_CTL_LOOKUP:
 		return lookup(s, a);
+	case PT_CTL_SET_MODE:
+		if ((ret = need_instance(s, a, req->u.set_mode.instance,
+					 "set_mode.instance")))
+			return ret;
+		ret = pt_graph_set_mode(s->g, req->u.set_mode.instance,
+					req->u.set_mode.mode, gerr, sizeof(gerr));
+		return ret ? graph_result(a, ret, "set_mode", gerr) : ok(a, NULL, NULL, 0);
 	}
 	return refuse(a, PT_CTL_E_UNKNOWN_TYPE, "header.type: %u", req->hdr.type);
 }

@@ -34,6 +34,8 @@
 /* Address space a load may add beyond the library's own span (its
  * dependencies' code and data). */
 #define LOAD_SPAN_SLACK (32u << 20)
+/* And a plugin's, with its own dependencies. */
+#define PLUGIN_SPAN_SLACK (64u << 20)
 
 static size_t page_size(void)
 {
@@ -131,7 +133,7 @@ int pt_domain_load_begin(struct pt_domain *d, struct pt_budget *budget, int libf
 		snprintf(err, errlen, "library %s: not an ELF object with loadable segments", who);
 		return -ENOEXEC;
 	}
-	ld->allowance = data + PT_DOMAIN_LOAD_SLACK;
+	ld->allowance = data + PT_DOMAIN_LOAD_SLACK + (d->plugins ? PT_DOMAIN_PLUGIN_SLACK : 0);
 	ret = pt_budget_take(budget, who, ld->allowance, &ld->charged, err, errlen);
 	if (ret)
 		return ret;
@@ -144,7 +146,8 @@ int pt_domain_load_begin(struct pt_domain *d, struct pt_budget *budget, int libf
 		ret = set_soft(d->pid, RLIMIT_DATA, ld->data_before + ld->allowance);
 		if (!ret)
 			ret = set_soft(d->pid, RLIMIT_AS,
-				       vm_bytes(d->pid, "VmSize") + span + LOAD_SPAN_SLACK);
+				       vm_bytes(d->pid, "VmSize") + span + LOAD_SPAN_SLACK +
+					       (d->plugins ? PLUGIN_SPAN_SLACK : 0));
 	}
 	if (ret || !ld->data_before) {
 		snprintf(err, errlen, "library %s: cannot bound the domain's memory: %s", who,

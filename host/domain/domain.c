@@ -26,6 +26,8 @@
 
 static struct pt_exec_tuning tuning;
 static bool tuning_set;
+/* The host may not start real-time domains: asked once, then warned. */
+static bool rt_refused;
 
 const struct pt_exec_tuning *pt_domain_tuning(void)
 {
@@ -35,8 +37,8 @@ const struct pt_exec_tuning *pt_domain_tuning(void)
 	if (!tuning_set) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-		tuning = cpus >= 4 ? (struct pt_exec_tuning){ 50, 20 }
-				   : (struct pt_exec_tuning){ 0, 0 };
+		tuning = cpus >= 4 ? (struct pt_exec_tuning){ 50, 20, 0, 0 }
+				   : (struct pt_exec_tuning){ 0, 0, 0, 0 };
 		tuning_set = true;
 	}
 	return &tuning;
@@ -412,13 +414,31 @@ static int wait_reply(struct pt_domain *d, uint64_t seq, uint32_t op,
 }
 
 /* Tells the domain a control message waits: one CONTROL entry, published
- * together with anything already queued. */
-static int kick(struct pt_domain *d, uint64_t seq)
+ * together with anything already queued. Flow control: a slot is free
+ * again only once its completion is read, so on a full ring the host reads
+ * completions, and waits up to @timeout_ms for them, before it gives up:
+ * a domain that stopped completing is of no more use. */
+static int kick(struct pt_domain *d, uint64_t seq, int timeout_ms)
 {
-	struct pt_ring_entry *e = pt_ring_get_entry(&d->ring);
+	uint64_t deadline = pt_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+	struct pt_ring_entry *e;
 
-	if (!e)
-		return -ENOSPC;
+	while (!(e = pt_ring_get_entry(&d->ring))) {
+		uint64_t now = pt_mono_ns();
+		int ret;
+
+		if (pt_domain_drain_completions(d))
+			return -EPROTO;
+		if (pt_ring_space_left(&d->ring))
+			continue;
+		if (now >= deadline || pt_domain_poll_death(d))
+			return -ENOSPC;
+		ret = pt_ring_wait(&d->ring, 0,
+				   (int64_t)(deadline - now < 10000000u ? deadline - now :
+									  10000000u));
+		if (ret && ret != -ETIMEDOUT)
+			return ret;
+	}
 	memset(e, 0, sizeof(*e));
 	e->opcode = PT_DOP_CONTROL;
 	e->tag = seq;
@@ -452,7 +472,7 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 	h.len = (uint32_t)(blen + dlen);
 	/* Wake first: a payload larger than the socket buffer is only taken
 	 * while the domain reads it. */
-	ret = kick(d, h.seq);
+	ret = kick(d, h.seq, timeout_ms);
 	if (!ret)
 		ret = send_chunked(d, &h, body, blen, data, dlen, fds, nfds);
 	if (ret) {
@@ -561,8 +581,17 @@ int pt_domain_grant(struct pt_domain *d, struct pt_partition *p, bool writable,
 struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 				  char *err, size_t errlen)
 {
-	char bin[PATH_MAX], host_pid[16], who[PT_NAME_MAX + 16];
-	char *argv[] = { "partita-domain", host_pid, NULL };
+	return pt_domain_spawn_reading(budget, name, NULL, 0, err, errlen);
+}
+
+struct pt_domain *pt_domain_spawn_reading(struct pt_budget *budget, const char *name,
+					  const char *const *read_paths,
+					  unsigned nread, char *err, size_t errlen)
+{
+	/* argv: HOST_PID RT_LIMIT_MS (0: the ordinary class) [READ_PATH]... */
+	char bin[PATH_MAX], host_pid[16], rt_limit[16], who[PT_NAME_MAX + 16];
+	char *argv[4 + 16] = { "partita-domain", host_pid, rt_limit, NULL };
+	const struct pt_exec_tuning *tn = pt_domain_tuning();
 	char *envp[] = { NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -573,6 +602,13 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 	size_t rsize = pt_ring_block_size(PT_DOMAIN_RING_ENTRIES);
 	uint64_t t0 = pt_mono_ns();
 
+	if (nread > 16) {
+		snprintf(err, errlen, "domain: %u read paths (at most 16)", nread);
+		return NULL;
+	}
+	snprintf(rt_limit, sizeof(rt_limit), "0");
+	for (unsigned i = 0; i < nread; i++)
+		argv[3 + i] = (char *)read_paths[i];
 	if (domain_binary(bin, sizeof(bin))) {
 		snprintf(err, errlen, "partita-domain not found (beside the executable or $PARTITA_DOMAIN)");
 		return NULL;
@@ -621,18 +657,37 @@ struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	/* Its own session: no terminal, no signals meant for the host's
-	 * process group. The ordinary scheduling class whatever the spawning
-	 * thread runs at: a domain that spins must not starve a host running
-	 * at real-time priority (its deadline catches it instead). */
-	{
-		struct sched_param sp = { .sched_priority = 0 };
-
-		posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
-		posix_spawnattr_setschedparam(&attr, &sp);
-	}
+	 * process group. Its scheduling class is the tuning's, whatever the
+	 * spawning thread runs at: SCHED_FIFO bounded by RLIMIT_RTTIME (the
+	 * domain sets it from argv[2] before it drops its capabilities), so
+	 * a domain that spins cannot starve the machine; else the ordinary
+	 * class. */
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 					POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSCHEDULER);
-	ret = posix_spawn(&d->pid, bin, &fa, &attr, argv, envp);
+	ret = EPERM;
+	if (tn->rt_priority && !rt_refused) {
+		struct sched_param sp = { .sched_priority = (int)tn->rt_priority };
+
+		snprintf(rt_limit, sizeof(rt_limit), "%u",
+			 tn->rt_limit_ms ? tn->rt_limit_ms : PT_EXEC_RT_LIMIT_MS_DEFAULT);
+		posix_spawnattr_setschedpolicy(&attr, SCHED_FIFO);
+		posix_spawnattr_setschedparam(&attr, &sp);
+		ret = posix_spawn(&d->pid, bin, &fa, &attr, argv, envp);
+		if (ret == EPERM) {
+			rt_refused = true;
+			fprintf(stderr,
+				"partita: domains: real-time priority %u not permitted: they run in the ordinary class\n",
+				tn->rt_priority);
+		}
+	}
+	if (ret == EPERM) {
+		struct sched_param sp = { .sched_priority = 0 };
+
+		snprintf(rt_limit, sizeof(rt_limit), "0");
+		posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
+		posix_spawnattr_setschedparam(&attr, &sp);
+		ret = posix_spawn(&d->pid, bin, &fa, &attr, argv, envp);
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(sv[1]);

@@ -45,6 +45,7 @@ struct pt_domain {
 	unsigned members;
 	struct pt_domain_grant *grants;
 	unsigned ngrants, grants_cap;
+	bool plugins;              /* reads plugin files: inits run before its seal */
 	struct pt_budget *budget;  /* what data_charged was charged to */
 	size_t data_charged;       /* memory its library loads added (host/domain/data.c) */
 	char last_log[256];
@@ -61,6 +62,14 @@ struct pt_exec_pending_config {
 	uint8_t data[];
 };
 
+/* One load in progress. */
+struct pt_domain_load {
+	struct pt_budget *budget;
+	size_t allowance, charged;
+	size_t data_before;
+	unsigned long long as_soft;
+};
+
 /* What the host keeps about an instance that runs in a domain
  * (inst->exec). Host memory only. */
 struct pt_instance_exec {
@@ -73,6 +82,7 @@ struct pt_instance_exec {
 	bool inited;
 	bool init_pending;             /* named domain: init at first prepare */
 	struct pt_exec_pending_config *pending; /* config set before that init */
+	struct pt_domain_load load;    /* a plugin domain's load, until prepared */
 	bool prepared;
 	unsigned nsrc, nsnk;
 	uint32_t src_size[PT_MAX_PINS], snk_size[PT_MAX_PINS];
@@ -90,6 +100,13 @@ struct pt_instance_exec {
 /* Starts a domain; @budget pays for its control partition. */
 struct pt_domain *pt_domain_spawn(struct pt_budget *budget, const char *name,
 				  char *err, size_t errlen);
+
+/* The same, with files the domain may read besides the library folders
+ * (absolute paths, at most 16): a plugin adapter's folders or library.
+ * The domain's inits then run before its seal (docs/plugins.md). */
+struct pt_domain *pt_domain_spawn_reading(struct pt_budget *budget, const char *name,
+					  const char *const *read_paths,
+					  unsigned nread, char *err, size_t errlen);
 
 /* Finds a live named domain. */
 struct pt_domain *pt_domain_find(const char *name);
@@ -113,16 +130,12 @@ int pt_domain_hold(struct pt_domain *d, struct pt_partition *p, bool writable);
 
 /* Memory a library load may add beyond the partitions (host/domain/data.c):
  * its writable segments, what its dependencies and constructors map, up to
- * this much more. */
+ * this much more; in a plugin adapter's domain, whose init and prepare load
+ * the plugin and its dependencies before the seal, PT_DOMAIN_PLUGIN_SLACK
+ * more (the load's bounds last until the instance is prepared). */
 #define PT_DOMAIN_LOAD_SLACK (1024u * 1024u)
+#define PT_DOMAIN_PLUGIN_SLACK (8u << 20)
 
-/* One load in progress. */
-struct pt_domain_load {
-	struct pt_budget *budget;
-	size_t allowance, charged;
-	size_t data_before;
-	unsigned long long as_soft;
-};
 
 /* Before a LOAD: charges the allowance for library @libfd (named @who) to
  * @budget and raises @d's RLIMIT_DATA by it, bounds its address space.

@@ -14,6 +14,7 @@
 
 #include "host/domain/completion.h"
 #include "host/domain/domain.h"
+#include "host/plugins/plugins.h"
 
 /* Control requests that run module code (init, prepare, config) may take a
  * while; anything longer is a hang. */
@@ -121,27 +122,72 @@ static void exec_free(struct pt_instance *inst)
 	if (!x)
 		return;
 	pending_free(x);
-	if (x->dom)
+	if (x->dom) {
+		char why[PT_ERR_MAX];
+
+		pt_domain_load_end(x->dom, &x->load, why, sizeof(why));
 		domain_leave(inst);
+	}
 	pt_partition_put(x->priv);
 	free(x);
 	inst->exec = NULL;
 	inst->domain_pid = 0;
 }
 
+/* A module's init or prepare that fails says why on its log pipe, before
+ * its reply: take what is in the pipe, so the line logged during this
+ * request is the reason given, as a trusted module's would be. */
+static void module_log_begin(struct pt_domain *d)
+{
+	pt_domain_drain_log(d);
+	d->last_log[0] = '\0';
+}
+
+static const char *module_log_why(struct pt_domain *d, const char *msg)
+{
+	const char *s = d->last_log, *tag;
+
+	pt_domain_drain_log(d);
+	if (!s[0])
+		return msg;
+	/* "NAME: [LEVEL] text": the text, as a trusted module's. */
+	tag = strstr(s, ": [");
+	if (tag && (tag = strstr(tag, "] ")))
+		return tag + 2;
+	return s;
+}
+
 static int run_init(struct pt_instance *inst, char *err, size_t errlen)
 {
 	struct pt_instance_exec *x = inst->exec;
+	struct pt_dctl_init ib = { (uint32_t)inst->init_size,
+				   (uint32_t)inst->init_payload_size };
 	struct pt_dctl_reply r;
 	char msg[PT_ERR_MAX];
+	uint8_t *body;
 	int ret;
 
-	ret = pt_domain_control(x->dom, PT_DCTL_INIT, inst->id, NULL, 0,
-				inst->init, inst->init_size, NULL, 0, &r, NULL, NULL,
+	/* [struct pt_dctl_init][text parameters][binary payload] */
+	body = malloc(sizeof(ib) + inst->init_size + inst->init_payload_size);
+	if (!body) {
+		snprintf(err, errlen, "instance %s: out of host memory", inst->name);
+		return -ENOMEM;
+	}
+	memcpy(body, &ib, sizeof(ib));
+	if (inst->init_size)
+		memcpy(body + sizeof(ib), inst->init, inst->init_size);
+	if (inst->init_payload_size)
+		memcpy(body + sizeof(ib) + inst->init_size, inst->init_payload,
+		       inst->init_payload_size);
+	module_log_begin(x->dom);
+	ret = pt_domain_control(x->dom, PT_DCTL_INIT, inst->id, body,
+				sizeof(ib) + inst->init_size + inst->init_payload_size,
+				NULL, 0, NULL, 0, &r, NULL, NULL,
 				CONTROL_TIMEOUT_MS, msg, sizeof(msg));
+	free(body);
 	x->init_pending = false;
 	if (ret) {
-		snprintf(err, errlen, "instance %s: init: %s", inst->name, msg);
+		snprintf(err, errlen, "init failed: %s", module_log_why(x->dom, msg));
 		return ret;
 	}
 	x->dom->sealed = true;
@@ -166,6 +212,33 @@ static int run_init(struct pt_instance *inst, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+/* A new domain for @inst; a plugin adapter's may read its plugin's files. */
+static struct pt_domain *spawn_for(struct pt_budget *budget, struct pt_instance *inst,
+				   char *err, size_t errlen)
+{
+	char (*rp)[PATH_MAX];
+	const char *rpp[PT_PLUGIN_READ_MAX];
+	struct pt_domain *d;
+	unsigned n;
+
+	if (!pt_plugin_adapter(inst->manifest.name))
+		return pt_domain_spawn(budget, inst->domain, err, errlen);
+	rp = calloc(PT_PLUGIN_READ_MAX, PATH_MAX);
+	if (!rp) {
+		snprintf(err, errlen, "out of host memory");
+		return NULL;
+	}
+	n = pt_plugin_read_paths(inst->manifest.name, inst->init, inst->init_size, rp,
+				 PT_PLUGIN_READ_MAX);
+	for (unsigned i = 0; i < n; i++)
+		rpp[i] = rp[i];
+	d = pt_domain_spawn_reading(budget, inst->domain, rpp, n, err, errlen);
+	free(rp);
+	if (d)
+		d->plugins = n > 0;
+	return d;
 }
 
 int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
@@ -229,7 +302,7 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 		return -ENOSPC;
 	}
 	if (!d) {
-		d = pt_domain_spawn(budget, inst->domain, msg, sizeof(msg));
+		d = spawn_for(budget, inst, msg, sizeof(msg));
 		if (!d) {
 			snprintf(err, errlen, "instance %s: %s", inst->name, msg);
 			close(libfd);
@@ -269,7 +342,11 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	ret = pt_domain_control(d, PT_DCTL_LOAD, inst->id, &ld, sizeof(ld), NULL, 0,
 				fds, 2, &r, NULL, NULL, CONTROL_TIMEOUT_MS, msg,
 				sizeof(msg));
-	{
+	if (d->plugins && !ret) {
+		/* The plugin is loaded by init and prepare, before the seal:
+		 * the load's bounds stay until the instance is prepared. */
+		x->load = dl;
+	} else {
 		char why[PT_ERR_MAX];
 
 		if (pt_domain_load_end(d, &dl, why, sizeof(why)) && !ret) {
@@ -333,6 +410,7 @@ static void pin_of(const struct pt_buffer *b, bool writable, struct pt_dctl_pin 
 	p->writable = writable;
 	p->size = (uint32_t)b->size;
 	p->fmt = b->fmt;
+	p->open_fields = 0;
 }
 
 /* Grants buffer @b to the instance's domain, read-only for an input and
@@ -364,8 +442,74 @@ static int grant_pin(struct pt_instance *inst, struct pt_buffer *b, bool writabl
 
 int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen)
 {
+	struct pt_source src[PT_MAX_PINS];
+	struct pt_sink snk[PT_MAX_PINS];
+	unsigned ns = 0, nk = 0;
+
+	/* Views of the buffers as they are: the module may change nothing. */
+	for (unsigned i = 0; i < PT_MAX_PINS; i++) {
+		if (inst->in[i])
+			pt_buffer_source_view(inst->in[i], &src[ns++]);
+		if (inst->out[i])
+			pt_buffer_sink_view(inst->out[i], &snk[nk++]);
+	}
+	return pt_exec_prepare_views(inst, src, snk, err, errlen);
+}
+
+/* Takes what the domain says its module chose at prepare, after the checks
+ * the module's own calls would have met in the host. */
+static int take_prepared(struct pt_instance *inst, const struct pt_dctl_prepared *out,
+			 struct pt_source *src, struct pt_sink *snk, char *err,
+			 size_t errlen)
+{
+	struct pt_instance_exec *x = inst->exec;
+
+	for (unsigned i = 0; i < x->nsrc; i++) {
+		struct pt_source v = src[i];
+		const struct pt_dctl_pin_out *o = &out->src[i];
+
+		if ((o->byte_align || o->frame_align) &&
+		    pt_source_set_alignment(&v, o->byte_align, o->frame_align)) {
+			snprintf(err, errlen, "instance %s: input %u: bad alignment %u/%u",
+				 inst->name, i, o->byte_align, o->frame_align);
+			return -EPROTO;
+		}
+		src[i] = v;
+	}
+	for (unsigned i = 0; i < x->nsnk; i++) {
+		struct pt_sink v;
+		const struct pt_dctl_pin_out *o = &out->snk[i];
+
+		v = snk[i];
+		v.in_prepare = 1;
+		if (memcmp(&o->fmt, &v.fmt, sizeof(o->fmt)) &&
+		    pt_sink_set_format(&v, &o->fmt)) {
+			snprintf(err, errlen,
+				 "instance %s: output %u: format (rate %u, channels %u, sample %u) is not one its binding allows",
+				 inst->name, i, o->fmt.rate, o->fmt.channels, o->fmt.sample);
+			return -EPROTO;
+		}
+		if ((o->byte_align || o->frame_align) &&
+		    pt_sink_set_alignment(&v, o->byte_align, o->frame_align)) {
+			snprintf(err, errlen, "instance %s: output %u: bad alignment %u/%u",
+				 inst->name, i, o->byte_align, o->frame_align);
+			return -EPROTO;
+		}
+		x->snk_size[i] = (uint32_t)v.size;
+		x->snk_frame[i] = v.frame;
+		v.in_prepare = 0;
+		snk[i] = v;
+	}
+	return 0;
+}
+
+int pt_exec_prepare_views(struct pt_instance *inst, struct pt_source *src,
+			  struct pt_sink *snk, char *err, size_t errlen)
+{
 	struct pt_instance_exec *x = inst->exec;
 	struct pt_dctl_prepare p = { 0 };
+	struct pt_dctl_prepared out;
+	size_t outlen = sizeof(out);
 	char msg[PT_ERR_MAX];
 	int ret;
 
@@ -386,6 +530,8 @@ int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen)
 					&x->snk_frame[p.nsnk], &p.snk[p.nsnk], err, errlen);
 			if (ret)
 				return ret;
+			if (snk[p.nsnk].in_prepare)
+				p.snk[p.nsnk].open_fields = snk[p.nsnk].open_fields;
 			p.nsnk++;
 		}
 	}
@@ -400,17 +546,85 @@ int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen)
 				return ret;
 		}
 	}
+	module_log_begin(x->dom);
 	ret = pt_domain_control(x->dom, PT_DCTL_PREPARE, inst->id, &p, sizeof(p),
-				NULL, 0, NULL, 0, NULL, NULL, NULL, CONTROL_TIMEOUT_MS,
-				msg, sizeof(msg));
+				NULL, 0, NULL, 0, NULL, &out, &outlen,
+				CONTROL_TIMEOUT_MS, msg, sizeof(msg));
 	if (ret) {
-		snprintf(err, errlen, "instance %s: prepare: %s", inst->name, msg);
+		snprintf(err, errlen, "%s", module_log_why(x->dom, msg));
 		return ret;
 	}
 	x->nsrc = p.nsrc;
 	x->nsnk = p.nsnk;
+	if (x->load.budget) {
+		char why[PT_ERR_MAX];
+
+		if (pt_domain_load_end(x->dom, &x->load, why, sizeof(why))) {
+			snprintf(err, errlen, "instance %s: %s", inst->name, why);
+			pt_exec_kill(inst);
+			return -ENOMEM;
+		}
+	}
+	if (outlen != sizeof(out)) {
+		snprintf(err, errlen, "instance %s: prepare: a reply of %zu bytes, not %zu",
+			 inst->name, outlen, sizeof(out));
+		pt_exec_kill(inst);
+		return -EPROTO;
+	}
+	ret = take_prepared(inst, &out, src, snk, err, errlen);
+	if (ret) {
+		/* A domain that claims what its module could not have set
+		 * lied: it is not believed again. */
+		pt_exec_kill(inst);
+		return ret;
+	}
 	x->prepared = true;
 	return 0;
+}
+
+/* Sends one version 2 control message whose body is @body/@len. */
+static int v2_call(struct pt_instance *inst, uint32_t op, const void *body,
+		   size_t len, const char *what, char *err, size_t errlen)
+{
+	struct pt_instance_exec *x = inst->exec;
+	char msg[PT_ERR_MAX];
+	int ret;
+
+	if (!x || !x->dom) {
+		snprintf(err, errlen, "instance %s: no domain", inst->name);
+		return -EINVAL;
+	}
+	ret = pt_domain_control(x->dom, op, inst->id, body, len, NULL, 0, NULL, 0,
+				NULL, NULL, NULL, CONTROL_TIMEOUT_MS, msg, sizeof(msg));
+	if (ret)
+		snprintf(err, errlen, "%s: %s", what,
+			 msg[0] ? msg : strerror(-ret));
+	return ret;
+}
+
+int pt_exec_pin(struct pt_instance *inst, const struct pt_pin_info *pin,
+		bool bind, char *err, size_t errlen)
+{
+	return v2_call(inst, bind ? PT_DCTL_BIND : PT_DCTL_UNBIND, pin, sizeof(*pin),
+		       bind ? "bind" : "unbind", err, errlen);
+}
+
+int pt_exec_trigger(struct pt_instance *inst, uint32_t cmd, char *err,
+		    size_t errlen)
+{
+	return v2_call(inst, PT_DCTL_TRIGGER, &cmd, sizeof(cmd), "trigger", err,
+		       errlen);
+}
+
+int pt_exec_mode(struct pt_instance *inst, uint32_t mode, char *err,
+		 size_t errlen)
+{
+	return v2_call(inst, PT_DCTL_MODE, &mode, sizeof(mode), "mode", err, errlen);
+}
+
+bool pt_exec_init_pending(const struct pt_instance *inst)
+{
+	return inst->exec && inst->exec->init_pending;
 }
 
 int pt_exec_config_set(struct pt_instance *inst, uint32_t param, const void *d,
@@ -869,8 +1083,14 @@ unsigned pt_exec_periods_run(struct pt_instance *inst)
 int pt_exec_tune(const struct pt_exec_tuning *t)
 {
 	if (t->host_spin_us > PT_DOMAIN_SPIN_MAX_US ||
-	    t->domain_spin_us > PT_DOMAIN_SPIN_MAX_US)
+	    t->domain_spin_us > PT_DOMAIN_SPIN_MAX_US || t->rt_priority > 98 ||
+	    t->rt_limit_ms > 60000)
 		return -EINVAL;
 	pt_domain_set_tuning(t);
 	return 0;
+}
+
+void pt_exec_tuning_get(struct pt_exec_tuning *t)
+{
+	*t = *pt_domain_tuning();
 }

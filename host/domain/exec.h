@@ -62,6 +62,30 @@ int pt_exec_module_library(const char *name, char *path, size_t len);
  * and calls prepare with their formats. */
 int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen);
 
+/* As pt_exec_prepare, with the packed views the graph made for prepare
+ * (either may be NULL when there are no such pins): the sinks' in_prepare,
+ * open_fields and capacity say what the module may set. On success the
+ * views hold what the module chose (sink formats and sizes, alignment),
+ * checked against what each binding allows. */
+int pt_exec_prepare_views(struct pt_instance *inst, struct pt_source *src,
+			  struct pt_sink *snk, char *err, size_t errlen);
+
+/* Module ABI version 2 in the instance's domain: bind (@bind true) or
+ * unbind for @pin, a trigger (enum pt_trigger), and the processing mode.
+ * pt_exec_mode returns the module's answer: 0 when it does the mode
+ * itself, -ENOTSUP when it has none (the host bypasses), another -errno
+ * when it refused (or the domain failed). */
+int pt_exec_pin(struct pt_instance *inst, const struct pt_pin_info *pin,
+		bool bind, char *err, size_t errlen);
+int pt_exec_trigger(struct pt_instance *inst, uint32_t cmd, char *err,
+		    size_t errlen);
+int pt_exec_mode(struct pt_instance *inst, uint32_t mode, char *err,
+		 size_t errlen);
+
+/* True while the instance's init waits for its named domain's first
+ * prepare: bind calls wait for it too. */
+bool pt_exec_init_pending(const struct pt_instance *inst);
+
 /* Before a deferred init (named domain) the blob is kept and given right
  * after the init; the module's answer then comes from pt_exec_prepare. */
 int pt_exec_config_set(struct pt_instance *inst, uint32_t param, const void *d,
@@ -135,10 +159,21 @@ struct pt_exec_tuning {
 	uint32_t host_spin_us;   /* reap spins this long */
 	uint32_t domain_spin_us; /* a domain spins this long for its next
 				    request (domains started afterwards) */
+	/* Domains started afterwards run their request loop at SCHED_FIFO
+	 * at this priority (0: the ordinary class; where the host may not
+	 * grant it, one warning and the ordinary class), bounded by
+	 * RLIMIT_RTTIME: a domain that runs rt_limit_ms of CPU without
+	 * blocking gets SIGXCPU (SIGKILL 100 ms later) and counts as hung. */
+	uint32_t rt_priority;    /* 0..98 */
+	uint32_t rt_limit_ms;    /* 0: PT_EXEC_RT_LIMIT_MS_DEFAULT; ..60000 */
 };
+#define PT_EXEC_RT_LIMIT_MS_DEFAULT 200u
 /* Defaults: 50 and 20 us with 4 or more CPUs online, else 0 and 0 (on two
  * shared cores spinning cost the isolated chain 2-3x its wall time). Each
- * at most 1000. */
+ * at most 1000. Real time is off until a live host asks for it. */
+
+/* Copies the tuning in force to @t. */
+void pt_exec_tuning_get(struct pt_exec_tuning *t);
 
 /* Sets the tuning; returns -EINVAL (and changes nothing) when out of range. */
 int pt_exec_tune(const struct pt_exec_tuning *t);

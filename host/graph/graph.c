@@ -19,6 +19,8 @@
 #include <partita/heap.h>
 
 #include "host/graph/graph.h"
+#include "host/graph/history.h"
+#include "host/plugins/plugins.h"
 #include "host/domain/exec.h"
 #include "host/io/io.h"
 #include "host/libmgr/library.h"
@@ -74,12 +76,16 @@ void pt_buffer_source_view(const struct pt_buffer *b, struct pt_source *src)
 {
 	pt_source_view(src, b->data, b->size, (size_t)(b->rd % b->size),
 		       pt_buffer_fill(b), &b->fmt);
+	src->byte_align = b->rd_byte_align;
+	src->frame_align = b->rd_frame_align;
 }
 
 void pt_buffer_sink_view(const struct pt_buffer *b, struct pt_sink *sink)
 {
 	pt_sink_view(sink, b->data, b->size, (size_t)(b->wr % b->size),
 		     pt_buffer_room(b), &b->fmt);
+	sink->byte_align = b->wr_byte_align;
+	sink->frame_align = b->wr_frame_align;
 }
 
 /* ---- graph ---- */
@@ -342,6 +348,7 @@ static void instance_release(struct pt_graph *g, struct pt_instance *inst)
 	if (inst->library_fd >= 0)
 		close(inst->library_fd);
 	free(inst->init);
+	free(inst->init_payload);
 	free(inst->config);
 	free(inst);
 }
@@ -393,6 +400,8 @@ static int instance_start_host(struct pt_graph *g, struct pt_instance *inst,
 					      inst->heap_size, err, errlen);
 	if (!inst->heap_part)
 		return -ENOMEM;
+	inst->mod.init_payload = inst->init_payload;
+	inst->mod.init_payload_size = inst->init_payload_size;
 	ret = pt_module_init(&inst->mod, entry, inst->name,
 			     pt_graph_period_frames(g, g->cfg.rate),
 			     inst->heap_part->map, inst->heap_size, inst->init,
@@ -465,6 +474,11 @@ int pt_graph_instance_create(struct pt_graph *g,
 		return fail(err, errlen, -E2BIG,
 			    "instance '%s': init blob of %zu bytes (max %d)",
 			    d->name, d->init_size, PT_INIT_MAX);
+	if (d->init_payload_size > PT_INIT_MAX ||
+	    (d->init_payload_size && !d->init_payload))
+		return fail(err, errlen, -E2BIG,
+			    "instance '%s': binary init payload of %zu bytes (max %d)",
+			    d->name, d->init_payload_size, PT_INIT_MAX);
 	if ((d->module != NULL) == (d->library != NULL))
 		return fail(err, errlen, -EINVAL,
 			    "instance '%s': give exactly one of module and library",
@@ -510,7 +524,8 @@ int pt_graph_instance_create(struct pt_graph *g,
 	else if (d->isolation_set)
 		iso = d->isolation;
 	else
-		iso = d->library ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
+		iso = d->library || pt_plugin_adapter(d->module) ? PT_ISOLATION_PROCESS
+								  : PT_ISOLATION_NONE;
 	if (iso == PT_ISOLATION_PROCESS && endpoint) {
 		ret = fail(err, errlen, -EINVAL,
 			    "instance '%s': the %s endpoint runs in the host",
@@ -522,6 +537,12 @@ int pt_graph_instance_create(struct pt_graph *g,
 		ret = fail(err, errlen, -ENOENT,
 			    "instance '%s': no library of module '%s' to run in a domain (looked for modules/pt_%s.so beside the partita binary and in " PT_MODULE_DIR ")",
 			    d->name, d->module, d->module);
+		goto refuse;
+	}
+	if (d->hang_ms > PT_HANG_MS_MAX) {
+		ret = fail(err, errlen, -EINVAL,
+			    "instance '%s': hang_ms %u is over %u", d->name,
+			    d->hang_ms, PT_HANG_MS_MAX);
 		goto refuse;
 	}
 	if (d->deadline_us > 10u * 1000u * 1000u) {
@@ -581,7 +602,9 @@ int pt_graph_instance_create(struct pt_graph *g,
 			   manifest.stack_size ? manifest.stack_size :
 						 PT_STACK_SIZE_DEFAULT;
 	inst->deadline_us = d->deadline_us ? d->deadline_us : g->cfg.period_us;
-	inst->max_misses = d->max_misses ? d->max_misses : 3;
+	inst->max_misses = d->max_misses;
+	inst->hang_ms = d->hang_ms ? d->hang_ms :
+			g->cfg.hang_ms ? g->cfg.hang_ms : PT_HANG_MS_DEFAULT;
 	inst->restart = d->restart;
 	inst->restart_limit = d->restart_limit ? d->restart_limit : 3;
 	inst->on_fault = d->on_fault;
@@ -598,6 +621,22 @@ int pt_graph_instance_create(struct pt_graph *g,
 		memcpy(inst->init, d->init, d->init_size);
 		inst->init_size = d->init_size;
 	}
+	if (d->init_payload_size) {
+		inst->init_payload = malloc(d->init_payload_size);
+		if (!inst->init_payload) {
+			free(inst->init);
+			free(inst);
+			return fail(err, errlen, -ENOMEM, "out of host memory");
+		}
+		memcpy(inst->init_payload, d->init_payload, d->init_payload_size);
+		inst->init_payload_size = d->init_payload_size;
+	}
+	/* A plugin adapter gets its search path from the host (which grants
+	 * its domain exactly that). */
+	if (pt_plugin_adapter(manifest.name) &&
+	    (ret = pt_plugin_init_blob(manifest.name, &inst->init, &inst->init_size,
+				       err, errlen)))
+		goto out;
 
 	ret = iso == PT_ISOLATION_PROCESS ? instance_start_domain(g, inst, err, errlen) :
 					    instance_start_host(g, inst, entry, err, errlen);
@@ -665,10 +704,229 @@ static bool reaches(const struct pt_instance *from, const struct pt_instance *to
 	return false;
 }
 
+/* ---- module ABI version 2: pins, triggers, modes ---- */
+
+/* The binding @b as @inst sees it (its writer or its reader). */
+static void pin_info(const struct pt_buffer *b, const struct pt_instance *inst,
+		     struct pt_pin_info *pi)
+{
+	bool sink = b->src == inst;
+
+	memset(pi, 0, sizeof(*pi));
+	pi->dir = sink ? PT_PIN_SINK : PT_PIN_SOURCE;
+	pi->pin = sink ? b->src_pin : b->dst_pin;
+	pi->peer_pin = sink ? b->dst_pin : b->src_pin;
+	pi->buffer_bytes = (uint32_t)b->size;
+	pi->fmt = b->fmt;
+	snprintf(pi->peer, sizeof(pi->peer), "%s", sink ? b->dst->name : b->src->name);
+}
+
+static uint8_t *told_mask(struct pt_instance *inst, const struct pt_buffer *b,
+			  unsigned *pin)
+{
+	*pin = b->src == inst ? b->src_pin : b->dst_pin;
+	return b->src == inst ? &inst->told_out : &inst->told_in;
+}
+
+/* Tells @inst's module of binding @b (bind) or of its end (unbind). An
+ * instance whose init has not run yet (a named domain's member before the
+ * domain's first prepare) hears of its pins at its prepare. */
+static int pin_call(struct pt_instance *inst, const struct pt_buffer *b,
+		    bool bind, char *why, size_t whylen)
+{
+	struct pt_pin_info pi;
+	unsigned pin;
+	uint8_t *told = told_mask(inst, b, &pin);
+	int ret = 0;
+
+	if (bind == !!(*told & (1u << pin)) || inst->state == PT_INSTANCE_FAILED)
+		return 0;
+	if (bind && (inst->exec ? pt_exec_init_pending(inst) : !inst->mod.entry))
+		return 0;
+	pin_info(b, inst, &pi);
+	inst->last_error[0] = 0;
+	if (inst->exec)
+		ret = pt_exec_pin(inst, &pi, bind, why, whylen);
+	else if (bind && inst->mod.ops.bind)
+		ret = inst->mod.ops.bind(&inst->mod, &pi);
+	else if (!bind && inst->mod.ops.unbind)
+		ret = inst->mod.ops.unbind(&inst->mod, &pi);
+	if (ret && !inst->exec)
+		snprintf(why, whylen, "%s", inst->last_error[0] ? inst->last_error :
+				      strerror(-ret));
+	if (!ret || !bind)
+		*told ^= (uint8_t)(1u << pin);
+	return ret;
+}
+
+/* Tells @inst of every binding it has not heard of (before its prepare). */
+static int pins_tell(struct pt_instance *inst, char *err, size_t errlen)
+{
+	char why[PT_ERR_MAX];
+
+	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
+		struct pt_buffer *b[2] = { inst->in[p], inst->out[p] };
+
+		for (unsigned k = 0; k < 2; k++) {
+			int ret = b[k] ? pin_call(inst, b[k], true, why, sizeof(why)) : 0;
+
+			if (ret)
+				return fail(err, errlen, ret,
+					    "instance '%s' (%s): bind of %s pin %u refused: %s",
+					    inst->name, inst->manifest.name,
+					    k ? "output" : "input", p, why);
+		}
+	}
+	return 0;
+}
+
+static const char *const trigger_names[] = { "", "START", "PAUSE", "RELEASE", "STOP" };
+
+/* Sends a pipeline state change to @inst. A failed START or RELEASE costs
+ * that instance its period, not the state change. */
+static void instance_trigger(struct pt_instance *inst, uint32_t cmd)
+{
+	char why[PT_ERR_MAX] = "";
+	int ret = 0;
+
+	if (inst->state == PT_INSTANCE_FAILED)
+		return;
+	inst->last_error[0] = 0;
+	if (inst->exec)
+		ret = pt_exec_trigger(inst, cmd, why, sizeof(why));
+	else if (inst->mod.entry && inst->mod.ops.trigger)
+		ret = inst->mod.ops.trigger(&inst->mod, cmd);
+	if (ret && !inst->exec)
+		snprintf(why, sizeof(why), "%s",
+			 inst->last_error[0] ? inst->last_error : strerror(-ret));
+	if (ret)
+		fprintf(stderr, "partita: instance '%s': trigger %s: %s\n", inst->name,
+			trigger_names[cmd], why);
+	if (cmd == PT_TRIGGER_START || cmd == PT_TRIGGER_RELEASE)
+		inst->started = true;
+	else if (cmd == PT_TRIGGER_STOP)
+		inst->started = false;
+}
+
+/* Asks @inst's module for @mode; -ENOTSUP (or no callback): the host
+ * bypasses. */
+static int mode_apply(struct pt_instance *inst, uint32_t mode, char *why,
+		      size_t whylen)
+{
+	int ret;
+
+	inst->last_error[0] = 0;
+	if (inst->exec) {
+		ret = pt_exec_mode(inst, mode, why, whylen);
+	} else {
+		inst->mod.mode = mode;
+		ret = inst->mod.ops.set_processing_mode ?
+			      inst->mod.ops.set_processing_mode(&inst->mod, mode) :
+			      -ENOTSUP;
+		if (ret && ret != -ENOTSUP && ret != -EOPNOTSUPP)
+			snprintf(why, whylen, "%s", inst->last_error[0] ?
+				 inst->last_error : strerror(-ret));
+	}
+	if (ret == -ENOTSUP || ret == -EOPNOTSUPP) {
+		inst->host_bypass = mode == PT_MODE_BYPASS;
+		ret = 0;
+	} else if (!ret) {
+		inst->host_bypass = false;
+	}
+	if (!ret)
+		inst->mode = mode;
+	return ret;
+}
+
+int pt_graph_set_mode(struct pt_graph *g, uint32_t id, uint32_t mode, char *err,
+		      size_t errlen)
+{
+	struct pt_instance *inst = pt_graph_instance(g, id);
+	char why[PT_ERR_MAX] = "";
+	int ret;
+
+	if (!inst)
+		return fail(err, errlen, -ENOENT, "no instance %u", id);
+	if (mode > PT_MODE_BYPASS)
+		return fail(err, errlen, -EINVAL, "mode %u is not a processing mode",
+			    mode);
+	if (inst->state == PT_INSTANCE_FAILED || pt_exec_init_pending(inst)) {
+		/* Given to the module when it (re)starts. */
+		inst->mode = mode;
+		return 0;
+	}
+	ret = mode_apply(inst, mode, why, sizeof(why));
+	if (ret)
+		return fail(err, errlen, ret, "instance '%s': mode %s refused: %s",
+			    inst->name, mode ? "bypass" : "normal", why);
+	changed(g);
+	return 0;
+}
+
+void pt_instance_bypass(const struct pt_instance *inst,
+			struct pt_source *const *src, unsigned nsrc,
+			struct pt_sink *const *snk, unsigned nsnk)
+{
+	size_t frames = inst->mod.period_frames;
+	int in_at[PT_MAX_PINS];
+	unsigned k = 0;
+
+	/* Packed index of each input pin. */
+	for (unsigned p = 0; p < PT_MAX_PINS; p++)
+		in_at[p] = inst->in[p] && k < nsrc ? (int)k++ : -1;
+	k = 0;
+	for (unsigned p = 0; p < PT_MAX_PINS && k < nsnk; p++) {
+		struct pt_sink *o;
+		size_t n, c = 0;
+
+		if (!inst->out[p])
+			continue;
+		o = snk[k++];
+		n = pt_sink_frames_free(o) < frames ? pt_sink_frames_free(o) : frames;
+		if (in_at[p] >= 0 &&
+		    !memcmp(&src[in_at[p]]->fmt, &o->fmt, sizeof(o->fmt))) {
+			c = pt_source_frames_available(src[in_at[p]]);
+			c = c < n ? c : n;
+			pt_copy_stream(src[in_at[p]], o, c * o->frame);
+		}
+		pt_sink_fill_silence(o, n - c);
+	}
+	for (unsigned i = 0; i < nsrc; i++) {
+		struct pt_source *s_ = src[i];
+		size_t used = s_->frame ? s_->consumed / s_->frame : 0;
+		size_t have = pt_source_frames_available(s_);
+
+		/* Each input gives up one period in all. */
+		if (used < frames)
+			pt_source_release(s_, (frames - used < have ? frames - used : have) *
+						      s_->frame);
+	}
+}
+
+/* Largest bytes per frame a binding with @open fields may come to carry. */
+static uint32_t frame_max(const struct pt_format *fmt, unsigned open)
+{
+	uint32_t ch = open & PT_FMT_OPEN_CHANNELS ? PT_CHANNELS_MAX : fmt->channels;
+	uint32_t sb = open & PT_FMT_OPEN_SAMPLE ? 4 : pt_sample_bytes(fmt->sample);
+
+	return ch * sb;
+}
+
 int pt_graph_bind(struct pt_graph *g, uint32_t src_id, unsigned src_pin,
 		  uint32_t dst_id, unsigned dst_pin, const struct pt_format *fmt,
 		  uint32_t periods, char *err, size_t errlen)
 {
+	return pt_graph_bind_open(g, src_id, src_pin, dst_id, dst_pin, fmt, 0,
+				  periods, err, errlen);
+}
+
+int pt_graph_bind_open(struct pt_graph *g, uint32_t src_id, unsigned src_pin,
+		       uint32_t dst_id, unsigned dst_pin, const struct pt_format *fmt,
+		       unsigned open_fields, uint32_t periods, char *err,
+		       size_t errlen)
+{
+	char why[PT_ERR_MAX];
+	int ret;
 	struct pt_instance *src = pt_graph_instance(g, src_id);
 	struct pt_instance *dst = pt_graph_instance(g, dst_id);
 	struct pt_buffer *b;
@@ -719,6 +977,9 @@ int pt_graph_bind(struct pt_graph *g, uint32_t src_id, unsigned src_pin,
 	if (g->nbufs >= PT_MAX_BUFFERS)
 		return fail(err, errlen, -ENOSPC, "too many buffers (max %d)",
 			    PT_MAX_BUFFERS);
+	if (open_fields & ~(unsigned)(PT_FMT_OPEN_SAMPLE | PT_FMT_OPEN_CHANNELS))
+		return fail(err, errlen, -EINVAL, "bind: '%s' -> '%s': open fields 0x%x",
+			    src->name, dst->name, open_fields);
 
 	frame = pt_frame_bytes(fmt);
 	/* Offline, every buffer holds two batches, so a DP stage and its
@@ -733,8 +994,11 @@ int pt_graph_bind(struct pt_graph *g, uint32_t src_id, unsigned src_pin,
 		return fail(err, errlen, -ENOMEM, "out of host memory");
 	snprintf(who, sizeof(who), "%s->%s", src->name, dst->name);
 	/* A buffer is charged to its writer. */
+	/* A format left open is sized for the largest frame it may become. */
 	b->part = pt_partition_create(&g->budget, PT_PARTITION_BUFFER, src->name,
-				      who, bytes, err, errlen);
+				      who, open_fields ? bytes / frame *
+						  frame_max(fmt, open_fields) : bytes,
+				      err, errlen);
 	if (!b->part) {
 		free(b);
 		return -ENOMEM;
@@ -745,12 +1009,30 @@ int pt_graph_bind(struct pt_graph *g, uint32_t src_id, unsigned src_pin,
 	b->size = bytes;
 	b->fmt = *fmt;
 	b->frame = frame;
+	b->bind_fmt = *fmt;
+	b->open_fields = (uint8_t)open_fields;
+	b->frames = (uint32_t)(bytes / frame);
 	b->src = src;
 	b->src_pin = src_pin;
 	b->dst = dst;
 	b->dst_pin = dst_pin;
 	src->out[src_pin] = b;
 	dst->in[dst_pin] = b;
+	/* Both modules hear of it now (version 2); either may refuse it. */
+	ret = pin_call(src, b, true, why, sizeof(why));
+	if (!ret && (ret = pin_call(dst, b, true, why, sizeof(why)))) {
+		char ignore[PT_ERR_MAX];
+
+		pin_call(src, b, false, ignore, sizeof(ignore));
+	}
+	if (ret) {
+		src->out[src_pin] = NULL;
+		dst->in[dst_pin] = NULL;
+		pt_partition_put(b->part);
+		free(b);
+		return fail(err, errlen, ret, "bind: '%s' -> '%s' refused: %s",
+			    src->name, dst->name, why);
+	}
 	g->bufs[g->nbufs++] = b;
 	changed(g);
 	return 0;
@@ -776,6 +1058,15 @@ int pt_graph_unbind(struct pt_graph *g, uint32_t src_id, unsigned src_pin,
 	    pipeline(g, dst->pipeline)->state != PT_STATE_RESET)
 		return fail(err, errlen, -EBUSY,
 			    "unbind: both pipelines must be in RESET");
+	/* The binding goes whatever the modules answer. */
+	for (unsigned k = 0; k < 2; k++) {
+		char why[PT_ERR_MAX];
+		struct pt_instance *inst = k ? dst : src;
+
+		if (pin_call(inst, b, false, why, sizeof(why)))
+			fprintf(stderr, "partita: instance '%s': unbind: %s\n",
+				inst->name, why);
+	}
 	src->out[src_pin] = NULL;
 	dst->in[dst_pin] = NULL;
 	for (i = 0; i < g->nbufs && g->bufs[i] != b; i++)
@@ -854,8 +1145,54 @@ static void views(struct pt_instance *inst, struct pt_source *src,
 	}
 }
 
+/* After prepare: what the module chose stays with the buffers (sink
+ * formats, alignment). A sink whose binding left a field open must have
+ * been given a format. */
+static int prepared(struct pt_instance *inst, const struct pt_source *src,
+		    const struct pt_sink *snk, char *err, size_t errlen)
+{
+	unsigned ns = 0, nk = 0;
+
+	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
+		struct pt_buffer *b = inst->out[p];
+
+		if (b && b->open_fields && snk[nk].in_prepare && !snk[nk].format_set)
+			return fail(err, errlen, -EINVAL,
+				    "instance '%s' (%s): output pin %u: its binding leaves the %s%s%s open (format: auto) and the module's prepare did not set it (pt_sink_set_format)",
+				    inst->name, inst->manifest.name, p,
+				    b->open_fields & PT_FMT_OPEN_SAMPLE ? "sample" : "",
+				    b->open_fields == (PT_FMT_OPEN_SAMPLE | PT_FMT_OPEN_CHANNELS) ?
+					    " and " : "",
+				    b->open_fields & PT_FMT_OPEN_CHANNELS ? "channels" : "");
+		nk += !!b;
+	}
+	nk = 0;
+	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
+		if (inst->in[p]) {
+			inst->in[p]->rd_byte_align = src[ns].byte_align;
+			inst->in[p]->rd_frame_align = src[ns].frame_align;
+			ns++;
+		}
+		if (inst->out[p]) {
+			struct pt_buffer *b = inst->out[p];
+
+			b->wr_byte_align = snk[nk].byte_align;
+			b->wr_frame_align = snk[nk].frame_align;
+			if (snk[nk].format_set) {
+				b->fmt = snk[nk].fmt;
+				b->frame = snk[nk].frame;
+				b->size = snk[nk].size;
+			}
+			nk++;
+		}
+	}
+	return 0;
+}
+
+/* Prepares @inst; @first: the pipeline is leaving RESET, so the sinks whose
+ * bindings left fields open are the module's to set. */
 static int instance_prepare(struct pt_graph *g, struct pt_instance *inst,
-			    char *err, size_t errlen)
+			    bool first, char *err, size_t errlen)
 {
 	struct pt_source src[PT_MAX_PINS], *srcp[PT_MAX_PINS];
 	struct pt_sink snk[PT_MAX_PINS], *snkp[PT_MAX_PINS];
@@ -863,7 +1200,18 @@ static int instance_prepare(struct pt_graph *g, struct pt_instance *inst,
 	unsigned nsrc, nsnk;
 	int ret = 0;
 
+	ret = pins_tell(inst, err, errlen);
+	if (ret)
+		return ret;
 	views(inst, src, srcp, &nsrc, snk, snkp, &nsnk);
+	for (unsigned p = 0, k = 0; p < PT_MAX_PINS; p++) {
+		if (!inst->out[p])
+			continue;
+		snk[k].in_prepare = 1;
+		snk[k].open_fields = first ? inst->out[p]->open_fields : 0;
+		snk[k].capacity = inst->out[p]->part->size;
+		k++;
+	}
 	/* The period in frames follows the instance's stream rate: its first
 	 * input's, else its first output's. */
 	if (nsrc)
@@ -876,20 +1224,22 @@ static int instance_prepare(struct pt_graph *g, struct pt_instance *inst,
 	if (inst->exec) {
 		char why[PT_ERR_MAX];
 
-		ret = pt_exec_prepare(inst, why, sizeof(why));
+		ret = pt_exec_prepare_views(inst, src, snk, why, sizeof(why));
 		if (ret)
 			return fail(err, errlen, ret,
 				    "instance '%s' (%s): prepare failed: %s",
 				    inst->name, inst->manifest.name, why);
-	} else if (inst->entry->ops->prepare) {
-		ret = inst->entry->ops->prepare(&inst->mod, srcp, nsrc, snkp,
-						nsnk);
+	} else if (inst->mod.ops.prepare) {
+		ret = inst->mod.ops.prepare(&inst->mod, srcp, nsrc, snkp, nsnk);
 	}
 	if (ret)
 		return fail(err, errlen, ret, "instance '%s' (%s): prepare failed: %s",
 			    inst->name, inst->manifest.name,
 			    inst->last_error[0] ? inst->last_error :
 						  strerror(-ret));
+	ret = prepared(inst, src, snk, err, errlen);
+	if (ret)
+		return ret;
 	inst->state = PT_INSTANCE_PREPARED;
 	return 0;
 }
@@ -902,14 +1252,24 @@ static void instance_reset(struct pt_instance *inst)
 	    pt_exec_reset(inst, why, sizeof(why)))
 		fprintf(stderr, "partita: instance '%s': reset: %s\n", inst->name,
 			why);
-	else if (inst->entry && inst->entry->ops->reset && inst->mod.entry)
-		inst->entry->ops->reset(&inst->mod);
+	else if (inst->entry && inst->mod.ops.reset && inst->mod.entry)
+		inst->mod.ops.reset(&inst->mod);
 	if (inst->state == PT_INSTANCE_PREPARED)
 		inst->state = PT_INSTANCE_INIT;
 	inst->consecutive_misses = 0;
 	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
-		if (inst->out[p]) {
-			inst->out[p]->rd = inst->out[p]->wr = 0;
+		struct pt_buffer *b = inst->out[p];
+
+		if (inst->in[p])
+			inst->in[p]->rd_byte_align = inst->in[p]->rd_frame_align = 0;
+		if (b) {
+			/* Back to the binding's format: the next prepare
+			 * chooses again. */
+			b->rd = b->wr = 0;
+			b->fmt = b->bind_fmt;
+			b->frame = pt_frame_bytes(&b->fmt);
+			b->size = (size_t)b->frames * b->frame;
+			b->wr_byte_align = b->wr_frame_align = 0;
 		}
 	}
 }
@@ -918,6 +1278,8 @@ int pt_graph_set_state(struct pt_graph *g, uint32_t id, enum pt_state state,
 		       char *err, size_t errlen)
 {
 	struct pt_pipeline *p = pipeline(g, id);
+	struct pt_instance *const *order;
+	size_t n;
 	int ret;
 
 	if (!p)
@@ -944,23 +1306,41 @@ int pt_graph_set_state(struct pt_graph *g, uint32_t id, enum pt_state state,
 					    "pipeline %u: input pin 0 of '%s' is not bound",
 					    id, inst->name);
 		}
-		for (size_t i = 0; i < g->ninst; i++) {
-			struct pt_instance *inst = g->inst[i];
+		/* In dependency order: a reader's prepare sees the format
+		 * its writer chose. */
+		order = pt_graph_order(g, &n);
+		for (size_t i = 0; i < n; i++) {
+			struct pt_instance *inst = order[i];
 
 			if (inst->pipeline != id || inst->state == PT_INSTANCE_FAILED)
 				continue;
-			ret = instance_prepare(g, inst, err, errlen);
+			ret = instance_prepare(g, inst, true, err, errlen);
 			if (ret) {
-				for (size_t k = 0; k < i; k++)
-					if (g->inst[k]->pipeline == id)
-						instance_reset(g->inst[k]);
+				for (size_t k = 0; k <= i; k++)
+					if (order[k]->pipeline == id)
+						instance_reset(order[k]);
 				return ret;
 			}
 		}
-	} else if (state == PT_STATE_RESET) {
-		for (size_t i = 0; i < g->ninst; i++)
-			if (g->inst[i]->pipeline == id)
-				instance_reset(g->inst[i]);
+	}
+	/* Triggers, after the firmware's: START on the first run after
+	 * prepare, PAUSE and RELEASE around a pause, STOP before reset. */
+	order = pt_graph_order(g, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct pt_instance *inst = order[i];
+
+		if (inst->pipeline != id)
+			continue;
+		if (state == PT_STATE_RUNNING)
+			instance_trigger(inst, inst->started ? PT_TRIGGER_RELEASE :
+							      PT_TRIGGER_START);
+		else if (state == PT_STATE_PAUSED && p->state == PT_STATE_RUNNING)
+			instance_trigger(inst, PT_TRIGGER_PAUSE);
+		else if (state == PT_STATE_RESET && p->state != PT_STATE_RESET) {
+			if (inst->started)
+				instance_trigger(inst, PT_TRIGGER_STOP);
+			instance_reset(inst);
+		}
 	}
 	p->state = state;
 	changed(g);
@@ -969,49 +1349,19 @@ int pt_graph_set_state(struct pt_graph *g, uint32_t id, enum pt_state state,
 
 /* ---- configuration ---- */
 
-/* Keeps every text configuration blob, in order, for replay after a
- * restart: [u32 length][bytes] records. When the history would pass
- * PT_CONFIG_MAX only the latest blob is kept, so the replay may lose older
- * keys the latest one does not repeat. */
-static void remember_config(struct pt_instance *inst, const void *data,
-			    size_t size)
-{
-	size_t n = inst->config_size + sizeof(uint32_t) + size;
-	uint32_t len = (uint32_t)size;
-	uint8_t *c;
-
-	if (n > PT_CONFIG_MAX) {
-		inst->config_size = 0;
-		n = sizeof(uint32_t) + size;
-	}
-	c = realloc(inst->config, n);
-	if (!c)
-		return;
-	memcpy(c + inst->config_size, &len, sizeof(len));
-	memcpy(c + inst->config_size + sizeof(len), data, size);
-	inst->config = c;
-	inst->config_size = n;
-}
-
-/* Sends the remembered configuration again, blob by blob. */
+/* Sends the remembered configuration again, record by record
+ * (history.h). */
 static int replay_config(struct pt_instance *inst, char *why, size_t whylen)
 {
-	const uint8_t *c = inst->config;
-	size_t at = 0;
+	const void *data;
+	size_t at = 0, size;
+	uint32_t param;
 
-	while (at + sizeof(uint32_t) <= inst->config_size) {
-		uint32_t len;
-		int ret;
+	while (pt_config_history_next(inst, &at, &param, &data, &size)) {
+		int ret = pt_exec_config_set(inst, param, data, size, why, whylen);
 
-		memcpy(&len, c + at, sizeof(len));
-		at += sizeof(len);
-		if (len > inst->config_size - at)
-			break;
-		ret = pt_exec_config_set(inst, PT_PARAM_TEXT, c + at, len, why,
-					 whylen);
 		if (ret)
 			return ret;
-		at += len;
 	}
 	return 0;
 }
@@ -1039,16 +1389,17 @@ int pt_graph_config_set(struct pt_graph *g, uint32_t id, uint32_t param,
 			return fail(err, errlen, ret,
 				    "instance '%s': config refused: %s", inst->name,
 				    why);
-		if (param == PT_PARAM_TEXT)
-			remember_config(inst, data, size);
+		if (pt_config_history_add(inst, param, data, size))
+			fprintf(stderr, "partita: instance '%s': no host memory to keep its configuration for a restart\n",
+				inst->name);
 		return 0;
 	}
-	if (!inst->entry->ops->set_config)
+	if (!inst->mod.ops.set_config)
 		return fail(err, errlen, -EOPNOTSUPP,
 			    "module '%s' takes no configuration",
 			    inst->manifest.name);
 	inst->last_error[0] = 0;
-	ret = inst->entry->ops->set_config(&inst->mod, param, data, size);
+	ret = inst->mod.ops.set_config(&inst->mod, param, data, size);
 	if (ret > 0) /* outside the ABI: not an errno to pass on */
 		return fail(err, errlen, -EBADE,
 			    "instance '%s': set config returned %d, not 0 or a negative errno",
@@ -1058,8 +1409,9 @@ int pt_graph_config_set(struct pt_graph *g, uint32_t id, uint32_t param,
 			    inst->name,
 			    inst->last_error[0] ? inst->last_error :
 						  strerror(-ret));
-	if (param == PT_PARAM_TEXT)
-		remember_config(inst, data, size);
+	if (pt_config_history_add(inst, param, data, size))
+		fprintf(stderr, "partita: instance '%s': no host memory to keep its configuration for a restart\n",
+			inst->name);
 	return 0;
 }
 
@@ -1088,11 +1440,11 @@ int pt_graph_config_get(struct pt_graph *g, uint32_t id, uint32_t param,
 				    inst->name, *size, room);
 		return 0;
 	}
-	if (!inst->entry->ops->get_config)
+	if (!inst->mod.ops.get_config)
 		return fail(err, errlen, -EOPNOTSUPP,
 			    "module '%s' reports no configuration",
 			    inst->manifest.name);
-	ret = inst->entry->ops->get_config(&inst->mod, param, data, size);
+	ret = inst->mod.ops.get_config(&inst->mod, param, data, size);
 	if (ret > 0) /* outside the ABI: not an errno to pass on */
 		return fail(err, errlen, -EBADE,
 			    "instance '%s': get config returned %d, not 0 or a negative errno",
@@ -1146,11 +1498,24 @@ int pt_graph_instance_restart(struct pt_graph *g, struct pt_instance *inst,
 				    "instance '%s': replaying its configuration: %s",
 				    inst->name, why);
 	}
-	ret = pt_exec_prepare(inst, why, sizeof(why));
-	if (ret)
-		return fail(err, errlen, ret, "instance '%s': prepare: %s",
-			    inst->name, why);
-	inst->state = PT_INSTANCE_PREPARED;
+	/* A fresh module: it hears of its pins and its mode again, is
+	 * prepared with the formats its readers already have, and started. */
+	inst->told_in = inst->told_out = 0;
+	inst->state = PT_INSTANCE_INIT;
+	if (inst->mode && !pt_exec_init_pending(inst) &&
+	    (ret = mode_apply(inst, inst->mode, why, sizeof(why)))) {
+		inst->state = PT_INSTANCE_FAILED;
+		return fail(err, errlen, ret, "instance '%s': mode: %s", inst->name, why);
+	}
+	ret = instance_prepare(g, inst, false, err, errlen);
+	if (ret) {
+		inst->state = PT_INSTANCE_FAILED;
+		return ret;
+	}
+	if (inst->started) {
+		inst->started = false;
+		instance_trigger(inst, PT_TRIGGER_START);
+	}
 	inst->stats.restarts++;
 	changed(g);
 	return 0;

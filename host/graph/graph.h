@@ -55,6 +55,8 @@ struct pt_graph_config {
 	bool offline;            /* file run: no pacing, deeper DP buffers */
 	uint32_t dp_batch;       /* periods one DP request may carry; 0:
 				    PT_DP_BATCH_OFFLINE offline, 1 live */
+	uint32_t hang_ms;        /* default of instances' hang_ms; 0:
+				    PT_HANG_MS_DEFAULT */
 	bool force_isolation;    /* every module instance but the endpoints */
 	enum pt_isolation isolation; /* runs this way (partita run --isolation) */
 };
@@ -64,6 +66,12 @@ struct pt_graph_config {
  * scheduler runs as many LL passes per step. */
 #define PT_DP_BATCH_OFFLINE 64u
 #define PT_DP_BATCH_MAX 64u
+
+/* A request of an isolated instance unanswered this long means the domain
+ * hangs (JACK judges clients after 500 ms, Carla's bridges after 1 s); a
+ * result merely later than its deadline is a miss, never a hang. */
+#define PT_HANG_MS_DEFAULT 500u
+#define PT_HANG_MS_MAX 60000u
 
 /* What INIT_INSTANCE and a topology instance carry. Strings are copied. */
 struct pt_instance_desc {
@@ -83,12 +91,15 @@ struct pt_instance_desc {
 	uint32_t heap_size;      /* 0: manifest default, then build default */
 	uint32_t stack_size;     /* 0: manifest default, then build default */
 	uint32_t deadline_us;    /* 0: one period */
-	uint32_t max_misses;     /* 0: 3 */
+	uint32_t max_misses;     /* 0: no limit (late is not hung) */
+	uint32_t hang_ms;        /* 0: the graph's default */
 	enum pt_restart restart;
 	uint32_t restart_limit;  /* 0: 3 */
 	enum pt_on_fault on_fault;
 	const void *init;        /* init blob (text parameters), may be NULL */
 	size_t init_size;        /* <= PT_INIT_MAX */
+	const void *init_payload; /* binary init payload (module ABI 2), or NULL */
+	size_t init_payload_size; /* <= PT_INIT_MAX */
 };
 
 struct pt_instance_stats {
@@ -123,6 +134,16 @@ struct pt_buffer {
 	uint64_t rd, wr;           /* free-running positions, rd <= wr <= rd + size */
 	struct pt_format fmt;
 	uint32_t frame;            /* bytes per frame */
+	/* The binding's format: fmt is it until the writer's prepare sets the
+	 * fields the binding left open (PT_FMT_OPEN_*); the buffer holds
+	 * `frames` frames of fmt, its partition as many of the largest frame. */
+	struct pt_format bind_fmt;
+	uint8_t open_fields;
+	uint32_t frames;
+	/* What the reader's source and the writer's sink asked for at
+	 * prepare (pt_source/sink_set_alignment), 0 when nothing. */
+	uint32_t rd_byte_align, rd_frame_align;
+	uint32_t wr_byte_align, wr_frame_align;
 	struct pt_instance *src;   /* writer */
 	unsigned src_pin;
 	struct pt_instance *dst;   /* reader */
@@ -163,12 +184,20 @@ struct pt_instance {
 	int library_fd;                        /* its sealed snapshot, -1 for built-ins:
 						  what was checked is what is loaded */
 	uint32_t heap_size, stack_size, deadline_us, max_misses, restart_limit;
+	uint32_t hang_ms;      /* a request unanswered this long: hung */
 	enum pt_restart restart;
 	enum pt_on_fault on_fault;
 	void *init;                            /* host copy of the init blob */
 	size_t init_size;
-	void *config;                          /* PT_PARAM_TEXT blobs set, replayed on restart */
+	void *config;                          /* config history, replayed on restart (history.h) */
 	size_t config_size;
+	void *init_payload;                    /* host copy of the binary init payload */
+	size_t init_payload_size;
+	uint32_t mode;                         /* enum pt_processing_mode the host set */
+	bool host_bypass;                      /* the host does the bypass: the
+						  module has no mode of its own */
+	bool started;                          /* triggered START since prepare */
+	uint8_t told_in, told_out;             /* pins whose bind the module got */
 
 	struct pt_buffer *in[PT_MAX_PINS];     /* by input pin, NULL if unbound */
 	struct pt_buffer *out[PT_MAX_PINS];    /* by output pin */
@@ -189,6 +218,7 @@ struct pt_instance {
 	 * resubmitted over), and when a failed instance restarts. */
 	bool inflight;
 	uint64_t inflight_tag;
+	uint64_t inflight_ns;    /* when the request in flight was submitted */
 	uint64_t restart_at;     /* period number; 0: no restart planned */
 };
 
@@ -243,6 +273,13 @@ int pt_graph_instance_delete(struct pt_graph *g, uint32_t id, char *err,
 int pt_graph_bind(struct pt_graph *g, uint32_t src, unsigned src_pin,
 		  uint32_t dst, unsigned dst_pin, const struct pt_format *fmt,
 		  uint32_t periods, char *err, size_t errlen);
+/* As pt_graph_bind, the fields of @fmt named in @open_fields (PT_FMT_OPEN_*,
+ * `format: auto` in a topology) left for the writer to set at prepare with
+ * pt_sink_set_format; @fmt holds placeholders for them. */
+int pt_graph_bind_open(struct pt_graph *g, uint32_t src, unsigned src_pin,
+		       uint32_t dst, unsigned dst_pin, const struct pt_format *fmt,
+		       unsigned open_fields, uint32_t periods, char *err,
+		       size_t errlen);
 int pt_graph_unbind(struct pt_graph *g, uint32_t src, unsigned src_pin,
 		    uint32_t dst, unsigned dst_pin, char *err, size_t errlen);
 
@@ -252,6 +289,20 @@ int pt_graph_config_set(struct pt_graph *g, uint32_t id, uint32_t param,
 			const void *data, size_t size, char *err, size_t errlen);
 int pt_graph_config_get(struct pt_graph *g, uint32_t id, uint32_t param,
 			void *data, size_t *size, char *err, size_t errlen);
+
+/* Sets the processing mode (enum pt_processing_mode) of one instance: the
+ * module's set_processing_mode when it has one and accepts, else the host
+ * bypasses it (output pin i carries input pin i, silence where there is
+ * none). Kept across restarts. Returns 0 or -errno with @err set. */
+int pt_graph_set_mode(struct pt_graph *g, uint32_t id, uint32_t mode, char *err,
+		      size_t errlen);
+
+/* One period of host bypass of @inst on its packed views: output pin i gets
+ * input pin i's frames when the formats match, silence otherwise; every
+ * input gives up a period. */
+void pt_instance_bypass(const struct pt_instance *inst,
+			struct pt_source *const *src, unsigned nsrc,
+			struct pt_sink *const *snk, unsigned nsnk);
 
 /* ---- lookups and stats ---------------------------------------------------- */
 

@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,8 +165,8 @@ static void job_run(struct job *j)
 		for (unsigned i = 0; i < j->nsnk; i++)
 			produced[i] = j->snk[i].produced;
 		j->t0[k] = now_ns();
-		ret = inst->entry->ops->process(&inst->mod, j->srcp, j->nsrc,
-						j->snkp, j->nsnk);
+		ret = inst->mod.ops.process(&inst->mod, j->srcp, j->nsrc,
+					    j->snkp, j->nsnk);
 		j->ns[k] = now_ns() - j->t0[k];
 		j->calls++;
 		if (ret) {
@@ -317,7 +318,10 @@ static void commit(struct job *j)
 static void failed_periods(struct job *j)
 {
 	for (unsigned k = 0; k < j->max && period_left(j); k++)
-		stand_in(j);
+		if (j->inst->host_bypass && j->inst->state != PT_INSTANCE_FAILED)
+			pt_instance_bypass(j->inst, j->srcp, j->nsrc, j->snkp, j->nsnk);
+		else
+			stand_in(j);
 }
 
 static void account(struct pt_sched *s, struct job *j, int track)
@@ -360,9 +364,12 @@ static uint64_t wait_ns(const struct pt_graph *g, const struct pt_instance *inst
 {
 	uint64_t d = (uint64_t)inst->deadline_us * 1000u * periods;
 
+	uint64_t h = (uint64_t)inst->hang_ms * 1000000u;
+
 	if (!pt_graph_config(g)->offline)
 		return d;
-	return d * 50 > 200000000u ? d * 50 : 200000000u;
+	/* Offline the wait is the hang watchdog, stretched for a batch. */
+	return d * 50 > h ? d * 50 : h;
 }
 
 /* Periods before the next restart: 10, doubling with every restart, at
@@ -379,6 +386,10 @@ static uint64_t backoff(const struct pt_instance *inst)
 static void fault(struct pt_sched *s, struct pt_instance *inst, int sig,
 		  const char *reason)
 {
+	/* RLIMIT_RTTIME stopped a real-time domain that ran without ever
+	 * blocking: it hung. */
+	if (sig == SIGXCPU)
+		reason = "hung: exceeded its real-time CPU limit (SIGXCPU)";
 	pt_instance_fail(inst, s->periods, sig, reason);
 	if (inst->exec)
 		pt_exec_kill(inst);
@@ -391,6 +402,9 @@ static void fault(struct pt_sched *s, struct pt_instance *inst, int sig,
 	}
 }
 
+/* A period this instance's result did not make: its output for the period
+ * is a stand-in (silence or bypass), counted like an xrun. Late is not
+ * hung: only a user's explicit max_misses fails an instance for misses. */
 static void miss(struct pt_sched *s, struct job *j)
 {
 	struct pt_instance *inst = j->inst;
@@ -399,17 +413,35 @@ static void miss(struct pt_sched *s, struct job *j)
 	inst->stats.deadline_misses++;
 	inst->consecutive_misses++;
 	stand_in(j);
-	if (inst->consecutive_misses >= inst->max_misses) {
+	if (inst->max_misses && inst->consecutive_misses >= inst->max_misses) {
 		snprintf(why, sizeof(why), "hung: %u deadlines missed in a row",
 			 inst->consecutive_misses);
 		fault(s, inst, 0, why);
 	}
 }
 
+/* True when the request in flight has gone unanswered for hang_ms. */
+static bool hung(const struct pt_instance *inst)
+{
+	return now_ns() - inst->inflight_ns >= (uint64_t)inst->hang_ms * 1000000u;
+}
+
+static void hang(struct pt_sched *s, struct job *j)
+{
+	struct pt_instance *inst = j->inst;
+	char why[64];
+
+	inst->stats.deadline_misses++;
+	snprintf(why, sizeof(why), "hung: no answer for %u ms", inst->hang_ms);
+	fault(s, inst, 0, why);
+	stand_in(j);
+}
+
 /* A request that missed its deadline is still running. If it has finished
- * by now, its result is dropped (the period was covered) and the instance
- * may go on; otherwise this period is missed too. Returns true when the
- * instance can take a new request. */
+ * by now, its result is dropped (the period was covered, and no position
+ * ever moves for it) and the instance may go on; otherwise this period is
+ * missed too, or, after hang_ms without an answer, the domain hangs.
+ * Returns true when the instance can take a new request. */
 static bool settle_late(struct pt_sched *s, struct job *j)
 {
 	struct pt_instance *inst = j->inst;
@@ -420,7 +452,10 @@ static bool settle_late(struct pt_sched *s, struct job *j)
 	ret = pt_exec_reap(inst, inst->inflight_tag, 0, consumed, produced, &sig,
 			   why, sizeof(why));
 	if (ret == -ETIMEDOUT) {
-		miss(s, j);
+		if (hung(inst))
+			hang(s, j);
+		else
+			miss(s, j);
 		return false;
 	}
 	inst->inflight = false;
@@ -454,6 +489,7 @@ static void submit_isolated(struct pt_sched *s, struct job *j)
 	int ret;
 
 	inst->inflight_tag = ++s->tags;
+	inst->inflight_ns = now_ns();
 	ret = pt_exec_submit_batch(inst, j->src, j->nsrc, j->snk, j->nsnk, j->max,
 				   inst->inflight_tag);
 	if (ret) {
@@ -511,7 +547,10 @@ static void reap_isolated(struct pt_sched *s, struct job *j, uint64_t start)
 		}
 		break;
 	case -ETIMEDOUT:
-		miss(s, j);
+		if (hung(inst))
+			hang(s, j);
+		else
+			miss(s, j);
 		break;
 	default: /* -EPIPE: died; -EPROTO: lied */
 		fault(s, inst, sig, why);
@@ -624,7 +663,9 @@ int pt_sched_period(struct pt_sched *s)
 		j = inst->isolation == PT_ISOLATION_PROCESS ? &s->ijobs[s->nijobs] :
 							      &s->jobs[njobs];
 		job_views(j, inst, batch);
-		if (inst->state == PT_INSTANCE_FAILED) {
+		/* A host bypass stands in for the module as a stand-in does. */
+		if (inst->state == PT_INSTANCE_FAILED ||
+		    (inst->host_bypass && !inst->inflight)) {
 			failed_periods(j);
 			commit(j);
 			continue;
@@ -667,7 +708,7 @@ int pt_sched_period(struct pt_sched *s)
 			if (inst->sched != PT_SCHED_LL || !live[i])
 				continue;
 			job_views(&ll, inst, 1);
-			if (inst->state == PT_INSTANCE_FAILED) {
+			if (inst->state == PT_INSTANCE_FAILED || inst->host_bypass) {
 				failed_periods(&ll);
 				commit(&ll);
 				continue;

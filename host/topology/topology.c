@@ -31,6 +31,14 @@ struct instance_ctx {
 	char params[PT_CTL_INIT_MAX];
 	size_t params_size;
 	bool has_name;
+	void *payload;           /* init_blob: the binary init payload */
+	size_t payload_size;
+	void *config;            /* config_blob: set before the pipeline runs */
+	size_t config_size;
+	uint32_t config_param;
+	bool has_config_param;
+	bool has_mode;
+	uint32_t mode;
 };
 
 struct pending_bind {
@@ -248,10 +256,38 @@ static int add_msg(struct loader *L, yaml_node_t *n, const char *what,
 static const char *const instance_keys[] = {
 	"name", "module", "library", "isolation", "sched", "domain", "heap_size",
 	"stack_size", "deadline_us", "max_misses", "restart", "restart_limit",
-	"on_fault", "params", NULL,
+	"on_fault", "params", "init_blob", "config_blob", "config_param", "mode",
+	"hang_ms", NULL,
 };
 enum { I_NAME, I_MODULE, I_LIBRARY, I_ISOLATION, I_SCHED, I_DOMAIN, I_HEAP,
-       I_STACK, I_DEADLINE, I_MISSES, I_RESTART, I_RLIMIT, I_FAULT, I_PARAMS };
+       I_STACK, I_DEADLINE, I_MISSES, I_RESTART, I_RLIMIT, I_FAULT, I_PARAMS,
+       I_INIT_BLOB, I_CONFIG_BLOB, I_CONFIG_PARAM, I_MODE, I_HANG };
+
+/* Reads the file @n names (relative to the topology's folder), 1..@max
+ * bytes. */
+static int read_blob(struct loader *L, yaml_node_t *n, const char *field,
+		     size_t max, void **data, size_t *size)
+{
+	const char *s = NULL;
+	char path[PATH_MAX + 8], why[512];
+	int ret = scalar(L, n, field, &s);
+
+	if (ret)
+		return ret;
+	if (!*s)
+		return lerr(L, n, field, "empty path");
+	if (s[0] == '/')
+		snprintf(path, sizeof(path), "%s", s);
+	else if ((size_t)snprintf(path, sizeof(path), "%s/%s", L->dir, s) >= sizeof(path))
+		return lerr(L, n, field, "path too long");
+	free(*data);
+	*data = NULL;
+	if (pt_file_read(path, max, data, size, why, sizeof(why)))
+		return lerr(L, n, field, "%s", why);
+	if (!*size)
+		return lerr(L, n, field, "'%s' is empty", path);
+	return 0;
+}
 
 
 static bool param_text_ok(const char *s)
@@ -405,6 +441,7 @@ static int instance_key(struct loader *L, void *ctx, unsigned key,
 	static const char *const fault[] = { "silence", "bypass", NULL };
 	struct instance_ctx *c = ctx;
 	unsigned e;
+	uint32_t u;
 	size_t sz;
 	int ret;
 
@@ -440,6 +477,11 @@ static int instance_key(struct loader *L, void *ctx, unsigned key,
 		return get_u32(L, v, field, 0, PT_CTL_DEADLINE_MAX, &c->m.deadline_us);
 	case I_MISSES:
 		return get_u32(L, v, field, 0, PT_CTL_MISSES_MAX, &c->m.max_misses);
+	case I_HANG:
+		if ((ret = get_u32(L, v, field, 0, PT_CTL_HANG_MAX, &u)))
+			return ret;
+		c->m.hang_ms = (uint32_t)u;
+		return 0;
 	case I_RESTART:
 		if ((ret = get_enum(L, v, field, restart, &e)))
 			return ret;
@@ -454,12 +496,72 @@ static int instance_key(struct loader *L, void *ctx, unsigned key,
 		return 0;
 	case I_PARAMS:
 		return parse_params(L, c, v, field);
+	case I_INIT_BLOB:
+		return read_blob(L, v, field, PT_CTL_INIT_MAX, &c->payload,
+				 &c->payload_size);
+	case I_CONFIG_BLOB:
+		return read_blob(L, v, field, PT_CTL_CONFIG_MAX, &c->config,
+				 &c->config_size);
+	case I_CONFIG_PARAM:
+		c->has_config_param = true;
+		return get_u32(L, v, field, 0, UINT32_MAX, &c->config_param);
+	case I_MODE: {
+		static const char *const modes[] = { "normal", "bypass", NULL };
+
+		if ((ret = get_enum(L, v, field, modes, &e)))
+			return ret;
+		c->has_mode = true;
+		c->mode = e;
+		return 0;
+	}
 	}
 	return -EINVAL;
 }
 
+static int parse_instance_(struct loader *L, yaml_node_t *n, const char *field,
+			   uint32_t pipeline);
+
 static int parse_instance(struct loader *L, yaml_node_t *n, const char *field,
 			  uint32_t pipeline)
+{
+	int ret = parse_instance_(L, n, field, pipeline);
+
+	free(L->inst->payload);
+	free(L->inst->config);
+	L->inst->payload = L->inst->config = NULL;
+	return ret;
+}
+
+/* The messages after an instance's INIT_INSTANCE: its processing mode and
+ * its configuration blob, in fragments as a control client sends them. */
+static int instance_after(struct loader *L, yaml_node_t *n, const char *what,
+			  const struct instance_ctx *c)
+{
+	int ret;
+
+	if (c->has_mode) {
+		struct pt_ctl_set_mode m = { c->m.instance, c->mode };
+
+		if ((ret = add_msg(L, n, what, PT_CTL_SET_MODE, &m, NULL, 0, NULL, 0)))
+			return ret;
+	}
+	for (size_t off = 0; off < c->config_size; off += PT_CTL_FRAGMENT_MAX) {
+		struct pt_ctl_config_set m = {
+			.instance = c->m.instance, .param = c->config_param,
+			.total_size = (uint32_t)c->config_size, .offset = (uint32_t)off,
+			.size = (uint32_t)(c->config_size - off < PT_CTL_FRAGMENT_MAX ?
+					   c->config_size - off : PT_CTL_FRAGMENT_MAX),
+		};
+
+		if ((ret = add_msg(L, n, what, PT_CTL_LARGE_CONFIG_SET, &m,
+				   (const uint8_t *)c->config + off, m.size, NULL, 0)))
+			return ret;
+	}
+	return 0;
+}
+
+static int parse_instance_(struct loader *L, yaml_node_t *n, const char *field,
+			   uint32_t pipeline)
 {
 	struct instance_ctx *cp = L->inst;
 	struct pt_topology *t = L->t;
@@ -468,6 +570,8 @@ static int parse_instance(struct loader *L, yaml_node_t *n, const char *field,
 	int ret;
 
 #define c (*cp)
+	free(c.payload);
+	free(c.config);
 	memset(&c, 0, sizeof(c));
 	if (t->ninstances >= MAX_INSTANCES)
 		return lerr(L, n, field, "more than %d instances", MAX_INSTANCES);
@@ -490,8 +594,25 @@ static int parse_instance(struct loader *L, yaml_node_t *n, const char *field,
 	c.m.library_len = (uint16_t)lib_len;
 	c.m.init_size = (uint32_t)c.params_size;
 	snprintf(what, sizeof(what), "%s (%s)", field, c.m.name);
-	return add_msg(L, n, what, PT_CTL_INIT_INSTANCE, &c.m, c.library, lib_len,
-		       c.params, c.params_size);
+	if (c.has_config_param && !c.config)
+		return lerr(L, n, field, "config_param: given without config_blob");
+	if (c.payload) {
+		/* The payload follows the init blob (control.h). */
+		uint8_t *tail = malloc(c.params_size + c.payload_size);
+
+		if (!tail)
+			return lerr(L, n, field, "out of memory");
+		memcpy(tail, c.params, c.params_size);
+		memcpy(tail + c.params_size, c.payload, c.payload_size);
+		c.m.flags = PT_CTL_INIT_FLAG_PAYLOAD;
+		ret = add_msg(L, n, what, PT_CTL_INIT_INSTANCE, &c.m, c.library,
+			      lib_len, tail, c.params_size + c.payload_size);
+		free(tail);
+	} else {
+		ret = add_msg(L, n, what, PT_CTL_INIT_INSTANCE, &c.m, c.library,
+			      lib_len, c.params, c.params_size);
+	}
+	return ret ? ret : instance_after(L, n, what, &c);
 #undef c
 }
 
@@ -539,6 +660,13 @@ static int get_endpoint(struct loader *L, yaml_node_t *n, const char *field,
 	return lerr(L, n, field, "no instance named '%s'", name);
 }
 
+/* `auto`: the writer sets this field at prepare (module ABI 2). */
+static bool is_auto(const yaml_node_t *v)
+{
+	return v && v->type == YAML_SCALAR_NODE && v->data.scalar.length == 4 &&
+	       !memcmp(v->data.scalar.value, "auto", 4);
+}
+
 static int format_key(struct loader *L, void *ctx, unsigned key, yaml_node_t *v,
 		      const char *field)
 {
@@ -553,10 +681,18 @@ static int format_key(struct loader *L, void *ctx, unsigned key, yaml_node_t *v,
 	case 0:
 		return get_u32(L, v, field, PT_RATE_MIN, PT_RATE_MAX, &m->rate);
 	case 1:
+		if (is_auto(v)) {
+			m->open |= PT_CTL_BIND_OPEN_CHANNELS;
+			return 0;
+		}
 		ret = get_u32(L, v, field, 1, PT_CHANNELS_MAX, &ch);
 		m->channels = (uint16_t)ch;
 		return ret;
 	case 2:
+		if (is_auto(v)) {
+			m->open |= PT_CTL_BIND_OPEN_SAMPLE;
+			return 0;
+		}
 		if ((ret = get_enum(L, v, field, samples, &e)))
 			return ret;
 		/* the names above are in enum pt_sample_format order from 1 */

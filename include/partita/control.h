@@ -55,6 +55,7 @@ extern "C" {
 #define PT_CTL_STACK_MAX (8u << 20)
 #define PT_CTL_DEADLINE_MAX 1000000u     /* deadline_us: one second */
 #define PT_CTL_MISSES_MAX 1000u          /* max_misses */
+#define PT_CTL_HANG_MAX 60000u           /* hang_ms: one minute */
 #define PT_CTL_RESTART_MAX 100u          /* restart_limit */
 #define PT_CTL_PERIODS_MAX 64u           /* bind: buffer depth in periods */
 
@@ -71,6 +72,7 @@ enum pt_ctl_type {
 	PT_CTL_LOAD_LIBRARY = 10,
 	PT_CTL_GET_STATS = 11,
 	PT_CTL_LOOKUP = 12,
+	PT_CTL_SET_MODE = 13,
 	/* Notifications: host to client only. */
 	PT_CTL_NOTIFY_FAULT = 0x100,
 	PT_CTL_NOTIFY_DEADLINE_MISS = 0x101,
@@ -171,7 +173,10 @@ enum pt_ctl_on_fault { PT_CTL_ON_FAULT_SILENCE = 0, PT_CTL_ON_FAULT_BYPASS = 1 }
 
 /*
  * INIT_INSTANCE, followed by library_len bytes of library path (no NUL)
- * and then init_size bytes of init blob (text parameters). Exactly one of
+ * and then init_size bytes of init blob (text parameters), then, when
+ * flags has PT_CTL_INIT_FLAG_PAYLOAD, the rest of the message: the binary
+ * init payload (module ABI version 2, pt_mod_init_payload), 1..
+ * PT_CTL_INIT_MAX bytes. Exactly one of
  * module (a built-in, endpoint or loaded library's module name) and the
  * library path is given. instance 0 asks the host to pick the id; the
  * reply body is a struct pt_ctl_id_reply. Sizes of 0 mean the default.
@@ -185,16 +190,22 @@ struct pt_ctl_init_instance {
 	uint32_t heap_size;        /* 0 or 4096..PT_CTL_HEAP_MAX */
 	uint32_t stack_size;       /* 0 or PT_CTL_STACK_MIN..PT_CTL_STACK_MAX */
 	uint32_t deadline_us;      /* 0 (one period) .. PT_CTL_DEADLINE_MAX */
-	uint32_t max_misses;       /* 0 (3) .. PT_CTL_MISSES_MAX */
+	uint32_t max_misses;       /* 0 (no limit) .. PT_CTL_MISSES_MAX: misses
+				      in a row that fail the instance */
 	uint32_t restart_limit;    /* 0 (3) .. PT_CTL_RESTART_MAX */
 	uint8_t isolation;         /* enum pt_ctl_isolation */
 	uint8_t sched;             /* enum pt_ctl_sched */
 	uint8_t restart;           /* enum pt_ctl_restart */
 	uint8_t on_fault;          /* enum pt_ctl_on_fault */
 	uint16_t library_len;      /* 0..PT_CTL_PATH_MAX */
-	uint16_t reserved;
+	uint16_t flags;            /* PT_CTL_INIT_FLAG_*; other bits reserved */
 	uint32_t init_size;        /* 0..PT_CTL_INIT_MAX */
+	uint32_t hang_ms;          /* 0 (the host's default) .. PT_CTL_HANG_MAX:
+				      a request unanswered this long is a hang */
 };
+
+/* INIT_INSTANCE carries a binary init payload after the init blob. */
+#define PT_CTL_INIT_FLAG_PAYLOAD (1u << 0)
 
 /* DELETE_INSTANCE. Its pipeline must be in RESET. */
 struct pt_ctl_delete_instance {
@@ -213,7 +224,21 @@ struct pt_ctl_bind {
 	uint16_t channels;         /* 1..PT_CHANNELS_MAX */
 	uint16_t sample;           /* enum pt_sample_format */
 	uint32_t periods;          /* 0..PT_CTL_PERIODS_MAX */
-	uint32_t reserved;
+	uint32_t open;             /* PT_CTL_BIND_OPEN_*: fields the writer sets
+				      at prepare (`format: auto`); the values
+				      given for them are placeholders */
+};
+
+#define PT_CTL_BIND_OPEN_SAMPLE (1u << 0)
+#define PT_CTL_BIND_OPEN_CHANNELS (1u << 1)
+
+enum pt_ctl_mode { PT_CTL_MODE_NORMAL = 0, PT_CTL_MODE_BYPASS = 1 };
+
+/* SET_MODE: the processing mode of an instance (module ABI version 2): the
+ * module's own when it has one, else the host bypasses it. */
+struct pt_ctl_set_mode {
+	uint32_t instance;
+	uint32_t mode;             /* enum pt_ctl_mode */
 };
 
 /* UNBIND: the binding from src.src_pin to dst.dst_pin. */
@@ -376,10 +401,11 @@ struct pt_ctl_notify {
 _Static_assert(sizeof(struct pt_ctl_header) == 16, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_create_pipeline) == 40, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_delete_pipeline) == 8, "control wire layout");
-_Static_assert(sizeof(struct pt_ctl_init_instance) == 136, "control wire layout");
+_Static_assert(sizeof(struct pt_ctl_init_instance) == 140, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_delete_instance) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_bind) == 32, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_unbind) == 16, "control wire layout");
+_Static_assert(sizeof(struct pt_ctl_set_mode) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_set_pipeline_state) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_config_set) == 24, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_config_get) == 16, "control wire layout");

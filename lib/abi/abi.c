@@ -129,6 +129,8 @@ int pt_sink_set_alignment(struct pt_sink *sink, uint32_t byte_align,
 
 int pt_sink_set_format(struct pt_sink *sink, const struct pt_format *fmt)
 {
+	size_t size;
+
 	if (!sink || !fmt)
 		return -EINVAL;
 	if (!sink->in_prepare)
@@ -141,10 +143,16 @@ int pt_sink_set_format(struct pt_sink *sink, const struct pt_format *fmt)
 	if (fmt->channels != sink->fmt.channels &&
 	    !(sink->open_fields & PT_FMT_OPEN_CHANNELS))
 		return -EINVAL;
-	/* The buffer holds whole frames of the binding's format; the new frame
-	 * must divide it so positions stay frame-aligned. */
-	if (sink->size % pt_frame_bytes(fmt))
+	/* The buffer keeps its depth in frames; the new frames must fit the
+	 * memory behind it. */
+	size = sink->size / sink->frame * pt_frame_bytes(fmt);
+	if (size > (sink->capacity ? sink->capacity : sink->size))
 		return -EINVAL;
+	/* In prepare the buffer is empty: all of it is free. */
+	sink->size = size;
+	sink->offset = 0;
+	sink->free = size;
+	sink->produced = 0;
 	sink->fmt = *fmt;
 	sink->frame = pt_frame_bytes(fmt);
 	sink->format_set = 1;
@@ -193,15 +201,23 @@ int pt_copy_stream(struct pt_source *src, struct pt_sink *sink, size_t bytes)
 	return 0;
 }
 
+static size_t aligned_frames(size_t n, uint32_t align)
+{
+	return align > 1 ? n - n % align : n;
+}
+
 bool pt_default_ready(uint32_t frames, struct pt_source *const *sources,
 		      unsigned nsources, struct pt_sink *const *sinks,
 		      unsigned nsinks)
 {
+	/* A pin with a frame alignment counts only whole multiples of it. */
 	for (unsigned i = 0; i < nsources; i++)
-		if (pt_source_frames_available(sources[i]) < frames)
+		if (aligned_frames(pt_source_frames_available(sources[i]),
+				   sources[i]->frame_align) < frames)
 			return false;
 	for (unsigned i = 0; i < nsinks; i++)
-		if (pt_sink_frames_free(sinks[i]) < frames)
+		if (aligned_frames(pt_sink_frames_free(sinks[i]),
+				   sinks[i]->frame_align) < frames)
 			return false;
 	return true;
 }

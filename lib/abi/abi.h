@@ -45,6 +45,10 @@ struct pt_sink {
 	uint8_t in_prepare;
 	uint8_t open_fields;
 	uint8_t format_set;
+	/* Bytes the buffer's memory can hold (0: size). A format set at
+	 * prepare keeps the buffer's depth in frames, so size becomes that
+	 * many frames of the new format, at most capacity. */
+	size_t capacity;
 };
 
 /* Which fields of a binding's format a module may set on its sink. */

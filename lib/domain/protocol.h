@@ -73,6 +73,13 @@ enum pt_dctl {
 	PT_DCTL_RESET,
 	PT_DCTL_FREE,
 	PT_DCTL_PEEK,        /* test probe: copy len bytes at addr into the reply */
+	/* Module ABI version 2. */
+	PT_DCTL_BIND,        /* body struct pt_pin_info */
+	PT_DCTL_UNBIND,      /* body struct pt_pin_info */
+	PT_DCTL_TRIGGER,     /* body uint32_t, enum pt_trigger */
+	PT_DCTL_MODE,        /* body uint32_t, enum pt_processing_mode; the
+				reply's result is the module's answer (-ENOTSUP:
+				the host bypasses) */
 };
 
 /* A message's payload travels in chunks: the first message carries the
@@ -116,11 +123,35 @@ struct pt_dctl_grant {
 	uint64_t size;
 };
 
+/* INIT's payload: this, then text_size bytes of init blob (text
+ * parameters), then payload_size bytes of binary init payload. */
+struct pt_dctl_init {
+	uint32_t text_size;
+	uint32_t payload_size;
+};
+
 struct pt_dctl_pin {
 	uint32_t part_id;  /* a partition granted before */
 	uint32_t writable; /* which grant of it: 1 rw (sink), 0 ro (source) */
 	uint32_t size;     /* bytes of the circular buffer in use */
 	struct pt_format fmt;
+	uint32_t open_fields; /* sink: PT_FMT_OPEN_* the module may set; the
+				 grant holds as many frames of the largest
+				 format as size holds of fmt */
+};
+
+/* What prepare chose, per pin: the PREPARE reply's data is a struct
+ * pt_dctl_prepared. The host checks every field against what the binding
+ * allows before it uses one. */
+struct pt_dctl_pin_out {
+	struct pt_format fmt;
+	uint32_t byte_align;
+	uint32_t frame_align;
+};
+
+struct pt_dctl_prepared {
+	struct pt_dctl_pin_out src[PT_MAX_PINS];
+	struct pt_dctl_pin_out snk[PT_MAX_PINS];
 };
 
 struct pt_dctl_prepare {

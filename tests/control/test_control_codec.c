@@ -292,7 +292,8 @@ static void m_iso(struct pt_ctl_init_instance *m) { m->isolation = 3; }
 static void m_sched(struct pt_ctl_init_instance *m) { m->sched = 3; }
 static void m_restart(struct pt_ctl_init_instance *m) { m->restart = 2; }
 static void m_fault(struct pt_ctl_init_instance *m) { m->on_fault = 2; }
-static void m_reserved(struct pt_ctl_init_instance *m) { m->reserved = 1; }
+static void m_reserved(struct pt_ctl_init_instance *m) { m->flags = 2; }
+static void m_hang(struct pt_ctl_init_instance *m) { m->hang_ms = PT_CTL_HANG_MAX + 1; }
 static void m_liblen(struct pt_ctl_init_instance *m) { m->library_len = PT_CTL_PATH_MAX + 1; }
 static void m_initsz(struct pt_ctl_init_instance *m) { m->init_size = PT_CTL_INIT_MAX + 1; }
 static void m_tail(struct pt_ctl_init_instance *m) { m->init_size = 10; }
@@ -316,7 +317,8 @@ static void test_init_instance_fields(void **state)
 	init_case(m_sched, PT_CTL_E_BAD_FIELD, "init_instance.sched");
 	init_case(m_restart, PT_CTL_E_BAD_FIELD, "init_instance.restart");
 	init_case(m_fault, PT_CTL_E_BAD_FIELD, "init_instance.on_fault");
-	init_case(m_reserved, PT_CTL_E_BAD_FIELD, "init_instance.reserved");
+	init_case(m_reserved, PT_CTL_E_BAD_FIELD, "init_instance.flags: reserved bits 0x2");
+	init_case(m_hang, PT_CTL_E_BAD_FIELD, "init_instance.hang_ms");
 	init_case(m_liblen, PT_CTL_E_OVERSIZED, "init_instance.library_len");
 	init_case(m_initsz, PT_CTL_E_OVERSIZED, "init_instance.init_size");
 	init_case(m_tail, PT_CTL_E_TRUNCATED, "init_instance.library_len + init_size");
@@ -373,7 +375,7 @@ static void b_ch_hi(struct pt_ctl_bind *b) { b->channels = PT_CHANNELS_MAX + 1; 
 static void b_sample0(struct pt_ctl_bind *b) { b->sample = 0; }
 static void b_sample9(struct pt_ctl_bind *b) { b->sample = 9; }
 static void b_periods(struct pt_ctl_bind *b) { b->periods = PT_CTL_PERIODS_MAX + 1; }
-static void b_reserved(struct pt_ctl_bind *b) { b->reserved = 5; }
+static void b_reserved(struct pt_ctl_bind *b) { b->open = 5; }
 
 static void test_bind_fields(void **state)
 {
@@ -393,7 +395,7 @@ static void test_bind_fields(void **state)
 	bind_case(b_sample0, "bind.sample");
 	bind_case(b_sample9, "bind.sample");
 	bind_case(b_periods, "bind.periods");
-	bind_case(b_reserved, "bind.reserved");
+	bind_case(b_reserved, "bind.open: unknown bits 0x4");
 
 	u.src = 0;
 	n = enc(PT_CTL_UNBIND, &u, NULL, 0, NULL, 0);

@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--smaps") && i + 1 < argc)
 			smaps_copy = argv[++i];
 		else if (!strcmp(argv[i], "--spin") && i + 1 < argc) {
-			struct pt_exec_tuning t;
+			struct pt_exec_tuning t = { 0 };
 
 			if (sscanf(argv[++i], "%u,%u", &t.host_spin_us, &t.domain_spin_us) != 2 ||
 			    pt_exec_tune(&t)) {

@@ -12,13 +12,18 @@
  *   lie     claims to have produced more than the sink had room for, by
  *           writing its view's counter directly (no ABI call allows it)
  *   fail    returns -EIO from that call only
+ * With every=N too, the fault comes again every N calls after at.
  * With spike=1 instead of at=, the fault happens on the call whose input
  * holds a sample of 0.5 or more: a restarted instance has passed the spike
  * and lives on, so a test can crash an instance exactly once.
+ * Keys s0..s15 hold numbers that do nothing but are reported, with the rest
+ * of the state, by get_config: a restart test compares the state before a
+ * crash and after the configuration is replayed.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,10 +39,12 @@ static const char *const fault_names[] = { "none", "segv", "abort", "spin",
 
 struct state {
 	enum fault fault;
-	uint64_t at, calls;
+	uint64_t at, every, calls;
 	bool spike;
 	double slow_ms;
+	double gain_db;
 	float gain;
+	double slot[16];
 };
 
 static int params(struct pt_module *mod, struct state *st, const void *d,
@@ -51,10 +58,20 @@ static int params(struct pt_module *mod, struct state *st, const void *d,
 			pt_log(mod, PT_LOG_ERR, "gain_db %g is outside -120..40", v);
 			return -EINVAL;
 		}
+		st->gain_db = v;
 		st->gain = (float)__builtin_pow(10.0, v / 20.0);
+	}
+	for (unsigned i = 0; i < 16; i++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "s%u", i);
+		if (pt_param_double(d, n, key, &v) == 0)
+			st->slot[i] = v;
 	}
 	if (pt_param_double(d, n, "at", &v) == 0)
 		st->at = (uint64_t)v;
+	if (pt_param_double(d, n, "every", &v) == 0)
+		st->every = (uint64_t)v;
 	if (pt_param_double(d, n, "spike", &v) == 0)
 		st->spike = v != 0.0;
 	if (pt_param_double(d, n, "slow_ms", &v) == 0)
@@ -100,6 +117,29 @@ static int fault_set_config(struct pt_module *mod, uint32_t param,
 	return ret;
 }
 
+static int fault_get_config(struct pt_module *mod, uint32_t param, void *d,
+			    size_t *n)
+{
+	const struct state *st = pt_mod_priv(mod);
+	char text[1024];
+	int len;
+
+	if (param != PT_PARAM_TEXT)
+		return -EINVAL;
+	len = snprintf(text, sizeof(text),
+		       "gain_db=%.17g at=%llu spike=%d slow_ms=%.17g fault=%s",
+		       st->gain_db, (unsigned long long)st->at, st->spike,
+		       st->slow_ms, fault_names[st->fault]);
+	for (unsigned i = 0; i < 16 && len < (int)sizeof(text); i++)
+		len += snprintf(text + len, sizeof(text) - (size_t)len, " s%u=%.17g",
+				i, st->slot[i]);
+	if (len >= (int)sizeof(text) || (size_t)len > *n)
+		return -ENOSPC;
+	memcpy(d, text, (size_t)len);
+	*n = (size_t)len;
+	return 0;
+}
+
 static int fault_prepare(struct pt_module *mod, struct pt_source *const *src,
 			 unsigned nsrc, struct pt_sink *const *snk, unsigned nsnk)
 {
@@ -142,7 +182,8 @@ static int fault_process(struct pt_module *mod, struct pt_source *const *src,
 	if (pt_source_get_data(src[0], n * 4, &d, &ds, &dsz) ||
 	    pt_sink_get_buffer(snk[0], n * 4, &o, &os, &osz))
 		return -ENODATA;
-	now = ++st->calls == st->at;
+	now = ++st->calls == st->at ||
+	      (st->every && st->calls > st->at && (st->calls - st->at) % st->every == 0);
 	for (size_t i = 0; st->spike && !now && i < n; i++)
 		now = ((const float *)ds)[((size_t)((const char *)d - (const char *)ds) / 4 + i) %
 					   (dsz / 4)] >= 0.5f;
@@ -190,6 +231,7 @@ static const struct pt_module_ops fault_ops = {
 	.prepare = fault_prepare,
 	.process = fault_process,
 	.set_config = fault_set_config,
+	.get_config = fault_get_config,
 };
 
 PT_MODULE(fault, fault_ops, .name = "fault",

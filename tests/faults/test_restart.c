@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -137,6 +138,82 @@ static void test_config_replayed(void **state)
 	pt_graph_free(g);
 }
 
+/* Sets @blobs configuration blobs on B while the graph runs (a period
+ * after every few), each changing some of its slots and its gain, with
+ * @pad bytes of padding in each; then SIGKILLs B's domain and waits for the
+ * restart: B's state read back with get_config is what it was before. */
+static void long_history(int blobs, int pad)
+{
+	struct pt_graph *g = chain("gain_db=0", PT_RESTART_ON_FAILURE, 3);
+	struct pt_sched *s = pt_sched_new(g, err, sizeof(err));
+	struct pt_instance *b = pt_graph_instance(g, 2);
+	char blob[4096], before[1024], after[1024];
+	size_t nb = sizeof(before) - 1, na = sizeof(after) - 1;
+	unsigned seed = 7;
+
+	assert_true(pad < 3000);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(pt_sched_period(s), 0);
+	/* Keys only the first blob sets: a replay that lost it shows. */
+	assert_int_equal(pt_graph_config_set(g, 2, PT_PARAM_TEXT, "s14=3 s15=-4 slow_ms=2",
+					     22, err, sizeof(err)), 0);
+	for (int i = 0; i < blobs; i++) {
+		int len;
+
+		seed = seed * 1103515245u + 12345u;
+		len = snprintf(blob, sizeof(blob), "s%u=%d gain_db=-%u", (seed >> 16) % 14, i,
+			       (seed >> 8) % 20);
+		if (i % 3 == 0)
+			len += snprintf(blob + len, sizeof(blob) - (size_t)len,
+					" s%u=%d", (seed >> 4) % 14, -i);
+		if (pad)
+			len += snprintf(blob + len, sizeof(blob) - (size_t)len,
+					" pad=%0*d", pad, i);
+		if (pt_graph_config_set(g, 2, PT_PARAM_TEXT, blob, (size_t)len, err,
+					sizeof(err)))
+			fail_msg("blob %d: %s", i, err);
+		if (i % 8 == 0)
+			assert_int_equal(pt_sched_period(s), 0);
+	}
+	if (pt_graph_config_get(g, 2, PT_PARAM_TEXT, before, &nb, err, sizeof(err)))
+		fail_msg("get_config: %s", err);
+	before[nb] = 0;
+	/* Killed from outside, as a soak does. */
+	assert_int_equal(kill(b->domain_pid, SIGKILL), 0);
+	while (b->state != PT_INSTANCE_FAILED && pt_sched_periods(s) < 100000)
+		assert_int_equal(pt_sched_period(s), 0);
+	while (b->state == PT_INSTANCE_FAILED && pt_sched_periods(s) < 100000)
+		assert_int_equal(pt_sched_period(s), 0);
+	assert_int_equal(b->state, PT_INSTANCE_PREPARED);
+	/* The first restart worked: no retry was needed. */
+	assert_int_equal(b->stats.restarts, 1);
+	assert_int_equal(b->stats.faults, 1);
+	if (pt_graph_config_get(g, 2, PT_PARAM_TEXT, after, &na, err, sizeof(err)))
+		fail_msg("get_config after the restart: %s", err);
+	after[na] = 0;
+	assert_string_equal(after, before);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(pt_sched_period(s), 0);
+	assert_int_equal(b->state, PT_INSTANCE_PREPARED);
+	pt_sched_free(s);
+	pt_graph_free(g);
+}
+
+/* Thousands of blobs in the history, replayed in order. */
+static void test_restart_long_history(void **state)
+{
+	(void)state;
+	long_history(4000, 0);
+}
+
+/* A history past its bound (PT_CONFIG_MAX bytes) is folded, last value
+ * per key, and still gives the module back the same state. */
+static void test_restart_folded_history(void **state)
+{
+	(void)state;
+	long_history(1500, 300);
+}
+
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -248,6 +325,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_replayed),
+		cmocka_unit_test(test_restart_long_history),
+		cmocka_unit_test(test_restart_folded_history),
 		cmocka_unit_test(test_thousand_cycles),
 	};
 

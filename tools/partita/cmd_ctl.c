@@ -40,13 +40,17 @@ static void usage(FILE *f)
 		"  delete-pipeline PIPELINE\n"
 		"  init PIPELINE NAME MODULE|LIBRARY.so [FIELD=V ...] [PARAM=V ...]\n"
 		"      fields: id isolation=none|process sched=ll|dp domain heap_size\n"
-		"      stack_size deadline_us max_misses restart=never|on-failure\n"
-		"      restart_limit on_fault=silence|bypass; other k=v go to the init blob\n"
+		"      stack_size deadline_us max_misses hang_ms restart=never|on-failure\n"
+		"      restart_limit on_fault=silence|bypass init_blob=FILE (binary init\n"
+		"      payload); other k=v go to the init blob\n"
 		"  delete INSTANCE\n"
-		"  bind SRC[.PIN] DST[.PIN] [rate=N] [channels=N] [sample=S32_LE|...] [periods=N]\n"
+		"  bind SRC[.PIN] DST[.PIN] [rate=N] [channels=N|auto] [sample=S32_LE|...|auto]\n"
+		"      [periods=N]   (auto: the writer sets it at prepare)\n"
 		"  unbind SRC[.PIN] DST[.PIN]\n"
 		"  state PIPELINE reset|paused|running\n"
-		"  set-config INSTANCE k=v ... | set-config INSTANCE --param N --file FILE\n"
+		"  set-config INSTANCE k=v ... | set-config INSTANCE [--param N] --blob FILE\n"
+		"      (a binary blob; larger than 32 KiB it goes in fragments)\n"
+		"  mode INSTANCE normal|bypass\n"
 		"  get-config INSTANCE [--param N]\n"
 		"  load-library PATH\n"
 		"  stats [INSTANCE]\n"
@@ -209,8 +213,10 @@ static int cmd_init(struct ctl *c, int argc, char **argv)
 	static const char *const fault[] = { "silence", "bypass", NULL };
 	struct pt_ctl_init_instance m = { 0 };
 	struct pt_ctl_id_reply rep;
-	char path[PATH_MAX] = "", params[PT_CTL_INIT_MAX];
-	size_t plen = 0;
+	static char params[2 * PT_CTL_INIT_MAX];
+	char path[PATH_MAX] = "";
+	void *payload = NULL;
+	size_t plen = 0, paylen = 0;
 	unsigned e;
 	int ret;
 
@@ -269,6 +275,12 @@ static int cmd_init(struct ctl *c, int argc, char **argv)
 		} else if (KEY("max_misses")) {
 			if (!number(v, &m.max_misses))
 				return bad_arg("max_misses", v);
+		} else if (KEY("hang_ms")) {
+			uint32_t h;
+
+			if (!number(v, &h) || h > PT_CTL_HANG_MAX)
+				return bad_arg("hang_ms", v);
+			m.hang_ms = (uint32_t)h;
 		} else if (KEY("restart")) {
 			if ((ret = enum_arg("restart", v, restart, &e)))
 				return ret;
@@ -280,10 +292,23 @@ static int cmd_init(struct ctl *c, int argc, char **argv)
 			if ((ret = enum_arg("on_fault", v, fault, &e)))
 				return ret;
 			m.on_fault = (uint8_t)e;
+		} else if (KEY("init_blob")) {
+			char err[512];
+
+			free(payload);
+			if (pt_file_read(v, PT_CTL_INIT_MAX, &payload, &paylen, err,
+					 sizeof(err))) {
+				fprintf(stderr, "partita ctl: init_blob: %s\n", err);
+				return 2;
+			}
+			if (!paylen) {
+				free(payload);
+				return bad_arg("init_blob (empty file)", v);
+			}
 		} else {
 			size_t n = strlen(argv[i]);
 
-			if (plen + n + 1 > sizeof(params))
+			if (plen + n + 1 > PT_CTL_INIT_MAX)
 				return bad_arg("init parameters (too long)", argv[i]);
 			if (plen)
 				params[plen++] = '\n';
@@ -293,7 +318,14 @@ static int cmd_init(struct ctl *c, int argc, char **argv)
 #undef KEY
 	}
 	m.init_size = (uint32_t)plen;
-	if ((ret = call(c, PT_CTL_INIT_INSTANCE, &m, path, m.library_len, params, plen)))
+	if (paylen) {
+		/* The payload follows the init blob. */
+		m.flags = PT_CTL_INIT_FLAG_PAYLOAD;
+		memcpy(params + plen, payload, paylen);
+		free(payload);
+	}
+	if ((ret = call(c, PT_CTL_INIT_INSTANCE, &m, path, m.library_len, params,
+			plen + paylen)))
 		return ret;
 	body(c, &rep, sizeof(rep));
 	printf("instance %s (id %u) created in pipeline %s from %s\n", argv[1], rep.id,
@@ -322,6 +354,10 @@ static int cmd_bind(struct ctl *c, int argc, char **argv, bool unbind)
 		if (!strncmp(argv[i], "rate=", 5)) {
 			if (!number(argv[i] + 5, &b.rate))
 				return bad_arg("rate", argv[i] + 5);
+		} else if (!strcmp(argv[i], "channels=auto")) {
+			b.open |= PT_CTL_BIND_OPEN_CHANNELS;
+		} else if (!strcmp(argv[i], "sample=auto")) {
+			b.open |= PT_CTL_BIND_OPEN_SAMPLE;
 		} else if (!strncmp(argv[i], "channels=", 9)) {
 			if (!number(argv[i] + 9, &ch) || ch > 0xffff)
 				return bad_arg("channels", argv[i] + 9);
@@ -374,7 +410,8 @@ static int cmd_set_config(struct ctl *c, int argc, char **argv)
 		if (!strcmp(argv[i], "--param") && i + 1 < argc) {
 			if (!number(argv[++i], &m.param))
 				return bad_arg("--param", argv[i]);
-		} else if (!strcmp(argv[i], "--file") && i + 1 < argc) {
+		} else if ((!strcmp(argv[i], "--file") || !strcmp(argv[i], "--blob")) &&
+			   i + 1 < argc) {
 			file = argv[++i];
 		} else if (strchr(argv[i], '=')) {
 			size_t n = strlen(argv[i]);
@@ -423,6 +460,27 @@ static int cmd_set_config(struct ctl *c, int argc, char **argv)
 	if (!ret)
 		printf("%s: config param %u set (%zu bytes)\n", argv[0], m.param, size);
 	return ret;
+}
+
+static int cmd_mode(struct ctl *c, int argc, char **argv)
+{
+	static const char *const modes[] = { "normal", "bypass", NULL };
+	struct pt_ctl_set_mode m = { 0 };
+	unsigned e;
+	int ret;
+
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	if ((ret = resolve(c, PT_CTL_LOOKUP_INSTANCE, argv[0], &m.instance)) ||
+	    (ret = enum_arg("mode", argv[1], modes, &e)))
+		return ret;
+	m.mode = e;
+	if ((ret = call(c, PT_CTL_SET_MODE, &m, NULL, 0, NULL, 0)))
+		return ret;
+	printf("%s: mode %s\n", argv[0], modes[e]);
+	return 0;
 }
 
 static int cmd_get_config(struct ctl *c, int argc, char **argv)
@@ -698,6 +756,8 @@ int pt_cmd_ctl(int argc, char **argv)
 		}
 	} else if (!strcmp(cmd, "set-config")) {
 		ret = cmd_set_config(&c, argc, argv);
+	} else if (!strcmp(cmd, "mode")) {
+		ret = cmd_mode(&c, argc, argv);
 	} else if (!strcmp(cmd, "get-config")) {
 		ret = cmd_get_config(&c, argc, argv);
 	} else if (!strcmp(cmd, "load-library") && argc == 1) {

@@ -19,9 +19,11 @@
 #include <unistd.h>
 
 #include "host/control/control.h"
+#include "host/domain/exec.h"
 #include "host/graph/graph.h"
 #include "host/io/alsa.h"
 #include "host/io/io.h"
+#include "host/sched/rt.h"
 #include "host/sched/sched.h"
 #include "host/topology/topology.h"
 #include "host/trace/trace.h"
@@ -60,6 +62,8 @@ struct run_opts {
 	size_t user_heap;
 	uint32_t period_us;
 	uint32_t dp_batch;
+	int rt_priority;   /* -1: the default */
+	uint32_t hang_ms;  /* 0: the default */
 };
 
 static void usage(FILE *f)
@@ -100,8 +104,12 @@ static void usage(FILE *f)
 		"                        instead of the first output file\n"
 		"  --capture DEVICE      record from an ALSA device instead of the first\n"
 		"                        input file (the chain topology, 48 kHz stereo)\n"
+		"  --rt-priority N       live, the period thread's SCHED_FIFO priority\n"
+		"                        (default %d; domains run one below; 0: off)\n"
+		"  --hang-ms MS          a request unanswered this long is a hang\n"
+		"                        (default %u; a late result is only a miss)\n"
 		"  --quiet               no progress bar, no table\n",
-		DEMO_SECONDS);
+		DEMO_SECONDS, PT_RT_PRIORITY_DEFAULT, PT_HANG_MS_DEFAULT);
 }
 
 static void add(struct spec *s, const char *name, const char *module,
@@ -463,7 +471,8 @@ static void report_devices(FILE *f, struct pt_graph *g)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_SECONDS = 256, O_ISO, O_STATS, O_JSON, O_HEAP, O_PERIOD,
-	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE, O_BATCH };
+	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE, O_BATCH,
+	       O_PRIO, O_HANG };
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
@@ -477,6 +486,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "trace", required_argument, NULL, O_TRACE },
 		{ "dp-batch", required_argument, NULL, O_BATCH },
+		{ "rt-priority", required_argument, NULL, O_PRIO },
+		{ "hang-ms", required_argument, NULL, O_HANG },
 		{ "playback", required_argument, NULL, O_PLAYBACK },
 		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "help", no_argument, NULL, O_HELP },
@@ -487,6 +498,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->isolation = -1;
+	o->rt_priority = -1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
@@ -567,6 +579,24 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			o->dp_batch = (uint32_t)v;
 			break;
 		}
+		case O_PRIO:
+		case O_HANG: {
+			unsigned long v, max = c == O_PRIO ? PT_RT_PRIORITY_MAX : PT_HANG_MS_MAX;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v > max || (c == O_HANG && !v)) {
+				fprintf(stderr, "partita run: --%s '%s' is not %d..%lu\n",
+					c == O_PRIO ? "rt-priority" : "hang-ms", optarg,
+					c == O_PRIO ? 0 : 1, max);
+				return 2;
+			}
+			if (c == O_PRIO)
+				o->rt_priority = (int)v;
+			else
+				o->hang_ms = (uint32_t)v;
+			break;
+		}
 		case O_PLAYBACK:
 			o->playback = optarg;
 			break;
@@ -600,6 +630,26 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
+/* Live, the thread that runs the periods (this one: it builds the graph
+ * too, so the scheduler's workers inherit its class) goes real time where
+ * permitted, its memory is locked, and domains start one priority below. */
+static void live_setup(const struct run_opts *o, const struct pt_graph_config *cfg)
+{
+	struct pt_exec_tuning t;
+	int prio;
+
+	if (cfg->offline)
+		return;
+	prio = pt_rt_enter(o->rt_priority < 0 ? PT_RT_PRIORITY_DEFAULT : o->rt_priority,
+			   "run");
+	if (!prio)
+		return;
+	pt_rt_lock_memory();
+	pt_exec_tuning_get(&t);
+	t.rt_priority = prio > 1 ? (uint32_t)prio - 1 : 1;
+	pt_exec_tune(&t);
+}
+
 int pt_cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
@@ -627,6 +677,7 @@ int pt_cmd_run(int argc, char **argv)
 	cfg.dp_batch = cfg.offline ? o.dp_batch : 1;
 	cfg.force_isolation = o.isolation >= 0;
 	cfg.isolation = o.isolation > 0 ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
+	cfg.hang_ms = o.hang_ms;
 	if (is_file(o.topology)) {
 		ret = pt_topology_load(o.topology, &topo, err, sizeof(err));
 		if (ret)
@@ -644,6 +695,7 @@ int pt_cmd_run(int argc, char **argv)
 			cfg.period_us = topo.period_us;
 		if (!cfg.user_heap_size)
 			cfg.user_heap_size = topo.user_heap_size;
+		live_setup(&o, &cfg);
 		g = pt_graph_new(&cfg, err, sizeof(err));
 		if (!g)
 			goto fail;
@@ -663,6 +715,7 @@ int pt_cmd_run(int argc, char **argv)
 		if (ret)
 			goto fail;
 		cfg.rate = spec.fmt.rate;
+		live_setup(&o, &cfg);
 		g = pt_graph_new(&cfg, err, sizeof(err));
 		if (!g)
 			goto fail;

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * modules/ladspa - runs a LADSPA plugin as a module instance.
+ *
+ * Parameters: library=NAME (found along path=, which the host fills in from
+ * $LADSPA_PATH or the standard folders, or an absolute file), label=LABEL,
+ * and the plugin's input control ports by symbol (the port name in lower
+ * case, every run of other characters one '_': "Gain (dB)" is gain_db).
+ * Defaults and ranges come from the descriptor's hints; a value outside the
+ * range is refused naming it.
+ *
+ * In a domain, init (dlopen of the plugin library) and the first prepare
+ * (instantiate, activate) run before the domain seals, with Landlock
+ * granting read access to that one library file (docs/plugins.md).
+ */
+#include <ctype.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ladspa.h>
+
+#include <partita/module.h>
+
+#include "modules/plugin.h"
+
+struct ladspa {
+	void *dl;
+	const LADSPA_Descriptor *d;
+	LADSPA_Handle h[PLUG_HANDLES_MAX];
+	bool active;
+	uint32_t rate;               /* the handles' sample rate */
+	bool *srate;                 /* [nctl]: bounds scale with the rate */
+	float *lo, *hi;              /* [nctl]: bounds before scaling */
+	struct plug p;
+};
+
+static const char *const reserved[] = { "library", "label", "path", NULL };
+
+/* "Gain (dB)" -> "gain_db". */
+static void port_symbol(const char *name, char *out, size_t len)
+{
+	size_t n = 0;
+	bool sep = false;
+
+	for (const char *s = name; *s && n + 1 < len; s++) {
+		if (isalnum((unsigned char)*s)) {
+			if (sep && n)
+				out[n++] = '_';
+			sep = false;
+			if (n + 1 < len)
+				out[n++] = (char)tolower((unsigned char)*s);
+		} else
+			sep = true;
+	}
+	out[n] = '\0';
+	if (!n)
+		snprintf(out, len, "port");
+}
+
+/* The hint's default (ladspa.h), bounds already scaled by the rate. */
+static float hint_default(LADSPA_PortRangeHintDescriptor hd, float lo, float hi)
+{
+	bool lg = LADSPA_IS_HINT_LOGARITHMIC(hd) && lo > 0 && hi > 0;
+
+	switch (hd & LADSPA_HINT_DEFAULT_MASK) {
+	case LADSPA_HINT_DEFAULT_MINIMUM: return lo;
+	case LADSPA_HINT_DEFAULT_LOW:
+		return lg ? expf(logf(lo) * 0.75f + logf(hi) * 0.25f) : lo * 0.75f + hi * 0.25f;
+	case LADSPA_HINT_DEFAULT_MIDDLE:
+		return lg ? sqrtf(lo * hi) : 0.5f * (lo + hi);
+	case LADSPA_HINT_DEFAULT_HIGH:
+		return lg ? expf(logf(lo) * 0.25f + logf(hi) * 0.75f) : lo * 0.25f + hi * 0.75f;
+	case LADSPA_HINT_DEFAULT_MAXIMUM: return hi;
+	case LADSPA_HINT_DEFAULT_0: return 0;
+	case LADSPA_HINT_DEFAULT_1: return 1;
+	case LADSPA_HINT_DEFAULT_100: return 100;
+	case LADSPA_HINT_DEFAULT_440: return 440;
+	default: return 0;
+	}
+}
+
+/* Sets the bounds and defaults for @rate (1 before the rate is known:
+ * rate-relative bounds are then left open). */
+static void set_bounds(struct ladspa *l, uint32_t rate, bool defaults)
+{
+	for (unsigned i = 0; i < l->p.nctl; i++) {
+		struct plug_control *c = &l->p.ctl[i];
+		const LADSPA_PortRangeHint *h = &l->d->PortRangeHints[c->port];
+		float k = l->srate[i] ? (float)rate : 1.0f;
+
+		c->has_min = LADSPA_IS_HINT_BOUNDED_BELOW(h->HintDescriptor) &&
+			     (!l->srate[i] || rate);
+		c->has_max = LADSPA_IS_HINT_BOUNDED_ABOVE(h->HintDescriptor) &&
+			     (!l->srate[i] || rate);
+		c->min = l->lo[i] * k;
+		c->max = l->hi[i] * k;
+		if (LADSPA_IS_HINT_TOGGLED(h->HintDescriptor)) {
+			c->has_min = c->has_max = c->toggled = true;
+			c->min = 0;
+			c->max = 1;
+		}
+		if (!defaults || c->output)
+			continue;
+		if (h->HintDescriptor & LADSPA_HINT_DEFAULT_MASK)
+			c->def = hint_default(h->HintDescriptor, c->min, c->max);
+		else
+			c->def = c->has_min ? c->min : 0;
+		if (c->has_max && c->def > c->max)
+			c->def = c->max;
+		l->p.value[i] = c->def;
+	}
+}
+
+/* Finds @lib along @path the way the host did (access() first, so that
+ * only the file the domain was granted is ever opened). */
+static void *open_library(struct pt_module *mod, const char *lib, const char *path)
+{
+	char f[PATH_MAX];
+	void *dl;
+
+	if (lib[0] == '/') {
+		dl = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+		if (!dl)
+			pt_log(mod, PT_LOG_ERR, "library %s: %s", lib, dlerror());
+		return dl;
+	}
+	if (strchr(lib, '/')) {
+		pt_log(mod, PT_LOG_ERR, "library %s: give a file name found along path, or an absolute path", lib);
+		return NULL;
+	}
+	for (const char *s = path; *s;) {
+		const char *end = strchr(s, ':');
+		int k = (int)(end ? (size_t)(end - s) : strlen(s));
+
+		if (k && snprintf(f, sizeof(f), "%.*s/%s", k, s, lib) < (int)sizeof(f) &&
+		    access(f, R_OK) == 0) {
+			dl = dlopen(f, RTLD_NOW | RTLD_LOCAL);
+			if (!dl)
+				pt_log(mod, PT_LOG_ERR, "library %s: %s", f, dlerror());
+			return dl;
+		}
+		s += k + (end ? 1 : 0);
+	}
+	pt_log(mod, PT_LOG_ERR, "library %s: not found along %s", lib, path);
+	return NULL;
+}
+
+static int describe(struct pt_module *mod, struct ladspa *l)
+{
+	const LADSPA_Descriptor *d = l->d;
+	unsigned nctl = 0, nin = 0, nout = 0;
+
+	for (unsigned long i = 0; i < d->PortCount; i++) {
+		LADSPA_PortDescriptor pd = d->PortDescriptors[i];
+
+		if (LADSPA_IS_PORT_CONTROL(pd))
+			nctl++;
+		else if (LADSPA_IS_PORT_AUDIO(pd))
+			LADSPA_IS_PORT_INPUT(pd) ? nin++ : nout++;
+	}
+	l->p.ctl = pt_mod_alloc(mod, (nctl + 1) * sizeof(*l->p.ctl));
+	l->p.value = pt_mod_alloc(mod, (nctl + 1) * sizeof(float));
+	l->p.outs = pt_mod_alloc(mod, (PLUG_HANDLES_MAX * nctl + 1) * sizeof(float));
+	l->srate = pt_mod_alloc(mod, nctl + 1);
+	l->lo = pt_mod_alloc(mod, (nctl + 1) * sizeof(float));
+	l->hi = pt_mod_alloc(mod, (nctl + 1) * sizeof(float));
+	l->p.a.in = pt_mod_alloc(mod, (nin + 1) * sizeof(uint32_t));
+	l->p.a.out = pt_mod_alloc(mod, (nout + 1) * sizeof(uint32_t));
+	if (!l->p.ctl || !l->p.value || !l->p.outs || !l->srate || !l->lo || !l->hi ||
+	    !l->p.a.in || !l->p.a.out)
+		return -ENOMEM;
+	memset(l->p.ctl, 0, (nctl + 1) * sizeof(*l->p.ctl));
+	memset(l->p.outs, 0, (PLUG_HANDLES_MAX * nctl + 1) * sizeof(float));
+	for (unsigned long i = 0; i < d->PortCount; i++) {
+		LADSPA_PortDescriptor pd = d->PortDescriptors[i];
+		struct plug_control *c;
+		const LADSPA_PortRangeHint *h = &d->PortRangeHints[i];
+
+		if (LADSPA_IS_PORT_AUDIO(pd)) {
+			if (LADSPA_IS_PORT_INPUT(pd))
+				l->p.a.in[l->p.a.nin++] = (uint32_t)i;
+			else
+				l->p.a.out[l->p.a.nout++] = (uint32_t)i;
+			continue;
+		}
+		if (!LADSPA_IS_PORT_CONTROL(pd))
+			continue;
+		c = &l->p.ctl[l->p.nctl];
+		port_symbol(d->PortNames[i] ? d->PortNames[i] : "", c->symbol, sizeof(c->symbol));
+		/* Names are not unique in every library: number repeats. */
+		for (unsigned k = 0, dup = 1; k < l->p.nctl; k++)
+			if (!strcmp(l->p.ctl[k].symbol, c->symbol)) {
+				char s[PLUG_SYMBOL_MAX];
+
+				snprintf(s, sizeof(s), "%.40s_%u", c->symbol, ++dup);
+				memcpy(c->symbol, s, sizeof(s));
+				k = (unsigned)-1;
+			}
+		c->port = (uint32_t)i;
+		c->output = LADSPA_IS_PORT_OUTPUT(pd);
+		c->integer = LADSPA_IS_HINT_INTEGER(h->HintDescriptor);
+		c->latency = c->output && !strcmp(c->symbol, "latency");
+		l->srate[l->p.nctl] = LADSPA_IS_HINT_SAMPLE_RATE(h->HintDescriptor);
+		l->lo[l->p.nctl] = h->LowerBound;
+		l->hi[l->p.nctl] = h->UpperBound;
+		l->p.value[l->p.nctl] = 0;
+		l->p.nctl++;
+	}
+	set_bounds(l, 0, true);
+	return 0;
+}
+
+static void handles_drop(struct ladspa *l)
+{
+	for (unsigned h = 0; h < PLUG_HANDLES_MAX; h++) {
+		if (!l->h[h])
+			continue;
+		if (l->active && l->d->deactivate)
+			l->d->deactivate(l->h[h]);
+		l->d->cleanup(l->h[h]);
+		l->h[h] = NULL;
+	}
+	l->active = false;
+}
+
+static void ladspa_free(struct pt_module *mod)
+{
+	struct ladspa *l = pt_mod_priv(mod);
+
+	if (!l)
+		return;
+	if (l->d)
+		handles_drop(l);
+	if (l->dl)
+		dlclose(l->dl);
+	pt_mod_set_priv(mod, NULL);
+}
+
+static int ladspa_init(struct pt_module *mod, const void *data, size_t size)
+{
+	struct ladspa *l = pt_mod_alloc(mod, sizeof(*l));
+	char lib[PATH_MAX], label[128], path[2048];
+	LADSPA_Descriptor_Function fn;
+	int ret;
+
+	if (!l)
+		return -ENOMEM;
+	memset(l, 0, sizeof(*l));
+	pt_mod_set_priv(mod, l);
+	if (pt_param_string(data, size, "library", lib, sizeof(lib)) <= 0 ||
+	    pt_param_string(data, size, "label", label, sizeof(label)) <= 0) {
+		pt_log(mod, PT_LOG_ERR, "give library= and label= (see partita plugins)");
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (pt_param_string(data, size, "path", path, sizeof(path)) <= 0)
+		snprintf(path, sizeof(path), "/usr/local/lib/ladspa:/usr/lib/ladspa");
+	/* Plugins count on the host's libm being global (some do not link
+	 * it); the adapter links it, this makes it visible to them. */
+	dlopen("libm.so.6", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
+	l->dl = open_library(mod, lib, path);
+	if (!l->dl) {
+		ret = -ENOENT;
+		goto fail;
+	}
+	*(void **)&fn = dlsym(l->dl, "ladspa_descriptor");
+	if (!fn) {
+		pt_log(mod, PT_LOG_ERR, "library %s: no ladspa_descriptor", lib);
+		ret = -ENOEXEC;
+		goto fail;
+	}
+	for (unsigned long i = 0; (l->d = fn(i)); i++)
+		if (l->d->Label && !strcmp(l->d->Label, label))
+			break;
+	if (!l->d) {
+		pt_log(mod, PT_LOG_ERR, "library %s has no plugin labelled '%s'", lib, label);
+		ret = -ENOENT;
+		goto fail;
+	}
+	if (!l->d->instantiate || !l->d->connect_port || !l->d->run || !l->d->cleanup ||
+	    l->d->PortCount > 1024) {
+		pt_log(mod, PT_LOG_ERR, "plugin %s: incomplete descriptor", label);
+		ret = -ENOEXEC;
+		goto fail;
+	}
+	if ((ret = describe(mod, l))) {
+		pt_log(mod, PT_LOG_ERR, "plugin %s: no heap for its %lu ports", label,
+		       l->d->PortCount);
+		goto fail;
+	}
+	ret = plug_set_text(mod, &l->p, data, size, reserved);
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	ladspa_free(mod);
+	return ret;
+}
+
+static int ladspa_prepare(struct pt_module *mod, struct pt_source *const *src,
+			  unsigned nsrc, struct pt_sink *const *snk, unsigned nsnk)
+{
+	struct ladspa *l = pt_mod_priv(mod);
+	const struct pt_format *in, *out;
+	int ret;
+
+	if (nsrc != 1 || nsnk != 1) {
+		pt_log(mod, PT_LOG_ERR, "bind one input and one output pin");
+		return -EINVAL;
+	}
+	in = pt_source_format(src[0]);
+	out = pt_sink_format(snk[0]);
+	handles_drop(l);
+	if ((ret = plug_layout(mod, &l->p, in, out)))
+		return ret;
+	/* Rate-relative bounds are known now: the values in force must fit. */
+	set_bounds(l, in->rate, false);
+	for (unsigned i = 0; i < l->p.nctl; i++) {
+		const struct plug_control *c = &l->p.ctl[i];
+
+		if (!c->output && ((c->has_min && l->p.value[i] < c->min) ||
+				   (c->has_max && l->p.value[i] > c->max))) {
+			pt_log(mod, PT_LOG_ERR, "%s=%.9g is out of range %.9g..%.9g at %u Hz",
+			       c->symbol, (double)l->p.value[i], (double)c->min,
+			       (double)c->max, in->rate);
+			return -ERANGE;
+		}
+	}
+	if ((ret = plug_buffers(mod, &l->p, pt_mod_period_frames(mod))))
+		return ret;
+	l->rate = in->rate;
+	for (unsigned h = 0; h < l->p.a.handles; h++) {
+		l->h[h] = l->d->instantiate(l->d, in->rate);
+		if (!l->h[h]) {
+			pt_log(mod, PT_LOG_ERR, "plugin %s: instantiate failed (heap full?)",
+			       l->d->Label);
+			handles_drop(l);
+			return -ENOMEM;
+		}
+		for (unsigned i = 0; i < l->p.nctl; i++)
+			l->d->connect_port(l->h[h], l->p.ctl[i].port, plug_control_at(&l->p, h, i));
+		for (unsigned i = 0; i < l->p.a.nin; i++)
+			l->d->connect_port(l->h[h], l->p.a.in[i], plug_in_buf(&l->p, h, i));
+		for (unsigned i = 0; i < l->p.a.nout; i++)
+			l->d->connect_port(l->h[h], l->p.a.out[i], plug_out_buf(&l->p, h, i));
+	}
+	for (unsigned h = 0; h < l->p.a.handles; h++)
+		if (l->d->activate)
+			l->d->activate(l->h[h]);
+	l->active = true;
+	return 0;
+}
+
+static void run_one(void *ctx, unsigned h, uint32_t frames)
+{
+	struct ladspa *l = ctx;
+
+	l->d->run(l->h[h], frames);
+}
+
+static int ladspa_process(struct pt_module *mod, struct pt_source *const *src,
+			  unsigned nsrc, struct pt_sink *const *snk, unsigned nsnk)
+{
+	struct ladspa *l = pt_mod_priv(mod);
+	int ret;
+
+	if (nsrc != 1 || nsnk != 1 || !l->active)
+		return -EINVAL;
+	ret = plug_process(&l->p, src[0], snk[0], run_one, l);
+	plug_report_latency(mod, &l->p);
+	return ret;
+}
+
+static int ladspa_set_config(struct pt_module *mod, uint32_t param,
+			     const void *data, size_t size)
+{
+	struct ladspa *l = pt_mod_priv(mod);
+	static const char *const none[] = { NULL };
+
+	if (param != PT_PARAM_TEXT)
+		return -EINVAL;
+	return plug_set_text(mod, &l->p, data, size, none);
+}
+
+static int ladspa_get_config(struct pt_module *mod, uint32_t param, void *data,
+			     size_t *size)
+{
+	struct ladspa *l = pt_mod_priv(mod);
+	struct params_text t = { .len = 0 };
+
+	plug_get_text(&l->p, &t);
+	return params_reply(&t, param, data, size);
+}
+
+/* Back to the state after init: a LADSPA plugin clears its state in
+ * activate, which the next prepare calls. */
+static int ladspa_reset(struct pt_module *mod)
+{
+	handles_drop(pt_mod_priv(mod));
+	return 0;
+}
+
+static const struct pt_module_ops ladspa_ops = {
+	.init = ladspa_init,
+	.prepare = ladspa_prepare,
+	.process = ladspa_process,
+	.set_config = ladspa_set_config,
+	.get_config = ladspa_get_config,
+	.reset = ladspa_reset,
+	.free = ladspa_free,
+};
+
+PT_MODULE(ladspa, ladspa_ops, .name = "ladspa",
+	  .uuid = { 0x6c, 0x61, 0x64, 0x73, 0x70, 0x61, 0x4e, 0x1b, 0x9a, 0x2e,
+		    0x51, 0x0c, 0x3d, 0x77, 0x18, 0x02 },
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 1024 * 1024,
+	  .stack_size = 128 * 1024, .flags = PT_MOD_FLAG_ISOLATABLE,
+	  .max_sources = 1, .max_sinks = 1);

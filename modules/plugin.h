@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * modules/plugin.h - what the plugin adapters (modules/lv2, modules/ladspa)
+ * share: control ports as parameters by symbol, and audio ports bound to
+ * one interleaved input pin and one output pin.
+ *
+ * Header-only on the public ABI, like pcm.h and params.h.
+ *
+ * Channels: a plugin with as many audio inputs as the input stream has
+ * channels runs once; a mono plugin (one audio input, one output) on a
+ * stream of N channels runs as N plugin instances, one per channel, as
+ * other hosts do, all with the same control values (the output controls
+ * reported are the first instance's). Any other combination is refused at
+ * prepare with the counts named. The output stream has handles * outputs
+ * channels.
+ */
+#ifndef PT_MODULES_PLUGIN_H
+#define PT_MODULES_PLUGIN_H
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <partita/module.h>
+
+#include "modules/params.h"
+#include "modules/pcm.h"
+
+#define PLUG_SYMBOL_MAX 48
+/* Plugin instances one adapter instance may run (one per channel). */
+#define PLUG_HANDLES_MAX PT_CHANNELS_MAX
+
+struct plug_control {
+	char symbol[PLUG_SYMBOL_MAX];
+	uint32_t port;        /* the plugin's port index */
+	bool output;
+	bool has_min, has_max;
+	bool integer, toggled;
+	bool latency;         /* reports the plugin's latency in frames */
+	float min, max, def;
+};
+
+struct plug_audio {
+	uint32_t nin, nout;   /* audio ports of one plugin instance */
+	uint32_t *in, *out;   /* their port indexes */
+	unsigned handles;     /* plugin instances running (0 before prepare) */
+	uint32_t frames;      /* period */
+	unsigned in_ch, out_ch;
+	float *bufs;          /* per handle: nin then nout buffers of frames */
+	float *inter;         /* interleaved scratch, frames * max channels */
+};
+
+struct plug {
+	struct plug_control *ctl;
+	unsigned nctl;
+	float *value;         /* [nctl]: inputs, and outputs of handle 0 */
+	float *outs;          /* [PLUG_HANDLES_MAX * nctl]: outputs of the others */
+	struct plug_audio a;
+};
+
+/* Keys an adapter takes besides control symbols. */
+static inline bool plug_reserved(const char *key, size_t n,
+				 const char *const *reserved)
+{
+	for (size_t i = 0; reserved[i]; i++)
+		if (strlen(reserved[i]) == n && !memcmp(reserved[i], key, n))
+			return true;
+	return false;
+}
+
+static inline int plug_find(const struct plug *p, const char *key, size_t n)
+{
+	for (unsigned i = 0; i < p->nctl; i++)
+		if (strlen(p->ctl[i].symbol) == n && !memcmp(p->ctl[i].symbol, key, n))
+			return (int)i;
+	return -1;
+}
+
+/* Lists the input control symbols into @out (for error messages). */
+static inline void plug_symbols(const struct plug *p, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < p->nctl && n + 1 < len; i++) {
+		int k;
+
+		if (p->ctl[i].output)
+			continue;
+		k = snprintf(out + n, len - n, "%s%s", n ? " " : "", p->ctl[i].symbol);
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+	if (!n)
+		snprintf(out, len, "(none)");
+}
+
+/* Applies the "symbol=value" items of @blob to the input controls, except
+ * @reserved keys. All or nothing: an unknown symbol, a bad number, a value
+ * out of the plugin's range or an output control refuses the blob with one
+ * log line naming it. */
+static inline int plug_set_text(struct pt_module *mod, struct plug *p,
+				const void *blob, size_t size,
+				const char *const *reserved)
+{
+	float next[256];
+	const char *s = blob, *end = s + size;
+
+	if (p->nctl > 256)
+		return -E2BIG;
+	memcpy(next, p->value, p->nctl * sizeof(float));
+	while (s && s < end) {
+		const char *item, *eq;
+		char num[64], *stop;
+		struct plug_control *c;
+		double v;
+		int k;
+
+		while (s < end && params_sep(*s))
+			s++;
+		if (s == end)
+			break;
+		item = s;
+		while (s < end && !params_sep(*s))
+			s++;
+		eq = memchr(item, '=', (size_t)(s - item));
+		if (!eq) {
+			pt_log(mod, PT_LOG_ERR, "parameter '%.*s' has no '=value'",
+			       (int)(s - item), item);
+			return -EINVAL;
+		}
+		if (plug_reserved(item, (size_t)(eq - item), reserved))
+			continue;
+		k = plug_find(p, item, (size_t)(eq - item));
+		if (k < 0 || p->ctl[k].output) {
+			char syms[512];
+
+			plug_symbols(p, syms, sizeof(syms));
+			pt_log(mod, PT_LOG_ERR, "%s '%.*s' (the plugin's input controls: %s)",
+			       k < 0 ? "no control port" : "output control port cannot be set:",
+			       (int)(eq - item), item, syms);
+			return -EINVAL;
+		}
+		c = &p->ctl[k];
+		if ((size_t)(s - eq - 1) >= sizeof(num) || s == eq + 1) {
+			pt_log(mod, PT_LOG_ERR, "%s: bad value", c->symbol);
+			return -EINVAL;
+		}
+		memcpy(num, eq + 1, (size_t)(s - eq - 1));
+		num[s - eq - 1] = '\0';
+		v = strtod(num, &stop);
+		if (*stop || !isfinite(v)) {
+			pt_log(mod, PT_LOG_ERR, "%s=%s is not a number", c->symbol, num);
+			return -EINVAL;
+		}
+		if ((c->has_min && (float)v < c->min) || (c->has_max && (float)v > c->max)) {
+			pt_log(mod, PT_LOG_ERR, "%s=%s is out of range %.9g..%.9g",
+			       c->symbol, num, c->has_min ? c->min : -INFINITY,
+			       c->has_max ? c->max : INFINITY);
+			return -ERANGE;
+		}
+		next[k] = (float)v;
+	}
+	memcpy(p->value, next, p->nctl * sizeof(float));
+	return 0;
+}
+
+/* "symbol=value" for every control port, inputs then outputs as the
+ * plugin lists them; %.9g round-trips a float. */
+static inline void plug_get_text(const struct plug *p, struct params_text *t)
+{
+	for (unsigned i = 0; i < p->nctl; i++)
+		params_printf(t, "%s%s=%.9g", t->len ? " " : "", p->ctl[i].symbol,
+			      (double)p->value[i]);
+}
+
+/* The address a plugin instance @h connects control @i to. */
+static inline float *plug_control_at(struct plug *p, unsigned h, unsigned i)
+{
+	if (!p->ctl[i].output || h == 0)
+		return &p->value[i];
+	return &p->outs[(h - 1) * p->nctl + i];
+}
+
+/* Decides how many plugin instances the stream needs. 0, or -EINVAL after
+ * logging why the plugin does not fit. */
+static inline int plug_layout(struct pt_module *mod, struct plug *p,
+			      const struct pt_format *in, const struct pt_format *out)
+{
+	struct plug_audio *a = &p->a;
+	unsigned h;
+
+	if (a->nin == 0 || a->nout == 0) {
+		pt_log(mod, PT_LOG_ERR, "the plugin has %u audio inputs and %u outputs: "
+		       "plugins without audio inputs or outputs are not supported",
+		       a->nin, a->nout);
+		return -EINVAL;
+	}
+	if (in->channels == a->nin)
+		h = 1;
+	else if (a->nin == 1 && a->nout == 1)
+		h = in->channels; /* one per channel */
+	else {
+		pt_log(mod, PT_LOG_ERR, "the plugin has %u audio inputs, the stream %u channels "
+		       "(a mono plugin runs once per channel; other counts must match)",
+		       a->nin, in->channels);
+		return -EINVAL;
+	}
+	if (out->channels != h * a->nout) {
+		pt_log(mod, PT_LOG_ERR, "the output stream has %u channels, the plugin gives %u "
+		       "(%u instance%s of %u audio outputs)", out->channels, h * a->nout,
+		       h, h > 1 ? "s" : "", a->nout);
+		return -EINVAL;
+	}
+	if (in->rate != out->rate) {
+		pt_log(mod, PT_LOG_ERR, "input rate %u and output rate %u differ", in->rate,
+		       out->rate);
+		return -EINVAL;
+	}
+	a->handles = h;
+	a->in_ch = in->channels;
+	a->out_ch = out->channels;
+	return 0;
+}
+
+/* Audio buffers for a->handles instances of @frames; 0 or -ENOMEM. */
+static inline int plug_buffers(struct pt_module *mod, struct plug *p, uint32_t frames)
+{
+	struct plug_audio *a = &p->a;
+	unsigned ch = a->in_ch > a->out_ch ? a->in_ch : a->out_ch;
+
+	pt_mod_free(mod, a->bufs);
+	pt_mod_free(mod, a->inter);
+	a->frames = frames;
+	a->bufs = pt_mod_alloc(mod, (size_t)a->handles * (a->nin + a->nout) * frames * sizeof(float));
+	a->inter = pt_mod_alloc(mod, (size_t)frames * ch * sizeof(float));
+	if (!a->bufs || !a->inter) {
+		pt_log(mod, PT_LOG_ERR, "no heap for %u frames of audio buffers", frames);
+		return -ENOMEM;
+	}
+	memset(a->bufs, 0, (size_t)a->handles * (a->nin + a->nout) * frames * sizeof(float));
+	return 0;
+}
+
+static inline float *plug_in_buf(struct plug *p, unsigned h, unsigned i)
+{
+	return p->a.bufs + ((size_t)h * (p->a.nin + p->a.nout) + i) * p->a.frames;
+}
+
+static inline float *plug_out_buf(struct plug *p, unsigned h, unsigned i)
+{
+	return p->a.bufs + ((size_t)h * (p->a.nin + p->a.nout) + p->a.nin + i) * p->a.frames;
+}
+
+/* One period: reads the input, splits it over the instances' input
+ * buffers, calls @run(ctx, handle, frames) for each instance, writes the
+ * interleaved outputs. */
+static inline int plug_process(struct plug *p, struct pt_source *src,
+			       struct pt_sink *snk,
+			       void (*run)(void *ctx, unsigned h, uint32_t frames),
+			       void *ctx)
+{
+	struct plug_audio *a = &p->a;
+	struct pcm_cursor in, out;
+	uint32_t n = a->frames;
+	int ret;
+
+	if ((ret = pcm_source_cursor(src, n, &in)) || (ret = pcm_sink_cursor(snk, n, &out)))
+		return ret;
+	pcm_get(&in, a->inter, n);
+	for (unsigned h = 0; h < a->handles; h++)
+		for (unsigned i = 0; i < a->nin; i++) {
+			float *b = plug_in_buf(p, h, i);
+			unsigned ch = h * a->nin + i;
+
+			for (uint32_t f = 0; f < n; f++)
+				b[f] = a->inter[(size_t)f * a->in_ch + ch];
+		}
+	for (unsigned h = 0; h < a->handles; h++)
+		run(ctx, h, n);
+	for (unsigned h = 0; h < a->handles; h++)
+		for (unsigned i = 0; i < a->nout; i++) {
+			const float *b = plug_out_buf(p, h, i);
+			unsigned ch = h * a->nout + i;
+
+			for (uint32_t f = 0; f < n; f++)
+				a->inter[(size_t)f * a->out_ch + ch] = b[f];
+		}
+	pcm_put(&out, a->inter, n);
+	ret = pt_source_release(src, (size_t)n * in.frame);
+	if (!ret)
+		ret = pt_sink_commit(snk, (size_t)n * out.frame);
+	return ret;
+}
+
+/* Reports the latency port's value, if the plugin has one. */
+static inline void plug_report_latency(struct pt_module *mod, const struct plug *p)
+{
+	for (unsigned i = 0; i < p->nctl; i++)
+		if (p->ctl[i].latency && p->ctl[i].output) {
+			float v = p->value[i];
+
+			pt_mod_set_latency(mod, v > 0 && v < 1e9f ? (uint32_t)v : 0);
+			return;
+		}
+}
+
+#endif /* PT_MODULES_PLUGIN_H */
