@@ -82,7 +82,7 @@ struct pt_instance_exec {
 	bool inited;
 	bool init_pending;             /* named domain: init at first prepare */
 	struct pt_exec_pending_config *pending; /* config set before that init */
-	struct pt_domain_load load;    /* a plugin domain's load, until prepared */
+	struct pt_domain_load load;    /* a plugin domain's load, until it seals */
 	bool prepared;
 	unsigned nsrc, nsnk;
 	uint32_t src_size[PT_MAX_PINS], snk_size[PT_MAX_PINS];
@@ -132,7 +132,7 @@ int pt_domain_hold(struct pt_domain *d, struct pt_partition *p, bool writable);
  * its writable segments, what its dependencies and constructors map, up to
  * this much more; in a plugin adapter's domain, whose init and prepare load
  * the plugin and its dependencies before the seal, PT_DOMAIN_PLUGIN_SLACK
- * more (the load's bounds last until the instance is prepared). */
+ * more (the load's bounds last until its first PROCESS, when it seals). */
 #define PT_DOMAIN_LOAD_SLACK (1024u * 1024u)
 #define PT_DOMAIN_PLUGIN_SLACK (8u << 20)
 

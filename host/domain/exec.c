@@ -343,8 +343,9 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 				fds, 2, &r, NULL, NULL, CONTROL_TIMEOUT_MS, msg,
 				sizeof(msg));
 	if (d->plugins && !ret) {
-		/* The plugin is loaded by init and prepare, before the seal:
-		 * the load's bounds stay until the instance is prepared. */
+		/* The plugin is loaded by init, prepare and whatever comes
+		 * before the domain seals, at its first PROCESS: the load's
+		 * bounds stay until then. */
 		x->load = dl;
 	} else {
 		char why[PT_ERR_MAX];
@@ -556,15 +557,6 @@ int pt_exec_prepare_views(struct pt_instance *inst, struct pt_source *src,
 	}
 	x->nsrc = p.nsrc;
 	x->nsnk = p.nsnk;
-	if (x->load.budget) {
-		char why[PT_ERR_MAX];
-
-		if (pt_domain_load_end(x->dom, &x->load, why, sizeof(why))) {
-			snprintf(err, errlen, "instance %s: %s", inst->name, why);
-			pt_exec_kill(inst);
-			return -ENOMEM;
-		}
-	}
 	if (outlen != sizeof(out)) {
 		snprintf(err, errlen, "instance %s: prepare: a reply of %zu bytes, not %zu",
 			 inst->name, outlen, sizeof(out));
@@ -774,6 +766,15 @@ int pt_exec_submit_batch(struct pt_instance *inst, const struct pt_source *src,
 
 	if (!x || !x->dom || !x->prepared)
 		return -EINVAL;
+	if (x->load.budget) {
+		/* A plugin domain seals with this request: its load ends. */
+		char why[PT_ERR_MAX];
+
+		if (pt_domain_load_end(x->dom, &x->load, why, sizeof(why))) {
+			snprintf(x->dom->last_log, sizeof(x->dom->last_log), "%s", why);
+			pt_exec_kill(inst);
+		}
+	}
 	if (x->dom->dead)
 		return -EPIPE;
 	if (x->inflight)
