@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 #define PLUG_SYMBOL_MAX 48
@@ -120,12 +121,12 @@ static inline int plug_set_text(struct pt_module *mod, struct plug *p,
 		double v;
 		int k;
 
-		while (s < end && params_sep(*s))
+		while (s < end && pt_params_sep(*s))
 			s++;
 		if (s == end)
 			break;
 		item = s;
-		while (s < end && !params_sep(*s))
+		while (s < end && !pt_params_sep(*s))
 			s++;
 		eq = memchr(item, '=', (size_t)(s - item));
 		if (!eq) {
@@ -171,10 +172,10 @@ static inline int plug_set_text(struct pt_module *mod, struct plug *p,
 
 /* "symbol=value" for every control port, inputs then outputs as the
  * plugin lists them; %.9g round-trips a float. */
-static inline void plug_get_text(const struct plug *p, struct params_text *t)
+static inline void plug_get_text(const struct plug *p, struct pt_params_text *t)
 {
 	for (unsigned i = 0; i < p->nctl; i++)
-		params_printf(t, "%s%s=%.9g", t->len ? " " : "", p->ctl[i].symbol,
+		pt_params_printf(t, "%s%s=%.9g", t->len ? " " : "", p->ctl[i].symbol,
 			      (double)p->value[i]);
 }
 
@@ -307,6 +308,106 @@ static inline void plug_report_latency(struct pt_module *mod, const struct plug 
 			pt_mod_set_latency(mod, v > 0 && v < 1e9f ? (uint32_t)v : 0);
 			return;
 		}
+}
+
+/* ---- listing (partita plugins) ----------------------------------------
+ * An adapter initialised with list=1 describes every plugin along its path
+ * instead of running one: the text and the JSON are built once, in the
+ * domain, and read back page by page with get_config. */
+
+/* get_config ids: page k of the text listing, of the JSON array. */
+#define PLUG_LIST_TEXT 0x100u
+#define PLUG_LIST_JSON 0x200u
+#define PLUG_LIST_PAGES 0x100u
+#define PLUG_LIST_PAGE (64u * 1024u)
+
+struct plug_text {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+__attribute__((format(printf, 2, 3)))
+static inline void plug_printf(struct plug_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->failed)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->failed = true;
+			return;
+		}
+		if (t->buf && (size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		{
+			size_t cap = (t->cap ? t->cap * 2 : 65536) + (size_t)n;
+			char *b = realloc(t->buf, cap);
+
+			if (!b) {
+				t->failed = true;
+				return;
+			}
+			t->buf = b;
+			t->cap = cap;
+		}
+	}
+}
+
+/* Appends @s as a JSON string (quoted, escaped, ASCII only). */
+static inline void plug_json_string(struct plug_text *t, const char *s)
+{
+	plug_printf(t, "\"");
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			plug_printf(t, "\\%c", c);
+		else if (c < 0x20 || c > 0x7e)
+			plug_printf(t, "\\u%04x", c);
+		else
+			plug_printf(t, "%c", c);
+	}
+	plug_printf(t, "\"");
+}
+
+/* A number for JSON: null when not finite. */
+static inline void plug_json_number(struct plug_text *t, double v)
+{
+	if (isfinite(v))
+		plug_printf(t, "%.9g", v);
+	else
+		plug_printf(t, "null");
+}
+
+/* Page @param of a listing into a get_config reply: 0, -ENOSPC, -EINVAL. */
+static inline int plug_list_page(const struct plug_text *text, const struct plug_text *json,
+				 uint32_t param, void *data, size_t *size)
+{
+	const struct plug_text *t = param >= PLUG_LIST_JSON ? json : text;
+	uint32_t base = param >= PLUG_LIST_JSON ? PLUG_LIST_JSON : PLUG_LIST_TEXT;
+	size_t off, n;
+
+	if (param < PLUG_LIST_TEXT || param >= PLUG_LIST_JSON + PLUG_LIST_PAGES ||
+	    (param >= PLUG_LIST_TEXT + PLUG_LIST_PAGES && param < PLUG_LIST_JSON) || t->failed)
+		return -EINVAL;
+	off = (size_t)(param - base) * PLUG_LIST_PAGE;
+	n = off >= t->len ? 0 : t->len - off;
+	if (n > PLUG_LIST_PAGE)
+		n = PLUG_LIST_PAGE;
+	if (n > *size)
+		return -ENOSPC;
+	if (n)
+		memcpy(data, t->buf + off, n);
+	*size = n;
+	return 0;
 }
 
 #endif /* PT_MODULES_PLUGIN_H */

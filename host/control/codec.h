@@ -57,7 +57,7 @@ enum pt_ctl_status pt_ctl_decode(const void *msg, size_t len,
 const char *pt_ctl_layout(unsigned type, bool reply);
 
 /* Layout of one struct pt_ctl_instance_stats (GET_STATS reply entries). */
-#define PT_CTL_LAYOUT_INSTANCE_STATS "44nn1111" "4" "888888888" "44" "r"
+#define PT_CTL_LAYOUT_INSTANCE_STATS "44nn1111" "4" "888888888" "44" "r" "44"
 
 /* Bytes of a body with layout @layout. */
 size_t pt_ctl_layout_size(const char *layout);

@@ -181,8 +181,13 @@ static int refuse(struct answer *a, enum pt_ctl_status st, const char *fmt, ...)
 static int graph_result(struct answer *a, int ret, const char *what,
 			const char *gerr)
 {
+	size_t n = strlen(what);
+
 	if (!ret)
 		return 0;
+	/* Said once: the graph's reason may already start with @what. */
+	if (!strncmp(gerr, what, n) && gerr[n] == ':')
+		return refuse(a, pt_ctl_errno_status(ret), "%s", gerr);
 	return refuse(a, pt_ctl_errno_status(ret), "%s: %s", what,
 		      gerr[0] ? gerr : strerror(-ret));
 }
@@ -343,6 +348,7 @@ static int init_instance(struct control_state *s, struct answer *a)
 	d.deadline_us = m->deadline_us;
 	d.max_misses = m->max_misses;
 	d.hang_ms = m->hang_ms;
+	d.progress_periods = m->progress_periods;
 	d.restart = m->restart == PT_CTL_RESTART_ON_FAILURE ? PT_RESTART_ON_FAILURE
 							    : PT_RESTART_NEVER;
 	d.restart_limit = m->restart_limit;
@@ -588,6 +594,7 @@ static void stats_entry(const struct pt_instance *inst, struct pt_ctl_instance_s
 						      (uint32_t)pt_alsa_xruns(inst);
 	memcpy(e->fault_reason, info.stats.fault_reason, sizeof(e->fault_reason));
 	e->fault_reason[sizeof(e->fault_reason) - 1] = 0;
+	e->latency_frames = info.stats.latency_frames;
 	pt_ctl_swap(e, PT_CTL_LAYOUT_INSTANCE_STATS);
 }
 

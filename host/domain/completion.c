@@ -54,6 +54,14 @@ int pt_completion_parse(const struct pt_ring_entry *e, unsigned n,
 	/* A request the domain refused outright carries no words. */
 	if (nw == 0 && out->result < 0)
 		return 0;
+	/* The module's latency may follow the counts. */
+	if (nw == 6 + want->nsrc + want->nsnk) {
+		if (w[nw - 1] > PT_DOP_LATENCY_MAX)
+			return refuse(out, why, whylen, "completion claims a latency of %u frames",
+				      w[nw - 1]);
+		out->latency_frames = w[nw - 1];
+		nw--;
+	}
 	if (nw != 5 + want->nsrc + want->nsnk || w[1] != want->nsrc ||
 	    w[2] != want->nsnk)
 		return refuse(out, why, whylen, "completion carries %u words for %u+%u pins",

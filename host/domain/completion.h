@@ -35,6 +35,7 @@ struct pt_completion {
 	uint32_t heap_used;    /* as the domain says (bound it before use) */
 	uint32_t futex_calls;  /* the domain's futex syscalls so far */
 	uint32_t periods;      /* periods run */
+	uint32_t latency_frames; /* the module's, 0..PT_DOP_LATENCY_MAX */
 	uint32_t consumed[PT_MAX_PINS];
 	uint32_t produced[PT_MAX_PINS];
 };

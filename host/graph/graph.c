@@ -5,6 +5,7 @@
  * Every call checks all of its arguments before it changes anything, so a
  * refused call leaves the graph exactly as it was.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@
 #include "host/graph/graph.h"
 #include "host/graph/history.h"
 #include "host/plugins/plugins.h"
+#include "host/graph/progress.h"
+#include "lib/domain/protocol.h"
 #include "host/domain/exec.h"
 #include "host/io/io.h"
 #include "host/libmgr/library.h"
@@ -268,7 +271,7 @@ struct pt_buffer *pt_graph_buffer_at(struct pt_graph *g, size_t i)
 }
 
 /* The module's log lines go to stderr with the instance's name; the last
- * error is kept so a failed call can say why. */
+ * error is kept so a failed call can say why, and is said there, once. */
 static void instance_log(void *ctx, const char *name, int level,
 			 const char *line)
 {
@@ -276,7 +279,7 @@ static void instance_log(void *ctx, const char *name, int level,
 
 	if (level <= PT_LOG_ERR)
 		snprintf(inst->last_error, sizeof(inst->last_error), "%s", line);
-	if (level <= PT_LOG_WARN || getenv("PARTITA_DEBUG"))
+	if (level == PT_LOG_WARN || getenv("PARTITA_DEBUG"))
 		fprintf(stderr, "partita: %s: %s\n", name, line);
 }
 
@@ -334,6 +337,36 @@ int pt_graph_add_module(struct pt_graph *g, const struct pt_module_entry *entry,
 	return 0;
 }
 
+/* The domain policy per-library: the instances of one library share a
+ * domain, "lib.NAME.K", the first K with room (as the firmware assumes,
+ * isolating instances of the same module from each other is not needed;
+ * a fault of one then fails them all, and they restart together). */
+static void library_domain(struct pt_graph *g, const char *library, char *name,
+			   size_t len)
+{
+	const char *base = strrchr(library, '/');
+	char stem[20];
+	size_t n;
+
+	base = base ? base + 1 : library;
+	n = strcspn(base, ".");
+	if (n >= sizeof(stem))
+		n = sizeof(stem) - 1;
+	for (size_t i = 0; i < n; i++)
+		stem[i] = isalnum((unsigned char)base[i]) ? base[i] : '_';
+	stem[n] = '\0';
+	for (unsigned k = 0;; k++) {
+		struct pt_instance *o;
+		unsigned members = 0;
+
+		snprintf(name, len, "lib.%s.%u", stem, k);
+		for (size_t i = 0; (o = pt_graph_instance_at(g, i)); i++)
+			members += !strcmp(o->domain, name);
+		if (members < PT_DOMAIN_MAX_INSTANCES)
+			return;
+	}
+}
+
 static void instance_release(struct pt_graph *g, struct pt_instance *inst)
 {
 	(void)g;
@@ -343,6 +376,7 @@ static void instance_release(struct pt_graph *g, struct pt_instance *inst)
 		pt_module_free(&inst->mod);
 	if (inst->heap_part)
 		pt_partition_put(inst->heap_part);
+	pt_partition_put(inst->activation);
 	if (inst->dl)
 		dlclose(inst->dl);
 	if (inst->library_fd >= 0)
@@ -584,15 +618,18 @@ int pt_graph_instance_create(struct pt_graph *g,
 	inst->isolation = iso;
 	inst->sched = d->sched_set ? d->sched :
 		      d->library ? PT_SCHED_DP : PT_SCHED_LL;
-	/* Endpoints move file data in the host's own pass; a domain is
-	 * always DP: the host never waits on it inside its pass. */
+	/* Endpoints move file data in the host's own pass. An isolated
+	 * instance is DP unless asked for LL: then it is a stage of the
+	 * in-period chains (host/sched). */
 	if (endpoint)
 		inst->sched = PT_SCHED_LL;
-	if (iso == PT_ISOLATION_PROCESS)
+	if (iso == PT_ISOLATION_PROCESS && !d->sched_set)
 		inst->sched = PT_SCHED_DP;
 	if (d->domain)
 		snprintf(inst->domain, sizeof(inst->domain), "%s", d->domain);
 	libpath = d->library ? d->library : iso == PT_ISOLATION_PROCESS ? path : "";
+	if (iso == PT_ISOLATION_PROCESS && !inst->domain[0] && g->cfg.domains_per_library)
+		library_domain(g, libpath, inst->domain, sizeof(inst->domain));
 	/* Shorter than PATH_MAX: checked above, or built by builtin_library. */
 	memcpy(inst->library, libpath, strlen(libpath) + 1);
 	heap = d->heap_size ? d->heap_size :
@@ -605,6 +642,8 @@ int pt_graph_instance_create(struct pt_graph *g,
 	inst->max_misses = d->max_misses;
 	inst->hang_ms = d->hang_ms ? d->hang_ms :
 			g->cfg.hang_ms ? g->cfg.hang_ms : PT_HANG_MS_DEFAULT;
+	inst->progress.periods = d->progress_periods;
+	inst->progress.endpoint = endpoint;
 	inst->restart = d->restart;
 	inst->restart_limit = d->restart_limit ? d->restart_limit : 3;
 	inst->on_fault = d->on_fault;
@@ -1241,6 +1280,7 @@ static int instance_prepare(struct pt_graph *g, struct pt_instance *inst,
 	if (ret)
 		return ret;
 	inst->state = PT_INSTANCE_PREPARED;
+	pt_progress_reset(inst);
 	return 0;
 }
 
@@ -1551,7 +1591,9 @@ void pt_instance_info(const struct pt_instance *inst,
 	info->stats = inst->stats;
 	if (inst->exec) {
 		info->stats.heap_used = pt_exec_heap_used((struct pt_instance *)inst);
+		info->stats.latency_frames = pt_exec_latency((struct pt_instance *)inst);
 	} else if (inst->mod.heap) {
+		info->stats.latency_frames = inst->mod.latency_frames;
 		pt_heap_stats(inst->mod.heap, &hs);
 		info->stats.heap_used = hs.allocated;
 	}

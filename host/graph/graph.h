@@ -57,6 +57,9 @@ struct pt_graph_config {
 				    PT_DP_BATCH_OFFLINE offline, 1 live */
 	uint32_t hang_ms;        /* default of instances' hang_ms; 0:
 				    PT_HANG_MS_DEFAULT */
+	bool domains_per_library; /* isolated instances without a named
+				     domain share one per library (up to
+				     PT_DOMAIN_MAX_INSTANCES each) */
 	bool force_isolation;    /* every module instance but the endpoints */
 	enum pt_isolation isolation; /* runs this way (partita run --isolation) */
 };
@@ -93,6 +96,7 @@ struct pt_instance_desc {
 	uint32_t deadline_us;    /* 0: one period */
 	uint32_t max_misses;     /* 0: no limit (late is not hung) */
 	uint32_t hang_ms;        /* 0: the graph's default */
+	uint32_t progress_periods; /* lag that fails it (progress.h); 0: default */
 	enum pt_restart restart;
 	uint32_t restart_limit;  /* 0: 3 */
 	enum pt_on_fault on_fault;
@@ -113,7 +117,19 @@ struct pt_instance_stats {
 	size_t heap_size;
 	uint64_t fault_period;   /* period of the last fault */
 	int fault_signal;        /* signal of the last fault, 0 if none */
+	uint32_t latency_frames; /* the module's own (pt_mod_set_latency) */
 	char fault_reason[64];   /* why the last fault happened */
+	uint64_t dropped_frames; /* taken from its inputs while it lagged (progress.h) */
+};
+
+/* How far each pin of an instance is behind what it was offered
+ * (host/graph/progress.h). Pins packed in pin order. */
+struct pt_progress {
+	int64_t lag_in[PT_MAX_PINS], lag_out[PT_MAX_PINS];
+	uint32_t periods;        /* the limit; 0: PT_PROGRESS_PERIODS_DEFAULT */
+	bool endpoint;           /* paced by a file or device: not judged */
+	bool stalled;            /* found stalled, not yet failed */
+	char why[64];
 };
 
 struct pt_buffer;
@@ -204,6 +220,7 @@ struct pt_instance {
 	enum pt_instance_state state;
 	struct pt_instance_stats stats;
 	uint32_t consecutive_misses;
+	struct pt_progress progress;
 
 	/* In-process (trusted) execution. */
 	struct pt_module mod;
@@ -218,6 +235,13 @@ struct pt_instance {
 	 * resubmitted over), and when a failed instance restarts. */
 	bool inflight;
 	uint64_t inflight_tag;
+	/* An isolated LL instance, a stage of in-period chains: its
+	 * activation record (kept across restarts, so the domains feeding it
+	 * keep their grant), the epoch of its last request, and the chain it
+	 * was last dispatched in. */
+	struct pt_partition *activation;
+	uint16_t act_epoch;
+	uint64_t chain_wave;
 	uint64_t inflight_ns;    /* when the request in flight was submitted */
 	uint64_t restart_at;     /* period number; 0: no restart planned */
 };

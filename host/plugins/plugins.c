@@ -90,7 +90,7 @@ unsigned pt_plugin_read_paths(const char *module, const void *init, size_t size,
 	if (pt_param_string(init, size, "path", path, sizeof(path)) < 0)
 		pt_plugin_default_path(module, path, sizeof(path));
 	n = split_path(path, out, max);
-	if (!strcmp(module, "ladspa") &&
+	if (!strcmp(module, "ladspa") && pt_param_string(init, size, "list", lib, 8) < 0 &&
 	    pt_param_string(init, size, "library", lib, sizeof(lib)) > 0) {
 		/* Only the library: an absolute name as given, a plain one
 		 * where the search finds it first. */

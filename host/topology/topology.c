@@ -31,6 +31,7 @@ struct instance_ctx {
 	char params[PT_CTL_INIT_MAX];
 	size_t params_size;
 	bool has_name;
+	char file[PATH_MAX]; /* a file= parameter anchored at the folder */
 	void *payload;           /* init_blob: the binary init payload */
 	size_t payload_size;
 	void *config;            /* config_blob: set before the pipeline runs */
@@ -257,11 +258,12 @@ static const char *const instance_keys[] = {
 	"name", "module", "library", "isolation", "sched", "domain", "heap_size",
 	"stack_size", "deadline_us", "max_misses", "restart", "restart_limit",
 	"on_fault", "params", "init_blob", "config_blob", "config_param", "mode",
-	"hang_ms", NULL,
+	"hang_ms", "progress_periods", NULL,
 };
 enum { I_NAME, I_MODULE, I_LIBRARY, I_ISOLATION, I_SCHED, I_DOMAIN, I_HEAP,
        I_STACK, I_DEADLINE, I_MISSES, I_RESTART, I_RLIMIT, I_FAULT, I_PARAMS,
-       I_INIT_BLOB, I_CONFIG_BLOB, I_CONFIG_PARAM, I_MODE, I_HANG };
+       I_INIT_BLOB, I_CONFIG_BLOB, I_CONFIG_PARAM, I_MODE, I_HANG,
+       I_PROGRESS };
 
 /* Reads the file @n names (relative to the topology's folder), 1..@max
  * bytes. */
@@ -363,6 +365,13 @@ static int parse_params(struct loader *L, struct instance_ctx *c, yaml_node_t *n
 		}
 		if ((ret = scalar(L, v, sub, &s)))
 			return ret;
+		/* A file is found from the topology's folder, as a library is. */
+		if (!strcmp(ks, "file") && s[0] && s[0] != '/' && strcmp(s, "-")) {
+			if ((size_t)snprintf(c->file, sizeof(c->file), "%s/%s", L->dir,
+					     s) >= sizeof(c->file))
+				return lerr(L, v, sub, "path too long");
+			s = c->file;
+		}
 		if (!param_text_ok(s))
 			return lerr(L, v, sub, "'%s': a value has no spaces, ';' or '='", s);
 		if ((ret = params_add(L, c, v, sub, s)))
@@ -481,6 +490,14 @@ static int instance_key(struct loader *L, void *ctx, unsigned key,
 		if ((ret = get_u32(L, v, field, 0, PT_CTL_HANG_MAX, &u)))
 			return ret;
 		c->m.hang_ms = (uint32_t)u;
+		return 0;
+	case I_PROGRESS:
+		if ((ret = get_u32(L, v, field, 0, PT_CTL_PROGRESS_MAX, &u)))
+			return ret;
+		if (u && u < PT_CTL_PROGRESS_MIN)
+			return lerr(L, v, field, "%u is below %u (0 = the default)", u,
+				    PT_CTL_PROGRESS_MIN);
+		c->m.progress_periods = u;
 		return 0;
 	case I_RESTART:
 		if ((ret = get_enum(L, v, field, restart, &e)))
@@ -845,7 +862,7 @@ static int parse_pipeline(struct loader *L, yaml_node_t *n, const char *field)
 }
 
 static const char *const top_keys[] = { "period_us", "rate", "user_heap",
-					"pipelines", NULL };
+					"pipelines", "domains", "rt_priority", NULL };
 
 static int top_key(struct loader *L, void *ctx, unsigned key, yaml_node_t *v,
 		   const char *field)
@@ -866,6 +883,21 @@ static int top_key(struct loader *L, void *ctx, unsigned key, yaml_node_t *v,
 			return lerr(L, v, field, "expected a list of pipelines");
 		*pipelines = v;
 		return 0;
+	case 4: {
+		static const char *const how[] = { "per-instance", "per-library", NULL };
+		unsigned e;
+		int ret = get_enum(L, v, field, how, &e);
+
+		L->t->domains_per_library = e == 1;
+		return ret;
+	}
+	case 5: {
+		uint32_t p;
+		int ret = get_u32(L, v, field, 0, 98, &p);
+
+		L->t->rt_priority = (int)p;
+		return ret;
+	}
 	}
 	return -EINVAL;
 }
@@ -974,6 +1006,7 @@ int pt_topology_parse(const void *text, size_t size, const char *path,
 	int ret;
 
 	memset(t, 0, sizeof(*t));
+	t->rt_priority = -1;
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	if (size > PT_TOPOLOGY_FILE_MAX) {
 		snprintf(err, errlen, "%s: %zu bytes, more than %u", path, size,
@@ -1024,6 +1057,25 @@ int pt_topology_parse(const void *text, size_t size, const char *path,
 	}
 	ret = parse_document(L);
 	yaml_document_delete(&L->doc);
+	/* One document a file: a second one would be silently ignored. */
+	if (!ret) {
+		yaml_document_t next;
+
+		if (!yaml_parser_load(&parser, &next)) {
+			snprintf(err, errlen, "%s:%zu: YAML syntax after the document: %s",
+				 path, parser.problem_mark.line + 1,
+				 parser.problem ? parser.problem : "unreadable");
+			ret = -EINVAL;
+		} else {
+			if (yaml_document_get_root_node(&next)) {
+				snprintf(err, errlen,
+					 "%s:%zu: a second YAML document: a topology file holds one",
+					 path, next.start_mark.line + 1);
+				ret = -EINVAL;
+			}
+			yaml_document_delete(&next);
+		}
+	}
 	yaml_parser_delete(&parser);
 	free(L);
 	if (ret)

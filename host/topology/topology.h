@@ -39,6 +39,8 @@ struct pt_topology {
 	uint32_t period_us;      /* 0 when absent: the graph's default */
 	uint32_t rate;           /* 0 when absent */
 	size_t user_heap_size;   /* 0 when absent */
+	bool domains_per_library; /* domains: per-library */
+	int rt_priority;         /* -1 when absent */
 	struct pt_topology_msg *msgs;
 	size_t nmsgs;
 	uint32_t npipelines, ninstances;
@@ -69,5 +71,10 @@ void pt_topology_free(struct pt_topology *t);
  * pt_graph_free(@g). */
 int pt_topology_apply(const struct pt_topology *t, struct pt_graph *g,
 		      char *err, size_t errlen);
+
+/* The first binding of the instance named @instance, for a format found
+ * wrong when the graph starts: its line and field. NULL when none. */
+const struct pt_topology_msg *pt_topology_binding_of(const struct pt_topology *t,
+						     const char *instance);
 
 #endif

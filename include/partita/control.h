@@ -56,6 +56,8 @@ extern "C" {
 #define PT_CTL_DEADLINE_MAX 1000000u     /* deadline_us: one second */
 #define PT_CTL_MISSES_MAX 1000u          /* max_misses */
 #define PT_CTL_HANG_MAX 60000u           /* hang_ms: one minute */
+#define PT_CTL_PROGRESS_MIN 2u           /* progress_periods, when not 0 */
+#define PT_CTL_PROGRESS_MAX 1000000u     /* progress_periods */
 #define PT_CTL_RESTART_MAX 100u          /* restart_limit */
 #define PT_CTL_PERIODS_MAX 64u           /* bind: buffer depth in periods */
 
@@ -202,6 +204,9 @@ struct pt_ctl_init_instance {
 	uint32_t init_size;        /* 0..PT_CTL_INIT_MAX */
 	uint32_t hang_ms;          /* 0 (the host's default) .. PT_CTL_HANG_MAX:
 				      a request unanswered this long is a hang */
+	uint32_t progress_periods; /* 0 (the default) or PT_CTL_PROGRESS_MIN..
+				      PT_CTL_PROGRESS_MAX: periods of lag that
+				      fail it (docs/architecture.md) */
 };
 
 /* INIT_INSTANCE carries a binary init payload after the init blob. */
@@ -369,6 +374,9 @@ struct pt_ctl_instance_stats {
 	uint32_t xruns;            /* a sound device endpoint's under- and
 				      overruns (saturating), else 0 */
 	char fault_reason[64];
+	uint32_t latency_frames;   /* the module's own latency (a plugin's
+				      latency port), frames */
+	uint32_t reserved2;
 };
 
 enum pt_ctl_lookup_kind { PT_CTL_LOOKUP_PIPELINE = 0, PT_CTL_LOOKUP_INSTANCE = 1 };
@@ -401,7 +409,7 @@ struct pt_ctl_notify {
 _Static_assert(sizeof(struct pt_ctl_header) == 16, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_create_pipeline) == 40, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_delete_pipeline) == 8, "control wire layout");
-_Static_assert(sizeof(struct pt_ctl_init_instance) == 140, "control wire layout");
+_Static_assert(sizeof(struct pt_ctl_init_instance) == 144, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_delete_instance) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_bind) == 32, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_unbind) == 16, "control wire layout");
@@ -414,7 +422,7 @@ _Static_assert(sizeof(struct pt_ctl_load_library) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_library_reply) == 72, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_get_stats) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_stats_reply) == 24, "control wire layout");
-_Static_assert(sizeof(struct pt_ctl_instance_stats) == 224, "control wire layout");
+_Static_assert(sizeof(struct pt_ctl_instance_stats) == 232, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_lookup) == 40, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_id_reply) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_notify) == 128, "control wire layout");

@@ -14,6 +14,7 @@
  * granting read access to that one library file (docs/plugins.md).
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -37,9 +38,11 @@ struct ladspa {
 	bool *srate;                 /* [nctl]: bounds scale with the rate */
 	float *lo, *hi;              /* [nctl]: bounds before scaling */
 	struct plug p;
+	bool listing;                /* list=1: describes, never runs */
+	struct plug_text text, json;
 };
 
-static const char *const reserved[] = { "library", "label", "path", NULL };
+static const char *const reserved[] = { "library", "label", "path", "list", NULL };
 
 /* "Gain (dB)" -> "gain_db". */
 static void port_symbol(const char *name, char *out, size_t len)
@@ -215,6 +218,110 @@ static int describe(struct pt_module *mod, struct ladspa *l)
 	return 0;
 }
 
+/* One library's plugins into the listing (like listplugins and
+ * analyseplugin). */
+static void list_library(struct ladspa *l, const char *file, const char *base, bool *first)
+{
+	void *dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	LADSPA_Descriptor_Function fn;
+	const LADSPA_Descriptor *d;
+
+	if (!dl)
+		return;
+	*(void **)&fn = dlsym(dl, "ladspa_descriptor");
+	for (unsigned long i = 0; fn && (d = fn(i)) && i < 4096; i++) {
+		char sym[PLUG_SYMBOL_MAX];
+
+		if (!d->Label || d->PortCount > 1024)
+			continue;
+		plug_printf(&l->text, "%s %s (%lu)\n  name: %s\n", base, d->Label, d->UniqueID,
+			    d->Name ? d->Name : "?");
+		plug_printf(&l->json, "%s\n  {\"library\": ", *first ? "" : ",");
+		plug_json_string(&l->json, base);
+		plug_printf(&l->json, ", \"label\": ");
+		plug_json_string(&l->json, d->Label);
+		plug_printf(&l->json, ", \"id\": %lu, \"name\": ", d->UniqueID);
+		plug_json_string(&l->json, d->Name ? d->Name : "");
+		plug_printf(&l->json, ", \"ports\": [");
+		for (unsigned long k = 0; k < d->PortCount; k++) {
+			LADSPA_PortDescriptor pd = d->PortDescriptors[k];
+			const LADSPA_PortRangeHint *h = &d->PortRangeHints[k];
+			const char *type = LADSPA_IS_PORT_AUDIO(pd) ? "audio" : "control";
+			const char *dir = LADSPA_IS_PORT_INPUT(pd) ? "input" : "output";
+			bool sr = LADSPA_IS_HINT_SAMPLE_RATE(h->HintDescriptor);
+
+			port_symbol(d->PortNames && d->PortNames[k] ? d->PortNames[k] : "", sym, sizeof(sym));
+			plug_printf(&l->text, "  port %lu %-8s %-6s %s", k, type,
+				    LADSPA_IS_PORT_INPUT(pd) ? "in" : "out", sym);
+			plug_printf(&l->json, "%s{\"index\": %lu, \"symbol\": ", k ? ", " : "", k);
+			plug_json_string(&l->json, sym);
+			plug_printf(&l->json, ", \"name\": ");
+			plug_json_string(&l->json, d->PortNames && d->PortNames[k] ? d->PortNames[k] : "");
+			plug_printf(&l->json, ", \"type\": \"%s\", \"direction\": \"%s\"", type, dir);
+			if (LADSPA_IS_PORT_CONTROL(pd)) {
+				plug_printf(&l->text, " (");
+				plug_printf(&l->json, ", \"min\": ");
+				if (LADSPA_IS_HINT_BOUNDED_BELOW(h->HintDescriptor)) {
+					plug_printf(&l->text, "%.9g%s", (double)h->LowerBound, sr ? "*rate" : "");
+					plug_json_number(&l->json, h->LowerBound);
+				} else
+					plug_printf(&l->json, "null");
+				plug_printf(&l->text, "..");
+				plug_printf(&l->json, ", \"max\": ");
+				if (LADSPA_IS_HINT_BOUNDED_ABOVE(h->HintDescriptor)) {
+					plug_printf(&l->text, "%.9g%s", (double)h->UpperBound, sr ? "*rate" : "");
+					plug_json_number(&l->json, h->UpperBound);
+				} else
+					plug_printf(&l->json, "null");
+				plug_printf(&l->text, ")");
+				plug_printf(&l->json, ", \"times_rate\": %s", sr ? "true" : "false");
+			}
+			plug_printf(&l->text, "  \"%s\"\n",
+				    d->PortNames && d->PortNames[k] ? d->PortNames[k] : "");
+			plug_printf(&l->json, "}");
+		}
+		plug_printf(&l->json, "]}");
+		*first = false;
+	}
+	dlclose(dl);
+}
+
+/* list=1: every library along @path. */
+static int list_all(struct pt_module *mod, struct ladspa *l, const char *path)
+{
+	bool first = true;
+
+	plug_printf(&l->json, "[");
+	for (const char *s = path; *s;) {
+		const char *end = strchr(s, ':');
+		int k = (int)(end ? (size_t)(end - s) : strlen(s));
+		char dir[PATH_MAX];
+		DIR *dp;
+		struct dirent *de;
+
+		snprintf(dir, sizeof(dir), "%.*s", k, s);
+		s += k + (end ? 1 : 0);
+		if (dir[0] != '/' || !(dp = opendir(dir)))
+			continue;
+		while ((de = readdir(dp))) {
+			size_t n = strlen(de->d_name);
+			char f[PATH_MAX];
+
+			if (n < 4 || strcmp(de->d_name + n - 3, ".so") ||
+			    snprintf(f, sizeof(f), "%s/%s", dir, de->d_name) >= (int)sizeof(f))
+				continue;
+			list_library(l, f, de->d_name, &first);
+		}
+		closedir(dp);
+	}
+	plug_printf(&l->json, "\n]\n");
+	if (l->text.failed || l->json.failed) {
+		pt_log(mod, PT_LOG_ERR, "the listing did not fit the heap: give a larger heap_size");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static void handles_drop(struct ladspa *l)
 {
 	for (unsigned h = 0; h < PLUG_HANDLES_MAX; h++) {
@@ -238,6 +345,8 @@ static void ladspa_free(struct pt_module *mod)
 		handles_drop(l);
 	if (l->dl)
 		dlclose(l->dl);
+	free(l->text.buf);
+	free(l->json.buf);
 	pt_mod_set_priv(mod, NULL);
 }
 
@@ -252,6 +361,15 @@ static int ladspa_init(struct pt_module *mod, const void *data, size_t size)
 		return -ENOMEM;
 	memset(l, 0, sizeof(*l));
 	pt_mod_set_priv(mod, l);
+	if (pt_param_double(data, size, "list", &(double){ 0 }) == 0) {
+		if (pt_param_string(data, size, "path", path, sizeof(path)) <= 0)
+			snprintf(path, sizeof(path), "/usr/local/lib/ladspa:/usr/lib/ladspa");
+		dlopen("libm.so.6", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
+		l->listing = true;
+		if ((ret = list_all(mod, l, path)))
+			goto fail;
+		return 0;
+	}
 	if (pt_param_string(data, size, "library", lib, sizeof(lib)) <= 0 ||
 	    pt_param_string(data, size, "label", label, sizeof(label)) <= 0) {
 		pt_log(mod, PT_LOG_ERR, "give library= and label= (see partita plugins)");
@@ -309,8 +427,9 @@ static int ladspa_prepare(struct pt_module *mod, struct pt_source *const *src,
 	const struct pt_format *in, *out;
 	int ret;
 
-	if (nsrc != 1 || nsnk != 1) {
-		pt_log(mod, PT_LOG_ERR, "bind one input and one output pin");
+	if (nsrc != 1 || nsnk != 1 || l->listing) {
+		pt_log(mod, PT_LOG_ERR, l->listing ? "a listing (list=1) does not process"
+						   : "bind one input and one output pin");
 		return -EINVAL;
 	}
 	in = pt_source_format(src[0]);
@@ -382,7 +501,7 @@ static int ladspa_set_config(struct pt_module *mod, uint32_t param,
 	struct ladspa *l = pt_mod_priv(mod);
 	static const char *const none[] = { NULL };
 
-	if (param != PT_PARAM_TEXT)
+	if (param != PT_PARAM_TEXT || l->listing)
 		return -EINVAL;
 	return plug_set_text(mod, &l->p, data, size, none);
 }
@@ -391,10 +510,12 @@ static int ladspa_get_config(struct pt_module *mod, uint32_t param, void *data,
 			     size_t *size)
 {
 	struct ladspa *l = pt_mod_priv(mod);
-	struct params_text t = { .len = 0 };
+	struct pt_params_text t = { .len = 0 };
 
+	if (l->listing)
+		return plug_list_page(&l->text, &l->json, param, data, size);
 	plug_get_text(&l->p, &t);
-	return params_reply(&t, param, data, size);
+	return pt_params_reply(&t, param, data, size);
 }
 
 /* Back to the state after init: a LADSPA plugin clears its state in

@@ -79,6 +79,8 @@ struct lv2 {
 	char *bundle;                  /* bundle folder, '/'-terminated */
 	struct lv2_handle hd[PLUG_HANDLES_MAX];
 	bool active;
+	bool listing;                  /* list=1: describes, never runs */
+	struct plug_text text, json;
 	uint32_t rate;
 	struct plug p;
 	struct atom_port *atom;
@@ -101,7 +103,7 @@ struct lv2 {
 	const LV2_Feature *features[PLUG_HANDLES_MAX][10];
 };
 
-static const char *const reserved[] = { "uri", "path", NULL };
+static const char *const reserved[] = { "uri", "path", "list", NULL };
 
 /* ---- urid ---- */
 
@@ -356,24 +358,51 @@ out:
 	return ret;
 }
 
+/* A lilv world that has read every bundle along @path (absolute folders
+ * only: lilv takes a relative one for a URI), or NULL. */
+static LilvWorld *world_open(struct pt_module *mod, const char *path)
+{
+	LilvWorld *w = lilv_world_new();
+	char abs[2048];
+	size_t n = 0;
+	LilvNode *p;
+
+	if (!w) {
+		pt_log(mod, PT_LOG_ERR, "no heap for lilv");
+		return NULL;
+	}
+	for (const char *s = path; *s;) {
+		const char *end = strchr(s, ':');
+		size_t k = end ? (size_t)(end - s) : strlen(s);
+
+		if (k && s[0] == '/' && n + k + 2 < sizeof(abs)) {
+			if (n)
+				abs[n++] = ':';
+			memcpy(abs + n, s, k);
+			n += k;
+		}
+		s += k + (end ? 1 : 0);
+	}
+	abs[n] = '\0';
+	p = lilv_new_string(w, abs);
+	lilv_world_set_option(w, LILV_OPTION_LV2_PATH, p);
+	lilv_node_free(p);
+	lilv_world_load_all(w);
+	return w;
+}
+
 /* Finds @uri along @path with lilv and copies what is needed; lilv's world
  * is gone when this returns. */
 static int discover(struct pt_module *mod, struct lv2 *l, const char *uri,
 		    const char *path, char *lib, size_t liblen)
 {
-	LilvWorld *w = lilv_world_new();
-	LilvNode *p, *u;
+	LilvWorld *w = world_open(mod, path);
+	LilvNode *u;
 	const LilvPlugin *plugin;
 	int ret;
 
-	if (!w) {
-		pt_log(mod, PT_LOG_ERR, "no heap for lilv");
+	if (!w)
 		return -ENOMEM;
-	}
-	p = lilv_new_string(w, path);
-	lilv_world_set_option(w, LILV_OPTION_LV2_PATH, p);
-	lilv_node_free(p);
-	lilv_world_load_all(w);
 	u = lilv_new_uri(w, uri);
 	plugin = u ? lilv_plugins_get_by_uri(lilv_world_get_all_plugins(w), u) : NULL;
 	lilv_node_free(u);
@@ -384,6 +413,123 @@ static int discover(struct pt_module *mod, struct lv2 *l, const char *uri,
 		ret = describe(mod, l, w, plugin, lib, liblen);
 	lilv_world_free(w);
 	return ret;
+}
+
+/* One plugin of the listing: text like lv2info's, JSON for tools. */
+static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
+			struct plug_text *t, struct plug_text *j, bool first)
+{
+	static const struct { const char *uri, *name; } types[] = {
+		{ LV2_CORE__AudioPort, "audio" }, { LV2_CORE__ControlPort, "control" },
+		{ LV2_ATOM__AtomPort, "atom" }, { LV2_CORE__CVPort, "cv" },
+	};
+	uint32_t n = lilv_plugin_get_num_ports(plugin);
+	float *mins = malloc((n + 1) * sizeof(float)), *maxs = malloc((n + 1) * sizeof(float));
+	float *defs = malloc((n + 1) * sizeof(float));
+	LilvNode *name = lilv_plugin_get_name(plugin), *in = lilv_new_uri(w, LV2_CORE__InputPort);
+	LilvNode *optional = lilv_new_uri(w, LV2_CORE__connectionOptional);
+	LilvNodes *req = lilv_plugin_get_required_features(plugin);
+	const char *uri = lilv_node_as_uri(lilv_plugin_get_uri(plugin));
+	const char *missing = NULL;
+
+	LILV_FOREACH (nodes, i, req)
+		if (!missing && !feature_supported(l, lilv_node_as_uri(lilv_nodes_get(req, i)),
+						   pt_mod_period_frames(l->mod)))
+			missing = lilv_node_as_uri(lilv_nodes_get(req, i));
+	if (mins && maxs && defs)
+		lilv_plugin_get_port_ranges_float(plugin, mins, maxs, defs);
+	plug_printf(t, "%s\n  name: %s\n", uri, name ? lilv_node_as_string(name) : "?");
+	if (missing)
+		plug_printf(t, "  not supported: requires %s\n", missing);
+	plug_printf(j, "%s\n  {\"uri\": ", first ? "" : ",");
+	plug_json_string(j, uri);
+	plug_printf(j, ", \"name\": ");
+	plug_json_string(j, name ? lilv_node_as_string(name) : "");
+	plug_printf(j, ", \"required_features\": [");
+	{
+		bool f1 = true;
+
+		LILV_FOREACH (nodes, i, req) {
+			plug_printf(j, "%s", f1 ? "" : ", ");
+			plug_json_string(j, lilv_node_as_uri(lilv_nodes_get(req, i)));
+			f1 = false;
+		}
+	}
+	plug_printf(j, "], \"supported\": %s, \"latency_port\": ", missing ? "false" : "true");
+	if (lilv_plugin_has_latency(plugin))
+		plug_printf(j, "%u", lilv_plugin_get_latency_port_index(plugin));
+	else
+		plug_printf(j, "null");
+	plug_printf(j, ", \"ports\": [");
+	for (uint32_t i = 0; i < n; i++) {
+		const LilvPort *port = lilv_plugin_get_port_by_index(plugin, i);
+		const char *sym = lilv_node_as_string(lilv_port_get_symbol(plugin, port));
+		LilvNode *pname = lilv_port_get_name(plugin, port);
+		const char *type = "other";
+		bool input = lilv_port_is_a(plugin, port, in);
+
+		for (unsigned k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+			LilvNode *tn = lilv_new_uri(w, types[k].uri);
+
+			if (tn && lilv_port_is_a(plugin, port, tn))
+				type = types[k].name;
+			lilv_node_free(tn);
+		}
+		plug_printf(t, "  port %u %-8s %-6s %s", i, type, input ? "in" : "out", sym ? sym : "?");
+		if (!strcmp(type, "control") && mins && maxs && defs)
+			plug_printf(t, " = %.9g (%.9g..%.9g)", (double)defs[i], (double)mins[i],
+				    (double)maxs[i]);
+		plug_printf(t, "  \"%s\"\n", pname ? lilv_node_as_string(pname) : "");
+		plug_printf(j, "%s{\"index\": %u, \"symbol\": ", i ? ", " : "", i);
+		plug_json_string(j, sym ? sym : "");
+		plug_printf(j, ", \"name\": ");
+		plug_json_string(j, pname ? lilv_node_as_string(pname) : "");
+		plug_printf(j, ", \"type\": \"%s\", \"direction\": \"%s\", \"optional\": %s",
+			    type, input ? "input" : "output",
+			    lilv_port_has_property(plugin, port, optional) ? "true" : "false");
+		if (!strcmp(type, "control") && mins && maxs && defs) {
+			plug_printf(j, ", \"min\": ");
+			plug_json_number(j, mins[i]);
+			plug_printf(j, ", \"max\": ");
+			plug_json_number(j, maxs[i]);
+			plug_printf(j, ", \"default\": ");
+			plug_json_number(j, defs[i]);
+		}
+		plug_printf(j, "}");
+		lilv_node_free(pname);
+	}
+	plug_printf(j, "]}");
+	lilv_nodes_free(req);
+	lilv_node_free(name);
+	lilv_node_free(in);
+	lilv_node_free(optional);
+	free(mins);
+	free(maxs);
+	free(defs);
+}
+
+/* list=1: every plugin along @path, into l->text and l->json. */
+static int list_all(struct pt_module *mod, struct lv2 *l, const char *path)
+{
+	LilvWorld *w = world_open(mod, path);
+	const LilvPlugins *all;
+	bool first = true;
+
+	if (!w)
+		return -ENOMEM;
+	all = lilv_world_get_all_plugins(w);
+	plug_printf(&l->json, "[");
+	LILV_FOREACH (plugins, i, all) {
+		list_plugin(l, w, lilv_plugins_get(all, i), &l->text, &l->json, first);
+		first = false;
+	}
+	plug_printf(&l->json, "\n]\n");
+	lilv_world_free(w);
+	if (l->text.failed || l->json.failed) {
+		pt_log(mod, PT_LOG_ERR, "the listing did not fit the heap: give a larger heap_size");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static void handles_drop(struct lv2 *l)
@@ -409,6 +555,8 @@ static void lv2_free(struct pt_module *mod)
 		handles_drop(l);
 	if (l->dl)
 		dlclose(l->dl);
+	free(l->text.buf);
+	free(l->json.buf);
 	pt_mod_set_priv(mod, NULL);
 }
 
@@ -476,13 +624,19 @@ static int lv2_init(struct pt_module *mod, const void *data, size_t size)
 	l->mod = mod;
 	pt_mod_set_priv(mod, l);
 	features_init(l, pt_mod_period_frames(mod));
+	if (pt_param_string(data, size, "path", path, sizeof(path)) <= 0)
+		snprintf(path, sizeof(path), "/usr/local/lib/lv2:/usr/lib/lv2");
+	if (pt_param_double(data, size, "list", &(double){ 0 }) == 0) {
+		l->listing = true;
+		if ((ret = list_all(mod, l, path)))
+			goto fail;
+		return 0;
+	}
 	if (pt_param_string(data, size, "uri", uri, sizeof(uri)) <= 0) {
 		pt_log(mod, PT_LOG_ERR, "give uri= (see partita plugins)");
 		ret = -EINVAL;
 		goto fail;
 	}
-	if (pt_param_string(data, size, "path", path, sizeof(path)) <= 0)
-		snprintf(path, sizeof(path), "/usr/local/lib/lv2:/usr/lib/lv2");
 	if ((ret = discover(mod, l, uri, path, lib, sizeof(lib))))
 		goto fail;
 	/* Plugins count on the host's libm being global (some do not link
@@ -546,8 +700,9 @@ static int lv2_prepare(struct pt_module *mod, struct pt_source *const *src,
 	const struct pt_format *in, *out;
 	int ret;
 
-	if (nsrc != 1 || nsnk != 1) {
-		pt_log(mod, PT_LOG_ERR, "bind one input and one output pin");
+	if (nsrc != 1 || nsnk != 1 || l->listing) {
+		pt_log(mod, PT_LOG_ERR, l->listing ? "a listing (list=1) does not process"
+						   : "bind one input and one output pin");
 		return -EINVAL;
 	}
 	in = pt_source_format(src[0]);
@@ -735,6 +890,8 @@ static int lv2_set_config(struct pt_module *mod, uint32_t param,
 	static const char *const none[] = { NULL };
 	struct state_io s = { .l = l, .in = data, .in_len = size };
 
+	if (l->listing)
+		return -EINVAL;
 	if (param == PT_PARAM_TEXT)
 		return plug_set_text(mod, &l->p, data, size, none);
 	if (param != PT_PARAM_LV2_STATE)
@@ -761,12 +918,14 @@ static int lv2_get_config(struct pt_module *mod, uint32_t param, void *data,
 			  size_t *size)
 {
 	struct lv2 *l = pt_mod_priv(mod);
-	struct params_text t = { .len = 0 };
+	struct pt_params_text t = { .len = 0 };
 	struct state_io s = { .l = l, .buf = data, .room = *size };
 
+	if (l->listing)
+		return plug_list_page(&l->text, &l->json, param, data, size);
 	if (param == PT_PARAM_TEXT) {
 		plug_get_text(&l->p, &t);
-		return params_reply(&t, param, data, size);
+		return pt_params_reply(&t, param, data, size);
 	}
 	if (param != PT_PARAM_LV2_STATE)
 		return -EINVAL;

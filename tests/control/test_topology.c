@@ -229,6 +229,8 @@ static void test_instance_fields(void **state)
 	bad(HEAD "      - {name: t, module: tone, stack_size: 4K}\n", "instances[0].stack_size");
 	bad(HEAD "      - {name: t, module: tone, deadline_us: 2000000}\n", "instances[0].deadline_us");
 	bad(HEAD "      - {name: t, module: tone, max_misses: 5000}\n", "instances[0].max_misses");
+	bad(HEAD "      - {name: t, module: tone, progress_periods: 1}\n", "instances[0].progress_periods");
+	bad(HEAD "      - {name: t, module: tone, progress_periods: 2000000}\n", "instances[0].progress_periods");
 	bad(HEAD "      - {name: t, module: tone, restart_limit: 101}\n", "instances[0].restart_limit");
 	bad(HEAD "      - {name: t, module: tone, domain: 'a/b'}\n", "instances[0].domain: 'a/b' is not a name");
 	bad(HEAD "      - {name: t, module: 'to ne'}\n", "instances[0].module");

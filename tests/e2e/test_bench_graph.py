@@ -18,7 +18,9 @@ if p.returncode != 0:
 d = json.loads(p.stdout)
 keys = ["trusted_wall_s", "isolated_wall_s", "ratio", "realtime_factor",
         "syscalls_per_period", "domain_rss_kib", "domain_start_ms",
-        "voice_trusted_wall_s", "voice_isolated_wall_s", "voice_ratio"]
+        "voice_trusted_wall_s", "voice_isolated_wall_s", "voice_ratio",
+        # the chain of installed plugins (scripts/deps.sh installs them)
+        "plugins_trusted_wall_s", "plugins_isolated_wall_s", "plugins_ratio"]
 missing = [k for k in keys if not isinstance(d.get(k), (int, float))]
 if missing:
     sys.exit("missing or not numbers: %s" % missing)

@@ -28,7 +28,7 @@ SOCK = os.path.join(DIR, "serve.sock")
 failures = []
 
 COLUMNS = ["INSTANCE", "MODULE", "STATE", "PID", "ISOLATION", "PERIODS", "MEAN_US",
-           "WORST_US", "SHARE", "MISSES", "FAULTS", "RESTARTS", "HEAP", "XRUNS"]
+           "WORST_US", "SHARE", "MISSES", "FAULTS", "RESTARTS", "HEAP", "XRUNS", "LATENCY"]
 
 TOPOLOGY = """period_us: 1000
 rate: 48000

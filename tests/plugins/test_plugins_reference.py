@@ -116,5 +116,33 @@ with tempfile.TemporaryDirectory() as d:
                             "http://plugin.org.uk/swh-plugins/amp"], capture_output=True)
             check(iso[3][c::2] == read_wav(ref)[3], "mono plugin on stereo: channel %d == lv2apply" % c)
 
+    # Discovery: partita plugins reads the plugin data in domains and lists
+    # what lv2ls and listplugins list; the same in-process.
+    r = run("plugins", "--json")
+    check(r.returncode == 0, "partita plugins --json (%s)" % r.stderr.strip()[-200:])
+    if r.returncode == 0:
+        import json
+        listing = json.loads(r.stdout)
+        lv2ls = subprocess.run(["lv2ls"], capture_output=True, text=True).stdout.split()
+        check(sorted(p["uri"] for p in listing["lv2"]) == sorted(lv2ls),
+              "every LV2 plugin lv2ls knows is listed (%d)" % len(lv2ls))
+        amp = [p for p in listing["lv2"] if p["uri"] == LV2[0][0]]
+        check(amp and [(q["symbol"], q["type"], q["direction"], q.get("min"), q.get("max"))
+                       for q in amp[0]["ports"]] ==
+              [("gain", "control", "input", -70, 70), ("input", "audio", "input", None, None),
+               ("output", "audio", "output", None, None)],
+              "swh amp's ports, range included (%s)" % (amp[0]["ports"] if amp else None))
+        lp = subprocess.run(["listplugins"], capture_output=True, text=True,
+                            env=dict(os.environ, LADSPA_PATH="/usr/lib/ladspa")).stdout
+        labels = sorted(l.rsplit("/", 1)[1].rstrip(")") for l in lp.splitlines()
+                        if l.startswith("\t") and "/" in l)
+        check(sorted(p["label"] for p in listing["ladspa"]) == labels,
+              "every LADSPA plugin listplugins knows is listed (%d)" % len(labels))
+        trusted = run("plugins", "--json", "--isolation", "none")
+        check(trusted.stdout == r.stdout, "the listing read in the host is the same")
+    text = run("plugins", "--ladspa")
+    check(text.returncode == 0 and "cmt.so amp_mono" in text.stdout and
+          "gain" in text.stdout, "partita plugins --ladspa names library, label and ports")
+
 print("%d failures" % len(errors))
 sys.exit(1 if errors else 0)

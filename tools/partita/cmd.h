@@ -15,5 +15,6 @@ int pt_cmd_ctl(int argc, char **argv);
 int pt_cmd_inspect(int argc, char **argv);
 int pt_cmd_sign(int argc, char **argv);
 int pt_cmd_top(int argc, char **argv);
+int pt_cmd_plugins(int argc, char **argv);
 
 #endif

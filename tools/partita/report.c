@@ -31,9 +31,9 @@ void pt_report_table(FILE *f, struct pt_graph *g, uint64_t periods)
 {
 	struct pt_instance *inst;
 
-	fprintf(f, "%-14s %-10s %-8s %-5s %-7s %8s %15s %9s %9s %6s %6s\n",
+	fprintf(f, "%-14s %-10s %-8s %-5s %-7s %8s %15s %9s %9s %6s %6s %7s\n",
 		"INSTANCE", "MODULE", "ISOLATE", "SCHED", "STATE", "PERIODS",
-		"HEAP USED/SIZE", "MEAN us", "WORST us", "MISSES", "FAULTS");
+		"HEAP USED/SIZE", "MEAN us", "WORST us", "MISSES", "FAULTS", "LATENCY");
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 		struct pt_instance_info info;
 		char used[16], size[16], heap[40];
@@ -47,31 +47,37 @@ void pt_report_table(FILE *f, struct pt_graph *g, uint64_t periods)
 						    (double)info.stats.periods / 1e3 :
 					    0.0;
 		fprintf(f,
-			"%-14s %-10s %-8s %-5s %-7s %8llu %15s %9.2f %9.2f %6llu %6llu\n",
+			"%-14s %-10s %-8s %-5s %-7s %8llu %15s %9.2f %9.2f %6llu %6llu %7u\n",
 			info.name, info.module, isolation_name(info.isolation),
 			sched_name(info.sched), pt_instance_state_name(info.state),
 			(unsigned long long)info.stats.periods, heap, mean,
 			(double)info.stats.worst_ns / 1e3,
 			(unsigned long long)info.stats.deadline_misses,
-			(unsigned long long)info.stats.faults);
+			(unsigned long long)info.stats.faults, info.stats.latency_frames);
 		if (info.stats.faults && info.stats.fault_reason[0])
 			fprintf(f, "  %s: last fault at period %llu: %s\n",
 				info.name,
 				(unsigned long long)info.stats.fault_period,
 				info.stats.fault_reason);
+		if (info.stats.dropped_frames)
+			fprintf(f, "  %s: %llu frames dropped from its inputs while it made no progress\n",
+				info.name, (unsigned long long)info.stats.dropped_frames);
 	}
 	fprintf(f, "%llu periods of %u us\n", (unsigned long long)periods,
 		pt_graph_config(g)->period_us);
 }
 
-int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods)
+int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods,
+		   uint64_t skipped)
 {
 	struct pt_instance *inst;
 	const struct pt_graph_config *cfg = pt_graph_config(g);
 
-	fprintf(f, "{\"periods\": %llu, \"period_us\": %u, \"rate\": %u, "
-		   "\"user_heap_size\": %zu, \"user_heap_used\": %zu, \"instances\": [",
-		(unsigned long long)periods, cfg->period_us, cfg->rate,
+	fprintf(f, "{\"periods\": %llu, \"skipped_periods\": %llu, \"period_us\": %u, "
+		   "\"rate\": %u, \"user_heap_size\": %zu, \"user_heap_used\": %zu, "
+		   "\"instances\": [",
+		(unsigned long long)periods, (unsigned long long)skipped,
+		cfg->period_us, cfg->rate,
 		cfg->user_heap_size, pt_graph_budget(g)->used);
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 		struct pt_instance_info info;
@@ -87,6 +93,7 @@ int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods)
 			"\"heap_size\": %zu, \"process_ns_total\": %llu, "
 			"\"process_ns_mean\": %.1f, \"process_ns_worst\": %llu, "
 			"\"deadline_misses\": %llu, \"faults\": %llu, \"restarts\": %llu, "
+			"\"latency_frames\": %u, "
 			"\"fault_period\": %llu, \"fault_signal\": %d, \"fault_reason\": ",
 			isolation_name(info.isolation), sched_name(info.sched),
 			pt_instance_state_name(info.state), info.domain_pid,
@@ -100,9 +107,13 @@ int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods)
 			(unsigned long long)info.stats.deadline_misses,
 			(unsigned long long)info.stats.faults,
 			(unsigned long long)info.stats.restarts,
+			info.stats.latency_frames,
 			(unsigned long long)info.stats.fault_period,
 			info.stats.fault_signal);
 		pt_json_string(f, info.stats.fault_reason);
+		/* What was dropped from its inputs while it made no progress. */
+		fprintf(f, ", \"dropped_frames\": %llu",
+			(unsigned long long)info.stats.dropped_frames);
 		/* A sound device endpoint also says which device and its
 		 * under- and overruns. */
 		if (pt_alsa_device(inst)) {

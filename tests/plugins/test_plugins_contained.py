@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""A plugin that crashes, hangs, leaks or reads a file it was not given is
+contained like any other module: its domain dies or its heap fills, it is
+marked failed, its output carries silence, and the plugin next to it gives
+exactly the output it gives alone. Refusals name what was wrong: a value out
+of range, an unknown control, a missing feature, a heap too small."""
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plugtest import BUILD, check, errors, read_wav, run, test_signal, write_float_wav  # noqa: E402
+
+BUNDLES = os.path.join(BUILD, "tests", "lv2")
+AMP = "http://plugin.org.uk/swh-plugins/amp"
+FRAMES = 24000
+
+
+def two_chains(d, bad, name="t.yaml"):
+    """in1 -> bad -> o1 and in2 -> swh amp -> o2, in one graph."""
+    topo = os.path.join(d, name)
+    with open(topo, "w") as f:
+        f.write("""period_us: 1000
+rate: 48000
+pipelines:
+  - name: a
+    instances:
+      - {name: in1, module: input, params: {file: %(d)s/in.wav}}
+      - %(bad)s
+      - {name: o1, module: output, params: {file: %(d)s/o1.wav}}
+    bindings:
+      - {from: in1.0, to: bad.0, format: {rate: 48000, channels: 1, sample: FLOAT_LE}}
+      - {from: bad.0, to: o1.0, format: {rate: 48000, channels: 1, sample: FLOAT_LE}}
+  - name: b
+    instances:
+      - {name: in2, module: input, params: {file: %(d)s/in.wav}}
+      - {name: good, module: lv2, params: {uri: "%(amp)s", gain: -3}}
+      - {name: o2, module: output, params: {file: %(d)s/o2.wav}}
+    bindings:
+      - {from: in2.0, to: good.0, format: {rate: 48000, channels: 1, sample: FLOAT_LE}}
+      - {from: good.0, to: o2.0, format: {rate: 48000, channels: 1, sample: FLOAT_LE}}
+""" % {"d": d, "bad": bad, "amp": AMP})
+    return topo
+
+
+def misbehaving(way, extra=""):
+    return ('{name: bad, module: lv2%s, params: {uri: "http://partita.invalid/plugins/%s", '
+            'path: "%s", after: 0.1}}' % (extra, way, BUNDLES))
+
+
+def row(stdout, name):
+    for line in stdout.splitlines():
+        if line.split()[:1] == [name]:
+            return line
+    return ""
+
+
+with tempfile.TemporaryDirectory() as d:
+    write_float_wav(os.path.join(d, "in.wav"), test_signal(FRAMES, 1), 1)
+    # The good chain alone: what it must give whatever its neighbour does.
+    alone = os.path.join(d, "alone.yaml")
+    text = open(two_chains(d, misbehaving("crash"), "x.yaml")).read()
+    with open(alone, "w") as f:
+        f.write(text[:text.index("  - name: a")] +
+                text[text.index("  - name: b"):].replace("o2.wav", "alone.wav"))
+    r = run("run", alone)
+    check(r.returncode == 0, "the good chain alone runs (%s)" % r.stderr.strip()[-200:])
+    reference = read_wav(os.path.join(d, "alone.wav"))[3]
+
+    for way, state, why in (("crash", "FAILED", "SIGSEGV"), ("hang", "FAILED", "hung"),
+                            ("spy_run", "FAILED", "openat denied")):
+        r = run("run", two_chains(d, misbehaving(way)), "--stats")
+        check(r.returncode == 0, "%s: the run completes (%s)" % (way, r.stderr.strip()[-200:]))
+        bad = row(r.stdout, "bad")
+        check(state in bad and " process " in bad, "%s: the plugin is %s (%s)" % (way, state, bad))
+        check(why in r.stdout + r.stderr, "%s: the fault says %s" % (way, why))
+        o1 = read_wav(os.path.join(d, "o1.wav"))[3]
+        check(len(o1) == FRAMES and any(o1[:4000]) and not any(o1[-4000:]),
+              "%s: its output keeps its length, audio then silence" % way)
+        check(read_wav(os.path.join(d, "o2.wav"))[3] == reference,
+              "%s: the neighbouring plugin's output is bit-identical to its run alone" % way)
+
+    # A leak fills the private heap and stops there; the plugin keeps
+    # running (it copes with NULL) and nothing else is touched.
+    r = run("run", two_chains(d, misbehaving("leak", ", heap_size: 2M")), "--stats")
+    bad = row(r.stdout, "bad")
+    check(r.returncode == 0 and "READY" in bad, "leak: the run completes (%s)" % bad)
+    check("2.0M/2.0M" in bad or "2.1M/2.1M" in bad, "leak: heap in use is the whole private heap, no more (%s)" % bad)
+    check(read_wav(os.path.join(d, "o2.wav"))[3] == reference, "leak: the neighbour's output is unchanged")
+
+    # The latency port: what the plugin reports reaches the table and the
+    # JSON stats, isolated and trusted alike.
+    topo = os.path.join(d, "lat.yaml")
+    with open(topo, "w") as f:
+        f.write(open(two_chains(d, misbehaving("crash")[:-2] + ", latency_in: 64, after: 100}}")).read())
+    for iso in ("process", "none"):
+        js = os.path.join(d, "lat-%s.json" % iso)
+        r = run("run", topo, "--isolation", iso, "--stats-json", js)
+        inst = {}
+        if r.returncode == 0:
+            import json
+            inst = {i["name"]: i for i in json.load(open(js))["instances"]}
+        check(inst.get("bad", {}).get("latency_frames") == 64 and
+              inst.get("good", {}).get("latency_frames") == 0,
+              "latency port (%s): 64 frames in --stats-json (%s)" % (iso, r.stderr.strip()[-200:]))
+        check(" 64\n" in run("run", topo, "--isolation", iso).stdout,
+              "latency port (%s): 64 in the table's LATENCY column" % iso)
+
+    def refused(inst, want, what):
+        r = run("run", two_chains(d, inst))
+        check(r.returncode != 0 and all(w in r.stderr for w in want),
+              "%s: refused naming it (%s)" % (what, r.stderr.strip()[-260:]))
+
+    refused(misbehaving("spy"), ["/etc/passwd", "denied"],
+            "a plugin reading /etc/passwd at instantiate")
+    refused(misbehaving("needs"), ["http://lv2plug.in/ns/ext/data-access"],
+            "a plugin requiring a feature Partita lacks")
+    refused('{name: bad, module: lv2, params: {uri: "%s", gain: 100}}' % AMP,
+            ["gain=100", "out of range -70..70"], "an LV2 control out of range")
+    refused('{name: bad, module: lv2, params: {uri: "%s", volume: 1}}' % AMP,
+            ["volume", "gain"], "an unknown LV2 control (the known ones listed)")
+    refused('{name: bad, module: ladspa, params: {library: cmt.so, label: amp_mono, gain: -1}}',
+            ["gain=-1", "out of range 0.."], "a LADSPA control out of range")
+    refused('{name: bad, module: ladspa, params: {library: nosuch.so, label: x}}',
+            ["nosuch.so", "not found"], "a missing LADSPA library")
+    refused('{name: bad, module: lv2, params: {uri: "http://example.invalid/none"}}',
+            ["http://example.invalid/none"], "an LV2 URI nobody installed")
+    refused('{name: bad, module: lv2, heap_size: 512K, params: {uri: "%s"}}' % AMP,
+            ["private heap of", "exhausted", "heap_size"], "a heap too small for lilv's world")
+
+print("%d failures" % len(errors))
+sys.exit(1 if errors else 0)
