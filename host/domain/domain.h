@@ -47,6 +47,10 @@ struct pt_domain {
 	struct pt_domain_grant *grants;
 	unsigned ngrants, grants_cap;
 	bool plugins;              /* reads plugin files: inits run before its seal */
+	unsigned loads_open;       /* library loads whose bounds are in force */
+	size_t load_base;          /* VmData when the first of them began */
+	size_t load_charged;       /* their allowances, charged */
+	unsigned long long as_saved; /* RLIMIT_AS soft before them */
 	struct pt_budget *budget;  /* what data_charged was charged to */
 	size_t data_charged;       /* memory its library loads added (host/domain/data.c) */
 	char last_log[256];
@@ -63,12 +67,10 @@ struct pt_exec_pending_config {
 	uint8_t data[];
 };
 
-/* One load in progress. */
+/* One load in progress (its charge is the domain's, settled when the last
+ * open load of the domain ends). */
 struct pt_domain_load {
-	struct pt_budget *budget;
-	size_t allowance, charged;
-	size_t data_before;
-	unsigned long long as_soft;
+	bool open;
 };
 
 /* What the host keeps about an instance that runs in a domain
@@ -143,10 +145,15 @@ int pt_domain_hold(struct pt_domain *d, struct pt_partition *p, bool writable);
 
 /* Before a LOAD: charges the allowance for library @libfd (named @who) to
  * @budget and raises @d's RLIMIT_DATA by it, bounds its address space.
- * Returns 0, -ENOMEM (budget) or -errno, with @err. */
+ * @partition is the size of the private partition the load maps. Returns 0,
+ * -ENOMEM (budget) or -errno, with @err. */
 int pt_domain_load_begin(struct pt_domain *d, struct pt_budget *budget, int libfd,
-			 const char *who, struct pt_domain_load *ld, char *err,
-			 size_t errlen);
+			 size_t partition, const char *who, struct pt_domain_load *ld,
+			 char *err, size_t errlen);
+/* While a load's bounds are in force, makes room in @d's address space for
+ * a partition of @bytes about to be granted. */
+void pt_domain_room_for(struct pt_domain *d, size_t bytes);
+
 /* After it, whatever its outcome: the limit comes down to what @d holds,
  * which stays charged until @d is released; the rest is given back.
  * Returns -ENOMEM, with @err, if @d holds more than the allowance (it got

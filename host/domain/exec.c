@@ -332,7 +332,7 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	}
 	fds[0] = x->priv->fd;
 	fds[1] = libfd;
-	ret = pt_domain_load_begin(d, budget, libfd, lib, &dl, err, errlen);
+	ret = pt_domain_load_begin(d, budget, libfd, x->priv->size, lib, &dl, err, errlen);
 	if (ret) {
 		close(libfd);
 		if (d->members == 1)
@@ -828,7 +828,7 @@ int pt_exec_submit_batch(struct pt_instance *inst, const struct pt_source *src,
 
 	if (!x || !x->dom || !x->prepared)
 		return -EINVAL;
-	if (x->load.budget) {
+	if (x->load.open) {
 		/* A plugin domain seals with this request: its load ends. */
 		char why[PT_ERR_MAX];
 
