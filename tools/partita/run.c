@@ -1246,6 +1246,9 @@ fail:
 	fprintf(stderr, "partita run: %s\n", err);
 	if (stop_signal)
 		status = 128 + stop_signal;
+	/* A run that failed leaves no output, and an old file as it was. */
+	for (size_t i = 0; g && pt_graph_instance_at(g, i); i++)
+		pt_io_output_discard(pt_graph_instance_at(g, i));
 out:
 	if (trace)
 		pt_trace_close(trace);
