@@ -868,6 +868,11 @@ static void chain_run(struct pt_sched *s)
 			for (unsigned i = 0; i < j->nsnk; i++)
 				j->snk[i].produced = produced[i];
 		}
+		/* Not done by the deadline: most often its feeders were late
+		 * and its domain, published to without a wake, never saw the
+		 * request. Cancelled and woken, it answers at once. */
+		if (c->ret == -ETIMEDOUT)
+			pt_exec_chain_cancel(j->inst);
 	}
 	if (s->trace)
 		pt_trace_span(s->trace, TRACK_HOST, "wait chain", wait_t0, now_ns() - wait_t0);
