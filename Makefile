@@ -44,8 +44,9 @@ fuzz: deps
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
+# PREFIX=DIR installs there instead of the configured prefix (/usr/local).
 install: all
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

@@ -6,8 +6,11 @@
 #include <linux/capability.h>
 #include <linux/landlock.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +67,39 @@ static int limit(int res, rlim_t v, const char *name, char *err, size_t errlen)
 	return -errno;
 }
 
+/* The soft limit is the one in force; the host moves it (prlimit) within
+ * @hard around each library load, the domain cannot (setrlimit and
+ * prlimit64 are refused by both filters). */
+static int limit_soft(int res, rlim_t soft, rlim_t hard, const char *name,
+		      char *err, size_t errlen)
+{
+	struct rlimit rl = { soft, hard };
+
+	if (setrlimit(res, &rl) == 0)
+		return 0;
+	snprintf(err, errlen, "setrlimit %s: %s", name, strerror(errno));
+	return -errno;
+}
+
+static void log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void log_note(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	(void)!write(PT_DOMAIN_LOG_FD, line, (size_t)n);
+}
+
 /* A host running as root would hand its capabilities to the domain: drop
  * them all, from the bounding and ambient sets too (no_new_privs, set next,
  * keeps them from coming back). Done after the limits are lowered: without
@@ -86,6 +122,22 @@ static int drop_capabilities(char *err, size_t errlen)
 		return -errno;
 	}
 	return 0;
+}
+
+/* A System V IPC and POSIX message queue namespace of its own: whatever
+ * gets past the filter finds no object of any other process, and what it
+ * makes dies with the domain. Root (or CAP_SYS_ADMIN) makes one directly;
+ * otherwise a user namespace brings the right to (the domain keeps its
+ * uid: file access is checked against the same kernel uid). Returns 0, or
+ * -errno when the kernel allows neither (the filter still stops every IPC
+ * call). */
+static int ipc_namespace(void)
+{
+	if (unshare(CLONE_NEWIPC) == 0)
+		return 0;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) == 0)
+		return 0;
+	return -errno;
 }
 
 int pt_lockdown_start(pid_t host, char *err, size_t errlen)
@@ -112,8 +164,12 @@ int pt_lockdown_start(pid_t host, char *err, size_t errlen)
 	    (ret = limit(RLIMIT_MEMLOCK, 0, "memlock", err, errlen)) ||
 	    (ret = limit(RLIMIT_NOFILE, 64, "nofile", err, errlen)) ||
 	    (ret = limit(RLIMIT_STACK, 1u << 20, "stack", err, errlen)) ||
-	    (ret = limit(RLIMIT_DATA, PT_DOMAIN_DATA_LIMIT, "data", err, errlen)))
+	    (ret = limit_soft(RLIMIT_DATA, PT_DOMAIN_START_DATA, PT_DOMAIN_DATA_LIMIT,
+			      "data", err, errlen)))
 		return ret;
+	if (ipc_namespace() < 0)
+		log_note("partita-domain: no IPC namespace of its own (%s); the filter alone stops IPC",
+			 strerror(errno));
 	return drop_capabilities(err, errlen);
 }
 
@@ -277,6 +333,67 @@ static const char *syscall_name(long nr)
 	case SYS_reboot: return "reboot";
 	case SYS_newfstatat: return "newfstatat";
 	case SYS_fstat: return "fstat";
+	case SYS_shmget: return "shmget";
+	case SYS_shmat: return "shmat";
+	case SYS_shmctl: return "shmctl";
+	case SYS_shmdt: return "shmdt";
+	case SYS_msgget: return "msgget";
+	case SYS_msgsnd: return "msgsnd";
+	case SYS_msgrcv: return "msgrcv";
+	case SYS_msgctl: return "msgctl";
+	case SYS_semget: return "semget";
+	case SYS_semop: return "semop";
+	case SYS_semctl: return "semctl";
+	case SYS_mq_open: return "mq_open";
+	case SYS_mq_unlink: return "mq_unlink";
+	case SYS_mq_timedsend: return "mq_timedsend";
+	case SYS_add_key: return "add_key";
+	case SYS_request_key: return "request_key";
+	case SYS_keyctl: return "keyctl";
+	case SYS_rt_sigqueueinfo: return "rt_sigqueueinfo";
+	case SYS_rt_tgsigqueueinfo: return "rt_tgsigqueueinfo";
+	case SYS_timer_create: return "timer_create";
+	case SYS_timer_settime: return "timer_settime";
+	case SYS_setitimer: return "setitimer";
+	case SYS_alarm: return "alarm";
+	case SYS_fcntl: return "fcntl";
+	case SYS_ioprio_set: return "ioprio_set";
+	case SYS_memfd_secret: return "memfd_secret";
+	case SYS_pipe: return "pipe";
+	case SYS_pipe2: return "pipe2";
+	case SYS_eventfd2: return "eventfd2";
+	case SYS_epoll_create1: return "epoll_create1";
+	case SYS_inotify_init1: return "inotify_init1";
+	case SYS_signalfd4: return "signalfd4";
+	case SYS_timerfd_create: return "timerfd_create";
+	case SYS_rt_sigaction: return "rt_sigaction";
+	case SYS_sigaltstack: return "sigaltstack";
+	case SYS_pkey_mprotect: return "pkey_mprotect";
+	case SYS_pkey_alloc: return "pkey_alloc";
+	case SYS_sched_setaffinity: return "sched_setaffinity";
+	case SYS_sched_setattr: return "sched_setattr";
+	case SYS_getrandom: return "getrandom";
+	case SYS_uname: return "uname";
+	case SYS_readlink: return "readlink";
+	case SYS_readlinkat: return "readlinkat";
+	case SYS_access: return "access";
+	case SYS_faccessat: return "faccessat";
+	case SYS_faccessat2: return "faccessat2";
+	case SYS_getdents64: return "getdents64";
+	case SYS_getcwd: return "getcwd";
+	case SYS_sysinfo: return "sysinfo";
+	case SYS_prlimit64: return "prlimit64";
+	case SYS_setrlimit: return "setrlimit";
+	case SYS_set_mempolicy: return "set_mempolicy";
+	case SYS_mbind: return "mbind";
+	case SYS_migrate_pages: return "migrate_pages";
+	case SYS_move_pages: return "move_pages";
+	case SYS_process_madvise: return "process_madvise";
+	case SYS_kcmp: return "kcmp";
+	case SYS_dup: return "dup";
+	case SYS_dup2: return "dup2";
+	case SYS_dup3: return "dup3";
+	case SYS_getppid: return "getppid";
 	default: return NULL;
 	}
 }
@@ -413,107 +530,20 @@ static inline struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op,
 		}                                                              \
 	} while (0)
 
-/* Calls denied in every stage, trapped so the log names them. When the
- * filter's default is already to trap, the trap rules are implied (and
- * libseccomp refuses rules that repeat the default). */
-static int deny_common(scmp_filter_ctx ctx, bool default_traps, char *err,
-		       size_t errlen)
-{
-	static const int trapped[] = {
-		SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect),
-		SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept),
-		SCMP_SYS(accept4), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
-		SCMP_SYS(sendmmsg), SCMP_SYS(recvmmsg), SCMP_SYS(execve),
-		SCMP_SYS(execveat), SCMP_SYS(fork), SCMP_SYS(vfork),
-		SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(tkill),
-		SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
-		SCMP_SYS(process_vm_writev), SCMP_SYS(pidfd_open),
-		SCMP_SYS(pidfd_getfd), SCMP_SYS(pidfd_send_signal),
-		SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(mount),
-		SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
-		SCMP_SYS(memfd_create), SCMP_SYS(io_uring_setup),
-		SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register),
-		SCMP_SYS(userfaultfd), SCMP_SYS(perf_event_open),
-		SCMP_SYS(bpf), SCMP_SYS(keyctl), SCMP_SYS(add_key),
-		SCMP_SYS(request_key), SCMP_SYS(creat), SCMP_SYS(truncate),
-		SCMP_SYS(setrlimit), SCMP_SYS(prlimit64),
-		SCMP_SYS(process_madvise), SCMP_SYS(kcmp),
-		SCMP_SYS(init_module), SCMP_SYS(finit_module),
-		SCMP_SYS(delete_module),
-		/* File metadata Landlock does not cover; the domain runs as the
-		 * host's uid, so it owns what the host owns. */
-		SCMP_SYS(chmod), SCMP_SYS(fchmod), SCMP_SYS(fchmodat),
-		SCMP_SYS(chown), SCMP_SYS(fchown), SCMP_SYS(lchown),
-		SCMP_SYS(fchownat), SCMP_SYS(setxattr), SCMP_SYS(lsetxattr),
-		SCMP_SYS(fsetxattr), SCMP_SYS(removexattr),
-		SCMP_SYS(lremovexattr), SCMP_SYS(fremovexattr),
-		SCMP_SYS(utime), SCMP_SYS(utimes), SCMP_SYS(utimensat),
-		SCMP_SYS(futimesat), SCMP_SYS(open_by_handle_at),
-		SCMP_SYS(name_to_handle_at), SCMP_SYS(mknod),
-		SCMP_SYS(mknodat), SCMP_SYS(link), SCMP_SYS(linkat),
-		SCMP_SYS(symlink), SCMP_SYS(symlinkat), SCMP_SYS(unlink),
-		SCMP_SYS(unlinkat), SCMP_SYS(rename), SCMP_SYS(renameat),
-		SCMP_SYS(renameat2), SCMP_SYS(mkdir), SCMP_SYS(mkdirat),
-		SCMP_SYS(rmdir), SCMP_SYS(fanotify_init),
-		/* Identity, scheduling, time and machine state. */
-		SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid),
-		SCMP_SYS(setregid), SCMP_SYS(setresuid), SCMP_SYS(setresgid),
-		SCMP_SYS(setgroups), SCMP_SYS(setfsuid), SCMP_SYS(setfsgid),
-		SCMP_SYS(sched_setscheduler), SCMP_SYS(sched_setparam),
-		SCMP_SYS(sched_setattr), SCMP_SYS(sched_setaffinity),
-		SCMP_SYS(setpriority), SCMP_SYS(ioprio_set),
-		SCMP_SYS(mlock), SCMP_SYS(mlock2), SCMP_SYS(mlockall),
-		SCMP_SYS(settimeofday), SCMP_SYS(clock_settime),
-		SCMP_SYS(clock_adjtime), SCMP_SYS(adjtimex), SCMP_SYS(reboot),
-		SCMP_SYS(swapon), SCMP_SYS(swapoff), SCMP_SYS(sethostname),
-		SCMP_SYS(setdomainname), SCMP_SYS(syslog), SCMP_SYS(acct),
-		SCMP_SYS(iopl), SCMP_SYS(ioperm), SCMP_SYS(kexec_load),
-		SCMP_SYS(kexec_file_load), SCMP_SYS(quotactl),
-		SCMP_SYS(vhangup), SCMP_SYS(move_pages), SCMP_SYS(migrate_pages),
-	};
+/* mmap flags no stage allows: stack-like mappings (VM_GROWSDOWN is
+ * counted as stack, not as data, so RLIMIT_DATA would not bound it), huge
+ * pages (a pool of their own), locked, synchronous and uninitialised
+ * mappings. */
+#define MAP_NEVER ((scmp_datum_t)(MAP_GROWSDOWN | MAP_LOCKED | MAP_HUGETLB | MAP_SYNC | \
+				  0x4000000 /* MAP_UNINITIALIZED */ |             \
+				  (0x3fu << 26) /* MAP_HUGE_* sizes */))
+#define MAP_TYPE_MASK ((scmp_datum_t)(MAP_SHARED | MAP_PRIVATE)) /* SHARED_VALIDATE too */
 
-	for (size_t i = 0; i < sizeof(trapped) / sizeof(trapped[0]) && !default_traps; i++)
-		RULE(ctx, SCMP_ACT_TRAP, trapped[i], 0);
-	/* Signals only to this process (abort, raise). */
-	if (!default_traps) {
-		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(kill), 1,
-		     arg_cmp(0, SCMP_CMP_NE, (scmp_datum_t)self, 0));
-		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(tgkill), 1,
-		     arg_cmp(0, SCMP_CMP_NE, (scmp_datum_t)self, 0));
-	}
-	/* Nobody replaces the SIGSYS handler; this rule is also how a stopped
-	 * domain dies (die_by_seccomp). */
-	RULE(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(rt_sigaction), 1,
-	     arg_cmp(0, SCMP_CMP_EQ, SIGSYS, 0));
-	/* Sealed partitions refuse resizing anyway; refusing it here keeps the
-	 * error the same for every fd. */
-	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ftruncate), 0);
-	/* stdio asks whether stdout is a terminal (it is /dev/null); every
-	 * other ioctl (interface lists on the socket, ...) is refused. */
-	if (default_traps)
-		RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, arg_cmp(1, SCMP_CMP_EQ, TCGETS, 0));
-	else
-		RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(ioctl), 1, arg_cmp(1, SCMP_CMP_NE, TCGETS, 0));
-	return 0;
-}
-
-static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
-{
-	int ret = deny_common(ctx, false, err, errlen);
-
-	if (ret)
-		return ret;
-	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(open), 0);
-	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(openat), 0);
-	/* The death signal ties the domain's life to the host's. */
-	RULE(ctx, SCMP_ACT_TRAP, SCMP_SYS(prctl), 1, arg_cmp(0, SCMP_CMP_EQ, PR_SET_PDEATHSIG, 0));
-	/* Shared anonymous memory escapes RLIMIT_DATA. */
-	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mmap), 1,
-	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_SHARED, MAP_ANONYMOUS | MAP_SHARED));
-	return 0;
-}
-
-static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
+/* The calls both stages allow: the request loop's own (a control message,
+ * a PROCESS, a log line, a grant mapped from its fd). Everything not
+ * allowed by one of the stage's rules traps: the SIGSYS handler names the
+ * call and the domain dies (see stopped()). */
+static int allow_common(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
 	static const int allowed[] = {
 		SCMP_SYS(futex), SCMP_SYS(munmap), SCMP_SYS(madvise),
@@ -528,12 +558,12 @@ static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		 * not cover) */
 		SCMP_SYS(lseek),
 	};
-	int ret = deny_common(ctx, true, err, errlen);
 
-	if (ret)
-		return ret;
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		RULE(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+	/* Signals only to this process (abort, raise); every other way to
+	 * signal (tkill, rt_sigqueueinfo, pidfd_send_signal, timers, fcntl
+	 * F_SETOWN) is left to the default. */
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)self, 0));
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)self, 0));
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, arg_cmp(0, SCMP_CMP_EQ, PT_DOMAIN_LOG_FD, 0));
@@ -541,17 +571,109 @@ static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, arg_cmp(0, SCMP_CMP_EQ, 1, 0));
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1, arg_cmp(0, SCMP_CMP_EQ, PT_DOMAIN_SOCKET_FD, 0));
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1, arg_cmp(0, SCMP_CMP_EQ, PT_DOMAIN_SOCKET_FD, 0));
-	/* Granted partitions are mapped from their fds; nothing new is
-	 * executable and nothing anonymous is handed out. */
+	/* stdio asks whether stdout is a terminal (it is /dev/null); every
+	 * other ioctl is refused. */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, arg_cmp(1, SCMP_CMP_EQ, TCGETS, 0));
+	/* Nobody replaces the SIGSYS handler; this rule is also how a stopped
+	 * domain dies (die_by_seccomp). */
+	RULE(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(rt_sigaction), 1,
+	     arg_cmp(0, SCMP_CMP_EQ, SIGSYS, 0));
+	/* Sealed partitions refuse resizing anyway; refusing it here keeps the
+	 * error the same for every fd. */
+	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ftruncate), 0);
+	/* A mapping of an fd (a grant; while loading, a library file too),
+	 * shared or private, never executable here. Private writable pages
+	 * count against RLIMIT_DATA, which the host sets and charges. */
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
 	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
-	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
-	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mmap), 1,
-	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER, 0));
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* The heap is the private partition: brk and growing or moving a
+	 * mapping have nothing to give. */
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(brk), 0);
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mremap), 0);
+	return 0;
+}
+
+/* The load stage: what the request loop needs, and what the dynamic
+ * loader needs more, by argument. Constructors run under it. */
+static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
+{
+	static const int allowed[] = {
+		/* the loader reads ELF headers from the fds it opened */
+		SCMP_SYS(read), SCMP_SYS(pread64),
+		/* the loader's open, redone by the SIGSYS handler with
+		 * openat2 (Landlock checks it: read-only, the library
+		 * folders) */
+		SCMP_SYS(openat2),
+		/* the loader checks what it opened (Landlock does not cover
+		 * stat: see docs/domains.md, known limits) */
+		SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
+	};
+	int ret = allow_common(ctx, err, errlen);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		RULE(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+	/* fds: the domain numbers each library's fd (F_DUPFD_CLOEXEC);
+	 * nothing else (no F_SETOWN, F_SETSIG, leases, pipe sizes). */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, arg_cmp(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, arg_cmp(1, SCMP_CMP_EQ, F_GETFD, 0));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, arg_cmp(1, SCMP_CMP_EQ, F_GETFL, 0));
+	/* The domain installs the run stage's filter on top of this one
+	 * (filters only ever add restrictions). */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 1,
+	     arg_cmp(0, SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER, 0));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+	     arg_cmp(0, SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS, 0));
+	/* A library's code segments: a private, read-only, executable
+	 * mapping of a file it opened read-only (Landlock decides which
+	 * files). Never writable and executable at once, never anonymous. */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, PROT_EXEC),
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER | MAP_TYPE_MASK,
+		     MAP_PRIVATE));
+	/* The loader reserves a library's span (PROT_NONE, no memory) and
+	 * fills its zero-initialised data in place (MAP_FIXED over that
+	 * span; writable pages count against RLIMIT_DATA). */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, 0xffffffffu, PROT_NONE),
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER | MAP_TYPE_MASK,
+		     MAP_ANONYMOUS | MAP_PRIVATE));
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ,
+		     MAP_ANONYMOUS | MAP_NEVER | MAP_TYPE_MASK | MAP_FIXED,
+		     MAP_ANONYMOUS | MAP_PRIVATE | MAP_FIXED));
+	/* Any other anonymous memory a library asks for (not in place, not
+	 * executable) is refused as the sealed stage refuses it: malloc is
+	 * its heap. The rules split on PROT_READ/PROT_WRITE so that none
+	 * overlaps the PROT_NONE reservation above. */
+	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mmap), 2,
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_READ, PROT_READ),
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER | MAP_FIXED,
+		     MAP_ANONYMOUS));
+	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mmap), 2,
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_READ | PROT_WRITE, PROT_WRITE),
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER | MAP_FIXED,
+		     MAP_ANONYMOUS));
+	return 0;
+}
+
+/* The run stage: the request loop's allow-list. */
+static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
+{
+	int ret = allow_common(ctx, err, errlen);
+
+	if (ret)
+		return ret;
+	/* Anonymous memory (private or shared, not executable) fails as an
+	 * exhausted allocator fails; executable or stack-like traps. */
+	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mmap), 2,
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER, MAP_ANONYMOUS));
 	/* stdio stats stdout before its first write; a refusal is handled
 	 * there, and paths stay unanswered. */
 	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fstat), 0);
@@ -598,7 +720,7 @@ int pt_lockdown_load(char *err, size_t errlen)
 		snprintf(err, errlen, "sigaction SIGSYS: %s", strerror(errno));
 		return -errno;
 	}
-	ret = install(SCMP_ACT_ALLOW, load_filter, "load", err, errlen);
+	ret = install(SCMP_ACT_TRAP, load_filter, "load", err, errlen);
 	if (!ret)
 		stage = STAGE_LOAD;
 	return ret;

@@ -24,9 +24,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Private anonymous memory (data, bss, brk) the domain may hold while it
- * loads libraries; after sealing it cannot get any more. */
-#define PT_DOMAIN_DATA_LIMIT (16u << 20)
+/* Private writable memory (data, bss, copied-on-write pages: the kernel's
+ * RLIMIT_DATA). The domain starts with PT_DOMAIN_START_DATA (its own, before
+ * any library); the host raises the soft limit by what each library load
+ * may take and charges it to the user heap budget, then lowers it to what
+ * the domain holds (host/domain/exec.c). PT_DOMAIN_DATA_LIMIT is the hard
+ * limit nobody can raise. */
+#define PT_DOMAIN_START_DATA (16u << 20)
+#define PT_DOMAIN_DATA_LIMIT (1u << 30)
 
 int pt_lockdown_start(pid_t host, char *err, size_t errlen);
 int pt_lockdown_load(char *err, size_t errlen);

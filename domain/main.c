@@ -670,6 +670,9 @@ static int do_control(void)
 		}
 		memset(&in->mod, 0, sizeof(in->mod));
 		in->mod.entry = in->entry;
+		/* The callbacks by the library's ABI version: the module's own
+		 * readiness (pt_module_is_ready) is found there. */
+		pt_module_ops_copy(in->entry, &in->mod.ops);
 		in->mod.heap = in->heap;
 		in->mod.period_frames = in->period_frames;
 		memcpy(in->mod.name, in->name, sizeof(in->mod.name));
@@ -698,8 +701,14 @@ static int do_control(void)
 			break;
 		}
 		memcpy(&p, body, sizeof(p));
+		if (p.period_frames < 1 || p.period_frames > PT_RATE_MAX) {
+			reply_text(r, -EINVAL, "prepare: period of %u frames", p.period_frames);
+			break;
+		}
 		if (set_pins(in, &p, r))
 			break;
+		in->period_frames = p.period_frames;
+		in->mod.period_frames = p.period_frames;
 		make_views(in, NULL, NULL, srcs, snks, sp, kp);
 		for (unsigned i = 0; i < in->nsnk; i++) {
 			snks[i].in_prepare = 1;
@@ -784,6 +793,12 @@ static int do_control(void)
 		reply_text(r, -EOPNOTSUPP, "unknown control op %u", h.op);
 		break;
 	}
+	/* Callbacks return 0 or a negative errno; anything else is the
+	 * module's breach of its ABI, said as such (the host would take a
+	 * positive result for a domain that lies). */
+	if (r->result > 0)
+		reply_text(r, -EBADE, "module returned %d, not 0 or a negative errno",
+			   r->result);
 	if (in->used)
 		r->heap_used = pt_route_used(in->heap);
 out:

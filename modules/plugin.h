@@ -27,7 +27,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 #define PLUG_SYMBOL_MAX 48
@@ -121,12 +121,12 @@ static inline int plug_set_text(struct pt_module *mod, struct plug *p,
 		double v;
 		int k;
 
-		while (s < end && params_sep(*s))
+		while (s < end && pt_params_sep(*s))
 			s++;
 		if (s == end)
 			break;
 		item = s;
-		while (s < end && !params_sep(*s))
+		while (s < end && !pt_params_sep(*s))
 			s++;
 		eq = memchr(item, '=', (size_t)(s - item));
 		if (!eq) {
@@ -172,10 +172,10 @@ static inline int plug_set_text(struct pt_module *mod, struct plug *p,
 
 /* "symbol=value" for every control port, inputs then outputs as the
  * plugin lists them; %.9g round-trips a float. */
-static inline void plug_get_text(const struct plug *p, struct params_text *t)
+static inline void plug_get_text(const struct plug *p, struct pt_params_text *t)
 {
 	for (unsigned i = 0; i < p->nctl; i++)
-		params_printf(t, "%s%s=%.9g", t->len ? " " : "", p->ctl[i].symbol,
+		pt_params_printf(t, "%s%s=%.9g", t->len ? " " : "", p->ctl[i].symbol,
 			      (double)p->value[i]);
 }
 

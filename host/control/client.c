@@ -2,6 +2,7 @@
 #include "host/control/client.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,6 +67,23 @@ int pt_ctl_receive(int fd, void *buf, size_t room, int timeout_ms)
 	return (int)n;
 }
 
+/* The host's word to the connection itself (no client slot free): a
+ * reply with seq 0 and an error status, said before it closed. */
+static bool is_refusal(const struct pt_ctl_reply *rep)
+{
+	return !(rep->hdr.flags & PT_CTL_FLAG_NOTIFY) && rep->hdr.seq == 0 &&
+	       rep->hdr.status != PT_CTL_OK;
+}
+
+static bool refused(int fd, void *buf, size_t room, struct pt_ctl_reply *rep)
+{
+	char err[64];
+	int n = pt_ctl_receive(fd, buf, room, 0);
+
+	return n > 0 && !pt_ctl_decode_reply(buf, (size_t)n, rep, err, sizeof(err)) &&
+	       is_refusal(rep);
+}
+
 int pt_ctl_call(int fd, const void *msg, size_t len, uint32_t seq, void *buf,
 		size_t room, struct pt_ctl_reply *rep, int timeout_ms,
 		pt_ctl_notify_fn notify, void *ctx, char *err, size_t errlen)
@@ -73,8 +91,13 @@ int pt_ctl_call(int fd, const void *msg, size_t len, uint32_t seq, void *buf,
 	int64_t deadline = now_ms() + timeout_ms;
 
 	if (send(fd, msg, len, MSG_NOSIGNAL) < 0) {
-		snprintf(err, errlen, "send: %s", strerror(errno));
-		return -errno;
+		int e = errno;
+
+		/* Refused at the door: the host said why before it closed. */
+		if (e == EPIPE && refused(fd, buf, room, rep))
+			return 0;
+		snprintf(err, errlen, "send: %s", strerror(e));
+		return -e;
 	}
 	for (;;) {
 		int64_t left = deadline - now_ms();
@@ -101,6 +124,8 @@ int pt_ctl_call(int fd, const void *msg, size_t len, uint32_t seq, void *buf,
 			continue;
 		}
 		if (rep->hdr.seq == seq)
+			return 0;
+		if (is_refusal(rep))
 			return 0;
 		/* a late reply to an earlier request: not ours */
 	}

@@ -22,7 +22,7 @@ struct type_desc {
 static const struct type_desc types[] = {
 	[PT_CTL_CREATE_PIPELINE] = { "CREATE_PIPELINE", "44n", LAYOUT_ID, false },
 	[PT_CTL_DELETE_PIPELINE] = { "DELETE_PIPELINE", "44", "", false },
-	[PT_CTL_INIT_INSTANCE] = { "INIT_INSTANCE", "44nnn4444411112244", LAYOUT_ID, true },
+	[PT_CTL_INIT_INSTANCE] = { "INIT_INSTANCE", "44nnn44444111122444", LAYOUT_ID, true },
 	[PT_CTL_DELETE_INSTANCE] = { "DELETE_INSTANCE", "44", "", false },
 	[PT_CTL_BIND] = { "BIND", "444442244", "", false },
 	[PT_CTL_UNBIND] = { "UNBIND", "4444", "", false },
@@ -68,7 +68,7 @@ const char *pt_ctl_status_name(unsigned status)
 		"OK", "TRUNCATED", "OVERSIZED", "UNKNOWN_TYPE", "BAD_HEADER",
 		"BAD_FIELD", "UNKNOWN_ID", "EXISTS", "BUSY", "NO_MEMORY",
 		"SEQUENCE", "LIBRARY", "SIGNATURE", "MODULE", "NO_SPACE",
-		"INTERNAL",
+		"INTERNAL", "MODULE_ABI",
 	};
 	return status < PT_CTL_STATUS_COUNT ? names[status] : "UNKNOWN";
 }
@@ -297,6 +297,12 @@ static enum pt_ctl_status check_init(struct pt_ctl_request *req, const uint8_t *
 	      "init_instance.flags: reserved bits 0x%x", m->flags & ~PT_CTL_INIT_FLAG_PAYLOAD);
 	CHECK(m->hang_ms <= PT_CTL_HANG_MAX,
 	      "init_instance.hang_ms: %u is above %u", m->hang_ms, PT_CTL_HANG_MAX);
+	CHECK(m->progress_periods == 0 || m->progress_periods >= PT_CTL_PROGRESS_MIN,
+	      "init_instance.progress_periods: %u is outside %u..%u", m->progress_periods,
+	      PT_CTL_PROGRESS_MIN, PT_CTL_PROGRESS_MAX);
+	CHECK(m->progress_periods <= PT_CTL_PROGRESS_MAX,
+	      "init_instance.progress_periods: %u is outside %u..%u", m->progress_periods,
+	      PT_CTL_PROGRESS_MIN, PT_CTL_PROGRESS_MAX);
 	if (m->library_len > PT_CTL_PATH_MAX)
 		return fail(PT_CTL_E_OVERSIZED, err, errlen,
 			    "init_instance.library_len: %u is above %d",

@@ -11,15 +11,17 @@
  *
  * Besides the graph, the control plane keeps a little state per graph: the
  * pipeline names (the graph knows pipelines by id), the libraries loaded
- * with LOAD_LIBRARY (module name to path), the library policy, and the one
- * config blob being reassembled from fragments. Like the graph it belongs
- * to the one thread that owns the graph.
+ * with LOAD_LIBRARY (module name to path), the library policy, and the
+ * config blobs being reassembled from fragments, each owned by the client
+ * that started it. Like the graph it belongs to the one thread that owns
+ * the graph.
  */
 #ifndef PT_HOST_CONTROL_H
 #define PT_HOST_CONTROL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <partita/control.h>
 
@@ -36,6 +38,16 @@ struct pt_graph;
  */
 int pt_control_handle(struct pt_graph *g, const void *msg, size_t len,
 		      void *reply, size_t *reply_len);
+
+/* The same for the request of client @client (a number the caller gives
+ * each connection, never reused): a config blob sent in fragments belongs
+ * to the client that sent its first fragment, and no other client can
+ * continue, restart or drop it. pt_control_handle is client 0. */
+int pt_control_handle_client(struct pt_graph *g, uint64_t client, const void *msg,
+			     size_t len, void *reply, size_t *reply_len);
+
+/* Client @client is gone: its unfinished blob, if any, is dropped. */
+void pt_control_client_gone(struct pt_graph *g, uint64_t client);
 
 /* Sets the library policy (trusted keys, signatures required) for @g;
  * @policy is copied. Without one, no key is trusted and unsigned libraries

@@ -29,11 +29,17 @@ struct library_entry {
 	char path[PT_CTL_PATH_MAX + 1];
 };
 
-/* The config blob being reassembled from LARGE_CONFIG_SET fragments. */
+/* A config blob being reassembled from LARGE_CONFIG_SET fragments. It
+ * belongs to the client that sent its first fragment: only that client can
+ * continue it, restart it or (by leaving) drop it. */
 struct config_transfer {
+	uint64_t client;
 	uint32_t instance, param, total, got; /* instance 0: none */
 	uint8_t *data;
 };
+
+/* Blobs in flight at once, one per client at most. */
+#define MAX_TRANSFERS 32
 
 struct control_state {
 	struct control_state *next;
@@ -41,7 +47,7 @@ struct control_state {
 	struct pt_library_policy policy;
 	struct pipeline_entry pipelines[PT_MAX_PIPELINES];
 	struct library_entry libraries[MAX_LIBRARIES];
-	struct config_transfer xfer;
+	struct config_transfer xfer[MAX_TRANSFERS];
 };
 
 /* One entry per graph; the graph's owner thread is the only user. */
@@ -83,7 +89,8 @@ void pt_control_forget(struct pt_graph *g)
 			struct control_state *s = *p;
 
 			*p = s->next;
-			free(s->xfer.data);
+			for (size_t i = 0; i < MAX_TRANSFERS; i++)
+				free(s->xfer[i].data);
 			free(s);
 			return;
 		}
@@ -118,6 +125,7 @@ int pt_ctl_status_errno(enum pt_ctl_status st)
 	case PT_CTL_E_SIGNATURE: return -EKEYREJECTED;
 	case PT_CTL_E_MODULE: return -EIO;
 	case PT_CTL_E_NO_SPACE: return -ENOSPC;
+	case PT_CTL_E_MODULE_ABI: return -EBADE;
 	case PT_CTL_E_INTERNAL: break;
 	}
 	return -EFAULT;
@@ -141,6 +149,7 @@ enum pt_ctl_status pt_ctl_errno_status(int err)
 	case EKEYREJECTED: case EPERM: case EACCES: return PT_CTL_E_SIGNATURE;
 	case EIO: return PT_CTL_E_MODULE;
 	case ENOSPC: return PT_CTL_E_NO_SPACE;
+	case EBADE: return PT_CTL_E_MODULE_ABI;
 	}
 	return PT_CTL_E_INTERNAL;
 }
@@ -172,8 +181,13 @@ static int refuse(struct answer *a, enum pt_ctl_status st, const char *fmt, ...)
 static int graph_result(struct answer *a, int ret, const char *what,
 			const char *gerr)
 {
+	size_t n = strlen(what);
+
 	if (!ret)
 		return 0;
+	/* Said once: the graph's reason may already start with @what. */
+	if (!strncmp(gerr, what, n) && gerr[n] == ':')
+		return refuse(a, pt_ctl_errno_status(ret), "%s", gerr);
 	return refuse(a, pt_ctl_errno_status(ret), "%s: %s", what,
 		      gerr[0] ? gerr : strerror(-ret));
 }
@@ -334,6 +348,7 @@ static int init_instance(struct control_state *s, struct answer *a)
 	d.deadline_us = m->deadline_us;
 	d.max_misses = m->max_misses;
 	d.hang_ms = m->hang_ms;
+	d.progress_periods = m->progress_periods;
 	d.restart = m->restart == PT_CTL_RESTART_ON_FAILURE ? PT_RESTART_ON_FAILURE
 							    : PT_RESTART_NEVER;
 	d.restart_limit = m->restart_limit;
@@ -397,10 +412,19 @@ static void xfer_drop(struct config_transfer *x)
 	memset(x, 0, sizeof(*x));
 }
 
-static int config_set(struct control_state *s, struct answer *a)
+/* The blob @client is sending, or NULL. */
+static struct config_transfer *xfer_of(struct control_state *s, uint64_t client)
+{
+	for (size_t i = 0; i < MAX_TRANSFERS; i++)
+		if (s->xfer[i].instance && s->xfer[i].client == client)
+			return &s->xfer[i];
+	return NULL;
+}
+
+static int config_set(struct control_state *s, struct answer *a, uint64_t client)
 {
 	const struct pt_ctl_config_set *m = &a->req->u.config_set;
-	struct config_transfer *x = &s->xfer;
+	struct config_transfer *x = xfer_of(s, client);
 	char gerr[PT_ERR_MAX] = "";
 	int ret;
 
@@ -413,17 +437,29 @@ static int config_set(struct control_state *s, struct answer *a)
 		return ret ? graph_result(a, ret, "config_set", gerr) : ok(a, NULL, NULL, 0);
 	}
 	if (m->offset == 0) {
-		uint8_t *buf = malloc(m->total_size);
+		uint8_t *buf;
 
+		if (x) {
+			xfer_drop(x); /* this client's own unfinished blob */
+		} else {
+			for (size_t i = 0; i < MAX_TRANSFERS && !x; i++)
+				if (!s->xfer[i].instance)
+					x = &s->xfer[i];
+			if (!x)
+				return refuse(a, PT_CTL_E_BUSY,
+					      "config_set: %d clients are sending blobs; finish one first",
+					      MAX_TRANSFERS);
+		}
+		buf = malloc(m->total_size);
 		if (!buf)
 			return refuse(a, PT_CTL_E_NO_MEMORY,
 				      "config_set.total_size: no memory for %u bytes",
 				      m->total_size);
-		xfer_drop(x);
-		*x = (struct config_transfer){ m->instance, m->param, m->total_size, 0, buf };
-	} else if (!x->instance) {
+		*x = (struct config_transfer){ client, m->instance, m->param, m->total_size,
+					       0, buf };
+	} else if (!x) {
 		return refuse(a, PT_CTL_E_SEQUENCE,
-			      "config_set.offset: %u, but no blob was started at offset 0",
+			      "config_set.offset: %u, but no blob was started at offset 0 by this client",
 			      m->offset);
 	} else if (x->instance != m->instance || x->param != m->param ||
 		   x->total != m->total_size) {
@@ -614,7 +650,7 @@ static int lookup(struct control_state *s, struct answer *a)
 	return ok(a, &rep, NULL, 0);
 }
 
-static int dispatch(struct control_state *s, struct answer *a)
+static int dispatch(struct control_state *s, struct answer *a, uint64_t client)
 {
 	const struct pt_ctl_request *req = a->req;
 	char gerr[PT_ERR_MAX] = "";
@@ -631,8 +667,9 @@ static int dispatch(struct control_state *s, struct answer *a)
 		if ((ret = need_instance(s, a, req->u.delete_instance.instance,
 					 "delete_instance.instance")))
 			return ret;
-		if (s->xfer.instance == req->u.delete_instance.instance)
-			xfer_drop(&s->xfer);
+		for (size_t i = 0; i < MAX_TRANSFERS; i++)
+			if (s->xfer[i].instance == req->u.delete_instance.instance)
+				xfer_drop(&s->xfer[i]);
 		ret = pt_graph_instance_delete(s->g, req->u.delete_instance.instance,
 					       gerr, sizeof(gerr));
 		return ret ? graph_result(a, ret, "delete_instance", gerr)
@@ -648,7 +685,7 @@ static int dispatch(struct control_state *s, struct answer *a)
 		return ret ? graph_result(a, ret, "set_pipeline_state", gerr)
 			   : ok(a, NULL, NULL, 0);
 	case PT_CTL_LARGE_CONFIG_SET:
-		return config_set(s, a);
+		return config_set(s, a, client);
 	case PT_CTL_LARGE_CONFIG_GET:
 		return config_get(s, a);
 	case PT_CTL_LOAD_LIBRARY:
@@ -668,8 +705,23 @@ static int dispatch(struct control_state *s, struct answer *a)
 	return refuse(a, PT_CTL_E_UNKNOWN_TYPE, "header.type: %u", req->hdr.type);
 }
 
+void pt_control_client_gone(struct pt_graph *g, uint64_t client)
+{
+	struct control_state *s = state_of(g, false);
+	struct config_transfer *x = s ? xfer_of(s, client) : NULL;
+
+	if (x)
+		xfer_drop(x);
+}
+
 int pt_control_handle(struct pt_graph *g, const void *msg, size_t len,
 		      void *reply, size_t *reply_len)
+{
+	return pt_control_handle_client(g, 0, msg, len, reply, reply_len);
+}
+
+int pt_control_handle_client(struct pt_graph *g, uint64_t client, const void *msg,
+			     size_t len, void *reply, size_t *reply_len)
 {
 	static struct pt_ctl_request req; /* owner thread only; too big for some stacks */
 	struct answer a = { .req = &req, .reply = reply, .room = *reply_len };
@@ -694,7 +746,7 @@ int pt_control_handle(struct pt_graph *g, const void *msg, size_t len,
 	if (!s) {
 		ret = refuse(&a, PT_CTL_E_NO_MEMORY, "control state: no memory");
 	} else {
-		ret = dispatch(s, &a);
+		ret = dispatch(s, &a, client);
 	}
 	*reply_len = a.size;
 	return ret;

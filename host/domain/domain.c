@@ -791,5 +791,7 @@ void pt_domain_release(struct pt_domain *d)
 	free(d->grants);
 	pt_partition_put(d->rings); /* the domain's reference */
 	pt_partition_put(d->rings); /* the host's */
+	if (d->data_charged)
+		pt_budget_give(d->budget, d->data_charged);
 	free(d);
 }

@@ -45,6 +45,8 @@ struct pt_domain {
 	unsigned members;
 	struct pt_domain_grant *grants;
 	unsigned ngrants, grants_cap;
+	struct pt_budget *budget;  /* what data_charged was charged to */
+	size_t data_charged;       /* memory its library loads added (host/domain/data.c) */
 	char last_log[256];
 	char log_part[256];      /* an unfinished line from the pipe */
 	size_t log_part_len;
@@ -116,6 +118,32 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 
 /* Records that @d may hold @p until it ends (one more holder). */
 int pt_domain_hold(struct pt_domain *d, struct pt_partition *p, bool writable);
+
+/* Memory a library load may add beyond the partitions (host/domain/data.c):
+ * its writable segments, what its dependencies and constructors map, up to
+ * this much more. */
+#define PT_DOMAIN_LOAD_SLACK (1024u * 1024u)
+
+/* One load in progress. */
+struct pt_domain_load {
+	struct pt_budget *budget;
+	size_t allowance, charged;
+	size_t data_before;
+	unsigned long long as_soft;
+};
+
+/* Before a LOAD: charges the allowance for library @libfd (named @who) to
+ * @budget and raises @d's RLIMIT_DATA by it, bounds its address space.
+ * Returns 0, -ENOMEM (budget) or -errno, with @err. */
+int pt_domain_load_begin(struct pt_domain *d, struct pt_budget *budget, int libfd,
+			 const char *who, struct pt_domain_load *ld, char *err,
+			 size_t errlen);
+/* After it, whatever its outcome: the limit comes down to what @d holds,
+ * which stays charged until @d is released; the rest is given back.
+ * Returns -ENOMEM, with @err, if @d holds more than the allowance (it got
+ * round the limit: the load must fail and the domain go). */
+int pt_domain_load_end(struct pt_domain *d, struct pt_domain_load *ld, char *err,
+		       size_t errlen);
 
 /* Grants @p to @d (read-only or writable) once; 0 or -errno. */
 int pt_domain_grant(struct pt_domain *d, struct pt_partition *p, bool writable,

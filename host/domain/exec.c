@@ -241,6 +241,7 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	struct pt_instance_exec *x;
 	struct pt_domain *d = NULL;
 	struct pt_dctl_load ld = { 0 };
+	struct pt_domain_load dl;
 	struct pt_dctl_reply r;
 	size_t page = page_round(1), heap, stack;
 	char pname[64], msg[PT_ERR_MAX];
@@ -324,9 +325,29 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	}
 	fds[0] = x->priv->fd;
 	fds[1] = libfd;
+	ret = pt_domain_load_begin(d, budget, libfd, lib, &dl, err, errlen);
+	if (ret) {
+		close(libfd);
+		if (d->members == 1)
+			pt_exec_kill(inst);
+		exec_free(inst);
+		return ret;
+	}
 	ret = pt_domain_control(d, PT_DCTL_LOAD, inst->id, &ld, sizeof(ld), NULL, 0,
 				fds, 2, &r, NULL, NULL, CONTROL_TIMEOUT_MS, msg,
 				sizeof(msg));
+	{
+		char why[PT_ERR_MAX];
+
+		if (pt_domain_load_end(d, &dl, why, sizeof(why)) && !ret) {
+			snprintf(err, errlen, "library %s: %s", lib, why);
+			pt_domain_hold(d, x->priv, true);
+			pt_exec_kill(inst);
+			close(libfd);
+			exec_free(inst);
+			return -ENOMEM;
+		}
+	}
 	close(libfd);
 	/* Sent: whatever it answered, the domain may hold the private
 	 * partition until it ends. */
@@ -466,7 +487,7 @@ static int take_prepared(struct pt_instance *inst, const struct pt_dctl_prepared
 		}
 		x->snk_size[i] = (uint32_t)v.size;
 		x->snk_frame[i] = v.frame;
-		v.in_prepare = 0;
+		v.in_prepare = snk[i].in_prepare;
 		snk[i] = v;
 	}
 	return 0;
@@ -515,6 +536,8 @@ int pt_exec_prepare_views(struct pt_instance *inst, struct pt_source *src,
 				return ret;
 		}
 	}
+	p.period_frames = inst->mod.period_frames ? inst->mod.period_frames :
+						  x->period_frames;
 	module_log_begin(x->dom);
 	ret = pt_domain_control(x->dom, PT_DCTL_PREPARE, inst->id, &p, sizeof(p),
 				NULL, 0, NULL, 0, NULL, &out, &outlen,

@@ -21,6 +21,7 @@
 #include "host/graph/graph.h"
 #include "host/graph/history.h"
 #include "host/plugins/plugins.h"
+#include "host/graph/progress.h"
 #include "host/domain/exec.h"
 #include "host/io/io.h"
 #include "host/libmgr/library.h"
@@ -268,7 +269,7 @@ struct pt_buffer *pt_graph_buffer_at(struct pt_graph *g, size_t i)
 }
 
 /* The module's log lines go to stderr with the instance's name; the last
- * error is kept so a failed call can say why. */
+ * error is kept so a failed call can say why, and is said there, once. */
 static void instance_log(void *ctx, const char *name, int level,
 			 const char *line)
 {
@@ -276,7 +277,7 @@ static void instance_log(void *ctx, const char *name, int level,
 
 	if (level <= PT_LOG_ERR)
 		snprintf(inst->last_error, sizeof(inst->last_error), "%s", line);
-	if (level <= PT_LOG_WARN || getenv("PARTITA_DEBUG"))
+	if (level == PT_LOG_WARN || getenv("PARTITA_DEBUG"))
 		fprintf(stderr, "partita: %s: %s\n", name, line);
 }
 
@@ -605,6 +606,8 @@ int pt_graph_instance_create(struct pt_graph *g,
 	inst->max_misses = d->max_misses;
 	inst->hang_ms = d->hang_ms ? d->hang_ms :
 			g->cfg.hang_ms ? g->cfg.hang_ms : PT_HANG_MS_DEFAULT;
+	inst->progress.periods = d->progress_periods;
+	inst->progress.endpoint = endpoint;
 	inst->restart = d->restart;
 	inst->restart_limit = d->restart_limit ? d->restart_limit : 3;
 	inst->on_fault = d->on_fault;
@@ -1241,6 +1244,7 @@ static int instance_prepare(struct pt_graph *g, struct pt_instance *inst,
 	if (ret)
 		return ret;
 	inst->state = PT_INSTANCE_PREPARED;
+	pt_progress_reset(inst);
 	return 0;
 }
 
@@ -1400,6 +1404,10 @@ int pt_graph_config_set(struct pt_graph *g, uint32_t id, uint32_t param,
 			    inst->manifest.name);
 	inst->last_error[0] = 0;
 	ret = inst->mod.ops.set_config(&inst->mod, param, data, size);
+	if (ret > 0) /* outside the ABI: not an errno to pass on */
+		return fail(err, errlen, -EBADE,
+			    "instance '%s': set config returned %d, not 0 or a negative errno",
+			    inst->name, ret);
 	if (ret)
 		return fail(err, errlen, ret, "instance '%s': config refused: %s",
 			    inst->name,
@@ -1431,7 +1439,7 @@ int pt_graph_config_get(struct pt_graph *g, uint32_t id, uint32_t param,
 			return fail(err, errlen, ret, "instance '%s': get config: %s",
 				    inst->name, why);
 		if (*size > room)
-			return fail(err, errlen, -EPROTO,
+			return fail(err, errlen, -EBADE,
 				    "instance '%s' claims %zu bytes in a %zu-byte reply",
 				    inst->name, *size, room);
 		return 0;
@@ -1441,11 +1449,15 @@ int pt_graph_config_get(struct pt_graph *g, uint32_t id, uint32_t param,
 			    "module '%s' reports no configuration",
 			    inst->manifest.name);
 	ret = inst->mod.ops.get_config(&inst->mod, param, data, size);
+	if (ret > 0) /* outside the ABI: not an errno to pass on */
+		return fail(err, errlen, -EBADE,
+			    "instance '%s': get config returned %d, not 0 or a negative errno",
+			    inst->name, ret);
 	if (ret)
 		return fail(err, errlen, ret, "instance '%s': get config: %s",
 			    inst->name, strerror(-ret));
 	if (*size > room) /* a module that lies about what it wrote */
-		return fail(err, errlen, -EPROTO,
+		return fail(err, errlen, -EBADE,
 			    "instance '%s' claims %zu bytes in a %zu-byte reply",
 			    inst->name, *size, room);
 	return 0;

@@ -93,6 +93,7 @@ struct pt_instance_desc {
 	uint32_t deadline_us;    /* 0: one period */
 	uint32_t max_misses;     /* 0: no limit (late is not hung) */
 	uint32_t hang_ms;        /* 0: the graph's default */
+	uint32_t progress_periods; /* lag that fails it (progress.h); 0: default */
 	enum pt_restart restart;
 	uint32_t restart_limit;  /* 0: 3 */
 	enum pt_on_fault on_fault;
@@ -115,6 +116,17 @@ struct pt_instance_stats {
 	int fault_signal;        /* signal of the last fault, 0 if none */
 	uint32_t latency_frames; /* the module's own (pt_mod_set_latency) */
 	char fault_reason[64];   /* why the last fault happened */
+	uint64_t dropped_frames; /* taken from its inputs while it lagged (progress.h) */
+};
+
+/* How far each pin of an instance is behind what it was offered
+ * (host/graph/progress.h). Pins packed in pin order. */
+struct pt_progress {
+	int64_t lag_in[PT_MAX_PINS], lag_out[PT_MAX_PINS];
+	uint32_t periods;        /* the limit; 0: PT_PROGRESS_PERIODS_DEFAULT */
+	bool endpoint;           /* paced by a file or device: not judged */
+	bool stalled;            /* found stalled, not yet failed */
+	char why[64];
 };
 
 struct pt_buffer;
@@ -205,6 +217,7 @@ struct pt_instance {
 	enum pt_instance_state state;
 	struct pt_instance_stats stats;
 	uint32_t consecutive_misses;
+	struct pt_progress progress;
 
 	/* In-process (trusted) execution. */
 	struct pt_module mod;

@@ -9,10 +9,14 @@
  * it, so a file run through a pass-through graph comes out bit-identical.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sndfile.h>
 
@@ -23,15 +27,217 @@
 #define IO_PATH_MAX 4096
 #define IO_CHUNK 1024 /* frames converted at a time */
 
-struct io_state {
+/* Standard input read in whole, or standard output gathered until the
+ * file is complete: a file in memory for libsndfile's virtual I/O, which
+ * seeks back to write or read a header. */
+struct io_mem {
+	uint8_t *data;
+	size_t len, cap, pos;
+};
+
+/* An open file: libsndfile's handle over a descriptor we own, or over
+ * memory. */
+struct io_file {
 	SNDFILE *sf;
 	SF_INFO info;
+	int fd;
+	struct io_mem *mem;
+};
+
+struct io_state {
+	struct io_file f;
 	char path[IO_PATH_MAX];
 	uint64_t frames_done; /* input: frames read; output: frames written */
 	uint64_t target;      /* output: frames to write in all */
 	bool eof;
+	/* input: the data ends before the header says (a cut or corrupt
+	 * file); found at open or while reading, told once. */
+	bool damaged, damage_told, read_error;
+	uint64_t damage_frame, damage_claimed;
+	char damage[160];
+	/* output: the file being written, renamed to path when complete;
+	 * the container (0: from the extension) and the sample encoding (0
+	 * bits: the stream's) */
+	char tmp[IO_PATH_MAX + 32], final[IO_PATH_MAX];
+	int major, codec, bits;
+	bool is_float, exact;
 	int32_t scratch[IO_CHUNK * PT_CHANNELS_MAX];
 };
+
+/* ---- files: regular files only, '-' for standard input and output ---- */
+
+static sf_count_t mem_len(void *u)
+{
+	return (sf_count_t)((struct io_mem *)u)->len;
+}
+
+static sf_count_t mem_seek(sf_count_t off, int whence, void *u)
+{
+	struct io_mem *m = u;
+	sf_count_t base = whence == SEEK_CUR ? (sf_count_t)m->pos :
+			  whence == SEEK_END ? (sf_count_t)m->len : 0;
+
+	if (base + off < 0)
+		return -1;
+	m->pos = (size_t)(base + off);
+	return (sf_count_t)m->pos;
+}
+
+static sf_count_t mem_read(void *ptr, sf_count_t n, void *u)
+{
+	struct io_mem *m = u;
+	size_t left = m->pos < m->len ? m->len - m->pos : 0;
+	size_t k = (size_t)n < left ? (size_t)n : left;
+
+	memcpy(ptr, m->data + m->pos, k);
+	m->pos += k;
+	return (sf_count_t)k;
+}
+
+static int mem_room(struct io_mem *m, size_t need)
+{
+	size_t cap = m->cap ? m->cap : 65536;
+	uint8_t *p;
+
+	if (need <= m->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(m->data, cap);
+	if (!p)
+		return -ENOMEM;
+	m->data = p;
+	m->cap = cap;
+	return 0;
+}
+
+static sf_count_t mem_write(const void *ptr, sf_count_t n, void *u)
+{
+	struct io_mem *m = u;
+
+	if (mem_room(m, m->pos + (size_t)n))
+		return 0;
+	if (m->pos > m->len)
+		memset(m->data + m->len, 0, m->pos - m->len);
+	memcpy(m->data + m->pos, ptr, (size_t)n);
+	m->pos += (size_t)n;
+	if (m->pos > m->len)
+		m->len = m->pos;
+	return n;
+}
+
+static sf_count_t mem_tell(void *u)
+{
+	return (sf_count_t)((struct io_mem *)u)->pos;
+}
+
+static SF_VIRTUAL_IO mem_io = { mem_len, mem_seek, mem_read, mem_write,
+				mem_tell };
+
+static void mem_free(struct io_mem *m)
+{
+	if (m)
+		free(m->data);
+	free(m);
+}
+
+/* Closes @f; returns 0 or -EIO when libsndfile could not finish it. */
+static int file_close(struct io_file *f)
+{
+	int ret = 0;
+
+	if (f->sf && sf_close(f->sf))
+		ret = -EIO;
+	f->sf = NULL;
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	mem_free(f->mem);
+	f->mem = NULL;
+	return ret;
+}
+
+static const char *kind_of(mode_t m)
+{
+	return S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a folder" :
+	       S_ISCHR(m) || S_ISBLK(m) ? "a device" : S_ISSOCK(m) ? "a socket" :
+	       "not a regular file";
+}
+
+/* Reads all of standard input into memory. */
+static int stdin_read(struct io_mem *m, char *err, size_t errlen)
+{
+	if (isatty(0)) {
+		snprintf(err, errlen, "'-' reads standard input, which is a terminal");
+		return -EINVAL;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (mem_room(m, m->len + 65536)) {
+			snprintf(err, errlen, "standard input: out of memory");
+			return -ENOMEM;
+		}
+		n = read(0, m->data + m->len, m->cap - m->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "reading standard input: %s", strerror(errno));
+			return -EIO;
+		}
+		if (!n)
+			return 0;
+		m->len += (size_t)n;
+	}
+}
+
+/* Opens @path ('-': standard input) for reading. Only a regular file is
+ * opened, without blocking: a FIFO is refused, never waited on. */
+static int file_open_read(const char *path, struct io_file *f, char *err,
+			  size_t errlen)
+{
+	struct stat st;
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	if (!strcmp(path, "-")) {
+		f->mem = calloc(1, sizeof(*f->mem));
+		if (!f->mem) {
+			snprintf(err, errlen, "standard input: out of memory");
+			return -ENOMEM;
+		}
+		ret = stdin_read(f->mem, err, errlen);
+		if (!ret && !(f->sf = sf_open_virtual(&mem_io, SFM_READ, &f->info,
+						      f->mem))) {
+			snprintf(err, errlen, "cannot read standard input: %s",
+				 sf_strerror(NULL));
+			ret = -EINVAL;
+		}
+	} else {
+		f->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (f->fd < 0) {
+			snprintf(err, errlen, "cannot read '%s': %s", path,
+				 strerror(errno));
+			return -errno;
+		}
+		if (fstat(f->fd, &st) || !S_ISREG(st.st_mode)) {
+			snprintf(err, errlen,
+				 "'%s' is %s: an input must be a regular file ('-' reads standard input)",
+				 path, kind_of(st.st_mode));
+			ret = -EINVAL;
+		} else if (!(f->sf = sf_open_fd(f->fd, SFM_READ, &f->info, SF_FALSE))) {
+			snprintf(err, errlen, "cannot read '%s': %s", path,
+				 sf_strerror(NULL));
+			ret = -EINVAL;
+		} else {
+			ret = 0;
+		}
+	}
+	if (ret)
+		file_close(f);
+	return ret;
+}
 
 static int open_path(struct pt_module *mod, const void *data, size_t size,
 		     char *path)
@@ -55,47 +261,104 @@ static struct io_state *state_new(struct pt_module *mod)
 	 * host memory, not in the private heap. */
 	struct io_state *st = calloc(1, sizeof(*st));
 
-	if (st)
+	if (st) {
+		st->f.fd = -1;
 		pt_mod_set_priv(mod, st);
+	}
 	return st;
 }
 
+/* An output that did not finish leaves no file behind: the temporary one
+ * goes, and whatever was at its path before stays. */
 static void io_free(struct pt_module *mod)
 {
 	struct io_state *st = pt_mod_priv(mod);
 
 	if (!st)
 		return;
-	if (st->sf)
-		sf_close(st->sf);
+	if (st->f.sf && st->tmp[0])
+		unlink(st->tmp);
+	file_close(&st->f);
 	free(st);
 	pt_mod_set_priv(mod, NULL);
 }
 
 /* ---- input ---- */
 
-/* Opens @path for reading and checks that a stream can carry it. Returns 0
- * with *@sf open, or -EINVAL with @err saying why. */
-static int read_file(const char *path, SNDFILE **sf, SF_INFO *info, char *err,
+/* What pt_io_probe opened, kept for the input endpoint that reads the same
+ * path: every input is opened once (standard input can only be). */
+static struct {
+	char path[IO_PATH_MAX];
+	struct io_file f;
+	bool held;
+} probed;
+
+void pt_io_probe_release(void)
+{
+	if (probed.held)
+		file_close(&probed.f);
+	probed.held = false;
+}
+
+/* Opens @path for reading and checks that a stream can carry it. */
+static int read_file(const char *path, struct io_file *f, char *err,
 		     size_t errlen)
 {
-	memset(info, 0, sizeof(*info));
-	*sf = sf_open(path, SFM_READ, info);
-	if (!*sf) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, sf_strerror(NULL));
-		return -EINVAL;
+	int ret;
+
+	if (probed.held && !strcmp(probed.path, path)) {
+		*f = probed.f;
+		probed.held = false;
+		return 0;
 	}
-	if (info->channels < 1 || info->channels > PT_CHANNELS_MAX ||
-	    info->samplerate < PT_RATE_MIN || info->samplerate > PT_RATE_MAX) {
+	ret = file_open_read(path, f, err, errlen);
+	if (ret)
+		return ret;
+	if (f->info.channels < 1 || f->info.channels > PT_CHANNELS_MAX ||
+	    f->info.samplerate < PT_RATE_MIN || f->info.samplerate > PT_RATE_MAX) {
 		snprintf(err, errlen,
 			 "'%s' has %d channels at %d Hz; supported are 1..%d channels at %d..%d Hz",
-			 path, info->channels, info->samplerate, PT_CHANNELS_MAX,
+			 path, f->info.channels, f->info.samplerate, PT_CHANNELS_MAX,
 			 PT_RATE_MIN, PT_RATE_MAX);
-		sf_close(*sf);
-		*sf = NULL;
+		file_close(f);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* libsndfile trims a data chunk that claims more bytes than the file
+ * holds, and says so in its log ("data : 192000 (should be 95978)"): a
+ * file cut short. */
+static void header_check(struct io_state *st)
+{
+	char log[4096];
+	const char *p = log;
+
+	log[0] = 0;
+	sf_command(st->f.sf, SFC_GET_LOG_INFO, log, sizeof(log));
+	for (; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		unsigned long long said, is;
+
+		if ((sscanf(p, " data : %llu (should be %llu)", &said, &is) == 2 ||
+		     sscanf(p, " SSND : %llu (should be %llu)", &said, &is) == 2) &&
+		    is < said && is > 0) {
+			st->damaged = true;
+			st->damage_frame = (uint64_t)st->f.info.frames;
+			st->damage_claimed = said;
+			if (st->f.info.frames > 0) {
+				/* Bytes per frame: what the file holds over
+				 * its frames (a partial frame rounds away). */
+				uint64_t per = (is + (uint64_t)st->f.info.frames / 2) /
+					       (uint64_t)st->f.info.frames;
+
+				st->damage_claimed = per ? said / per : said;
+			}
+			snprintf(st->damage, sizeof(st->damage),
+				 "its header claims %llu bytes of data, the file holds %llu",
+				 said, is);
+			return;
+		}
+	}
 }
 
 /* Makes @path the input's file, from its start. */
@@ -103,21 +366,20 @@ static int input_open(struct pt_module *mod, struct io_state *st,
 		      const char *path)
 {
 	char err[IO_PATH_MAX + 128];
-	SF_INFO info;
-	SNDFILE *sf;
+	struct io_file f;
 
-	if (read_file(path, &sf, &info, err, sizeof(err))) {
+	if (read_file(path, &f, err, sizeof(err))) {
 		pt_log(mod, PT_LOG_ERR, "%s", err);
 		return -EINVAL;
 	}
-	if (st->sf)
-		sf_close(st->sf);
-	st->sf = sf;
-	st->info = info;
+	file_close(&st->f);
+	st->f = f;
 	st->eof = false;
 	st->frames_done = 0;
+	st->damaged = st->damage_told = st->read_error = false;
 	if (path != st->path)
 		snprintf(st->path, sizeof(st->path), "%s", path);
+	header_check(st);
 	return 0;
 }
 
@@ -144,19 +406,19 @@ static int input_prepare(struct pt_module *mod, struct pt_source *const *src,
 	(void)src;
 	if (nsrc || nsnk != 1)
 		return -EINVAL;
-	if (!st->sf && (ret = input_open(mod, st, st->path)))
+	if (!st->f.sf && (ret = input_open(mod, st, st->path)))
 		return ret;
 	f = pt_sink_format(snk[0]);
-	if ((int)f->rate != st->info.samplerate) {
+	if ((int)f->rate != st->f.info.samplerate) {
 		pt_log(mod, PT_LOG_ERR,
 		       "'%s' is %d Hz but the stream is %u Hz (add an src instance)",
-		       st->path, st->info.samplerate, f->rate);
+		       st->path, st->f.info.samplerate, f->rate);
 		return -EINVAL;
 	}
-	if (f->channels != st->info.channels && st->info.channels != 1) {
+	if (f->channels != st->f.info.channels && st->f.info.channels != 1) {
 		pt_log(mod, PT_LOG_ERR,
 		       "'%s' has %d channels but the stream has %u", st->path,
-		       st->info.channels, f->channels);
+		       st->f.info.channels, f->channels);
 		return -EINVAL;
 	}
 	return 0;
@@ -167,28 +429,29 @@ static int input_prepare(struct pt_module *mod, struct pt_source *const *src,
 static size_t input_read(struct io_state *st, const struct pt_format *f,
 			 uint8_t *out, size_t frames)
 {
-	unsigned fch = (unsigned)st->info.channels, ch = f->channels;
+	unsigned fch = (unsigned)st->f.info.channels, ch = f->channels;
+	SNDFILE *sf = st->f.sf;
 	size_t got;
 
 	if (frames > IO_CHUNK)
 		frames = IO_CHUNK;
 	switch (f->sample) {
 	case PT_SAMPLE_S16_LE:
-		got = (size_t)sf_readf_short(st->sf, (short *)st->scratch,
+		got = (size_t)sf_readf_short(sf, (short *)st->scratch,
 					     (sf_count_t)frames);
 		for (size_t i = 0; i < got * ch; i++)
 			((int16_t *)out)[i] =
 				((int16_t *)st->scratch)[(i / ch) * fch + (i % ch) % fch];
 		break;
 	case PT_SAMPLE_FLOAT_LE:
-		got = (size_t)sf_readf_float(st->sf, (float *)st->scratch,
+		got = (size_t)sf_readf_float(sf, (float *)st->scratch,
 					     (sf_count_t)frames);
 		for (size_t i = 0; i < got * ch; i++)
 			((float *)out)[i] =
 				((float *)st->scratch)[(i / ch) * fch + (i % ch) % fch];
 		break;
 	default:
-		got = (size_t)sf_readf_int(st->sf, st->scratch, (sf_count_t)frames);
+		got = (size_t)sf_readf_int(sf, st->scratch, (sf_count_t)frames);
 		for (size_t i = 0; i < got * ch; i++) {
 			int32_t v = st->scratch[(i / ch) * fch + (i % ch) % fch];
 
@@ -197,7 +460,27 @@ static size_t input_read(struct io_state *st, const struct pt_format *f,
 		}
 		break;
 	}
+	/* A decoder error shows on the short read; later reads clear it. */
+	if (got < frames && sf_error(sf) && !st->damaged) {
+		snprintf(st->damage, sizeof(st->damage), "%s", sf_strerror(sf));
+		st->read_error = true;
+	}
 	return got;
+}
+
+/* The data ended: before the frame count the file declared, or with a
+ * decoder error, the file is damaged. */
+static void input_ended(struct io_state *st)
+{
+	st->eof = true;
+	if (st->damaged ||
+	    (!st->read_error && st->frames_done >= (uint64_t)st->f.info.frames))
+		return;
+	st->damaged = true;
+	st->damage_frame = st->frames_done;
+	st->damage_claimed = (uint64_t)st->f.info.frames;
+	if (!st->read_error)
+		snprintf(st->damage, sizeof(st->damage), "the data ends early");
 }
 
 static int input_process(struct pt_module *mod, struct pt_source *const *src,
@@ -226,7 +509,8 @@ static int input_process(struct pt_module *mod, struct pt_source *const *src,
 		size_t got = st->eof ? 0 : input_read(st, f, p, n);
 
 		if (got == 0) {
-			st->eof = true;
+			if (!st->eof)
+				input_ended(st);
 			/* After the end: silence, so the graph drains. */
 			memset(p, 0, n * frame);
 			got = n;
@@ -242,10 +526,10 @@ static int input_reset(struct pt_module *mod)
 {
 	struct io_state *st = pt_mod_priv(mod);
 
-	/* RESET ends the read; the next prepare starts the file again. */
-	if (st->sf)
-		sf_close(st->sf);
-	st->sf = NULL;
+	/* RESET ends the read; the next run starts the file again (a file
+	 * in memory too: standard input is read once). */
+	if (st->f.sf)
+		sf_seek(st->f.sf, 0, SEEK_SET);
 	st->eof = false;
 	st->frames_done = 0;
 	return 0;
@@ -264,9 +548,9 @@ static int input_set_config(struct pt_module *mod, uint32_t param,
 	ret = open_path(mod, data, size, path);
 	if (ret)
 		return ret;
-	/* Running: switch files now. Otherwise the file is opened when the
+	/* Open: switch files now. Otherwise the file is opened when the
 	 * pipeline starts, like the one init named. */
-	if (st->sf)
+	if (st->f.sf)
 		return input_open(mod, st, path);
 	memcpy(st->path, path, sizeof(st->path));
 	return 0;
@@ -297,23 +581,110 @@ static const struct pt_module_entry input_entry = { &input_manifest,
 
 /* ---- output ---- */
 
-static int major_of(const char *path)
+/* The containers come from libsndfile (its major formats and their
+ * extensions); a few common names libsndfile spells otherwise are
+ * aliases, with the codec they imply. */
+static int container_of(const char *type, int *codec)
 {
 	static const struct {
-		const char *ext;
-		int major;
-	} map[] = {
-		{ ".wav", SF_FORMAT_WAV },   { ".flac", SF_FORMAT_FLAC },
-		{ ".aiff", SF_FORMAT_AIFF }, { ".aif", SF_FORMAT_AIFF },
-		{ ".au", SF_FORMAT_AU },     { ".caf", SF_FORMAT_CAF },
-		{ ".w64", SF_FORMAT_W64 },   { ".ogg", SF_FORMAT_OGG },
-		{ ".raw", SF_FORMAT_RAW },
+		const char *name, *as;
+		int codec;
+	} alias[] = {
+		{ "aif", "aiff", 0 },
+		{ "ogg", "oga", SF_FORMAT_VORBIS },
+		{ "vorbis", "oga", SF_FORMAT_VORBIS },
+		{ "opus", "oga", SF_FORMAT_OPUS },
+		{ "mp3", "m1a", SF_FORMAT_MPEG_LAYER_III },
 	};
-	const char *dot = strrchr(path, '.');
+	int n = 0;
 
-	for (size_t i = 0; dot && i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcasecmp(dot, map[i].ext))
-			return map[i].major;
+	*codec = 0;
+	if (!type || !*type)
+		return 0;
+	if (!strcasecmp(type, "wav"))
+		return SF_FORMAT_WAV; /* not NIST's or WAVEX, which share it */
+	for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+		if (!strcasecmp(type, alias[i].name)) {
+			type = alias[i].as;
+			*codec = alias[i].codec;
+		}
+	sf_command(NULL, SFC_GET_FORMAT_MAJOR_COUNT, &n, sizeof(n));
+	for (int i = 0; i < n; i++) {
+		SF_FORMAT_INFO fi = { .format = i };
+
+		/* SD2 keeps a resource fork in a second file, written by
+		 * name: it cannot be written beside and renamed. */
+		if (!sf_command(NULL, SFC_GET_FORMAT_MAJOR, &fi, sizeof(fi)) &&
+		    !strcasecmp(fi.extension, type) && fi.format != SF_FORMAT_SD2) {
+			if (!*codec && fi.format == SF_FORMAT_OGG)
+				*codec = SF_FORMAT_VORBIS;
+			if (!*codec && fi.format == SF_FORMAT_MPEG)
+				*codec = SF_FORMAT_MPEG_LAYER_III;
+			return fi.format;
+		}
+	}
+	return 0;
+}
+
+static const char *extension_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(slash ? slash : path, '.');
+
+	return dot ? dot + 1 : "";
+}
+
+int pt_io_containers(char *out, size_t len)
+{
+	int n = 0;
+	size_t at = 0;
+
+	out[0] = 0;
+	sf_command(NULL, SFC_GET_FORMAT_MAJOR_COUNT, &n, sizeof(n));
+	for (int i = 0; i < n; i++) {
+		SF_FORMAT_INFO fi = { .format = i };
+		int codec;
+
+		if (sf_command(NULL, SFC_GET_FORMAT_MAJOR, &fi, sizeof(fi)) ||
+		    container_of(fi.extension, &codec) != fi.format || at >= len)
+			continue;
+		at += (size_t)snprintf(out + at, len - at, "%s%s", at ? " " : "",
+				       fi.extension);
+	}
+	/* The aliases, where this libsndfile writes their codec. */
+	{
+		static const char *const more[] = { "ogg", "opus", "mp3" };
+
+		for (size_t i = 0; i < 3 && at < len; i++) {
+			int codec, major = container_of(more[i], &codec);
+			SF_INFO info = { .samplerate = 48000, .channels = 2,
+					 .format = major | codec };
+
+			if (major && sf_format_check(&info))
+				at += (size_t)snprintf(out + at, len - at, " %s",
+						       more[i]);
+		}
+	}
+	return n;
+}
+
+static int output_type(struct pt_module *mod, struct io_state *st,
+		       const void *data, size_t size)
+{
+	char type[32];
+	int ret = pt_param_string(data, size, "type", type, sizeof(type));
+
+	if (ret == -ENOENT)
+		snprintf(type, sizeof(type), "%s", extension_of(st->path));
+	else if (ret < 0)
+		type[0] = 0;
+	st->major = container_of(type, &st->codec);
+	if (!st->major) {
+		pt_log(mod, PT_LOG_ERR,
+		       "'%s': unknown file type '%s' (see 'partita run --help' for the types; '-' needs type=)",
+		       st->path, type);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -325,16 +696,10 @@ static int output_open(struct pt_module *mod, const void *data, size_t size)
 	if (!st)
 		return -ENOMEM;
 	ret = open_path(mod, data, size, st->path);
-	if (ret)
-		return ret;
-	if (!major_of(st->path)) {
-		pt_log(mod, PT_LOG_ERR,
-		       "'%s': unknown file type (use .wav, .flac, .aiff, .au, .caf, .w64, .ogg or .raw)",
-		       st->path);
-		return -EINVAL;
-	}
+	if (!ret)
+		ret = output_type(mod, st, data, size);
 	st->target = UINT64_MAX;
-	return 0;
+	return ret;
 }
 
 static int output_init(struct pt_module *mod, const void *data, size_t size)
@@ -346,52 +711,198 @@ static int output_init(struct pt_module *mod, const void *data, size_t size)
 	return ret;
 }
 
+static int sub_for(int bits, bool is_float)
+{
+	if (is_float)
+		return bits == 64 ? SF_FORMAT_DOUBLE : SF_FORMAT_FLOAT;
+	return bits == 8 ? SF_FORMAT_PCM_S8 : bits == 16 ? SF_FORMAT_PCM_16 :
+	       bits == 24 ? SF_FORMAT_PCM_24 : SF_FORMAT_PCM_32;
+}
+
+/* The file's sample encoding: the one asked for (-b, -e), else the
+ * stream's; a container that cannot hold the stream's gets the nearest it
+ * holds (FLAC: 24 bits for a float stream). */
+static int output_sub(struct pt_module *mod, struct io_state *st,
+		      const struct pt_format *f, SF_INFO *info)
+{
+	static const int fallback[] = { SF_FORMAT_PCM_24, SF_FORMAT_PCM_16,
+					SF_FORMAT_FLOAT, SF_FORMAT_PCM_32,
+					SF_FORMAT_PCM_U8, SF_FORMAT_PCM_S8 };
+	int n = 0, want;
+
+	if (st->codec) {
+		info->format = st->major | st->codec;
+		return sf_format_check(info) ? 0 : -EINVAL;
+	}
+	want = st->bits ? sub_for(st->bits, st->is_float) :
+	       f->sample == PT_SAMPLE_S16_LE  ? SF_FORMAT_PCM_16 :
+	       f->sample == PT_SAMPLE_S24_4LE ? SF_FORMAT_PCM_24 :
+	       f->sample == PT_SAMPLE_S32_LE  ? SF_FORMAT_PCM_32 :
+						SF_FORMAT_FLOAT;
+	info->format = st->major | want;
+	if (sf_format_check(info))
+		return 0;
+	if (st->exact) {
+		pt_log(mod, PT_LOG_ERR,
+		       "'%s': this file type cannot hold %d-bit %s samples",
+		       st->path, st->bits, st->is_float ? "float" : "signed");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++) {
+		info->format = st->major | fallback[i];
+		if (sf_format_check(info))
+			return 0;
+	}
+	sf_command(NULL, SFC_GET_FORMAT_SUBTYPE_COUNT, &n, sizeof(n));
+	for (int i = 0; i < n; i++) {
+		SF_FORMAT_INFO fi = { .format = i };
+
+		sf_command(NULL, SFC_GET_FORMAT_SUBTYPE, &fi, sizeof(fi));
+		info->format = st->major | (fi.format & SF_FORMAT_SUBMASK);
+		if (sf_format_check(info))
+			return 0;
+	}
+	return -EINVAL;
+}
+
+/* Creates the file being written: standard output gathered in memory, or
+ * a temporary file beside the output, renamed into place at close. */
+static int output_create(struct pt_module *mod, struct io_state *st)
+{
+	char dir[IO_PATH_MAX], base[IO_PATH_MAX];
+	const char *target = st->path;
+	struct stat sb;
+	mode_t mask;
+
+	st->tmp[0] = 0;
+	if (!strcmp(st->path, "-")) {
+		st->f.mem = calloc(1, sizeof(*st->f.mem));
+		if (!st->f.mem ||
+		    !(st->f.sf = sf_open_virtual(&mem_io, SFM_WRITE, &st->f.info,
+						 st->f.mem))) {
+			pt_log(mod, PT_LOG_ERR, "cannot write standard output: %s",
+			       sf_strerror(NULL));
+			file_close(&st->f);
+			return -EIO;
+		}
+		return 0;
+	}
+	if (!stat(st->path, &sb)) {
+		if (!S_ISREG(sb.st_mode)) {
+			pt_log(mod, PT_LOG_ERR,
+			       "'%s' is %s: an output must be a regular file ('-' writes standard output)",
+			       st->path, kind_of(sb.st_mode));
+			return -EINVAL;
+		}
+		/* Through a symbolic link: the file it names is replaced. */
+		if (realpath(st->path, st->final))
+			target = st->final;
+	}
+	snprintf(dir, sizeof(dir), "%s", target);
+	snprintf(base, sizeof(base), "%s", target);
+	if ((size_t)snprintf(st->tmp, sizeof(st->tmp), "%s/.%s.partita-XXXXXX",
+			     dirname(dir), basename(base)) >= sizeof(st->tmp)) {
+		pt_log(mod, PT_LOG_ERR, "'%s': path too long", st->path);
+		st->tmp[0] = 0;
+		return -ENAMETOOLONG;
+	}
+	st->f.fd = mkostemp(st->tmp, O_CLOEXEC);
+	if (st->f.fd < 0) {
+		pt_log(mod, PT_LOG_ERR, "cannot write '%s': %s", st->path,
+		       strerror(errno));
+		st->tmp[0] = 0;
+		return -EIO;
+	}
+	mask = umask(0);
+	umask(mask);
+	fchmod(st->f.fd, 0666 & ~mask);
+	st->f.sf = sf_open_fd(st->f.fd, SFM_WRITE, &st->f.info, SF_FALSE);
+	if (!st->f.sf) {
+		pt_log(mod, PT_LOG_ERR, "cannot write '%s': %s", st->path,
+		       sf_strerror(NULL));
+		unlink(st->tmp);
+		st->tmp[0] = 0;
+		file_close(&st->f);
+		return -EIO;
+	}
+	if (target == st->path)
+		snprintf(st->final, sizeof(st->final), "%s", st->path);
+	return 0;
+}
+
+/* Finishes the file: its header written, then renamed into place (or
+ * copied to standard output). */
+static int output_commit(struct io_state *st, char *err, size_t errlen)
+{
+	struct io_mem *mem = st->f.mem;
+	int ret;
+
+	if (!st->f.sf)
+		return 0;
+	st->f.mem = NULL; /* kept until written out */
+	ret = file_close(&st->f);
+	if (ret) {
+		snprintf(err, errlen, "finishing '%s' failed", st->path);
+	} else if (mem) {
+		for (size_t done = 0; done < mem->len;) {
+			ssize_t n = write(1, mem->data + done, mem->len - done);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				snprintf(err, errlen, "writing standard output: %s",
+					 strerror(n < 0 ? errno : EIO));
+				ret = -EIO;
+				break;
+			}
+			done += (size_t)n;
+		}
+	} else {
+		if (rename(st->tmp, st->final)) {
+			snprintf(err, errlen, "cannot put '%s' in place: %s",
+				 st->path, strerror(errno));
+			ret = -EIO;
+		}
+	}
+	if (ret && st->tmp[0])
+		unlink(st->tmp);
+	st->tmp[0] = 0;
+	mem_free(mem);
+	return ret;
+}
+
 static int output_prepare(struct pt_module *mod, struct pt_source *const *src,
 			  unsigned nsrc, struct pt_sink *const *snk,
 			  unsigned nsnk)
 {
 	struct io_state *st = pt_mod_priv(mod);
 	const struct pt_format *f;
-	int major = major_of(st->path), sub;
+	int ret;
 
 	(void)snk;
 	if (nsrc != 1 || nsnk)
 		return -EINVAL;
 	f = pt_source_format(src[0]);
-	switch (f->sample) {
-	case PT_SAMPLE_S16_LE:
-		sub = SF_FORMAT_PCM_16;
-		break;
-	case PT_SAMPLE_S24_4LE:
-		sub = SF_FORMAT_PCM_24;
-		break;
-	case PT_SAMPLE_S32_LE:
-		sub = SF_FORMAT_PCM_32;
-		break;
-	default:
-		sub = SF_FORMAT_FLOAT;
-		break;
+	if (st->f.sf) {
+		if (st->tmp[0])
+			unlink(st->tmp);
+		file_close(&st->f);
 	}
-	if (major == SF_FORMAT_OGG)
-		sub = SF_FORMAT_VORBIS;
-	if (st->sf)
-		sf_close(st->sf);
-	memset(&st->info, 0, sizeof(st->info));
-	st->info.samplerate = (int)f->rate;
-	st->info.channels = f->channels;
-	st->info.format = major | sub;
-	if (!sf_format_check(&st->info)) {
-		pt_log(mod, PT_LOG_ERR,
-		       "'%s': this file type cannot hold the stream's samples (format %u); try .wav",
-		       st->path, f->sample);
+	memset(&st->f.info, 0, sizeof(st->f.info));
+	st->f.info.samplerate = (int)f->rate;
+	st->f.info.channels = f->channels;
+	if (output_sub(mod, st, f, &st->f.info)) {
+		if (!st->exact)
+			pt_log(mod, PT_LOG_ERR,
+			       "'%s': this file type cannot hold %u channels at %u Hz",
+			       st->path, f->channels, f->rate);
 		return -EINVAL;
 	}
-	st->sf = sf_open(st->path, SFM_WRITE, &st->info);
-	if (!st->sf) {
-		pt_log(mod, PT_LOG_ERR, "cannot write '%s': %s", st->path,
-		       sf_strerror(NULL));
-		return -EIO;
-	}
+	ret = output_create(mod, st);
+	if (ret)
+		return ret;
+	/* Float streams into integer files: clip, never wrap. */
+	sf_command(st->f.sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
 	st->frames_done = 0;
 	return 0;
 }
@@ -399,17 +910,18 @@ static int output_prepare(struct pt_module *mod, struct pt_source *const *src,
 static int output_write(struct io_state *st, const struct pt_format *f,
 			const uint8_t *in, size_t frames)
 {
+	SNDFILE *sf = st->f.sf;
 	sf_count_t put;
 
 	switch (f->sample) {
 	case PT_SAMPLE_S16_LE:
-		put = sf_writef_short(st->sf, (const short *)in, (sf_count_t)frames);
+		put = sf_writef_short(sf, (const short *)in, (sf_count_t)frames);
 		break;
 	case PT_SAMPLE_FLOAT_LE:
-		put = sf_writef_float(st->sf, (const float *)in, (sf_count_t)frames);
+		put = sf_writef_float(sf, (const float *)in, (sf_count_t)frames);
 		break;
 	case PT_SAMPLE_S32_LE:
-		put = sf_writef_int(st->sf, (const int *)in, (sf_count_t)frames);
+		put = sf_writef_int(sf, (const int *)in, (sf_count_t)frames);
 		break;
 	default:
 		for (size_t i = 0; i < frames * f->channels; i++) {
@@ -421,7 +933,7 @@ static int output_write(struct io_state *st, const struct pt_format *f,
 			v = (int32_t)((uint32_t)v << 8);
 			st->scratch[i] = v;
 		}
-		put = sf_writef_int(st->sf, st->scratch, (sf_count_t)frames);
+		put = sf_writef_int(sf, st->scratch, (sf_count_t)frames);
 		break;
 	}
 	return put == (sf_count_t)frames ? 0 : -EIO;
@@ -469,11 +981,11 @@ static int output_process(struct pt_module *mod, struct pt_source *const *src,
 		size_t left = st->target - st->frames_done;
 		size_t keep = n < left ? n : left;
 
-		if (keep && st->sf) {
+		if (keep && st->f.sf) {
 			ret = output_write(st, f, p, keep);
 			if (ret) {
 				pt_log(mod, PT_LOG_ERR, "writing '%s': %s",
-				       st->path, sf_strerror(st->sf));
+				       st->path, sf_strerror(st->f.sf));
 				return ret;
 			}
 			st->frames_done += keep;
@@ -486,14 +998,14 @@ static int output_process(struct pt_module *mod, struct pt_source *const *src,
 static int output_reset(struct pt_module *mod)
 {
 	struct io_state *st = pt_mod_priv(mod);
+	char err[IO_PATH_MAX + 64];
+	int ret;
 
-	/* RESET ends the file; the next prepare starts a new one. */
-	if (st->sf && sf_close(st->sf)) {
-		st->sf = NULL;
-		return -EIO;
-	}
-	st->sf = NULL;
-	return 0;
+	/* RESET ends the file, complete; the next prepare starts a new one. */
+	ret = output_commit(st, err, sizeof(err));
+	if (ret)
+		pt_log(mod, PT_LOG_ERR, "%s", err);
+	return ret;
 }
 
 /* file=PATH names another output file; it is created at the next prepare,
@@ -503,25 +1015,25 @@ static int output_set_config(struct pt_module *mod, uint32_t param,
 {
 	struct io_state *st = pt_mod_priv(mod);
 	char path[IO_PATH_MAX];
-	int ret;
+	int major = st->major, ret;
 
 	if (param != PT_PARAM_TEXT)
 		return -EINVAL;
 	ret = open_path(mod, data, size, path);
 	if (ret)
 		return ret;
-	if (!major_of(path)) {
-		pt_log(mod, PT_LOG_ERR,
-		       "'%s': unknown file type (use .wav, .flac, .aiff, .au, .caf, .w64, .ogg or .raw)",
-		       path);
-		return -EINVAL;
-	}
-	if (st->sf) {
+	if (st->f.sf) {
 		pt_log(mod, PT_LOG_ERR, "'%s' is open: change the file in RESET",
 		       st->path);
 		return -EBUSY;
 	}
-	memcpy(st->path, path, sizeof(st->path));
+	memcpy(path, st->path, sizeof(path));
+	open_path(mod, data, size, st->path);
+	if (output_type(mod, st, data, size)) {
+		memcpy(st->path, path, sizeof(path));
+		st->major = major;
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -603,26 +1115,43 @@ int pt_io_input_info(const struct pt_instance *inst, uint64_t *frames,
 {
 	const struct io_state *st;
 
-	if (!pt_io_is_input(inst) || !(st = inst->mod.priv) || !st->sf)
+	if (!pt_io_is_input(inst) || !(st = inst->mod.priv) || !st->f.sf)
 		return -EINVAL;
-	*frames = (uint64_t)st->info.frames;
-	natural_format(&st->info, fmt);
+	*frames = (uint64_t)st->f.info.frames;
+	natural_format(&st->f.info, fmt);
 	return 0;
 }
 
 int pt_io_probe(const char *path, uint64_t *frames, struct pt_format *fmt,
 		char *err, size_t errlen)
 {
-	SF_INFO info;
-	SNDFILE *sf;
-	int ret = read_file(path, &sf, &info, err, errlen);
+	struct io_file f;
+	int ret = read_file(path, &f, err, errlen);
 
 	if (ret)
 		return ret;
-	sf_close(sf);
-	*frames = (uint64_t)info.frames;
-	natural_format(&info, fmt);
+	pt_io_probe_release();
+	probed.f = f;
+	probed.held = true;
+	snprintf(probed.path, sizeof(probed.path), "%s", path);
+	*frames = (uint64_t)f.info.frames;
+	natural_format(&f.info, fmt);
 	return 0;
+}
+
+bool pt_io_input_damage(struct pt_instance *inst, uint64_t *frame,
+			uint64_t *claimed, const char **why)
+{
+	struct io_state *st;
+
+	if (!pt_io_is_input(inst) || !(st = inst->mod.priv) || !st->damaged ||
+	    st->damage_told)
+		return false;
+	st->damage_told = true;
+	*frame = st->damage_frame;
+	*claimed = st->damage_claimed;
+	*why = st->damage;
+	return true;
 }
 
 void pt_io_output_length(struct pt_instance *inst, uint64_t frames)
@@ -632,6 +1161,18 @@ void pt_io_output_length(struct pt_instance *inst, uint64_t frames)
 	if (!pt_io_is_output(inst) || !(st = inst->mod.priv))
 		return;
 	st->target = frames;
+}
+
+void pt_io_output_sample(struct pt_instance *inst, int bits, bool is_float,
+			 bool exact)
+{
+	struct io_state *st;
+
+	if (!pt_io_is_output(inst) || !(st = inst->mod.priv))
+		return;
+	st->bits = bits;
+	st->is_float = is_float;
+	st->exact = exact && bits;
 }
 
 bool pt_io_output_done(const struct pt_instance *inst)
@@ -665,14 +1206,8 @@ uint64_t pt_io_output_written(const struct pt_instance *inst)
 int pt_io_output_close(struct pt_instance *inst, char *err, size_t errlen)
 {
 	struct io_state *st;
-	int ret = 0;
 
-	if (!pt_io_is_output(inst) || !(st = inst->mod.priv) || !st->sf)
+	if (!pt_io_is_output(inst) || !(st = inst->mod.priv))
 		return 0;
-	if (sf_close(st->sf)) {
-		snprintf(err, errlen, "closing '%s' failed", st->path);
-		ret = -EIO;
-	}
-	st->sf = NULL;
-	return ret;
+	return output_commit(st, err, errlen);
 }

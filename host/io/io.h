@@ -7,20 +7,29 @@
  *   input   0 sources, 1 sink.  file=PATH  Reads the file and converts it to
  *           the sink's stream format exactly (integer formats through
  *           libsndfile's integer reads, float through its float reads). After
- *           the end of the file it writes silence, so the graph drains.
- *   output  1 source, 0 sinks.  file=PATH  Writes the source's stream to
- *           PATH; the container comes from the extension (.wav, .flac, .aiff,
- *           .au, .caf, .w64, .ogg), the sample type from the stream format.
+ *           the end of the file it writes silence, so the graph drains. A
+ *           file whose data ends before its header says is damaged: found,
+ *           kept for pt_io_input_damage. PATH '-' is standard input, read
+ *           into memory and decoded through libsndfile's virtual I/O.
+ *   output  1 source, 0 sinks.  file=PATH [type=TYPE]  Writes the source's
+ *           stream to PATH; the container comes from TYPE or the extension
+ *           (any major format libsndfile writes, pt_io_containers), the
+ *           sample encoding from pt_io_output_sample or else the stream.
  *           It writes exactly `frames` frames (pt_io_output_length), then
- *           discards.
+ *           discards. It writes a temporary file in PATH's folder, renamed
+ *           to PATH when the file is complete (pt_io_output_close, RESET);
+ *           freed before that, it leaves PATH as it was. PATH '-' is
+ *           standard output, written when the file is complete.
  * Files are opened when the pipeline leaves RESET (prepare), so file= can be
  * changed until then; a missing input or an unwritable output is refused
- * there with the libsndfile reason, and nothing runs.
+ * there with the libsndfile reason, and nothing runs. Only regular files
+ * are opened, without blocking: a FIFO or a device is refused by name.
  */
 #ifndef PT_HOST_IO_H
 #define PT_HOST_IO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <partita/module.h>
@@ -45,6 +54,27 @@ int pt_io_input_info(const struct pt_instance *inst, uint64_t *frames,
 int pt_io_probe(const char *path, uint64_t *frames, struct pt_format *fmt,
 		char *err, size_t errlen);
 
+/* The file pt_io_probe opened is kept for the input endpoint that reads the
+ * same path, so a file is opened once; this closes it if none took it. */
+void pt_io_probe_release(void);
+
+/* Returns true, once, when an input's data ended before its header said
+ * (a file cut short, a corrupt FLAC frame): *@frame is where the data
+ * stopped, *@claimed what the header said, *@why libsndfile's words. */
+bool pt_io_input_damage(struct pt_instance *inst, uint64_t *frame,
+			uint64_t *claimed, const char **why);
+
+/* The output file's samples: @bits 8, 16, 24, 32 (64 with @is_float), or
+ * 0 for the stream's own. Set before the pipeline starts. When the
+ * container cannot hold them, an @exact request fails at prepare; any
+ * other gets the nearest encoding the container holds. */
+void pt_io_output_sample(struct pt_instance *inst, int bits, bool is_float,
+			 bool exact);
+
+/* Writes the output types this libsndfile can write into @out, separated
+ * by spaces; returns how many major formats it has. */
+int pt_io_containers(char *out, size_t len);
+
 /* Sets how many frames an output writes before it discards the rest. */
 void pt_io_output_length(struct pt_instance *inst, uint64_t frames);
 
@@ -57,8 +87,8 @@ const char *pt_io_path(const struct pt_instance *inst);
 /* Frames an output has written so far. */
 uint64_t pt_io_output_written(const struct pt_instance *inst);
 
-/* Flushes and closes an output's file early (before the instance is freed);
- * returns 0 or -EIO with the reason in @err. */
+/* Finishes an output's file (before the instance is freed) and puts it in
+ * place; returns 0 or -EIO with the reason in @err. */
 int pt_io_output_close(struct pt_instance *inst, char *err, size_t errlen);
 
 #endif

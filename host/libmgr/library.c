@@ -317,11 +317,15 @@ int pt_file_read(const char *path, size_t max, void **data, size_t *size,
 	size_t got = 0;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking: opening a FIFO must not wait for a writer; it is
+	 * refused below, as anything but a regular file is. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return failf(-errno, err, errlen, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		ret = failf(-EINVAL, err, errlen, "%s: not a regular file", path);
+		ret = failf(-EINVAL, err, errlen, "%s: not a regular file (%s)", path,
+			    S_ISFIFO(st.st_mode) ? "a FIFO" :
+			    S_ISDIR(st.st_mode) ? "a folder" : "a device or socket");
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "host/domain/exec.h"
+#include "host/graph/progress.h"
 #include "host/sched/sched.h"
 #include "host/trace/trace.h"
 
@@ -312,6 +313,7 @@ static void commit(struct job *j)
 	for (unsigned p = 0; p < PT_MAX_PINS; p++)
 		if (j->inst->out[p])
 			j->inst->out[p]->wr += j->snk[k++].produced;
+	pt_progress_account(j->inst, j->src, j->nsrc, j->snk, j->nsnk, j->max);
 }
 
 /* A failed instance: stand-ins for as many periods as the request allows. */
@@ -644,6 +646,8 @@ int pt_sched_period(struct pt_sched *s)
 	 * not in every LL pass. */
 	for (size_t i = 0; i < n; i++)
 		live[i] = running(s, order[i]);
+	/* No writer waits on a reader that lags or failed (progress.h). */
+	pt_progress_unblock(g, batch);
 
 	/* 1. DP snapshot: every ready DP instance gets its views now. */
 	/* The trusted DP jobs are counted in njobs and published to the
@@ -680,8 +684,10 @@ int pt_sched_period(struct pt_sched *s)
 			continue;
 		}
 		if (!pt_module_is_ready(&inst->mod, j->srcp, j->nsrc, j->snkp,
-					j->nsnk))
+					j->nsnk)) {
+			commit(j); /* nothing moved: counts in its lag */
 			continue;
+		}
 		njobs++;
 	}
 	/* One wake per domain for all of its requests. */
@@ -714,8 +720,10 @@ int pt_sched_period(struct pt_sched *s)
 				continue;
 			}
 			if (!pt_module_is_ready(&inst->mod, ll.srcp, ll.nsrc,
-						ll.snkp, ll.nsnk))
+						ll.snkp, ll.nsnk)) {
+				commit(&ll); /* nothing moved: counts in its lag */
 				continue;
+			}
 			job_run(&ll);
 			account(s, &ll, TRACK_HOST);
 			commit(&ll);
@@ -751,6 +759,12 @@ int pt_sched_period(struct pt_sched *s)
 				      now_ns() - wait_t0);
 		account(s, j, TRACK_DP(j->inst));
 		commit(j);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char why[64];
+
+		if (pt_progress_stalled(order[i], why, sizeof(why)))
+			fault(s, order[i], 0, why);
 	}
 	return 0;
 }

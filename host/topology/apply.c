@@ -58,3 +58,25 @@ bool pt_topology_uses_module(const struct pt_topology *t, const char *module)
 	}
 	return false;
 }
+
+const struct pt_topology_msg *pt_topology_binding_of(const struct pt_topology *t,
+						     const char *instance)
+{
+	char why[PT_CTL_ERR_MAX];
+	uint32_t id = 0;
+
+	for (size_t i = 0; i < t->nmsgs; i++) {
+		struct pt_ctl_request r;
+
+		if (pt_ctl_decode(t->msgs[i].data, t->msgs[i].size, &r, why,
+				  sizeof(why)) != PT_CTL_OK)
+			continue;
+		if (r.hdr.type == PT_CTL_INIT_INSTANCE &&
+		    !strcmp(r.u.init_instance.name, instance))
+			id = r.u.init_instance.instance;
+		if (id && r.hdr.type == PT_CTL_BIND &&
+		    (r.u.bind.src == id || r.u.bind.dst == id))
+			return &t->msgs[i];
+	}
+	return NULL;
+}

@@ -31,6 +31,7 @@ struct instance_ctx {
 	char params[PT_CTL_INIT_MAX];
 	size_t params_size;
 	bool has_name;
+	char file[PATH_MAX]; /* a file= parameter anchored at the folder */
 	void *payload;           /* init_blob: the binary init payload */
 	size_t payload_size;
 	void *config;            /* config_blob: set before the pipeline runs */
@@ -257,11 +258,12 @@ static const char *const instance_keys[] = {
 	"name", "module", "library", "isolation", "sched", "domain", "heap_size",
 	"stack_size", "deadline_us", "max_misses", "restart", "restart_limit",
 	"on_fault", "params", "init_blob", "config_blob", "config_param", "mode",
-	"hang_ms", NULL,
+	"hang_ms", "progress_periods", NULL,
 };
 enum { I_NAME, I_MODULE, I_LIBRARY, I_ISOLATION, I_SCHED, I_DOMAIN, I_HEAP,
        I_STACK, I_DEADLINE, I_MISSES, I_RESTART, I_RLIMIT, I_FAULT, I_PARAMS,
-       I_INIT_BLOB, I_CONFIG_BLOB, I_CONFIG_PARAM, I_MODE, I_HANG };
+       I_INIT_BLOB, I_CONFIG_BLOB, I_CONFIG_PARAM, I_MODE, I_HANG,
+       I_PROGRESS };
 
 /* Reads the file @n names (relative to the topology's folder), 1..@max
  * bytes. */
@@ -363,6 +365,13 @@ static int parse_params(struct loader *L, struct instance_ctx *c, yaml_node_t *n
 		}
 		if ((ret = scalar(L, v, sub, &s)))
 			return ret;
+		/* A file is found from the topology's folder, as a library is. */
+		if (!strcmp(ks, "file") && s[0] && s[0] != '/' && strcmp(s, "-")) {
+			if ((size_t)snprintf(c->file, sizeof(c->file), "%s/%s", L->dir,
+					     s) >= sizeof(c->file))
+				return lerr(L, v, sub, "path too long");
+			s = c->file;
+		}
 		if (!param_text_ok(s))
 			return lerr(L, v, sub, "'%s': a value has no spaces, ';' or '='", s);
 		if ((ret = params_add(L, c, v, sub, s)))
@@ -481,6 +490,14 @@ static int instance_key(struct loader *L, void *ctx, unsigned key,
 		if ((ret = get_u32(L, v, field, 0, PT_CTL_HANG_MAX, &u)))
 			return ret;
 		c->m.hang_ms = (uint32_t)u;
+		return 0;
+	case I_PROGRESS:
+		if ((ret = get_u32(L, v, field, 0, PT_CTL_PROGRESS_MAX, &u)))
+			return ret;
+		if (u && u < PT_CTL_PROGRESS_MIN)
+			return lerr(L, v, field, "%u is below %u (0 = the default)", u,
+				    PT_CTL_PROGRESS_MIN);
+		c->m.progress_periods = u;
 		return 0;
 	case I_RESTART:
 		if ((ret = get_enum(L, v, field, restart, &e)))
@@ -921,6 +938,50 @@ void pt_topology_free(struct pt_topology *t)
 	t->nmsgs = 0;
 }
 
+/* Reads @text as a stream of events (constant memory) and refuses it at
+ * the first collection nested deeper than PT_TOPOLOGY_DEPTH_MAX, before
+ * any document is built: libyaml's scanner does work in proportion to the
+ * open nesting levels for every token, so a deeply nested file costs time
+ * quadratic in its size. Syntax errors are left to the loader. */
+static int check_depth(const void *text, size_t size, const char *path, char *err,
+		       size_t errlen)
+{
+	yaml_parser_t parser;
+	unsigned depth = 0;
+	int ret = 0;
+
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s: libyaml failed to initialise", path);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, text, size);
+	for (;;) {
+		yaml_event_t ev;
+		bool end;
+
+		if (!yaml_parser_parse(&parser, &ev))
+			break; /* the loader reports it, with its line */
+		end = ev.type == YAML_STREAM_END_EVENT;
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > PT_TOPOLOGY_DEPTH_MAX) {
+				snprintf(err, errlen,
+					 "%s:%zu: nested more than %d levels deep (collections within collections)",
+					 path, ev.start_mark.line + 1, PT_TOPOLOGY_DEPTH_MAX);
+				ret = -EINVAL;
+				end = true;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			   ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (end)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
 int pt_topology_parse(const void *text, size_t size, const char *path,
 		      struct pt_topology *t, char *err, size_t errlen)
 {
@@ -936,6 +997,9 @@ int pt_topology_parse(const void *text, size_t size, const char *path,
 			 PT_TOPOLOGY_FILE_MAX);
 		return -EFBIG;
 	}
+	ret = check_depth(text, size, path, err, errlen);
+	if (ret)
+		return ret;
 	L = calloc(1, sizeof(*L) + sizeof(*L->inst));
 	if (!L) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -977,6 +1041,25 @@ int pt_topology_parse(const void *text, size_t size, const char *path,
 	}
 	ret = parse_document(L);
 	yaml_document_delete(&L->doc);
+	/* One document a file: a second one would be silently ignored. */
+	if (!ret) {
+		yaml_document_t next;
+
+		if (!yaml_parser_load(&parser, &next)) {
+			snprintf(err, errlen, "%s:%zu: YAML syntax after the document: %s",
+				 path, parser.problem_mark.line + 1,
+				 parser.problem ? parser.problem : "unreadable");
+			ret = -EINVAL;
+		} else {
+			if (yaml_document_get_root_node(&next)) {
+				snprintf(err, errlen,
+					 "%s:%zu: a second YAML document: a topology file holds one",
+					 path, next.start_mark.line + 1);
+				ret = -EINVAL;
+			}
+			yaml_document_delete(&next);
+		}
+	}
 	yaml_parser_delete(&parser);
 	free(L);
 	if (ret)

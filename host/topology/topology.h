@@ -21,6 +21,8 @@
 #include <stdint.h>
 
 #define PT_TOPOLOGY_FILE_MAX (1u << 20)
+/* Collections within collections, at most (a topology needs about 8). */
+#define PT_TOPOLOGY_DEPTH_MAX 32
 
 struct pt_graph;
 
@@ -67,5 +69,10 @@ void pt_topology_free(struct pt_topology *t);
  * pt_graph_free(@g). */
 int pt_topology_apply(const struct pt_topology *t, struct pt_graph *g,
 		      char *err, size_t errlen);
+
+/* The first binding of the instance named @instance, for a format found
+ * wrong when the graph starts: its line and field. NULL when none. */
+const struct pt_topology_msg *pt_topology_binding_of(const struct pt_topology *t,
+						     const char *instance);
 
 #endif

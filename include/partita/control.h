@@ -56,6 +56,8 @@ extern "C" {
 #define PT_CTL_DEADLINE_MAX 1000000u     /* deadline_us: one second */
 #define PT_CTL_MISSES_MAX 1000u          /* max_misses */
 #define PT_CTL_HANG_MAX 60000u           /* hang_ms: one minute */
+#define PT_CTL_PROGRESS_MIN 2u           /* progress_periods, when not 0 */
+#define PT_CTL_PROGRESS_MAX 1000000u     /* progress_periods */
 #define PT_CTL_RESTART_MAX 100u          /* restart_limit */
 #define PT_CTL_PERIODS_MAX 64u           /* bind: buffer depth in periods */
 
@@ -97,7 +99,9 @@ enum pt_ctl_type {
  *   UNKNOWN_ID    no pipeline / instance / binding with that id or name
  *   EXISTS        the id or name is already taken
  *   BUSY          not allowed in the current state (e.g. delete a running
- *                 pipeline, bind into a running one)
+ *                 pipeline, bind into a running one); also the one message
+ *                 a client gets, with seq 0, when no client slot is free
+ *                 ("too many clients: 16") before the host closes it
  *   NO_MEMORY     the user heap budget cannot hold it
  *   SEQUENCE      a config fragment out of order or without its first one
  *   LIBRARY       the module library was refused (not ELF, no manifest,
@@ -107,6 +111,9 @@ enum pt_ctl_type {
  *   MODULE        the module itself failed (init, set_config, get_config)
  *   NO_SPACE      a reply would not fit (LARGE_CONFIG_GET max_size)
  *   INTERNAL      the host could not do it for a reason of its own
+ *   MODULE_ABI    the module answered outside its ABI: a positive result
+ *                 (callbacks return 0 or a negative errno), or more config
+ *                 bytes than it was given room for
  */
 enum pt_ctl_status {
 	PT_CTL_OK = 0,
@@ -125,8 +132,9 @@ enum pt_ctl_status {
 	PT_CTL_E_MODULE = 13,
 	PT_CTL_E_NO_SPACE = 14,
 	PT_CTL_E_INTERNAL = 15,
+	PT_CTL_E_MODULE_ABI = 16,
 };
-#define PT_CTL_STATUS_COUNT 16
+#define PT_CTL_STATUS_COUNT 17
 
 struct pt_ctl_header {
 	uint16_t type;    /* enum pt_ctl_type */
@@ -196,6 +204,9 @@ struct pt_ctl_init_instance {
 	uint32_t init_size;        /* 0..PT_CTL_INIT_MAX */
 	uint32_t hang_ms;          /* 0 (the host's default) .. PT_CTL_HANG_MAX:
 				      a request unanswered this long is a hang */
+	uint32_t progress_periods; /* 0 (the default) or PT_CTL_PROGRESS_MIN..
+				      PT_CTL_PROGRESS_MAX: periods of lag that
+				      fail it (docs/architecture.md) */
 };
 
 /* INIT_INSTANCE carries a binary init payload after the init blob. */
@@ -398,7 +409,7 @@ struct pt_ctl_notify {
 _Static_assert(sizeof(struct pt_ctl_header) == 16, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_create_pipeline) == 40, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_delete_pipeline) == 8, "control wire layout");
-_Static_assert(sizeof(struct pt_ctl_init_instance) == 140, "control wire layout");
+_Static_assert(sizeof(struct pt_ctl_init_instance) == 144, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_delete_instance) == 8, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_bind) == 32, "control wire layout");
 _Static_assert(sizeof(struct pt_ctl_unbind) == 16, "control wire layout");

@@ -160,6 +160,10 @@ struct pt_dctl_prepared {
 
 struct pt_dctl_prepare {
 	uint32_t nsrc, nsnk;
+	/* The instance's period at its stream rate (its first input's, else
+	 * its first output's), which may differ from the one at load. */
+	uint32_t period_frames;
+	uint32_t reserved;
 	struct pt_dctl_pin src[PT_MAX_PINS];
 	struct pt_dctl_pin snk[PT_MAX_PINS];
 };

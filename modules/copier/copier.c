@@ -22,7 +22,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 static const char *const copier_keys[] = { NULL };
@@ -114,7 +114,7 @@ static void copier_convert(unsigned is, const uint8_t *in, unsigned os,
 static int copier_init(struct pt_module *mod, const void *data, size_t size)
 {
 	struct copier *c;
-	int ret = params_known(mod, data, size, copier_keys);
+	int ret = pt_params_known(mod, data, size, copier_keys);
 
 	if (ret)
 		return ret;
@@ -188,16 +188,16 @@ static int copier_set_config(struct pt_module *mod, uint32_t param,
 {
 	if (param != PT_PARAM_TEXT)
 		return -EINVAL;
-	return params_known(mod, data, size, copier_keys);
+	return pt_params_known(mod, data, size, copier_keys);
 }
 
 static int copier_get_config(struct pt_module *mod, uint32_t param, void *data,
 			     size_t *size)
 {
-	struct params_text txt = { .len = 0 };
+	struct pt_params_text txt = { .len = 0 };
 
 	(void)mod;
-	return params_reply(&txt, param, data, size);
+	return pt_params_reply(&txt, param, data, size);
 }
 
 static void copier_free(struct pt_module *mod)

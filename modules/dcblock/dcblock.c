@@ -13,7 +13,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 struct dcblock {
@@ -27,11 +27,11 @@ static const char *const dcblock_keys[] = { "r", NULL };
 static int dcblock_parse(struct pt_module *mod, const void *blob, size_t size,
 			 double *r)
 {
-	int ret = params_known(mod, blob, size, dcblock_keys);
+	int ret = pt_params_known(mod, blob, size, dcblock_keys);
 
 	if (ret)
 		return ret;
-	return params_number(mod, blob, size, "r", 0.9, 0.99999, r) < 0 ? -EINVAL : 0;
+	return pt_params_number(mod, blob, size, "r", 0.9, 0.99999, r) < 0 ? -EINVAL : 0;
 }
 
 static int dcblock_init(struct pt_module *mod, const void *data, size_t size)
@@ -116,10 +116,10 @@ static int dcblock_get_config(struct pt_module *mod, uint32_t param, void *data,
 			      size_t *size)
 {
 	struct dcblock *d = pt_mod_priv(mod);
-	struct params_text txt = { .len = 0 };
+	struct pt_params_text txt = { .len = 0 };
 
-	params_printf(&txt, "r=%.17g", d->r);
-	return params_reply(&txt, param, data, size);
+	pt_params_printf(&txt, "r=%.17g", d->r);
+	return pt_params_reply(&txt, param, data, size);
 }
 
 static int dcblock_reset(struct pt_module *mod)

@@ -17,7 +17,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 #define DELAY_MAX 192000
@@ -38,11 +38,11 @@ static int delay_parse(struct pt_module *mod, const void *blob, size_t size,
 		       uint32_t *samples, unsigned *nsamples)
 {
 	double v[PT_CHANNELS_MAX];
-	int n = params_known(mod, blob, size, delay_keys);
+	int n = pt_params_known(mod, blob, size, delay_keys);
 
 	if (n)
 		return n;
-	n = params_list(mod, blob, size, "samples", 0, DELAY_MAX, v,
+	n = pt_params_list(mod, blob, size, "samples", 0, DELAY_MAX, v,
 			PT_CHANNELS_MAX);
 	if (n <= 0)
 		return n;
@@ -221,12 +221,12 @@ static int delay_get_config(struct pt_module *mod, uint32_t param, void *data,
 			    size_t *size)
 {
 	struct delay *d = pt_mod_priv(mod);
-	struct params_text txt = { .len = 0 };
+	struct pt_params_text txt = { .len = 0 };
 
-	params_printf(&txt, "samples=");
+	pt_params_printf(&txt, "samples=");
 	for (unsigned i = 0; i < d->nsamples; i++)
-		params_printf(&txt, "%s%u", i ? "," : "", d->samples[i]);
-	return params_reply(&txt, param, data, size);
+		pt_params_printf(&txt, "%s%u", i ? "," : "", d->samples[i]);
+	return pt_params_reply(&txt, param, data, size);
 }
 
 static int delay_reset(struct pt_module *mod)

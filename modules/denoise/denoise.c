@@ -30,7 +30,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 struct denoise_params {
@@ -60,15 +60,15 @@ static int denoise_flag(struct pt_module *mod, const char *key, double v)
 static int denoise_parse(struct pt_module *mod, const void *blob, size_t size,
 			 struct denoise_params *p)
 {
-	int ret = params_known(mod, blob, size, denoise_keys);
+	int ret = pt_params_known(mod, blob, size, denoise_keys);
 
 	if (ret)
 		return ret;
-	if (params_number(mod, blob, size, "denoise", 0, 1, &p->denoise) < 0 ||
-	    params_number(mod, blob, size, "suppress_db", -90, 0,
+	if (pt_params_number(mod, blob, size, "denoise", 0, 1, &p->denoise) < 0 ||
+	    pt_params_number(mod, blob, size, "suppress_db", -90, 0,
 			  &p->suppress_db) < 0 ||
-	    params_number(mod, blob, size, "agc", 0, 1, &p->agc) < 0 ||
-	    params_number(mod, blob, size, "agc_level", 1, 32768,
+	    pt_params_number(mod, blob, size, "agc", 0, 1, &p->agc) < 0 ||
+	    pt_params_number(mod, blob, size, "agc_level", 1, 32768,
 			  &p->agc_level) < 0 ||
 	    denoise_flag(mod, "denoise", p->denoise) ||
 	    denoise_flag(mod, "agc", p->agc))
@@ -259,12 +259,12 @@ static int denoise_get_config(struct pt_module *mod, uint32_t param,
 			      void *data, size_t *size)
 {
 	struct denoise *d = pt_mod_priv(mod);
-	struct params_text txt = { .len = 0 };
+	struct pt_params_text txt = { .len = 0 };
 
-	params_printf(&txt, "denoise=%d suppress_db=%.17g agc=%d agc_level=%.17g",
+	pt_params_printf(&txt, "denoise=%d suppress_db=%.17g agc=%d agc_level=%.17g",
 		      (int)d->p.denoise, d->p.suppress_db, (int)d->p.agc,
 		      d->p.agc_level);
-	return params_reply(&txt, param, data, size);
+	return pt_params_reply(&txt, param, data, size);
 }
 
 /* speexdsp has no reset call: the preprocessors are made again. */

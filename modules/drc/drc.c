@@ -29,7 +29,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 struct drc_params {
@@ -51,18 +51,18 @@ static const char *const drc_keys[] = { "threshold_db", "ratio", "attack_ms",
 static int drc_parse(struct pt_module *mod, const void *blob, size_t size,
 		     struct drc_params *p)
 {
-	int ret = params_known(mod, blob, size, drc_keys);
+	int ret = pt_params_known(mod, blob, size, drc_keys);
 
 	if (ret)
 		return ret;
-	if (params_number(mod, blob, size, "threshold_db", -80, 0,
+	if (pt_params_number(mod, blob, size, "threshold_db", -80, 0,
 			  &p->threshold_db) < 0 ||
-	    params_number(mod, blob, size, "ratio", 1, 100, &p->ratio) < 0 ||
-	    params_number(mod, blob, size, "attack_ms", 0, 1000, &p->attack_ms) < 0 ||
-	    params_number(mod, blob, size, "release_ms", 0, 5000,
+	    pt_params_number(mod, blob, size, "ratio", 1, 100, &p->ratio) < 0 ||
+	    pt_params_number(mod, blob, size, "attack_ms", 0, 1000, &p->attack_ms) < 0 ||
+	    pt_params_number(mod, blob, size, "release_ms", 0, 5000,
 			  &p->release_ms) < 0 ||
-	    params_number(mod, blob, size, "makeup_db", -24, 48, &p->makeup_db) < 0 ||
-	    params_number(mod, blob, size, "knee_db", 0, 24, &p->knee_db) < 0)
+	    pt_params_number(mod, blob, size, "makeup_db", -24, 48, &p->makeup_db) < 0 ||
+	    pt_params_number(mod, blob, size, "knee_db", 0, 24, &p->knee_db) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -181,14 +181,14 @@ static int drc_get_config(struct pt_module *mod, uint32_t param, void *data,
 			  size_t *size)
 {
 	struct drc *d = pt_mod_priv(mod);
-	struct params_text txt = { .len = 0 };
+	struct pt_params_text txt = { .len = 0 };
 
-	params_printf(&txt,
+	pt_params_printf(&txt,
 		      "threshold_db=%.17g ratio=%.17g attack_ms=%.17g "
 		      "release_ms=%.17g makeup_db=%.17g knee_db=%.17g",
 		      d->p.threshold_db, d->p.ratio, d->p.attack_ms,
 		      d->p.release_ms, d->p.makeup_db, d->p.knee_db);
-	return params_reply(&txt, param, data, size);
+	return pt_params_reply(&txt, param, data, size);
 }
 
 static int drc_reset(struct pt_module *mod)

@@ -25,7 +25,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 #define EQ_STAGES 16
@@ -198,11 +198,11 @@ static int eq_parse(struct pt_module *mod, const void *blob, size_t size,
 {
 	double c[EQ_STAGES * 5];
 	char text[EQ_BANDS_TEXT];
-	int n, ret = params_known(mod, blob, size, eq_keys);
+	int n, ret = pt_params_known(mod, blob, size, eq_keys);
 
 	if (ret)
 		return ret;
-	n = params_list(mod, blob, size, "coefs", -1e6, 1e6, c, EQ_STAGES * 5);
+	n = pt_params_list(mod, blob, size, "coefs", -1e6, 1e6, c, EQ_STAGES * 5);
 	if (n < 0)
 		return n;
 	ret = pt_param_string(blob, size, "bands", text, EQ_BANDS_TEXT);
@@ -368,28 +368,28 @@ static int eq_get_config(struct pt_module *mod, uint32_t param, void *data,
 {
 	struct eq_iir *e = pt_mod_priv(mod);
 	const struct eq_spec *s = &e->spec;
-	struct params_text txt = { .len = 0 };
+	struct pt_params_text txt = { .len = 0 };
 
 	if (s->nstages == 0)
-		params_printf(&txt, "coefs=1,0,0,0,0");
+		pt_params_printf(&txt, "coefs=1,0,0,0,0");
 	else if (s->from_bands) {
-		params_printf(&txt, "bands=");
+		pt_params_printf(&txt, "bands=");
 		for (unsigned i = 0; i < s->nstages; i++)
-			params_printf(&txt, "%s%s:%.17g:%.17g:%.17g", i ? "," : "",
+			pt_params_printf(&txt, "%s%s:%.17g:%.17g:%.17g", i ? "," : "",
 				      eq_type_names[s->band[i].type],
 				      s->band[i].freq, s->band[i].q,
 				      s->band[i].gain_db);
 	} else {
-		params_printf(&txt, "coefs=");
+		pt_params_printf(&txt, "coefs=");
 		for (unsigned i = 0; i < s->nstages; i++) {
 			const struct eq_biquad *q = &s->stage[i];
 
-			params_printf(&txt, "%s%.17g,%.17g,%.17g,%.17g,%.17g",
+			pt_params_printf(&txt, "%s%.17g,%.17g,%.17g,%.17g,%.17g",
 				      i ? "," : "", q->b0, q->b1, q->b2, q->a1,
 				      q->a2);
 		}
 	}
-	return params_reply(&txt, param, data, size);
+	return pt_params_reply(&txt, param, data, size);
 }
 
 static int eq_reset(struct pt_module *mod)

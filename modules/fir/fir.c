@@ -27,7 +27,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 #define FIR_TAPS_MAX 4096
@@ -122,9 +122,9 @@ static int fir_set_taps(struct pt_module *mod, struct fir *f, const double *d,
 static int fir_parse(struct pt_module *mod, struct fir *f, const void *blob,
 		     size_t size)
 {
-	size_t count = params_count(blob, size, "taps");
+	size_t count = pt_params_count(blob, size, "taps");
 	double *v;
-	int n = params_known(mod, blob, size, fir_keys);
+	int n = pt_params_known(mod, blob, size, fir_keys);
 
 	if (n)
 		return n;
@@ -140,7 +140,7 @@ static int fir_parse(struct pt_module *mod, struct fir *f, const void *blob,
 		pt_log(mod, PT_LOG_ERR, "heap too small to parse %zu taps", count);
 		return -ENOMEM;
 	}
-	n = params_list(mod, blob, size, "taps", -1e6, 1e6, v, count);
+	n = pt_params_list(mod, blob, size, "taps", -1e6, 1e6, v, count);
 	if (n > 0)
 		n = fir_set_taps(mod, f, v, NULL, (uint32_t)n);
 	pt_mod_free(mod, v);

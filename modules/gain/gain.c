@@ -19,7 +19,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 struct gain {
@@ -42,12 +42,12 @@ static double gain_linear(double db)
 static int gain_parse(struct pt_module *mod, const void *blob, size_t size,
 		      double *gain_db, double *ramp_ms)
 {
-	int ret = params_known(mod, blob, size, gain_keys);
+	int ret = pt_params_known(mod, blob, size, gain_keys);
 
 	if (ret)
 		return ret;
-	if (params_number(mod, blob, size, "gain_db", -144, 48, gain_db) < 0 ||
-	    params_number(mod, blob, size, "ramp_ms", 0, 10000, ramp_ms) < 0)
+	if (pt_params_number(mod, blob, size, "gain_db", -144, 48, gain_db) < 0 ||
+	    pt_params_number(mod, blob, size, "ramp_ms", 0, 10000, ramp_ms) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -154,11 +154,11 @@ static int gain_get_config(struct pt_module *mod, uint32_t param, void *data,
 			   size_t *size)
 {
 	struct gain *g = pt_mod_priv(mod);
-	struct params_text txt = { .len = 0 };
+	struct pt_params_text txt = { .len = 0 };
 
-	params_printf(&txt, "gain_db=%.17g ramp_ms=%.17g", g->gain_db,
+	pt_params_printf(&txt, "gain_db=%.17g ramp_ms=%.17g", g->gain_db,
 		      g->ramp_ms);
-	return params_reply(&txt, param, data, size);
+	return pt_params_reply(&txt, param, data, size);
 }
 
 static int gain_reset(struct pt_module *mod)

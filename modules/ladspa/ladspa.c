@@ -510,12 +510,12 @@ static int ladspa_get_config(struct pt_module *mod, uint32_t param, void *data,
 			     size_t *size)
 {
 	struct ladspa *l = pt_mod_priv(mod);
-	struct params_text t = { .len = 0 };
+	struct pt_params_text t = { .len = 0 };
 
 	if (l->listing)
 		return plug_list_page(&l->text, &l->json, param, data, size);
 	plug_get_text(&l->p, &t);
-	return params_reply(&t, param, data, size);
+	return pt_params_reply(&t, param, data, size);
 }
 
 /* Back to the state after init: a LADSPA plugin clears its state in

@@ -918,14 +918,14 @@ static int lv2_get_config(struct pt_module *mod, uint32_t param, void *data,
 			  size_t *size)
 {
 	struct lv2 *l = pt_mod_priv(mod);
-	struct params_text t = { .len = 0 };
+	struct pt_params_text t = { .len = 0 };
 	struct state_io s = { .l = l, .buf = data, .room = *size };
 
 	if (l->listing)
 		return plug_list_page(&l->text, &l->json, param, data, size);
 	if (param == PT_PARAM_TEXT) {
 		plug_get_text(&l->p, &t);
-		return params_reply(&t, param, data, size);
+		return pt_params_reply(&t, param, data, size);
 	}
 	if (param != PT_PARAM_LV2_STATE)
 		return -EINVAL;

@@ -16,7 +16,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 #define MIXER_INPUTS 8
@@ -33,11 +33,11 @@ static int mixer_parse(struct pt_module *mod, const void *blob, size_t size,
 		       double *gains_db)
 {
 	double v[MIXER_INPUTS];
-	int n = params_known(mod, blob, size, mixer_keys);
+	int n = pt_params_known(mod, blob, size, mixer_keys);
 
 	if (n)
 		return n;
-	n = params_list(mod, blob, size, "gains_db", -144, 48, v, MIXER_INPUTS);
+	n = pt_params_list(mod, blob, size, "gains_db", -144, 48, v, MIXER_INPUTS);
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n; i++)
@@ -164,12 +164,12 @@ static int mixer_get_config(struct pt_module *mod, uint32_t param, void *data,
 			    size_t *size)
 {
 	struct mixer *m = pt_mod_priv(mod);
-	struct params_text txt = { .len = 0 };
+	struct pt_params_text txt = { .len = 0 };
 
-	params_printf(&txt, "gains_db=");
+	pt_params_printf(&txt, "gains_db=");
 	for (unsigned i = 0; i < MIXER_INPUTS; i++)
-		params_printf(&txt, "%s%.17g", i ? "," : "", m->gains_db[i]);
-	return params_reply(&txt, param, data, size);
+		pt_params_printf(&txt, "%s%.17g", i ? "," : "", m->gains_db[i]);
+	return pt_params_reply(&txt, param, data, size);
 }
 
 static void mixer_free(struct pt_module *mod)

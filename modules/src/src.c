@@ -35,7 +35,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 struct src {
@@ -52,11 +52,11 @@ static const char *const src_keys[] = { "quality", NULL };
 static int src_parse(struct pt_module *mod, const void *blob, size_t size,
 		     double *quality)
 {
-	int ret = params_known(mod, blob, size, src_keys);
+	int ret = pt_params_known(mod, blob, size, src_keys);
 
 	if (ret)
 		return ret;
-	if (params_number(mod, blob, size, "quality", SPEEX_RESAMPLER_QUALITY_MIN,
+	if (pt_params_number(mod, blob, size, "quality", SPEEX_RESAMPLER_QUALITY_MIN,
 			  SPEEX_RESAMPLER_QUALITY_MAX, quality) < 0)
 		return -EINVAL;
 	if (*quality != (int)*quality) {
@@ -215,10 +215,10 @@ static int src_get_config(struct pt_module *mod, uint32_t param, void *data,
 			  size_t *size)
 {
 	struct src *s = pt_mod_priv(mod);
-	struct params_text txt = { .len = 0 };
+	struct pt_params_text txt = { .len = 0 };
 
-	params_printf(&txt, "quality=%d", (int)s->quality);
-	return params_reply(&txt, param, data, size);
+	pt_params_printf(&txt, "quality=%d", (int)s->quality);
+	return pt_params_reply(&txt, param, data, size);
 }
 
 /* speex_resampler_reset_mem() does not bring back the output of a fresh

@@ -20,7 +20,7 @@
 
 #include <partita/module.h>
 
-#include "modules/params.h"
+#include <partita/params.h>
 #include "modules/pcm.h"
 
 enum tone_wave { TONE_SINE, TONE_SWEEP, TONE_NOISE };
@@ -69,7 +69,7 @@ static int tone_parse(struct pt_module *mod, const void *blob, size_t size,
 		      struct tone_params *p, uint32_t rate)
 {
 	char wave[16];
-	int ret = params_known(mod, blob, size, tone_keys);
+	int ret = pt_params_known(mod, blob, size, tone_keys);
 
 	if (ret)
 		return ret;
@@ -90,15 +90,15 @@ static int tone_parse(struct pt_module *mod, const void *blob, size_t size,
 		pt_log(mod, PT_LOG_ERR, "wave: expected sine, sweep or noise");
 		return -EINVAL;
 	}
-	if (params_number(mod, blob, size, "freq", 0.001, 96000, &p->freq) < 0 ||
-	    params_number(mod, blob, size, "amplitude_db", -144, 0,
+	if (pt_params_number(mod, blob, size, "freq", 0.001, 96000, &p->freq) < 0 ||
+	    pt_params_number(mod, blob, size, "amplitude_db", -144, 0,
 			  &p->amplitude_db) < 0 ||
-	    params_number(mod, blob, size, "start", 0.001, 96000, &p->start) < 0 ||
-	    params_number(mod, blob, size, "end", 0.001, 96000, &p->end) < 0 ||
-	    params_number(mod, blob, size, "seconds", 0.001, 86400,
+	    pt_params_number(mod, blob, size, "start", 0.001, 96000, &p->start) < 0 ||
+	    pt_params_number(mod, blob, size, "end", 0.001, 96000, &p->end) < 0 ||
+	    pt_params_number(mod, blob, size, "seconds", 0.001, 86400,
 			  &p->seconds) < 0 ||
-	    params_number(mod, blob, size, "log", 0, 1, &p->log) < 0 ||
-	    params_number(mod, blob, size, "seed", 1, 4294967295.0, &p->seed) < 0)
+	    pt_params_number(mod, blob, size, "log", 0, 1, &p->log) < 0 ||
+	    pt_params_number(mod, blob, size, "seed", 1, 4294967295.0, &p->seed) < 0)
 		return -EINVAL;
 	if (p->log != 0 && p->log != 1) {
 		pt_log(mod, PT_LOG_ERR, "log=%g: expected 0 or 1", p->log);
@@ -247,15 +247,15 @@ static int tone_get_config(struct pt_module *mod, uint32_t param, void *data,
 			   size_t *size)
 {
 	struct tone *t = pt_mod_priv(mod);
-	struct params_text txt = { .len = 0 };
+	struct pt_params_text txt = { .len = 0 };
 
-	params_printf(&txt,
+	pt_params_printf(&txt,
 		      "wave=%s freq=%.17g amplitude_db=%.17g start=%.17g "
 		      "end=%.17g seconds=%.17g log=%d seed=%.0f",
 		      wave_names[t->p.wave], t->p.freq, t->p.amplitude_db,
 		      t->p.start, t->p.end, t->p.seconds, (int)t->p.log,
 		      t->p.seed);
-	return params_reply(&txt, param, data, size);
+	return pt_params_reply(&txt, param, data, size);
 }
 
 static int tone_reset(struct pt_module *mod)

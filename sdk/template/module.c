@@ -15,24 +15,29 @@
 #include <string.h>
 
 #include <partita/module.h>
+#include <partita/params.h>
 
 struct scale {
 	double gain_db;
 	double gain; /* linear */
 };
 
-/* Reads gain_db from a text blob into @s; an absent key leaves it. */
-static int read_params(struct scale *s, const void *blob, size_t size)
-{
-	double db;
-	int ret = pt_param_double(blob, size, "gain_db", &db);
+/* Every key the module takes: any other is refused, so a misspelt one
+ * (gain_bd=-6) is an error, not silently ignored. */
+static const char *const scale_keys[] = { "gain_db", NULL };
 
-	if (ret == -ENOENT)
-		return 0;
-	if (ret)
+/* Reads the parameters in a text blob into @s; an absent key leaves its
+ * value. On a refusal (logged, naming the key) nothing changes. */
+static int read_params(struct pt_module *mod, struct scale *s,
+		       const void *blob, size_t size)
+{
+	double db = s->gain_db;
+	int ret = pt_params_known(mod, blob, size, scale_keys);
+
+	if (!ret)
+		ret = pt_params_number(mod, blob, size, "gain_db", -120.0, 24.0, &db);
+	if (ret < 0)
 		return ret;
-	if (!(db >= -120.0 && db <= 24.0))
-		return -EINVAL;
 	s->gain_db = db;
 	s->gain = pow(10.0, db / 20.0);
 	return 0;
@@ -47,9 +52,8 @@ static int scale_init(struct pt_module *mod, const void *data, size_t size)
 		return -ENOMEM;
 	s->gain_db = 0.0;
 	s->gain = 1.0;
-	ret = read_params(s, data, size);
+	ret = read_params(mod, s, data, size);
 	if (ret) {
-		pt_log(mod, PT_LOG_ERR, "gain_db: not a number in -120..24");
 		pt_mod_free(mod, s);
 		return ret;
 	}
@@ -66,7 +70,7 @@ static int scale_set_config(struct pt_module *mod, uint32_t param,
 	if (param != PT_PARAM_TEXT)
 		return -EINVAL;
 	next = *s;
-	ret = read_params(&next, data, size);
+	ret = read_params(mod, &next, data, size);
 	if (!ret)
 		*s = next; /* all or nothing */
 	return ret;

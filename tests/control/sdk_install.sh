@@ -14,6 +14,7 @@ cflags=$(pkg-config --cflags partita-module)
 case "$cflags" in *"/include"*) ;; *) echo "cflags without include dir: $cflags"; exit 1;; esac
 test -f "$tmp/prefix/include/partita/module.h"
 test -f "$tmp/prefix/include/partita/control.h"
+test -f "$tmp/prefix/include/partita/params.h"
 tdir=$(pkg-config --variable=templatedir partita-module)
 test -f "$tdir/Makefile"
 cp -r "$tdir" "$tmp/mod"
@@ -32,4 +33,25 @@ if "$partita" inspect "$tmp/mod/pt_mine.so" 2>"$tmp/err"; then
 	echo "a tampered library was accepted"; exit 1
 fi
 grep -q "does not verify" "$tmp/err"
+# The template refuses a misspelt parameter (partita/params.h), from the
+# installed command, which finds its domain binary beside it.
+cat > "$tmp/mod/t.yaml" <<EOF
+pipelines:
+  - name: main
+    instances:
+      - {name: tone1, module: tone}
+      - {name: m, library: pt_mine.so, params: {gain_bd: -6}}
+      - {name: out, module: output, params: {file: t.wav}}
+    bindings:
+      - {from: tone1.0, to: m.0}
+      - {from: m.0, to: out.0}
+EOF
+make -s -C "$tmp/mod" NAME=mine clean all >/dev/null
+if "$partita" run "$tmp/mod/t.yaml" --seconds 0.1 --quiet 2>"$tmp/err"; then
+	echo "a misspelt parameter was accepted"; exit 1
+fi
+grep -q "unknown parameter 'gain_bd'" "$tmp/err"
+sed -i 's/gain_bd/gain_db/' "$tmp/mod/t.yaml"
+"$partita" run "$tmp/mod/t.yaml" --seconds 0.1 --quiet
+test -f "$tmp/mod/t.wav"
 echo "sdk install: ok"

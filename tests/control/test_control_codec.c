@@ -294,6 +294,8 @@ static void m_restart(struct pt_ctl_init_instance *m) { m->restart = 2; }
 static void m_fault(struct pt_ctl_init_instance *m) { m->on_fault = 2; }
 static void m_reserved(struct pt_ctl_init_instance *m) { m->flags = 2; }
 static void m_hang(struct pt_ctl_init_instance *m) { m->hang_ms = PT_CTL_HANG_MAX + 1; }
+static void m_progress(struct pt_ctl_init_instance *m) { m->progress_periods = 1; }
+static void m_progress_hi(struct pt_ctl_init_instance *m) { m->progress_periods = PT_CTL_PROGRESS_MAX + 1; }
 static void m_liblen(struct pt_ctl_init_instance *m) { m->library_len = PT_CTL_PATH_MAX + 1; }
 static void m_initsz(struct pt_ctl_init_instance *m) { m->init_size = PT_CTL_INIT_MAX + 1; }
 static void m_tail(struct pt_ctl_init_instance *m) { m->init_size = 10; }
@@ -319,6 +321,8 @@ static void test_init_instance_fields(void **state)
 	init_case(m_fault, PT_CTL_E_BAD_FIELD, "init_instance.on_fault");
 	init_case(m_reserved, PT_CTL_E_BAD_FIELD, "init_instance.flags: reserved bits 0x2");
 	init_case(m_hang, PT_CTL_E_BAD_FIELD, "init_instance.hang_ms");
+	init_case(m_progress, PT_CTL_E_BAD_FIELD, "init_instance.progress_periods");
+	init_case(m_progress_hi, PT_CTL_E_BAD_FIELD, "init_instance.progress_periods");
 	init_case(m_liblen, PT_CTL_E_OVERSIZED, "init_instance.library_len");
 	init_case(m_initsz, PT_CTL_E_OVERSIZED, "init_instance.init_size");
 	init_case(m_tail, PT_CTL_E_TRUNCATED, "init_instance.library_len + init_size");

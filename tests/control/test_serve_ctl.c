@@ -10,6 +10,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -131,7 +132,8 @@ static int setup(void **state)
 		FILE *l = freopen(log_path, "w", stderr);
 
 		(void)l;
-		execl(partita, "partita", "serve", "--socket", sock, topo, (char *)NULL);
+		execl(partita, "partita", "serve", "--socket", sock, "--client-idle", "3", topo,
+		      (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200; i++) {
@@ -258,6 +260,187 @@ static void test_malformed_over_socket(void **state)
 	assert_int_equal(raw(fd, m, len, 40), PT_CTL_OK);
 	close(fd);
 	assert_int_equal(waitpid(serve_pid, NULL, WNOHANG), 0);
+}
+
+
+/* One request on @fd: encodes @type with @body and @tail, returns the
+ * reply's status (the reply itself in *@rep, its bytes in a static
+ * buffer). */
+static unsigned request(int fd, unsigned type, const void *body, const void *tail,
+			size_t tail_size, struct pt_ctl_reply *rep)
+{
+	static uint8_t m[PT_CTL_MSG_MAX], buf[PT_CTL_MSG_MAX];
+	static uint32_t seq = 1000;
+	char err[256];
+	size_t len = pt_ctl_encode(m, sizeof(m), type, 0, ++seq, 0, body,
+				   pt_ctl_layout(type, false), tail, tail_size, NULL, 0);
+
+	assert_true(len > 0);
+	if (pt_ctl_call(fd, m, len, seq, buf, sizeof(buf), rep, 5000, NULL, NULL, err,
+			sizeof(err)))
+		fail_msg("request %s: %s", pt_ctl_type_name(type), err);
+	return rep->hdr.status;
+}
+
+static uint32_t instance_id(int fd, const char *name)
+{
+	struct pt_ctl_lookup lk = { .kind = PT_CTL_LOOKUP_INSTANCE };
+	struct pt_ctl_id_reply id;
+	struct pt_ctl_reply rep;
+
+	pt_ctl_name_set(lk.name, name, false);
+	assert_int_equal(request(fd, PT_CTL_LOOKUP, &lk, NULL, 0, &rep), PT_CTL_OK);
+	memcpy(&id, rep.body, sizeof(id));
+	pt_ctl_swap(&id, pt_ctl_layout(PT_CTL_LOOKUP, true));
+	return id.id;
+}
+
+/* True when the host has closed @fd (EOF after anything it said), waiting
+ * up to @ms for it. */
+static bool closed_by_host(int fd, int ms)
+{
+	static uint8_t buf[PT_CTL_MSG_MAX];
+
+	for (int i = 0; i < 3; i++) {
+		int n = pt_ctl_receive(fd, buf, sizeof(buf), ms);
+
+		if (n == -ECONNRESET)
+			return true;
+		if (n == 0)
+			return false;
+	}
+	return false;
+}
+
+/* Client slots: a client beyond the 16 that fits in no slot is told why
+ * ("too many clients: 16") before the door closes; the slot kept for an
+ * operator is given to `partita ctl` once its holder is idle; clients idle
+ * past --client-idle (3 s here) give up their slots to newcomers. */
+static void test_client_slots(void **state)
+{
+	int fds[16], spare, x;
+	struct timespec t0, t1;
+	char err[256];
+	struct pt_ctl_reply rep;
+
+	(void)state;
+	ctl_sock = sock;
+	for (int i = 0; i < 16; i++) {
+		fds[i] = pt_ctl_connect(sock, err, sizeof(err));
+		assert_true(fds[i] >= 0);
+		instance_id(fds[i], "gain1"); /* in a slot, and then idle */
+	}
+	spare = pt_ctl_connect(sock, err, sizeof(err));
+	assert_true(spare >= 0);
+	instance_id(spare, "gain1");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	{
+		int r = ctl("stats");
+
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		/* The spare's holder had been idle less than 2 s (unless the
+		 * machine stalled that long): the newcomer is refused, with the
+		 * reason. */
+		if (t1.tv_sec - t0.tv_sec < 1) {
+			if (r != 1 || !strstr(out, "too many clients: 16"))
+				fail_msg("18th client: exit %d: %s", r, out);
+			print_message("  18th client: %s", out);
+		}
+	}
+	/* Idle past 2 s, the spare's holder makes way for an operator. */
+	sleep_ms(2200);
+	CTL_OK("stats");
+	assert_true(closed_by_host(spare, 2000));
+	close(spare);
+	/* Past --client-idle, a regular client makes way too: the spare is
+	 * taken by a fresh client, and yet another newcomer gets in. */
+	sleep_ms(1200);
+	spare = pt_ctl_connect(sock, err, sizeof(err));
+	assert_true(spare >= 0);
+	instance_id(spare, "gain1");
+	x = pt_ctl_connect(sock, err, sizeof(err));
+	assert_true(x >= 0);
+	assert_int_equal(request(x, PT_CTL_GET_STATS, &(struct pt_ctl_get_stats){ 0 }, NULL, 0,
+				 &rep), PT_CTL_OK);
+	{
+		int gone = 0;
+
+		for (int i = 0; i < 16; i++)
+			gone += closed_by_host(fds[i], 0); /* done before x's reply */
+		assert_int_equal(gone, 1);
+	}
+	for (int i = 0; i < 16; i++)
+		close(fds[i]);
+	close(spare);
+	close(x);
+	assert_int_equal(waitpid(serve_pid, NULL, WNOHANG), 0);
+}
+
+/* A config blob sent in fragments belongs to the client that started it:
+ * another client can neither continue it nor drop it by starting its own. */
+static void test_fragments_belong_to_their_client(void **state)
+{
+	const char *blob = "gain_db=-6\nramp_ms=0";
+	struct pt_ctl_config_set cs = { .param = PT_PARAM_TEXT, .total_size = 20,
+					.offset = 0, .size = 10 };
+	struct pt_ctl_reply rep;
+	char err[256];
+	int a, b;
+
+	(void)state;
+	a = pt_ctl_connect(sock, err, sizeof(err));
+	b = pt_ctl_connect(sock, err, sizeof(err));
+	assert_true(a >= 0 && b >= 0);
+	cs.instance = instance_id(a, "gain1");
+	assert_int_equal(request(a, PT_CTL_LARGE_CONFIG_SET, &cs, blob, 10, &rep), PT_CTL_OK);
+	/* B continues A's blob: refused */
+	cs.offset = 10;
+	assert_int_equal(request(b, PT_CTL_LARGE_CONFIG_SET, &cs, blob + 10, 10, &rep),
+			 PT_CTL_E_SEQUENCE);
+	assert_non_null(strstr((const char *)rep.body, "by this client"));
+	/* B starts a blob of its own: A's is untouched */
+	cs.offset = 0;
+	assert_int_equal(request(b, PT_CTL_LARGE_CONFIG_SET, &cs, "gain_db=-9", 10, &rep),
+			 PT_CTL_OK);
+	cs.offset = 10;
+	assert_int_equal(request(a, PT_CTL_LARGE_CONFIG_SET, &cs, blob + 10, 10, &rep), PT_CTL_OK);
+	/* B leaves with its blob unfinished: dropped, nothing applied */
+	close(b);
+	CTL_OK("get-config gain1");
+	assert_non_null(strstr(out, "gain_db=-6"));
+	close(a);
+	CTL_OK("set-config gain1 gain_db=0");
+}
+
+/* A module's get or set config that returns a positive value (outside the
+ * ABI) is its own status, MODULE_ABI, trusted or in a domain; the host and
+ * the domain keep serving. */
+static void test_module_abi_status(void **state)
+{
+	static const char *const iso[] = { "none", "process" };
+	char xfile[300];
+	FILE *f;
+
+	(void)state;
+	snprintf(xfile, sizeof(xfile), "%s/x.txt", dir);
+	f = fopen(xfile, "w");
+	assert_non_null(f);
+	fputs("x=1", f);
+	fclose(f);
+	ctl_sock = sock;
+	for (int i = 0; i < 2; i++) {
+		CTL_OK("init main abi_%s '%s/tests/hostile/pt_probe.so' isolation=%s", iso[i],
+		       build_dir, iso[i]);
+		assert_int_equal(ctl("get-config abi_%s --param 3", iso[i]), 1);
+		print_message("  %s: %s", iso[i], out);
+		assert_non_null(strstr(out, "MODULE_ABI"));
+		assert_null(strstr(out, "BAD_HEADER"));
+		assert_int_equal(ctl("set-config abi_%s --param 3 --file '%s'", iso[i], xfile), 1);
+		assert_non_null(strstr(out, "MODULE_ABI"));
+		/* still answering */
+		CTL_OK("get-config abi_%s", iso[i]);
+		CTL_OK("delete abi_%s", iso[i]);
+	}
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -670,6 +853,9 @@ int main(void)
 		cmocka_unit_test(test_signed_libraries),
 		cmocka_unit_test(test_loaded_library_module),
 		cmocka_unit_test(test_large_config_fragments),
+		cmocka_unit_test(test_client_slots),
+		cmocka_unit_test(test_fragments_belong_to_their_client),
+		cmocka_unit_test(test_module_abi_status),
 		cmocka_unit_test(test_run_change_gain_teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

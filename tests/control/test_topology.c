@@ -160,6 +160,53 @@ static void test_yaml_garbage(void **state)
 	bad("x: &a [*a]\n", "");
 }
 
+/* Nesting is bounded before a document is built: 100k levels (flow
+ * sequences, flow mappings) and block mappings 1400 deep (most of the size
+ * cap) are refused at the first level too many, with the line. Parsed in
+ * full they would take libyaml's scanner time quadratic in their size. */
+static void test_deep_nesting(void **state)
+{
+	enum { DEEP = 100000 };
+	char *y = malloc(2u << 20), want[64];
+	size_t n;
+
+	(void)state;
+	assert_non_null(y);
+	n = (size_t)sprintf(y, "pipelines:\n  ");
+	memset(y + n, '[', DEEP);
+	memset(y + n + DEEP, ']', DEEP);
+	strcpy(y + n + 2 * DEEP, "\n");
+	bad(y, "/etc/t.yaml:2: nested more than 32 levels deep");
+	n = (size_t)sprintf(y, "x: ");
+	for (int i = 0; i < DEEP; i++)
+		n += (size_t)sprintf(y + n, "{a: ");
+	memset(y + n, '}', DEEP);
+	strcpy(y + n + DEEP, "\n");
+	bad(y, "/etc/t.yaml:1: nested more than 32 levels deep");
+	n = 0;
+	for (int i = 0; i < 1400; i++)
+		n += (size_t)sprintf(y + n, "%*sa:\n", i, "");
+	snprintf(want, sizeof(want), "/etc/t.yaml:%d: nested more than %d", PT_TOPOLOGY_DEPTH_MAX + 1,
+		 PT_TOPOLOGY_DEPTH_MAX);
+	bad(y, want);
+	/* as deep as allowed is only a topology to check */
+	n = (size_t)sprintf(y, "pipelines:\n  - name: p\n    instances:\n      - {name: g, module: gain, params: {x: ");
+	for (int i = 0; i < PT_TOPOLOGY_DEPTH_MAX - 6; i++)
+		n += (size_t)sprintf(y + n, "[");
+	for (int i = 0; i < PT_TOPOLOGY_DEPTH_MAX - 6; i++)
+		n += (size_t)sprintf(y + n, "]");
+	sprintf(y + n, "}}\n");
+	{
+		struct pt_topology t;
+		int ret = pt_topology_parse(y, strlen(y), "/etc/t.yaml", &t, err, sizeof(err));
+
+		if (ret == 0)
+			pt_topology_free(&t);
+		assert_null(strstr(err, "nested more than"));
+	}
+	free(y);
+}
+
 static void test_instance_fields(void **state)
 {
 	(void)state;
@@ -182,6 +229,8 @@ static void test_instance_fields(void **state)
 	bad(HEAD "      - {name: t, module: tone, stack_size: 4K}\n", "instances[0].stack_size");
 	bad(HEAD "      - {name: t, module: tone, deadline_us: 2000000}\n", "instances[0].deadline_us");
 	bad(HEAD "      - {name: t, module: tone, max_misses: 5000}\n", "instances[0].max_misses");
+	bad(HEAD "      - {name: t, module: tone, progress_periods: 1}\n", "instances[0].progress_periods");
+	bad(HEAD "      - {name: t, module: tone, progress_periods: 2000000}\n", "instances[0].progress_periods");
 	bad(HEAD "      - {name: t, module: tone, restart_limit: 101}\n", "instances[0].restart_limit");
 	bad(HEAD "      - {name: t, module: tone, domain: 'a/b'}\n", "instances[0].domain: 'a/b' is not a name");
 	bad(HEAD "      - {name: t, module: 'to ne'}\n", "instances[0].module");
@@ -283,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_demo),
 		cmocka_unit_test(test_other_examples),
 		cmocka_unit_test(test_yaml_garbage),
+		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_instance_fields),
 		cmocka_unit_test(test_binding_fields),
 		cmocka_unit_test(test_ids_states_and_order),

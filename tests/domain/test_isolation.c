@@ -14,12 +14,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "host/domain/domain.h"
 #include "tests/domain/rig.h"
+#include "tests/hostile/reach.h"
 
 static struct pt_budget budget;
 
@@ -30,15 +37,15 @@ struct lane {
 	uint64_t tag;
 };
 
-static int lane_open(struct lane *l, uint32_t id, const char *name,
-		     const char *init, const char *domain, char *err, size_t errlen)
+static int lane_open_library(struct lane *l, uint32_t id, const char *name,
+			     const char *library, const char *init, const char *domain,
+			     char *err, size_t errlen)
 {
 	int ret;
 
 	rig_buffer(&budget, &l->in, id * 10 + 1);
 	rig_buffer(&budget, &l->out, id * 10 + 2);
-	rig_instance(&l->inst, id, name, rig_built("tests/hostile/pt_probe.so"),
-		     init, domain);
+	rig_instance(&l->inst, id, name, rig_built(library), init, domain);
 	rig_bind_in(&l->inst, &l->in);
 	rig_bind_out(&l->inst, &l->out);
 	l->tag = 0;
@@ -46,6 +53,13 @@ static int lane_open(struct lane *l, uint32_t id, const char *name,
 	if (!ret)
 		ret = pt_exec_prepare(&l->inst, err, errlen);
 	return ret;
+}
+
+static int lane_open(struct lane *l, uint32_t id, const char *name,
+		     const char *init, const char *domain, char *err, size_t errlen)
+{
+	return lane_open_library(l, id, name, "tests/hostile/pt_probe.so", init, domain,
+				 err, errlen);
 }
 
 static void lane_close(struct lane *l)
@@ -615,6 +629,173 @@ static void test_lies_refused(void **state)
 	lane_close(&l);
 }
 
+
+/* ---- kernel objects, signals and memory (tests/hostile/reach.h) ---- */
+
+/* What a probe would leave behind, seen from the host: System V objects
+ * (counted, and the probe's key looked up), the probe's message queue,
+ * the probe's key in the keyrings the host can see. */
+struct leftovers {
+	int sysv[3];
+};
+
+static int count_lines(const char *path)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+static void leftovers_take(struct leftovers *l)
+{
+	l->sysv[0] = count_lines("/proc/sysvipc/shm");
+	l->sysv[1] = count_lines("/proc/sysvipc/msg");
+	l->sysv[2] = count_lines("/proc/sysvipc/sem");
+}
+
+static void assert_nothing_left(const struct leftovers *before, const char *what)
+{
+	struct leftovers now;
+	char line[512];
+	FILE *f;
+
+	leftovers_take(&now);
+	for (int i = 0; i < 3; i++)
+		if (now.sysv[i] != before->sysv[i])
+			fail_msg("%s: System V objects %d -> %d", what, before->sysv[i], now.sysv[i]);
+	if (shmget(PT_REACH_KEY, 0, 0) >= 0 || msgget(PT_REACH_KEY, 0) >= 0 ||
+	    semget(PT_REACH_KEY, 0, 0) >= 0)
+		fail_msg("%s: the probe's System V object exists", what);
+	if (syscall(SYS_mq_open, PT_REACH_MQ, O_RDONLY, 0, NULL) >= 0 || errno != ENOENT)
+		fail_msg("%s: the probe's message queue exists", what);
+	f = fopen("/proc/keys", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "partita-probe"))
+			fail_msg("%s: the probe's key exists: %s", what, line);
+	if (f)
+		fclose(f);
+}
+
+/* Every class, tried in a library constructor (the load stage): stopped
+ * with the call named, or (memory) refused; nothing outlives the domain;
+ * the budget is whole afterwards. */
+static void test_reach_load_stage(void **state)
+{
+	struct leftovers before;
+	struct lane bystander;
+
+	(void)state;
+	leftovers_take(&before);
+	open_lane(&bystander, 150, "bystander", NULL);
+	for (size_t i = 0; i < sizeof(pt_reach_classes) / sizeof(pt_reach_classes[0]); i++) {
+		const struct pt_reach_class *c = &pt_reach_classes[i];
+		size_t left = pt_budget_left(&budget);
+		char lib[96], err[256];
+		struct lane l;
+		int ret;
+
+		snprintf(lib, sizeof(lib), "tests/hostile/pt_ctor_%s.so", c->what);
+		ret = lane_open_library(&l, 151 + (uint32_t)i, c->what, lib, NULL, NULL, err,
+					sizeof(err));
+		if (!strcmp(c->what, "fixed")) {
+			/* Kept memory got round the data limit: found after
+			 * the load, which fails; the domain is gone. */
+			print_message("  %-10s -> %s\n", c->what, err);
+			assert_int_equal(ret, -ENOMEM);
+			assert_non_null(strstr(err, "beyond its allowance"));
+			assert_null(l.inst.exec);
+		} else if (c->call) {
+			print_message("  %-10s -> %s\n", c->what, err);
+			assert_int_equal(ret, -EPERM);
+			assert_non_null(strstr(err, "constructor was stopped"));
+			assert_non_null(strstr(err, c->call));
+			assert_null(l.inst.exec);
+		} else {
+			char why[256];
+			int sig = 0;
+
+			if (ret)
+				fail_msg("%s: %s", c->what, err);
+			/* What the constructor got is what process returns. */
+			ret = lane_period(&l, &sig, why, sizeof(why));
+			print_message("  %-10s -> refused (%d %s), charged %zu beyond the partitions\n",
+				      c->what, ret, ret ? why : "", l.inst.exec->dom->data_charged);
+			assert_int_equal(ret, 0);
+			assert_true(l.inst.exec->dom->data_charged <= PT_DOMAIN_LOAD_SLACK);
+			lane_close(&l);
+		}
+		rig_buffer_free(&l.in);
+		rig_buffer_free(&l.out);
+		assert_int_equal(pt_budget_left(&budget), left);
+		assert_nothing_left(&before, c->what);
+		assert_lane_healthy(&bystander);
+	}
+	lane_close(&bystander);
+}
+
+/* The same classes from module code (the run stage). */
+static void test_reach_run_stage(void **state)
+{
+	struct leftovers before;
+	struct lane bystander;
+
+	(void)state;
+	leftovers_take(&before);
+	open_lane(&bystander, 180, "bystander", NULL);
+	for (size_t i = 0; i < sizeof(pt_reach_classes) / sizeof(pt_reach_classes[0]); i++) {
+		const struct pt_reach_class *c = &pt_reach_classes[i];
+		char init[128], why[256];
+		struct lane l;
+		int sig = 0, ret;
+
+		snprintf(init, sizeof(init), "act=reach reach=%s pid=%d", c->what, (int)getpid());
+		open_lane(&l, 181 + (uint32_t)i, c->what, init);
+		ret = lane_period(&l, &sig, why, sizeof(why));
+		print_message("  %-10s -> %s\n", c->what, c->call ? why : "refused");
+		if (c->call) {
+			assert_int_equal(ret, -EPIPE);
+			assert_int_equal(sig, SIGSYS);
+			assert_non_null(strstr(why, c->call));
+		} else {
+			assert_int_equal(ret, 0);
+			assert_lane_healthy(&l);
+		}
+		lane_close(&l);
+		assert_nothing_left(&before, c->what);
+		assert_lane_healthy(&bystander);
+	}
+	lane_close(&bystander);
+}
+
+/* A domain has an IPC namespace of its own (System V objects and POSIX
+ * message queues): a second layer under the filter. */
+static void test_ipc_namespace(void **state)
+{
+	char mine[64], theirs[64], path[64];
+	struct lane l;
+	ssize_t n;
+
+	(void)state;
+	open_lane(&l, 199, "ns", NULL);
+	n = readlink("/proc/self/ns/ipc", mine, sizeof(mine) - 1);
+	assert_true(n > 0);
+	mine[n] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)l.inst.domain_pid);
+	n = readlink(path, theirs, sizeof(theirs) - 1);
+	assert_true(n > 0);
+	theirs[n] = '\0';
+	print_message("  host %s, domain %s\n", mine, theirs);
+	assert_string_not_equal(mine, theirs);
+	lane_close(&l);
+}
+
 /* Who maps what, read from the running processes. */
 static void test_access_matrix(void **state)
 {
@@ -668,6 +849,9 @@ int main(void)
 		cmocka_unit_test(test_access_matrix),
 		cmocka_unit_test(test_dies_with_host),
 		cmocka_unit_test(test_lies_refused),
+		cmocka_unit_test(test_reach_load_stage),
+		cmocka_unit_test(test_reach_run_stage),
+		cmocka_unit_test(test_ipc_namespace),
 	};
 
 	pt_budget_init(&budget, 64 << 20);

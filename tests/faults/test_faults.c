@@ -154,17 +154,29 @@ static float *run_case(const char *tag, const char *b, bool realtime)
 	float *y2, *y1;
 	FILE *f;
 	size_t n;
+	int rc;
 
 	snprintf(topo, sizeof(topo), "%s/%s.yaml", dir, tag);
 	snprintf(json, sizeof(json), "%s/%s.json", dir, tag);
 	write_topology(topo, tag, b);
-	if (run(topo, json, realtime))
+	rc = run(topo, json, realtime);
+	if (rc != 0 && rc != 3)
 		fail_msg("partita run failed for %s: %s", tag, log_text);
 	f = fopen(json, "r");
 	assert_non_null(f);
 	n = fread(json_text, 1, sizeof(json_text) - 1, f);
 	json_text[n] = 0;
 	fclose(f);
+	/* Exit status 3 exactly when an instance faulted or failed. */
+	{
+		bool faulted = strstr(json_text, "\"FAILED\"") != NULL;
+
+		for (const char *p = json_text; (p = strstr(p, "\"faults\": ")); p++)
+			faulted |= atoi(p + 10) > 0;
+		if (rc != (faulted ? 3 : 0))
+			fail_msg("%s: exit status %d, faulted %d: %s", tag, rc,
+				 faulted, log_text);
+	}
 	y1 = read_output(tag, 1);
 	y2 = read_output(tag, 2);
 	if (good2)

@@ -1,53 +1,62 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctor - a module library whose constructor misbehaves at load time, built
- * once per CTOR_ACT. The domain must stop it before any of it takes effect.
- *   1 creates a file        (/tmp/partita-ctor-marker)
- *   2 reads a file outside the library folders (/etc/passwd)
- *   3 creates a socket
- *   4 forks
- *   5 changes a system file's mode (to the mode it already has, so that
- *     nothing changes even if it were let through)
+ * once per CTOR_ACT (a name). The domain must stop it before any of it
+ * takes effect.
+ *   create   creates a file        (/tmp/partita-ctor-marker)
+ *   read     reads a file outside the library folders (/etc/passwd)
+ *   socket   creates a socket
+ *   fork     forks
+ *   chmod    changes a system file's mode (to the mode it already has, so
+ *            that nothing changes even if it were let through)
+ *   anything else: a class of tests/hostile/reach.h, aimed at the host
+ *            (the domain's argv[1], which the constructor is given)
+ * What the constructor got is kept: the module's process returns it, so a
+ * refusal that let the library load can be seen (0: refused).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <partita/module.h>
 
+#include "reach.h"
+
 #ifndef CTOR_ACT
 #error CTOR_ACT must be set
 #endif
 
-int ctor_result; /* what the constructor got, if it survived */
+static int ctor_result; /* what the constructor got, if it survived */
 
-__attribute__((constructor)) static void misbehave(void)
+/* The loader calls constructors with the program's arguments. */
+__attribute__((constructor)) static void misbehave(int argc, char **argv, char **envp)
 {
-	switch (CTOR_ACT) {
-	case 1:
+	const char *act = CTOR_ACT;
+	long host = argc > 1 ? atol(argv[1]) : 1;
+
+	(void)envp;
+	if (!strcmp(act, "create")) {
 		ctor_result = open("/tmp/partita-ctor-marker", O_CREAT | O_WRONLY, 0644);
-		break;
-	case 2:
+	} else if (!strcmp(act, "read")) {
 		ctor_result = open("/etc/passwd", O_RDONLY);
-		break;
-	case 3:
+	} else if (!strcmp(act, "socket")) {
 		ctor_result = socket(AF_UNIX, SOCK_STREAM, 0);
-		break;
-	case 4:
+	} else if (!strcmp(act, "fork")) {
 		ctor_result = fork();
 		if (ctor_result == 0)
 			_exit(0);
-		break;
-	case 5: {
+	} else if (!strcmp(act, "chmod")) {
 		struct stat st;
 
 		ctor_result = stat("/etc/hostname", &st);
 		if (ctor_result == 0)
 			ctor_result = chmod("/etc/hostname", st.st_mode & 07777);
-		break;
-	}
+	} else {
+		ctor_result = pt_reach(act, host);
 	}
 }
 
@@ -56,7 +65,7 @@ static int ctor_process(struct pt_module *mod, struct pt_source *const *sources,
 			unsigned nsinks)
 {
 	(void)mod, (void)sources, (void)nsources, (void)sinks, (void)nsinks;
-	return 0;
+	return ctor_result;
 }
 
 static const struct pt_module_ops ctor_ops = { .process = ctor_process };

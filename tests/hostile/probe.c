@@ -9,7 +9,7 @@
  *
  * Hostile: the init parameter act=NAME makes the first process call try
  * something a domain must stop (see the acts below). addr=N and pid=N give
- * it a target.
+ * it a target; act=reach reach=CLASS tries a class of reach.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,18 +27,20 @@
 
 #include <partita/module.h>
 
+#include "reach.h"
+
 enum act {
 	ACT_NONE, ACT_PEEK, ACT_WRITE_INPUT, ACT_OPEN, ACT_SOCKET, ACT_CONNECT,
 	ACT_EXECVE, ACT_FORK, ACT_CLONE, ACT_PTRACE, ACT_KILL_HOST,
 	ACT_FTRUNCATE, ACT_MMAP_BEYOND, ACT_EXHAUST, ACT_HANG, ACT_STACK,
 	ACT_DEEP, ACT_NOOP, ACT_INT80, ACT_FORGE_REPLY, ACT_PRINTF, ACT_HANG_UP,
-	ACT_EXEC_MEM,
+	ACT_EXEC_MEM, ACT_REACH,
 };
 
 static const char *const act_names[] = {
 	"none", "peek", "write_input", "open", "socket", "connect", "execve",
 	"fork", "clone", "ptrace", "kill_host", "ftruncate", "mmap_beyond",
-	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", "printf", "hang_up", "exec_mem", NULL,
+	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", "printf", "hang_up", "exec_mem", "reach", NULL,
 };
 
 struct probe {
@@ -46,6 +48,7 @@ struct probe {
 	uint64_t addr;
 	uint64_t size;
 	long pid;
+	char reach[32];   /* act=reach: the class of reach.h */
 	float gain, coef;
 	float *state;     /* per channel, from malloc */
 	unsigned channels;
@@ -67,6 +70,8 @@ static int probe_params(struct probe *p, const void *data, size_t size)
 		p->size = (uint64_t)v;
 	if (pt_param_double(data, size, "pid", &v) == 0)
 		p->pid = (long)v;
+	if (pt_param_string(data, size, "reach", p->reach, sizeof(p->reach)) < 0)
+		p->reach[0] = '\0';
 	if (pt_param_string(data, size, "act", act, sizeof(act)) > 0) {
 		unsigned i;
 
@@ -293,6 +298,10 @@ static int hostile(struct pt_module *mod, struct probe *p,
 		fprintf(stderr, "probe: a line on stderr\n");
 		fflush(stdout);
 		return 0;
+	case ACT_REACH:
+		/* Once: a refusal leaves the module running honestly. */
+		p->act = ACT_NONE;
+		return pt_reach(p->reach, p->pid);
 	case ACT_NOOP:
 		return 0; /* touches nothing: the request path's own cost */
 	case ACT_HANG:
@@ -349,6 +358,9 @@ static int probe_reset(struct pt_module *mod)
 static int probe_set_config(struct pt_module *mod, uint32_t param,
 			    const void *data, size_t size)
 {
+	/* Param 3: a result outside the ABI (positive). */
+	if (param == 3)
+		return 7;
 	/* Param 1: a binary blob of the pattern i & 0xff, checked whole. */
 	if (param == 1) {
 		for (size_t i = 0; i < size; i++)
@@ -369,6 +381,9 @@ static int probe_get_config(struct pt_module *mod, uint32_t param, void *data,
 	char text[64];
 	int n;
 
+	/* Param 3: a result outside the ABI (positive). */
+	if (param == 3)
+		return 7;
 	/* Param 2: the static counter, as text. */
 	if (param == 2) {
 		n = snprintf(text, sizeof(text), "inits=%u", inits_seen);

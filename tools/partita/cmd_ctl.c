@@ -40,7 +40,8 @@ static void usage(FILE *f)
 		"  delete-pipeline PIPELINE\n"
 		"  init PIPELINE NAME MODULE|LIBRARY.so [FIELD=V ...] [PARAM=V ...]\n"
 		"      fields: id isolation=none|process sched=ll|dp domain heap_size\n"
-		"      stack_size deadline_us max_misses hang_ms restart=never|on-failure\n"
+		"      stack_size deadline_us max_misses hang_ms progress_periods\n"
+		"      restart=never|on-failure\n"
 		"      restart_limit on_fault=silence|bypass init_blob=FILE (binary init\n"
 		"      payload); other k=v go to the init blob\n"
 		"  delete INSTANCE\n"
@@ -281,6 +282,11 @@ static int cmd_init(struct ctl *c, int argc, char **argv)
 			if (!number(v, &h) || h > PT_CTL_HANG_MAX)
 				return bad_arg("hang_ms", v);
 			m.hang_ms = (uint32_t)h;
+		} else if (KEY("progress_periods")) {
+			if (!number(v, &m.progress_periods) ||
+			    (m.progress_periods && m.progress_periods < PT_CTL_PROGRESS_MIN) ||
+			    m.progress_periods > PT_CTL_PROGRESS_MAX)
+				return bad_arg("progress_periods", v);
 		} else if (KEY("restart")) {
 			if ((ret = enum_arg("restart", v, restart, &e)))
 				return ret;

@@ -36,7 +36,15 @@
 #include "host/topology/topology.h"
 
 
-#define MAX_CLIENTS 16
+/* Clients: REGULAR_CLIENTS at once, and one more slot kept for an
+ * operator (`partita ctl`) when those are all taken. A newcomer that finds
+ * every slot taken gets the slot of a client idle past its limit (the
+ * spare's holder after SPARE_IDLE_MS, any other after --client-idle), or a
+ * BUSY reply "too many clients: 16" and the door. docs/control.md. */
+#define REGULAR_CLIENTS 16
+#define MAX_CLIENTS (REGULAR_CLIENTS + 1)
+#define SPARE_IDLE_MS 2000
+#define CLIENT_IDLE_S_DEFAULT 60
 /* Periods run for one timer read at most: a host that fell further behind
  * skips the rest rather than stall the control socket. */
 #define MAX_CATCH_UP 8
@@ -52,6 +60,13 @@ struct server {
 	int listen_fd, signal_fd, timer_fd;
 	int clients[MAX_CLIENTS];
 	size_t nclients;
+	/* per client slot, beside clients[]: its number for the control
+	 * plane (never reused), when it last sent a request, whether it holds
+	 * the spare slot */
+	uint64_t client_id[MAX_CLIENTS], client_seen_ns[MAX_CLIENTS];
+	bool client_spare[MAX_CLIENTS];
+	uint64_t next_client_id;
+	unsigned client_idle_s;
 	bool ticking;
 	uint32_t period_us;
 	uint64_t skipped;
@@ -72,6 +87,9 @@ static void usage(FILE *f)
 		"  --user-heap SIZE    user heap budget (e.g. 64M); overrides the topology\n"
 		"  --period-us N       period; overrides the topology (default 1000)\n"
 		"  --rate N            default stream rate; overrides the topology\n"
+		"  --client-idle S     a client that sent nothing for S seconds gives up\n"
+		"                      its slot when a newcomer needs it (default 60;\n"
+		"                      0: never)\n"
 		"  --trace FILE        write a trace-event JSON file (chrome://tracing,\n"
 		"                      Perfetto) of the periods run, at exit\n"
 		"  --help              this text\n");
@@ -120,8 +138,22 @@ static int listen_on(const char *path)
 
 static void drop_client(struct server *s, size_t i)
 {
+	size_t last = --s->nclients;
+
 	close(s->clients[i]);
-	s->clients[i] = s->clients[--s->nclients];
+	pt_control_client_gone(s->g, s->client_id[i]);
+	s->clients[i] = s->clients[last];
+	s->client_id[i] = s->client_id[last];
+	s->client_seen_ns[i] = s->client_seen_ns[last];
+	s->client_spare[i] = s->client_spare[last];
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void broadcast(struct server *s, const void *msg, size_t len)
@@ -235,6 +267,7 @@ static void serve_client(struct server *s, size_t i)
 		drop_client(s, i);
 		return;
 	}
+	s->client_seen_ns[i] = now_ns();
 	if ((size_t)n > PT_CTL_MSG_MAX) {
 		/* The kernel kept only what fitted; the codec sees the real
 		 * length from header.size and refuses it as oversized. */
@@ -248,7 +281,8 @@ static void serve_client(struct server *s, size_t i)
 		len = pt_ctl_encode_error(s->out, PT_CTL_MSG_MAX, le16toh(h.type),
 					  le32toh(h.seq), PT_CTL_E_OVERSIZED, text);
 	} else {
-		pt_control_handle(s->g, s->in, (size_t)n, s->out, &len);
+		pt_control_handle_client(s->g, s->client_id[i], s->in, (size_t)n, s->out,
+					 &len);
 	}
 	/* A client whose socket buffer is full (it does not read its replies)
 	 * loses this reply rather than stall the host's periods. */
@@ -257,18 +291,68 @@ static void serve_client(struct server *s, size_t i)
 		drop_client(s, i);
 }
 
+/* Every slot is taken: frees the one of the client idle longest past its
+ * limit, if any. Returns true if a slot is free now. */
+static bool reclaim_idle(struct server *s, uint64_t now)
+{
+	uint64_t worst = 0;
+	size_t victim = SIZE_MAX;
+
+	for (size_t i = 0; i < s->nclients; i++) {
+		uint64_t idle = now - s->client_seen_ns[i];
+		uint64_t limit = s->client_spare[i] ? SPARE_IDLE_MS * 1000000ull
+						    : s->client_idle_s * 1000000000ull;
+
+		bool may = s->client_spare[i] || s->client_idle_s;
+
+		if (may && idle > limit && idle - limit >= worst) {
+			worst = idle - limit;
+			victim = i;
+		}
+	}
+	if (victim == SIZE_MAX)
+		return false;
+	drop_client(s, victim);
+	return true;
+}
+
 static void accept_clients(struct server *s)
 {
 	for (;;) {
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		uint64_t now = now_ns();
+		size_t i;
 
 		if (fd < 0)
 			return;
-		if (s->nclients == MAX_CLIENTS) {
+		if (s->nclients == MAX_CLIENTS && !reclaim_idle(s, now)) {
+			char text[PT_CTL_ERR_MAX];
+			size_t len;
+
+			/* Said before the door closes, so that the client
+			 * knows why (ctl prints it). */
+			snprintf(text, sizeof(text),
+				 "too many clients: %d (and the one kept for an operator is in use); "
+				 "idle clients give up their slot after %u s",
+				 REGULAR_CLIENTS, s->client_idle_s);
+			len = pt_ctl_encode_error(s->out, PT_CTL_MSG_MAX, PT_CTL_LOOKUP, 0,
+						  PT_CTL_E_BUSY, text);
+			if (len)
+				(void)send(fd, s->out, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			/* Nothing more comes in; what came is read: a socket
+			 * closed with unread input would reset the client's
+			 * end before it reads the reason. */
+			shutdown(fd, SHUT_RD);
+			while (recv(fd, s->in, PT_CTL_MSG_MAX, MSG_DONTWAIT) > 0)
+				;
 			close(fd);
 			continue;
 		}
-		s->clients[s->nclients++] = fd;
+		i = s->nclients++;
+		s->clients[i] = fd;
+		s->client_id[i] = ++s->next_client_id;
+		s->client_seen_ns[i] = now;
+		s->client_spare[i] = i >= REGULAR_CLIENTS;
 	}
 }
 
@@ -349,13 +433,15 @@ int pt_cmd_serve(int argc, char **argv)
 		{ "period-us", required_argument, NULL, 'p' },
 		{ "rate", required_argument, NULL, 'R' },
 		{ "trace", required_argument, NULL, 'T' },
+		{ "client-idle", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct pt_library_policy policy = { 0 };
 	struct pt_graph_config cfg = { .period_us = 1000, .rate = 48000 };
 	struct pt_topology topo = { 0 };
-	struct server s = { .listen_fd = -1, .signal_fd = -1, .timer_fd = -1 };
+	struct server s = { .listen_fd = -1, .signal_fd = -1, .timer_fd = -1,
+			    .client_idle_s = CLIENT_IDLE_S_DEFAULT };
 	const char *socket_path = NULL, *topo_path = NULL, *trace_path = NULL;
 	struct pt_trace *trace = NULL;
 	size_t heap = 0;
@@ -403,6 +489,18 @@ int pt_cmd_serve(int argc, char **argv)
 		case 'T':
 			trace_path = optarg;
 			break;
+		case 'I': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 0 || v > 86400) {
+				fprintf(stderr, "partita serve: --client-idle: '%s' is outside 0..86400\n",
+					optarg);
+				return 2;
+			}
+			s.client_idle_s = (unsigned)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -487,9 +585,12 @@ int pt_cmd_serve(int argc, char **argv)
 	fprintf(stderr, "partita serve: listening on %s (period %u us)\n",
 		socket_path, cfg.period_us);
 	ret = loop(&s) ? 1 : 0;
-	fprintf(stderr, "partita serve: %s after %llu periods%s\n",
-		ret ? "stopped" : "exiting", s.sched ? (unsigned long long)pt_sched_periods(s.sched) : 0ULL,
-		s.skipped ? " (some periods skipped: the host fell behind)" : "");
+	fprintf(stderr, "partita serve: %s after %llu periods", ret ? "stopped" : "exiting",
+		s.sched ? (unsigned long long)pt_sched_periods(s.sched) : 0ULL);
+	if (s.skipped)
+		fprintf(stderr, " (%llu periods skipped: the host fell behind)",
+			(unsigned long long)s.skipped);
+	fputc('\n', stderr);
 out:
 	while (s.nclients)
 		drop_client(&s, s.nclients - 1);

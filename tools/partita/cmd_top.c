@@ -9,7 +9,8 @@
  * a sound device's xruns
  * used of size. On a terminal the table redraws in place (ANSI clear);
  * otherwise each snapshot is printed after the last, separated by a blank
- * line. --once prints one snapshot and exits, for scripts.
+ * line. --once prints one snapshot and exits, for scripts. On a terminal
+ * every line is cut to its width, and 'q' (or Ctrl-C) quits.
  *
  * The mean is over the last interval once there is one (what the module
  * costs now), and over the whole run in the first snapshot; worst is over
@@ -18,12 +19,16 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +52,7 @@ struct top {
 	uint32_t period_us;
 	bool period_set;       /* given with --period-us */
 	bool tty;
+	unsigned cols;         /* the terminal's width; 0: no limit */
 	struct top_prev prev[TOP_INSTANCES_MAX];
 	size_t nprev;
 	char notes[TOP_NOTES][160];
@@ -71,6 +77,26 @@ static void usage(FILE *f)
 		"SHARE (mean / period) MISSES FAULTS RESTARTS HEAP (used/size) XRUNS\n"
 		"(a sound device's under- and overruns) LATENCY (the module's own, frames:\n"
 		"a plugin's latency port).\n");
+}
+
+/* Prints one line of the table, cut to the terminal's width. */
+__attribute__((format(printf, 2, 3)))
+static void line(const struct top *t, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (t->cols && (size_t)n > t->cols)
+		n = (int)t->cols;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	printf("%.*s\n", n, buf);
 }
 
 /* Keeps the last notifications (faults, misses, restarts) for the table. */
@@ -193,13 +219,17 @@ static int snapshot(struct top *t)
 		return 3;
 	}
 
-	if (t->tty)
+	if (t->tty) {
+		struct winsize ws;
+
 		fputs("\033[H\033[2J", stdout);
+		t->cols = !ioctl(1, TIOCGWINSZ, &ws) && ws.ws_col ? ws.ws_col : 0;
+	}
 	pt_report_size(used, sizeof(used), rep.budget_used);
 	pt_report_size(size, sizeof(size), rep.budget_total);
-	printf("partita top: %u instances, user heap %s of %s, period %u us\n",
-	       rep.count, used, size, t->period_us);
-	printf("%-16s %-10s %-6s %7s %-9s %9s %9s %9s %6s %6s %6s %8s %15s %6s %7s\n",
+	line(t, "partita top: %u instances, user heap %s of %s, period %u us%s",
+	     rep.count, used, size, t->period_us, t->tty ? " ('q' quits)" : "");
+	line(t, "%-16s %-10s %-6s %7s %-9s %9s %9s %9s %6s %6s %6s %8s %15s %6s %7s",
 	       "INSTANCE", "MODULE", "STATE", "PID", "ISOLATION", "PERIODS", "MEAN_US",
 	       "WORST_US", "SHARE", "MISSES", "FAULTS", "RESTARTS", "HEAP", "XRUNS", "LATENCY");
 	p = (const uint8_t *)r.body + sizeof(rep);
@@ -219,7 +249,7 @@ static int snapshot(struct top *t)
 		pt_report_size(used, sizeof(used), e.heap_used);
 		pt_report_size(size, sizeof(size), e.heap_size);
 		snprintf(heap, sizeof(heap), "%s/%s", used, size);
-		printf("%-16s %-10s %-6s %7s %-9s %9llu %9.2f %9.2f %5.2f%% %6llu %6llu %8llu %15s %6u %7u\n",
+		line(t, "%-16s %-10s %-6s %7s %-9s %9llu %9.2f %9.2f %5.2f%% %6llu %6llu %8llu %15s %6u %7u",
 		       e.name, e.module, state_text(e.state), pid,
 		       e.isolation == PT_CTL_ISOLATION_PROCESS ? "process" : "none",
 		       (unsigned long long)e.periods, mean / 1e3,
@@ -229,11 +259,19 @@ static int snapshot(struct top *t)
 		       heap, e.xruns, e.latency_frames);
 	}
 	for (unsigned i = 0; i < t->nnotes; i++)
-		printf("  %s\n", t->notes[i]);
+		line(t, "  %s", t->notes[i]);
 	if (!t->tty)
 		putchar('\n');
 	fflush(stdout);
 	return 0;
+}
+
+static volatile sig_atomic_t top_quit;
+
+static void on_quit(int sig)
+{
+	(void)sig;
+	top_quit = 1;
 }
 
 static bool number_arg(const char *what, const char *v, unsigned long lo,
@@ -266,7 +304,9 @@ int pt_cmd_top(int argc, char **argv)
 	uint32_t interval_ms = 1000;
 	char err[PT_CTL_ERR_MAX];
 	struct top *t;
-	bool once = false;
+	struct termios saved;
+	struct sigaction sa = { .sa_handler = on_quit };
+	bool once = false, keys;
 	int c, ret;
 
 	optind = 1;
@@ -318,15 +358,40 @@ int pt_cmd_top(int argc, char **argv)
 		return 1;
 	}
 	t->tty = !once && isatty(1);
+	/* Keys without Enter and without echo, restored on the way out. */
+	keys = t->tty && isatty(0) && !tcgetattr(0, &saved);
+	if (keys) {
+		struct termios raw = saved;
+
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		tcsetattr(0, TCSANOW, &raw);
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	for (;;) {
 		struct timespec ts = { (time_t)(interval_ms / 1000),
 				       (long)(interval_ms % 1000) * 1000000L };
+		struct pollfd pf = { .fd = 0, .events = POLLIN };
+		char key = 0;
 
 		ret = snapshot(t);
-		if (ret || once)
+		if (ret || once || top_quit)
 			break;
-		nanosleep(&ts, NULL);
+		if (!keys) {
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (poll(&pf, 1, (int)interval_ms) > 0 && read(0, &key, 1) == 1 &&
+		    (key == 'q' || key == 'Q'))
+			break;
+		if (top_quit)
+			break;
 	}
+	if (keys)
+		tcsetattr(0, TCSANOW, &saved);
 	close(t->fd);
 	free(t);
 	return ret;

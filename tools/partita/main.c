@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <partita/module.h>
+#include <sndfile.h>
+
 #include "tools/partita/cmd.h"
 
 static const struct {
@@ -26,7 +29,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: partita COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].what);
-	fprintf(f, "\n'partita COMMAND --help' describes each.\n");
+	fprintf(f, "\n'partita COMMAND --help' describes each; 'partita --version' the build.\n");
 }
 
 int main(int argc, char **argv)
@@ -38,6 +41,15 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		char sf[64];
+
+		sf_command(NULL, SFC_GET_LIB_VERSION, sf, sizeof(sf));
+		printf("partita %s\nmodule ABI %u (loads libraries of ABI %u to %u)\n%s\n",
+		       PT_VERSION_TEXT, PT_ABI_VERSION, PT_ABI_VERSION_MIN,
+		       PT_ABI_VERSION, sf);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

@@ -59,19 +59,25 @@ void pt_report_table(FILE *f, struct pt_graph *g, uint64_t periods)
 				info.name,
 				(unsigned long long)info.stats.fault_period,
 				info.stats.fault_reason);
+		if (info.stats.dropped_frames)
+			fprintf(f, "  %s: %llu frames dropped from its inputs while it made no progress\n",
+				info.name, (unsigned long long)info.stats.dropped_frames);
 	}
 	fprintf(f, "%llu periods of %u us\n", (unsigned long long)periods,
 		pt_graph_config(g)->period_us);
 }
 
-int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods)
+int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods,
+		   uint64_t skipped)
 {
 	struct pt_instance *inst;
 	const struct pt_graph_config *cfg = pt_graph_config(g);
 
-	fprintf(f, "{\"periods\": %llu, \"period_us\": %u, \"rate\": %u, "
-		   "\"user_heap_size\": %zu, \"user_heap_used\": %zu, \"instances\": [",
-		(unsigned long long)periods, cfg->period_us, cfg->rate,
+	fprintf(f, "{\"periods\": %llu, \"skipped_periods\": %llu, \"period_us\": %u, "
+		   "\"rate\": %u, \"user_heap_size\": %zu, \"user_heap_used\": %zu, "
+		   "\"instances\": [",
+		(unsigned long long)periods, (unsigned long long)skipped,
+		cfg->period_us, cfg->rate,
 		cfg->user_heap_size, pt_graph_budget(g)->used);
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 		struct pt_instance_info info;
@@ -105,6 +111,9 @@ int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods)
 			(unsigned long long)info.stats.fault_period,
 			info.stats.fault_signal);
 		pt_json_string(f, info.stats.fault_reason);
+		/* What was dropped from its inputs while it made no progress. */
+		fprintf(f, ", \"dropped_frames\": %llu",
+			(unsigned long long)info.stats.dropped_frames);
 		/* A sound device endpoint also says which device and its
 		 * under- and overruns. */
 		if (pt_alsa_device(inst)) {

@@ -15,8 +15,10 @@ void pt_report_table(FILE *f, struct pt_graph *g, uint64_t periods);
 /* Writes @bytes as "512", "4.0K" or "1.5M" into @out. */
 void pt_report_size(char *out, size_t len, uint64_t bytes);
 
-/* Writes the same figures as one JSON object. Returns 0 or -1 on a write
- * error. */
-int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods);
+/* Writes the same figures as one JSON object, with the periods the host
+ * skipped when it fell behind the clock (docs/stats-json.md). Returns 0 or
+ * -1 on a write error. */
+int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods,
+		   uint64_t skipped);
 
 #endif

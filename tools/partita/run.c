@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "host/graph/graph.h"
 #include "host/io/alsa.h"
 #include "host/io/io.h"
+#include "host/libmgr/library.h"
 #include "host/sched/rt.h"
 #include "host/sched/sched.h"
 #include "host/topology/topology.h"
@@ -62,9 +64,31 @@ struct run_opts {
 	size_t user_heap;
 	uint32_t period_us;
 	uint32_t dp_batch;
+	bool strict;            /* a damaged input is an error */
+	int bits;               /* output samples: 0 follows the input */
+	int encoding;           /* -1 as bits says, 0 signed, 1 float */
+	uint32_t rate;          /* 0: no resampling */
+	const char *type;       /* the output container, for '-' */
+	struct pt_library_policy policy;
 	int rt_priority;   /* -1: the default */
 	uint32_t hang_ms;  /* 0: the default */
 };
+
+/* Exit statuses (README, --help). */
+enum {
+	EXIT_RUN_OK = 0,
+	EXIT_RUN_ERROR = 1,
+	EXIT_RUN_USAGE = 2,
+	EXIT_RUN_FAULT = 3, /* finished, but an instance failed */
+};
+
+/* SIGINT and SIGTERM end the run at the next period boundary. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
 
 static void usage(FILE *f)
 {
@@ -73,6 +97,8 @@ static void usage(FILE *f)
 		"                   [--isolation process|none] [--stats] [--stats-json FILE]\n"
 		"                   [--trace FILE] [--user-heap SIZE] [--period-us US]\n"
 		"                   [--realtime] [--quiet] [--playback DEVICE] [--capture DEVICE]\n"
+		"                   [-b BITS] [-e signed|float] [-r RATE] [-t TYPE] [--strict]\n"
+		"                   [--trust KEYFILE]... [--require-signed]\n"
 		"\n"
 		"Runs TOPOLOGY (a YAML file, see docs/topology.md, or a built-in) to its\n"
 		"output files and prints the per-module table. -i and -o replace the\n"
@@ -85,8 +111,20 @@ static void usage(FILE *f)
 		"Their processing modules (eq_iir, gain, copier) run isolated, each in its\n"
 		"own domain; --isolation none runs them in the host.\n"
 		"\n"
-		"  -i, --input IN        the input file (any format libsndfile reads)\n"
-		"  -o, --output OUT      the output file (.wav, .flac, ...; default out.wav)\n"
+		"  -i, --input IN        the input file (any format libsndfile reads; '-' is\n"
+		"                        standard input)\n"
+		"  -o, --output OUT      the output file (default out.wav; '-' is standard\n"
+		"                        output, with -t). It is written beside OUT and\n"
+		"                        put in place when the run ends; it may not be an\n"
+		"                        input, by any path\n"
+		"  -t, --type TYPE       the output's container when its name has none\n"
+		"  -b, --bits 8|16|24|32 the output's sample size (default: the input's)\n"
+		"  -e, --encoding signed|float  the output's sample encoding\n"
+		"  -r, --rate RATE       resample the output to RATE Hz (the src module)\n"
+		"  --strict              a damaged input (cut short, corrupt) is an error,\n"
+		"                        not a warning\n"
+		"  --trust KEYFILE       trust the public keys in KEYFILE (repeatable)\n"
+		"  --require-signed      refuse libraries not signed by a trusted key\n"
 		"  --seconds S           length when there is no input (default %.0f), or a cap\n"
 		"  --isolation MODE      run every module instance as process or none\n"
 		"  --stats               print the table (the default unless --quiet)\n"
@@ -108,8 +146,30 @@ static void usage(FILE *f)
 		"                        (default %d; domains run one below; 0: off)\n"
 		"  --hang-ms MS          a request unanswered this long is a hang\n"
 		"                        (default %u; a late result is only a miss)\n"
-		"  --quiet               no progress bar, no table\n",
+		"  --quiet               no progress bar, no table\n"
+		"\n"
+		"SIGINT (Ctrl-C) or SIGTERM stops the run at a period boundary; the\n"
+		"outputs are finished, holding the frames produced so far.\n"
+		"\n"
+		"Exit status: 0 all well; 1 an error before or during the run (no\n"
+		"output is left); 2 a usage error; 3 the run finished but an instance\n"
+		"failed (its outputs carried silence or bypass); 130 or 143 stopped by\n"
+		"SIGINT or SIGTERM.\n",
 		DEMO_SECONDS, PT_RT_PRIORITY_DEFAULT, PT_HANG_MS_DEFAULT);
+	{
+		char types[1024];
+
+		pt_io_containers(types, sizeof(types));
+		fprintf(f, "\nOutput types (from this libsndfile): %s\n", types);
+	}
+}
+
+/* An output's parameters: its file, and its type when -t gave one. */
+static void output_params(char *p, size_t len, const char *file,
+			  const char *type)
+{
+	snprintf(p, len, "file=%s%s%s", file, type ? "\ntype=" : "",
+		 type ? type : "");
 }
 
 static void add(struct spec *s, const char *name, const char *module,
@@ -157,7 +217,7 @@ static int builtin_spec(const struct run_opts *o, struct spec *s, char *err,
 		add(s, "eq", "eq_iir",
 		    "bands=lowshelf:120:0.707:4,peaking:3000:1.2:-5,highshelf:9000:0.707:2");
 		add(s, "gain", "gain", "gain_db=-1");
-		snprintf(p, sizeof(p), "file=%s", out);
+		output_params(p, sizeof(p), out, o->type);
 		add(s, "out", "output", p);
 		chain(s);
 		return 0;
@@ -190,7 +250,7 @@ static int builtin_spec(const struct run_opts *o, struct spec *s, char *err,
 	} else if (!strcmp(name, "copy")) {
 		add(s, "copy", "copier", "");
 	}
-	snprintf(p, sizeof(p), "file=%s", out);
+	output_params(p, sizeof(p), out, o->type);
 	add(s, "out", "output", p);
 	chain(s);
 	return 0;
@@ -275,15 +335,15 @@ static bool is_file(const char *t)
 
 /* Points the first endpoint of a kind at another file. */
 static int retarget(struct pt_graph *g, bool input, const char *path,
-		    char *err, size_t errlen)
+		    const char *type, char *err, size_t errlen)
 {
 	struct pt_instance *inst;
-	char blob[PATH_MAX + 8];
+	char blob[PATH_MAX + 64];
 
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 		if (input ? !pt_io_is_input(inst) : !pt_io_is_output(inst))
 			continue;
-		snprintf(blob, sizeof(blob), "file=%s", path);
+		output_params(blob, sizeof(blob), path, input ? NULL : type);
 		return pt_graph_config_set(g, inst->id, PT_PARAM_TEXT, blob,
 					   strlen(blob), err, errlen);
 	}
@@ -472,7 +532,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_SECONDS = 256, O_ISO, O_STATS, O_JSON, O_HEAP, O_PERIOD,
 	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE, O_BATCH,
-	       O_PRIO, O_HANG };
+	       O_STRICT, O_TRUST, O_SIGNED, O_PRIO, O_HANG };
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
@@ -490,19 +550,83 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "hang-ms", required_argument, NULL, O_HANG },
 		{ "playback", required_argument, NULL, O_PLAYBACK },
 		{ "capture", required_argument, NULL, O_CAPTURE },
+		{ "type", required_argument, NULL, 't' },
+		{ "bits", required_argument, NULL, 'b' },
+		{ "encoding", required_argument, NULL, 'e' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "strict", no_argument, NULL, O_STRICT },
+		{ "trust", required_argument, NULL, O_TRUST },
+		{ "require-signed", no_argument, NULL, O_SIGNED },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
+	char err[PT_ERR_MAX];
 	char *end;
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->isolation = -1;
+	o->encoding = -1;
 	o->rt_priority = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:o:ht:b:e:r:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 't':
+			o->type = optarg;
+			break;
+		case 'b': {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || (v != 8 && v != 16 && v != 24 && v != 32 && v != 64)) {
+				fprintf(stderr,
+					"partita run: -b '%s': use 8, 16, 24 or 32 (64 with -e float)\n",
+					optarg);
+				return 2;
+			}
+			o->bits = (int)v;
+			break;
+		}
+		case 'e':
+			if (!strcmp(optarg, "signed") || !strcmp(optarg, "signed-integer"))
+				o->encoding = 0;
+			else if (!strcmp(optarg, "float") ||
+				 !strcmp(optarg, "floating-point"))
+				o->encoding = 1;
+			else {
+				fprintf(stderr,
+					"partita run: -e '%s': use signed or float\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r': {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v < PT_RATE_MIN || v > PT_RATE_MAX) {
+				fprintf(stderr,
+					"partita run: -r '%s' is not a rate in %u..%u Hz\n",
+					optarg, PT_RATE_MIN, PT_RATE_MAX);
+				return 2;
+			}
+			o->rate = (uint32_t)v;
+			break;
+		}
+		case O_STRICT:
+			o->strict = true;
+			break;
+		case O_TRUST:
+			if (pt_trust_load(&o->policy, optarg, err, sizeof(err)) < 0) {
+				fprintf(stderr, "partita run: --trust: %s\n", err);
+				return 2;
+			}
+			break;
+		case O_SIGNED:
+			o->policy.require_signed = true;
+			break;
 		case 'i':
 			o->in = optarg;
 			break;
@@ -627,7 +751,210 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			argv[optind]);
 		return 2;
 	}
+	if (o->encoding == 1 && o->bits && o->bits != 32 && o->bits != 64) {
+		fprintf(stderr, "partita run: -e float takes -b 32 or 64\n");
+		return 2;
+	}
+	if (o->encoding == 0 && o->bits == 64) {
+		fprintf(stderr, "partita run: -b 64 needs -e float\n");
+		return 2;
+	}
+	if (o->out && !strcmp(o->out, "-") && !o->type) {
+		fprintf(stderr, "partita run: -o - (standard output) needs -t TYPE (e.g. -t wav)\n");
+		return 2;
+	}
+	if (o->out && !strcmp(o->out, "-") && o->stats_json &&
+	    !strcmp(o->stats_json, "-")) {
+		fprintf(stderr, "partita run: -o - and --stats-json - both want standard output\n");
+		return 2;
+	}
 	return 0;
+}
+
+/* -o naming an input, by the same path or another (a symbolic link, a
+ * hard link): the same device and inode. Checked before any output file
+ * is created. */
+static int same_file_check(struct pt_graph *g, char *err, size_t errlen)
+{
+	struct pt_instance *in, *out;
+
+	for (size_t i = 0; (in = pt_graph_instance_at(g, i)); i++) {
+		struct stat a, b;
+
+		if (!pt_io_is_input(in) || !strcmp(pt_io_path(in), "-") ||
+		    stat(pt_io_path(in), &a))
+			continue;
+		for (size_t k = 0; (out = pt_graph_instance_at(g, k)); k++) {
+			if (!pt_io_is_output(out) || !strcmp(pt_io_path(out), "-") ||
+			    stat(pt_io_path(out), &b))
+				continue;
+			if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+				snprintf(err, errlen,
+					 "the output '%s' is the input '%s' (the same file): refusing to write over the input",
+					 pt_io_path(out), pt_io_path(in));
+				return -EEXIST;
+			}
+		}
+	}
+	return 0;
+}
+
+/* A start that fails on an instance (a format its prepare refuses) names
+ * the line of the instance's binding, where the format was given. */
+static void name_binding(const struct pt_topology *t, char *err, size_t errlen)
+{
+	const struct pt_topology_msg *m;
+	char name[PT_NAME_MAX + 1], *q, *text;
+	const char *p = strstr(err, "instance '");
+
+	if (!p)
+		return;
+	snprintf(name, sizeof(name), "%s", p + 10);
+	if (!(q = strchr(name, '\'')))
+		return;
+	*q = 0;
+	m = pt_topology_binding_of(t, name);
+	if (!m)
+		return;
+	text = strdup(err);
+	if (!text)
+		return;
+	snprintf(err, errlen, "%s:%u: %s: %s", t->path, m->line, m->what, text);
+	free(text);
+}
+
+/* Sample size of a stream format, for the output to follow. */
+static int sample_bits(const struct pt_format *f)
+{
+	return f->sample == PT_SAMPLE_S16_LE ? 16 :
+	       f->sample == PT_SAMPLE_S24_4LE ? 24 : 32;
+}
+
+/* The output files' samples: -b and -e when given, else the first input
+ * file's (16-bit in, 16-bit out, whatever the graph computes in). */
+static void output_samples(struct pt_graph *g, const struct run_opts *o)
+{
+	struct pt_instance *inst;
+	struct pt_format nat = { 0 };
+	bool have = false, is_float;
+	char err[PT_ERR_MAX + PATH_MAX];
+	uint64_t frames;
+	int bits;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++)
+		if (pt_io_is_input(inst)) {
+			have = !pt_io_probe(pt_io_path(inst), &frames, &nat, err,
+					    sizeof(err));
+			break;
+		}
+	if (o->bits || o->encoding >= 0) {
+		is_float = o->encoding == 1;
+		bits = o->bits ? o->bits :
+		       is_float || !have || nat.sample == PT_SAMPLE_FLOAT_LE ? 32 :
+									     sample_bits(&nat);
+	} else if (have) {
+		is_float = nat.sample == PT_SAMPLE_FLOAT_LE;
+		bits = sample_bits(&nat);
+	} else {
+		return;
+	}
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++)
+		pt_io_output_sample(inst, bits, is_float,
+				    o->bits || o->encoding >= 0);
+}
+
+/* -r RATE: an src instance before the first output, which then runs at
+ * RATE; the rest of the graph is unchanged. */
+static int insert_src(struct pt_graph *g, uint32_t rate, char *err,
+		      size_t errlen)
+{
+	struct pt_instance *out = NULL, *inst;
+	struct pt_buffer *b;
+	struct pt_format fmt;
+	uint32_t peer, periods, id = 0;
+	unsigned peer_pin;
+	int ret;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		if (!out && (pt_io_is_output(inst) || pt_alsa_is_playback(inst)))
+			out = inst;
+		if (inst->id > id)
+			id = inst->id;
+	}
+	if (!out || !(b = out->in[0])) {
+		snprintf(err, errlen, "-r: the topology has no bound output to resample");
+		return -EINVAL;
+	}
+	if (b->fmt.rate == rate)
+		return 0;
+	fmt = b->fmt;
+	periods = b->periods;
+	peer = b->src->id;
+	peer_pin = b->src_pin;
+	id++;
+	ret = pt_graph_unbind(g, peer, peer_pin, out->id, 0, err, errlen);
+	if (!ret) {
+		struct pt_instance_desc d = {
+			.id = id,
+			.pipeline = out->pipeline,
+			.name = "resample",
+			.module = "src",
+			.init = "",
+			.init_size = 0,
+			.isolation = PT_ISOLATION_PROCESS,
+			.isolation_set = true,
+		};
+
+		ret = pt_graph_instance_create(g, &d, err, errlen);
+	}
+	if (!ret)
+		ret = pt_graph_bind(g, peer, peer_pin, id, 0, &fmt, periods, err,
+				    errlen);
+	fmt.rate = rate;
+	if (!ret)
+		ret = pt_graph_bind(g, id, 0, out->id, 0, &fmt, periods, err,
+				    errlen);
+	return ret;
+}
+
+/* A damaged input: a warning, once, or with --strict an error. */
+static int damage_check(struct pt_graph *g, bool strict, char *err,
+			size_t errlen)
+{
+	struct pt_instance *inst;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		uint64_t frame, claimed;
+		const char *why;
+
+		if (!pt_io_input_damage(inst, &frame, &claimed, &why))
+			continue;
+		snprintf(err, errlen,
+			 "'%s' is damaged: its data stops at frame %llu of %llu (%s)%s",
+			 pt_io_path(inst), (unsigned long long)frame,
+			 (unsigned long long)claimed, why,
+			 strict ? "" : "; the rest is rendered as silence");
+		if (strict)
+			return -EIO;
+		fprintf(stderr, "partita run: warning: %s\n", err);
+	}
+	return 0;
+}
+
+/* True when an instance failed during the run: its outputs carried
+ * silence or bypass for some periods. */
+static bool any_failed(struct pt_graph *g)
+{
+	struct pt_instance *inst;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
+		struct pt_instance_info info;
+
+		pt_instance_info(inst, &info);
+		if (info.state == PT_INSTANCE_FAILED || info.stats.faults)
+			return true;
+	}
+	return false;
 }
 
 /* Live, the thread that runs the periods (this one: it builds the graph
@@ -659,16 +986,26 @@ int pt_cmd_run(int argc, char **argv)
 	struct pt_trace *trace = NULL;
 	struct spec spec;
 	struct pt_topology topo;
+	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
 	bool have_topo = false;
 	char err[PT_ERR_MAX + PATH_MAX];
-	uint64_t total, cap, next_ns = 0, last_draw = 0;
+	uint64_t total, cap, next_ns = 0, last_draw = 0, skipped = 0;
 	bool tty, any;
-	int ret, status = 1;
+	FILE *table;
+	int ret, status = EXIT_RUN_ERROR;
 
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	tty = isatty(2) && !o.quiet;
+	/* Standard output carries the file or the JSON: the table goes to
+	 * standard error. */
+	table = (o.out && !strcmp(o.out, "-")) ||
+			(o.stats_json && !strcmp(o.stats_json, "-")) ? stderr : stdout;
+	stop_signal = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 
 	cfg.period_us = o.period_us;
 	cfg.user_heap_size = o.user_heap;
@@ -699,11 +1036,15 @@ int pt_cmd_run(int argc, char **argv)
 		g = pt_graph_new(&cfg, err, sizeof(err));
 		if (!g)
 			goto fail;
-		ret = pt_topology_apply(&topo, g, err, sizeof(err));
+		ret = pt_control_set_policy(g, &o.policy);
+		if (ret)
+			snprintf(err, sizeof(err), "library policy: %s", strerror(-ret));
+		if (!ret)
+			ret = pt_topology_apply(&topo, g, err, sizeof(err));
 		if (!ret && o.in)
-			ret = retarget(g, true, o.in, err, sizeof(err));
+			ret = retarget(g, true, o.in, NULL, err, sizeof(err));
 		if (!ret && o.out)
-			ret = retarget(g, false, o.out, err, sizeof(err));
+			ret = retarget(g, false, o.out, o.type, err, sizeof(err));
 		if (!ret && o.playback)
 			ret = retarget_device(g, false, o.playback, err, sizeof(err));
 		if (!ret && o.capture)
@@ -721,8 +1062,18 @@ int pt_cmd_run(int argc, char **argv)
 			goto fail;
 		ret = build(g, &spec, err, sizeof(err));
 	}
-	if (!ret)
-		ret = start_all(g, err, sizeof(err));
+	if (!ret && o.rate)
+		ret = insert_src(g, o.rate, err, sizeof(err));
+	if (ret)
+		goto fail;
+	if (same_file_check(g, err, sizeof(err))) {
+		status = EXIT_RUN_USAGE;
+		goto fail;
+	}
+	output_samples(g, &o);
+	ret = start_all(g, err, sizeof(err));
+	if (ret && have_topo)
+		name_binding(&topo, err, sizeof(err));
 	if (ret)
 		goto fail;
 	s = pt_sched_new(g, err, sizeof(err));
@@ -740,7 +1091,7 @@ int pt_cmd_run(int argc, char **argv)
 	 * must not spin forever: allow the expected periods, twice over, plus
 	 * ten seconds' worth. */
 	cap = 2 * total + 10000000u / pt_graph_config(g)->period_us;
-	while (!outputs_done(g, &any) || !any) {
+	while (!stop_signal && (!outputs_done(g, &any) || !any)) {
 		if (!any) {
 			snprintf(err, sizeof(err), "the topology has no output");
 			goto fail;
@@ -752,11 +1103,19 @@ int pt_cmd_run(int argc, char **argv)
 			goto fail;
 		}
 		if (o.realtime) {
+			uint64_t period_ns = (uint64_t)pt_graph_config(g)->period_us * 1000u;
 			struct timespec ts;
+			uint64_t now = mono_ns();
 
 			if (!next_ns)
-				next_ns = mono_ns();
-			next_ns += (uint64_t)pt_graph_config(g)->period_us * 1000u;
+				next_ns = now;
+			/* Far behind the clock (a stall): the lost periods are
+			 * skipped and counted, not rushed through. */
+			if (now > next_ns + 8 * period_ns) {
+				skipped += (now - next_ns) / period_ns;
+				next_ns = now;
+			}
+			next_ns += period_ns;
 			ts.tv_sec = (time_t)(next_ns / 1000000000u);
 			ts.tv_nsec = (long)(next_ns % 1000000000u);
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
@@ -766,6 +1125,8 @@ int pt_cmd_run(int argc, char **argv)
 			snprintf(err, sizeof(err), "scheduler: %s", strerror(-ret));
 			goto fail;
 		}
+		if (damage_check(g, o.strict, err, sizeof(err)))
+			goto fail;
 		if (tty && total > 500 && mono_ns() - last_draw > 100000000u) {
 			last_draw = mono_ns();
 			progress(pt_sched_periods(s), total,
@@ -773,9 +1134,13 @@ int pt_cmd_run(int argc, char **argv)
 		}
 	}
 	if (tty && total > 500)
-		progress(total, total, pt_graph_config(g)->period_us, true);
+		progress(stop_signal ? pt_sched_periods(s) : total, total,
+			 pt_graph_config(g)->period_us, true);
+	if (damage_check(g, o.strict, err, sizeof(err)))
+		goto fail;
 
-	/* Close the files before reporting success: a full disk shows here. */
+	/* Finish the files before reporting success: a full disk shows here.
+	 * Stopped by a signal, they hold what was produced. */
 	for (size_t i = 0;; i++) {
 		struct pt_instance *inst = pt_graph_instance_at(g, i);
 
@@ -784,8 +1149,25 @@ int pt_cmd_run(int argc, char **argv)
 		if (pt_io_is_output(inst) &&
 		    pt_io_output_close(inst, err, sizeof(err)))
 			goto fail;
-		if (pt_alsa_playback_drain(inst, err, sizeof(err)))
+		if (!stop_signal && pt_alsa_playback_drain(inst, err, sizeof(err)))
 			goto fail;
+	}
+	if (stop_signal) {
+		for (size_t i = 0;; i++) {
+			struct pt_instance *inst = pt_graph_instance_at(g, i);
+
+			if (!inst)
+				break;
+			if (pt_io_is_output(inst) && inst->in[0])
+				fprintf(stderr,
+					"partita run: stopped by %s after %.3f s; %s holds %llu frames\n",
+					stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+					(double)pt_io_output_written(inst) /
+						inst->in[0]->fmt.rate,
+					strcmp(pt_io_path(inst), "-") ?
+						pt_io_path(inst) : "standard output",
+					(unsigned long long)pt_io_output_written(inst));
+		}
 	}
 	if (trace) {
 		pt_sched_set_trace(s, NULL);
@@ -798,43 +1180,55 @@ int pt_cmd_run(int argc, char **argv)
 		}
 	}
 	if (!o.quiet || o.stats) {
-		pt_report_table(stdout, g, pt_sched_periods(s));
-		report_devices(stdout, g);
+		pt_report_table(table, g, pt_sched_periods(s));
+		if (skipped)
+			fprintf(table, "%llu periods skipped: the host fell behind the clock\n",
+				(unsigned long long)skipped);
+		report_devices(table, g);
 		for (size_t i = 0;; i++) {
 			struct pt_instance *inst = pt_graph_instance_at(g, i);
 
 			if (!inst)
 				break;
 			if (pt_io_is_output(inst) && inst->in[0])
-				printf("%s: wrote %s, %llu frames (%.3f s at %u Hz)\n",
-				       inst->name, pt_io_path(inst),
-				       (unsigned long long)pt_io_output_written(inst),
-				       (double)pt_io_output_written(inst) /
-					       inst->in[0]->fmt.rate,
-				       inst->in[0]->fmt.rate);
+				fprintf(table, "%s: wrote %s, %llu frames (%.3f s at %u Hz)\n",
+					inst->name, pt_io_path(inst),
+					(unsigned long long)pt_io_output_written(inst),
+					(double)pt_io_output_written(inst) /
+						inst->in[0]->fmt.rate,
+					inst->in[0]->fmt.rate);
 		}
 	}
 	if (o.stats_json) {
 		FILE *f = strcmp(o.stats_json, "-") ? fopen(o.stats_json, "w") : stdout;
 
-		if (!f || pt_report_json(f, g, pt_sched_periods(s)) ||
+		if (!f || pt_report_json(f, g, pt_sched_periods(s), skipped) ||
 		    (f != stdout && fclose(f))) {
 			snprintf(err, sizeof(err), "cannot write stats to '%s': %s",
 				 o.stats_json, strerror(errno));
 			goto fail;
 		}
 	}
-	status = 0;
+	status = stop_signal ? 128 + stop_signal :
+		 any_failed(g) ? EXIT_RUN_FAULT : EXIT_RUN_OK;
+	if (status == EXIT_RUN_FAULT)
+		fprintf(stderr,
+			"partita run: finished, but an instance failed: its outputs carried silence or bypass (see the table)\n");
 	goto out;
 fail:
 	fprintf(stderr, "partita run: %s\n", err);
+	if (stop_signal)
+		status = 128 + stop_signal;
 out:
 	if (trace)
 		pt_trace_close(trace);
 	pt_sched_free(s);
 	pt_control_forget(g); /* what applying the topology left beside g */
 	pt_graph_free(g);
+	pt_io_probe_release();
 	if (have_topo)
 		pt_topology_free(&topo);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	return status;
 }

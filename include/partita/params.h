@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * modules/params.h - checked text parameters for the shipped modules.
+ * partita/params.h - checked text parameters, for every module: the ones
+ * that ship and the ones built with the SDK (sdk/template uses them).
  *
  * Header-only, on top of pt_param_* from the public ABI. Every module parses
  * its init blob and its PT_PARAM_TEXT config blobs the same way: start from
@@ -8,18 +9,19 @@
  * (with one pt_log line naming the key and the allowed range) if any key is
  * unknown, not a number or out of range. Nothing changes on a refusal.
  */
-#ifndef PT_MODULES_PARAMS_H
-#define PT_MODULES_PARAMS_H
+#ifndef PT_PARAMS_H
+#define PT_PARAMS_H
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <partita/module.h>
 
-static inline bool params_sep(char c)
+static inline bool pt_params_sep(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';' ||
 	       c == '\0';
@@ -28,7 +30,7 @@ static inline bool params_sep(char c)
 /* Checks that every "key=value" item of @blob names a key in @known
  * (NULL-terminated). Returns 0, or -EINVAL after logging the first item
  * that is not one of them or has no '='. */
-static inline int params_known(struct pt_module *mod, const void *blob,
+static inline int pt_params_known(struct pt_module *mod, const void *blob,
 			       size_t size, const char *const *known)
 {
 	const char *s = blob, *end = s + size;
@@ -39,12 +41,12 @@ static inline int params_known(struct pt_module *mod, const void *blob,
 		const char *item, *eq;
 		bool found = false;
 
-		while (s < end && params_sep(*s))
+		while (s < end && pt_params_sep(*s))
 			s++;
 		if (s == end)
 			break;
 		item = s;
-		while (s < end && !params_sep(*s))
+		while (s < end && !pt_params_sep(*s))
 			s++;
 		eq = memchr(item, '=', (size_t)(s - item));
 		if (!eq) {
@@ -67,9 +69,9 @@ static inline int params_known(struct pt_module *mod, const void *blob,
 
 /* Reads @key as a number in [@lo, @hi] into *@val when present. Returns 1
  * when set, 0 when absent (*@val untouched), -EINVAL after logging. */
-static inline int params_number(struct pt_module *mod, const void *blob,
-				size_t size, const char *key, double lo,
-				double hi, double *val)
+static inline int pt_params_number(struct pt_module *mod, const void *blob,
+				   size_t size, const char *key, double lo,
+				   double hi, double *val)
 {
 	double v;
 	int ret = pt_param_double(blob, size, key, &v);
@@ -77,7 +79,16 @@ static inline int params_number(struct pt_module *mod, const void *blob,
 	if (ret == -ENOENT)
 		return 0;
 	if (ret) {
-		pt_log(mod, PT_LOG_ERR, "%s: not a number", key);
+		char text[64], *end;
+
+		/* A number too large for a double (1e400) is out of range,
+		 * not "not a number". */
+		if (pt_param_string(blob, size, key, text, sizeof(text)) >= 0 &&
+		    text[0] && (strtod(text, &end), !*end))
+			pt_log(mod, PT_LOG_ERR, "%s=%s out of range [%g, %g]", key,
+			       text, lo, hi);
+		else
+			pt_log(mod, PT_LOG_ERR, "%s: not a number", key);
 		return -EINVAL;
 	}
 	if (v < lo || v > hi) {
@@ -91,7 +102,7 @@ static inline int params_number(struct pt_module *mod, const void *blob,
 
 /* Reads @key as a comma list of 1..@max numbers, each in [@lo, @hi].
  * Returns how many were stored, 0 when absent, -EINVAL after logging. */
-static inline int params_list(struct pt_module *mod, const void *blob,
+static inline int pt_params_list(struct pt_module *mod, const void *blob,
 			      size_t size, const char *key, double lo, double hi,
 			      double *out, size_t max)
 {
@@ -122,7 +133,7 @@ static inline int params_list(struct pt_module *mod, const void *blob,
 
 /* Returns how many comma-separated items @key's value holds (0 when @key
  * is absent), so a module can size a list before parsing it. */
-static inline size_t params_count(const void *blob, size_t size,
+static inline size_t pt_params_count(const void *blob, size_t size,
 				  const char *key)
 {
 	const char *s = blob, *end = s + size;
@@ -133,10 +144,10 @@ static inline size_t params_count(const void *blob, size_t size,
 	while (s < end) {
 		const char *item;
 
-		while (s < end && params_sep(*s))
+		while (s < end && pt_params_sep(*s))
 			s++;
 		item = s;
-		while (s < end && !params_sep(*s))
+		while (s < end && !pt_params_sep(*s))
 			s++;
 		if ((size_t)(s - item) > klen && item[klen] == '=' &&
 		    !memcmp(item, key, klen)) {
@@ -151,7 +162,7 @@ static inline size_t params_count(const void *blob, size_t size,
 }
 
 /* A get_config reply under construction. */
-struct params_text {
+struct pt_params_text {
 	char buf[4096];
 	size_t len;
 	bool overflow;
@@ -159,7 +170,7 @@ struct params_text {
 
 /* Appends printf-formatted text to @t. */
 __attribute__((format(printf, 2, 3)))
-static inline void params_printf(struct params_text *t, const char *fmt, ...)
+static inline void pt_params_printf(struct pt_params_text *t, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -178,7 +189,7 @@ static inline void params_printf(struct params_text *t, const char *fmt, ...)
 /* Copies @t into a get_config reply (no NUL). Returns 0, -ENOSPC when the
  * room is too small (or the text overflowed), -EINVAL for @param other than
  * PT_PARAM_TEXT. */
-static inline int params_reply(const struct params_text *t, uint32_t param,
+static inline int pt_params_reply(const struct pt_params_text *t, uint32_t param,
 			       void *data, size_t *size)
 {
 	if (param != PT_PARAM_TEXT)
@@ -190,4 +201,4 @@ static inline int params_reply(const struct params_text *t, uint32_t param,
 	return 0;
 }
 
-#endif /* PT_MODULES_PARAMS_H */
+#endif /* PT_PARAMS_H */
