@@ -117,13 +117,15 @@ static int set_soft(pid_t pid, int res, rlim_t soft)
 	return prlimit(pid, res, &rl, NULL) < 0 ? -errno : 0;
 }
 
+static int grow_begin(struct pt_domain *d, struct pt_budget *budget, size_t allowance,
+		      size_t span, const char *who, struct pt_domain_load *ld, char *err,
+		      size_t errlen);
+
 int pt_domain_load_begin(struct pt_domain *d, struct pt_budget *budget, int libfd,
 			 const char *who, struct pt_domain_load *ld, char *err,
 			 size_t errlen)
 {
 	size_t data, span;
-	struct rlimit as;
-	int ret;
 
 	memset(ld, 0, sizeof(*ld));
 	if (elf_segments(libfd, &data, &span) ||
@@ -131,7 +133,27 @@ int pt_domain_load_begin(struct pt_domain *d, struct pt_budget *budget, int libf
 		snprintf(err, errlen, "library %s: not an ELF object with loadable segments", who);
 		return -ENOEXEC;
 	}
-	ld->allowance = data + PT_DOMAIN_LOAD_SLACK;
+	return grow_begin(d, budget, data + PT_DOMAIN_LOAD_SLACK, span, who, ld, err, errlen);
+}
+
+int pt_domain_plugin_begin(struct pt_domain *d, const char *who,
+			   struct pt_domain_load *ld, char *err, size_t errlen)
+{
+	memset(ld, 0, sizeof(*ld));
+	if (!d->budget)
+		return 0;
+	return grow_begin(d, d->budget, PT_DOMAIN_PLUGIN_DATA, PT_DOMAIN_PLUGIN_DATA, who,
+			  ld, err, errlen);
+}
+
+static int grow_begin(struct pt_domain *d, struct pt_budget *budget, size_t allowance,
+		      size_t span, const char *who, struct pt_domain_load *ld, char *err,
+		      size_t errlen)
+{
+	struct rlimit as;
+	int ret;
+
+	ld->allowance = allowance;
 	ret = pt_budget_take(budget, who, ld->allowance, &ld->charged, err, errlen);
 	if (ret)
 		return ret;

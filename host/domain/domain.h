@@ -138,6 +138,15 @@ struct pt_domain_load {
 int pt_domain_load_begin(struct pt_domain *d, struct pt_budget *budget, int libfd,
 			 const char *who, struct pt_domain_load *ld, char *err,
 			 size_t errlen);
+/* The same around a plugin adapter's init and prepare (modules/lv2,
+ * ladspa), which load the plugin's library and its dependencies: their
+ * size is unknown to the host, which reads no plugin, so the allowance is
+ * PT_DOMAIN_PLUGIN_DATA, charged to the budget the domain's loads use.
+ * End it with pt_domain_load_end. */
+#define PT_DOMAIN_PLUGIN_DATA (16u << 20)
+int pt_domain_plugin_begin(struct pt_domain *d, const char *who,
+			   struct pt_domain_load *ld, char *err, size_t errlen);
+
 /* After it, whatever its outcome: the limit comes down to what @d holds,
  * which stays charged until @d is released; the rest is given back.
  * Returns -ENOMEM, with @err, if @d holds more than the allowance (it got

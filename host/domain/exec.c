@@ -153,8 +153,35 @@ static const char *module_log_why(struct pt_domain *d, const char *msg)
 	return s;
 }
 
+/* A plugin adapter loads its plugin in init and prepare (the domain seals
+ * at its first process): the domain may grow its private memory meanwhile,
+ * bounded and charged as for a library load (host/domain/data.c). */
+static int plugin_begin(struct pt_instance *inst, struct pt_domain_load *pl, char *err,
+			size_t errlen)
+{
+	memset(pl, 0, sizeof(*pl));
+	if (!pt_plugin_adapter(inst->manifest.name))
+		return 0;
+	return pt_domain_plugin_begin(inst->exec->dom, inst->name, pl, err, errlen);
+}
+
+/* Ends plugin_begin; turns @ret into -ENOMEM when the domain took more. */
+static int plugin_end(struct pt_instance *inst, struct pt_domain_load *pl, int ret,
+		      char *msg, size_t msglen)
+{
+	char why[PT_ERR_MAX];
+
+	if (pt_domain_load_end(inst->exec->dom, pl, why, sizeof(why)) && !ret) {
+		snprintf(msg, msglen, "%.200s", why);
+		pt_exec_kill(inst);
+		return -ENOMEM;
+	}
+	return ret;
+}
+
 static int run_init(struct pt_instance *inst, char *err, size_t errlen)
 {
+	struct pt_domain_load pl;
 	struct pt_instance_exec *x = inst->exec;
 	struct pt_dctl_init ib = { (uint32_t)inst->init_size,
 				   (uint32_t)inst->init_payload_size };
@@ -176,10 +203,15 @@ static int run_init(struct pt_instance *inst, char *err, size_t errlen)
 		memcpy(body + sizeof(ib) + inst->init_size, inst->init_payload,
 		       inst->init_payload_size);
 	module_log_begin(x->dom);
+	if ((ret = plugin_begin(inst, &pl, err, errlen))) {
+		free(body);
+		return ret;
+	}
 	ret = pt_domain_control(x->dom, PT_DCTL_INIT, inst->id, body,
 				sizeof(ib) + inst->init_size + inst->init_payload_size,
 				NULL, 0, NULL, 0, &r, NULL, NULL,
 				CONTROL_TIMEOUT_MS, msg, sizeof(msg));
+	ret = plugin_end(inst, &pl, ret, msg, sizeof(msg));
 	free(body);
 	x->init_pending = false;
 	if (ret) {
@@ -499,6 +531,7 @@ int pt_exec_prepare_views(struct pt_instance *inst, struct pt_source *src,
 	struct pt_instance_exec *x = inst->exec;
 	struct pt_dctl_prepare p = { 0 };
 	struct pt_dctl_prepared out;
+	struct pt_domain_load pl;
 	size_t outlen = sizeof(out);
 	char msg[PT_ERR_MAX];
 	int ret;
@@ -539,9 +572,12 @@ int pt_exec_prepare_views(struct pt_instance *inst, struct pt_source *src,
 	p.period_frames = inst->mod.period_frames ? inst->mod.period_frames :
 						  x->period_frames;
 	module_log_begin(x->dom);
+	if ((ret = plugin_begin(inst, &pl, err, errlen)))
+		return ret;
 	ret = pt_domain_control(x->dom, PT_DCTL_PREPARE, inst->id, &p, sizeof(p),
 				NULL, 0, NULL, 0, NULL, &out, &outlen,
 				CONTROL_TIMEOUT_MS, msg, sizeof(msg));
+	ret = plugin_end(inst, &pl, ret, msg, sizeof(msg));
 	if (ret) {
 		snprintf(err, errlen, "%s", module_log_why(x->dom, msg));
 		return ret;
