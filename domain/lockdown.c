@@ -546,7 +546,7 @@ static inline struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op,
 static int allow_common(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
 	static const int allowed[] = {
-		SCMP_SYS(futex), SCMP_SYS(munmap), SCMP_SYS(madvise),
+		SCMP_SYS(futex), SCMP_SYS(futex_waitv), SCMP_SYS(munmap), SCMP_SYS(madvise),
 		SCMP_SYS(close), SCMP_SYS(exit), SCMP_SYS(exit_group),
 		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 		SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),

@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,11 +80,18 @@ struct instance {
 	unsigned nsrc, nsnk;
 	struct pin src[PT_MAX_PINS], snk[PT_MAX_PINS];
 	void *payload;            /* binary init payload, in its heap */
+	/* An in-period chain stage: its activation record's word and
+	 * partition (lib/domain/protocol.h), NULL until its first CHAIN. */
+	uint32_t *act;
+	uint32_t act_id;
 };
 
 static struct instance instances[PT_DOMAIN_MAX_INSTANCES];
 static struct grant grants[PT_DOMAIN_MAX_GRANTS];
 static struct pt_ring ring;
+/* Futex syscalls on activation records (waits and wakes), reported with
+ * the ring's own in every completion. */
+static uint64_t chain_futex_calls;
 static unsigned live_instances;
 /* Plugin files were granted (extra arguments): module init and prepare
  * (a plugin's dlopen, instantiate) run before the seal, which comes with
@@ -858,6 +866,7 @@ static void complete(const struct pt_ring_entry *req, int result,
 {
 	unsigned nent = (n + PT_DOP_WORDS_PER_ENTRY - 1) / PT_DOP_WORDS_PER_ENTRY;
 	unsigned req_ent = req->opcode == PT_DOP_PROCESS ? 1u + req->flags : 1u;
+	/* (A CHAIN is answered as a PROCESS: see do_chain.) */
 
 	if (nent < req_ent)
 		nent = req_ent;
@@ -917,16 +926,17 @@ static void drop_start_up_pages(void)
 	}
 }
 
-static void do_process(const struct pt_ring_entry *req)
+/* Runs the PROCESS words @words (@n of them, or -errno) for @req and
+ * completes it. */
+static void run_process(const struct pt_ring_entry *req, struct instance *in,
+			const uint32_t *words, int n)
 {
-	uint32_t words[PT_DOP_REQ_WORDS_MAX], out[PT_DOP_CPL_WORDS_MAX];
+	uint32_t out[PT_DOP_CPL_WORDS_MAX];
 	struct pt_source srcs[PT_MAX_PINS], *sp[PT_MAX_PINS];
 	struct pt_sink snks[PT_MAX_PINS], *kp[PT_MAX_PINS];
 	uint32_t sw[2 * PT_MAX_PINS], kw[2 * PT_MAX_PINS];
 	size_t consumed[PT_MAX_PINS] = { 0 }, produced[PT_MAX_PINS] = { 0 };
 	struct call c = { .op = CALL_PROCESS, .srcs = sp, .snks = kp };
-	struct instance *in = instance_find(req->instance);
-	int n = read_words(req, words, PT_DOP_REQ_WORDS_MAX);
 	unsigned no = 0, periods, ran = 0;
 
 	if (init_before_seal && !pt_lockdown_sealed()) {
@@ -999,7 +1009,7 @@ static void do_process(const struct pt_ring_entry *req)
 		struct pt_ring_stats st;
 
 		pt_ring_stats(&ring, &st);
-		out[no++] = (uint32_t)(st.wakes + st.waits);
+		out[no++] = (uint32_t)(st.wakes + st.waits + chain_futex_calls);
 	}
 	out[no++] = ran;
 	for (unsigned i = 0; i < in->nsrc; i++)
@@ -1011,11 +1021,162 @@ static void do_process(const struct pt_ring_entry *req)
 	drop_start_up_pages();
 }
 
+static void do_process(const struct pt_ring_entry *req)
+{
+	uint32_t words[PT_DOP_REQ_WORDS_MAX];
+	int n = read_words(req, words, PT_DOP_REQ_WORDS_MAX);
+
+	run_process(req, instance_find(req->instance), words, n);
+}
+
+/* ---- in-period chains (see lib/domain/protocol.h) ---- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* True when @id is the activation record of one of this domain's own
+ * instances: a stage that feeds a stage of its own domain needs no wake
+ * (the domain looks at the next request anyway). */
+static bool own_record(uint32_t id)
+{
+	for (unsigned i = 0; i < PT_DOMAIN_MAX_INSTANCES; i++)
+		if (instances[i].used && instances[i].act && instances[i].act_id == id)
+			return true;
+	return false;
+}
+
+/* One pending stage fewer on a record of epoch @epoch; the stage whose
+ * count reaches zero is woken. A record of another epoch (a late result,
+ * a stage the host did not count) is left alone. */
+static void notify(uint32_t *word, uint32_t epoch, bool wake)
+{
+	uint32_t v = __atomic_load_n(word, __ATOMIC_ACQUIRE), next;
+
+	do {
+		if (v >> PT_ACTIVATION_EPOCH_SHIFT != epoch ||
+		    !(v & PT_ACTIVATION_PENDING_MASK))
+			return;
+		next = v - 1;
+	} while (!__atomic_compare_exchange_n(word, &v, next, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	if (!(next & PT_ACTIVATION_PENDING_MASK) && wake) {
+		chain_futex_calls++;
+		syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
+}
+
+/* A CHAIN request: waits (until its deadline) for the stages that feed it
+ * to finish this period, runs one period, completes, then notifies the
+ * stages it feeds. */
+static void do_chain(const struct pt_ring_entry *req)
+{
+	uint32_t words[PT_DOP_CHAIN_WORDS_MAX];
+	uint32_t *notify_word[PT_MAX_PINS], notify_epoch[PT_MAX_PINS];
+	bool notify_wake[PT_MAX_PINS];
+	struct instance *in = instance_find(req->instance);
+	struct pt_ring_entry answer = *req;
+	int n = read_words(req, words, PT_DOP_CHAIN_WORDS_MAX);
+	const struct grant *own;
+	const uint32_t *c;
+	unsigned nproc, nn;
+	uint32_t epoch;
+	uint64_t deadline;
+
+	/* Answered as a PROCESS, with as many entries as the request. */
+	answer.opcode = PT_DOP_PROCESS;
+	if (n < 3 || !in || words[0] > PT_MAX_PINS || words[1] > PT_MAX_PINS) {
+		complete(&answer, n < 0 ? n : -EINVAL, NULL, 0);
+		return;
+	}
+	nproc = 3 + 2 * (words[0] + words[1]);
+	c = words + nproc;
+	if ((unsigned)n < nproc + 5 || words[2] != 1 || c[4] > PT_MAX_PINS ||
+	    (unsigned)n != nproc + 5 + 2 * c[4] ||
+	    !(own = grant_find(c[0], 1)) || own->size < 4) {
+		complete(&answer, -EINVAL, NULL, 0);
+		return;
+	}
+	epoch = c[1];
+	deadline = (uint64_t)c[2] | (uint64_t)c[3] << 32;
+	nn = c[4];
+	for (unsigned i = 0; i < nn; i++) {
+		const struct grant *g = grant_find(c[5 + 2 * i], 1);
+
+		if (!g || g->size < 4) {
+			complete(&answer, -EINVAL, NULL, 0);
+			return;
+		}
+		notify_word[i] = (uint32_t *)g->addr;
+		notify_epoch[i] = c[6 + 2 * i];
+		notify_wake[i] = !own_record(c[5 + 2 * i]);
+	}
+	in->act = (uint32_t *)own->addr;
+	in->act_id = c[0];
+	for (;;) {
+		uint32_t v = __atomic_load_n(in->act, __ATOMIC_ACQUIRE);
+		uint64_t now;
+		struct timespec ts;
+
+		if (v == epoch << PT_ACTIVATION_EPOCH_SHIFT)
+			break;
+		now = mono_ns();
+		if (now >= deadline) {
+			/* Not reached by its chain in time: it does not run. */
+			complete(&answer, -ECANCELED, NULL, 0);
+			return;
+		}
+		ts.tv_sec = (time_t)(deadline / 1000000000u);
+		ts.tv_nsec = (long)(deadline % 1000000000u);
+		chain_futex_calls++;
+		syscall(SYS_futex, in->act, FUTEX_WAIT_BITSET, v, &ts, NULL,
+			FUTEX_BITSET_MATCH_ANY);
+	}
+	run_process(&answer, in, words, (int)nproc);
+	/* The completion goes out before the stages it feeds are woken: the
+	 * host, waiting for the chain's last stage, finds the others done. */
+	pt_ring_submit(&ring);
+	for (unsigned i = 0; i < nn; i++)
+		notify(notify_word[i], notify_epoch[i], notify_wake[i]);
+}
+
+/* Waits for the next request when some instance is a chain stage: on the
+ * ring's wake word and on every stage's activation record at once, since
+ * the host publishes a later stage's request without a wake. Returns 0
+ * (look at the ring) or -ETIMEDOUT after a second of nothing. */
+static int chain_idle_wait(void)
+{
+	uint32_t *words[PT_DOMAIN_MAX_INSTANCES], vals[PT_DOMAIN_MAX_INSTANCES];
+	unsigned n = 0;
+	int ret;
+
+	for (unsigned i = 0; i < PT_DOMAIN_MAX_INSTANCES; i++)
+		if (instances[i].used && instances[i].act) {
+			words[n] = instances[i].act;
+			vals[n++] = __atomic_load_n(instances[i].act, __ATOMIC_ACQUIRE);
+		}
+	ret = pt_ring_wait_any(&ring, words, vals, n, mono_ns() + 1000000000u);
+	return ret == 1 ? 0 : ret;
+}
+
+static bool chained(void)
+{
+	for (unsigned i = 0; i < PT_DOMAIN_MAX_INSTANCES; i++)
+		if (instances[i].used && instances[i].act)
+			return true;
+	return false;
+}
+
 static __attribute__((noreturn)) void serve(void)
 {
 	for (;;) {
 		struct pt_ring_entry e;
-		int ret = pt_ring_wait(&ring, request_spin_ns, 1000000000LL);
+		int ret = chained() ? chain_idle_wait()
+				    : pt_ring_wait(&ring, request_spin_ns, 1000000000LL);
 
 		if (ret == -ETIMEDOUT) {
 			char c;
@@ -1044,6 +1205,9 @@ static __attribute__((noreturn)) void serve(void)
 				break;
 			case PT_DOP_PROCESS:
 				do_process(&e);
+				break;
+			case PT_DOP_CHAIN:
+				do_chain(&e);
 				break;
 			default:
 				complete(&e, -EPROTO, NULL, 0);

@@ -38,6 +38,7 @@ struct pt_domain {
 	int exit_status;
 	bool sealed;             /* an instance was initialised in it */
 	bool queued;             /* SQ entries not yet published */
+	bool queued_wake;        /* ... one of which needs the domain woken */
 	uint64_t seq;
 	uint64_t start_ns;
 	uint32_t domain_futex_calls; /* as the domain last reported */
@@ -75,6 +76,8 @@ struct pt_instance_exec {
 	bool init_pending;             /* named domain: init at first prepare */
 	struct pt_exec_pending_config *pending; /* config set before that init */
 	bool prepared;
+	bool chained;                  /* a CHAIN request was sent */
+	struct pt_budget *budget;
 	unsigned nsrc, nsnk;
 	uint32_t src_size[PT_MAX_PINS], snk_size[PT_MAX_PINS];
 	uint32_t src_frame[PT_MAX_PINS], snk_frame[PT_MAX_PINS];

@@ -303,6 +303,7 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	}
 	x->period_frames = period_frames;
 	x->heap_size = heap;
+	x->budget = budget;
 	snprintf(pname, sizeof(pname), "heap:%s", inst->name);
 	/* Layout: [guard page][stack, growing down][heap]. */
 	x->priv = pt_partition_create(budget, PT_PARTITION_HEAP, inst->name, pname,
@@ -462,6 +463,59 @@ static int grant_pin(struct pt_instance *inst, struct pt_buffer *b, bool writabl
 	return 0;
 }
 
+/* An isolated LL instance's activation record, made on first use. */
+static int activation_of(struct pt_instance *inst, struct pt_budget *budget,
+			 char *err, size_t errlen)
+{
+	char name[64];
+
+	if (inst->activation)
+		return 0;
+	snprintf(name, sizeof(name), "activation:%s", inst->name);
+	inst->activation = pt_partition_create(budget, PT_PARTITION_ACTIVATION,
+					       inst->name, name, 4096, err, errlen);
+	return inst->activation ? 0 : -ENOMEM;
+}
+
+static bool chain_stage(const struct pt_instance *i)
+{
+	return i && i->isolation == PT_ISOLATION_PROCESS && i->sched == PT_SCHED_LL;
+}
+
+/* The grants of an in-period chain stage: its own activation record to
+ * its domain; the record of every stage it feeds directly to its domain
+ * (it notifies them); its record to the domain of every stage that feeds
+ * it (whichever of the two is prepared last makes the grant). Nobody else
+ * gets a record. */
+static int chain_grants(struct pt_instance *inst, char *err, size_t errlen)
+{
+	struct pt_instance_exec *x = inst->exec;
+	char msg[PT_ERR_MAX];
+	int ret;
+
+	if ((ret = activation_of(inst, x->budget, err, errlen)))
+		return ret;
+	ret = pt_domain_grant(x->dom, inst->activation, true, msg, sizeof(msg));
+	for (unsigned p = 0; p < PT_MAX_PINS && !ret; p++) {
+		struct pt_instance *r = inst->out[p] ? inst->out[p]->dst : NULL;
+		struct pt_instance *w = inst->in[p] ? inst->in[p]->src : NULL;
+
+		if (chain_stage(r)) {
+			ret = activation_of(r, x->budget, err, errlen);
+			if (ret)
+				return ret;
+			ret = pt_domain_grant(x->dom, r->activation, true, msg, sizeof(msg));
+		}
+		if (!ret && chain_stage(w) && w->exec && w->exec->dom && !w->exec->dom->dead)
+			ret = pt_domain_grant(w->exec->dom, inst->activation, true, msg,
+					      sizeof(msg));
+	}
+	if (ret)
+		snprintf(err, errlen, "instance %s: grant activation record: %s",
+			 inst->name, msg);
+	return ret;
+}
+
 int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen)
 {
 	struct pt_source src[PT_MAX_PINS];
@@ -557,6 +611,11 @@ int pt_exec_prepare_views(struct pt_instance *inst, struct pt_source *src,
 				p.snk[p.nsnk].open_fields = snk[p.nsnk].open_fields;
 			p.nsnk++;
 		}
+	}
+	if (inst->sched == PT_SCHED_LL) {
+		ret = chain_grants(inst, err, errlen);
+		if (ret)
+			return ret;
 	}
 	/* A named domain seals at its first init: run every member's pending
 	 * init now that all of them are loaded. */
@@ -821,6 +880,7 @@ int pt_exec_submit_batch(struct pt_instance *inst, const struct pt_source *src,
 	ret = queue_words(x->dom, PT_DOP_PROCESS, inst->id, tag, w, n);
 	if (ret)
 		return ret;
+	x->dom->queued_wake = true;
 	x->inflight = true;
 	x->done = false;
 	x->tag = tag;
@@ -828,12 +888,75 @@ int pt_exec_submit_batch(struct pt_instance *inst, const struct pt_source *src,
 	return 0;
 }
 
+int pt_exec_submit_chain(struct pt_instance *inst, const struct pt_source *src,
+			 unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
+			 uint64_t tag, uint16_t epoch, uint64_t deadline_ns,
+			 struct pt_instance *const *notify, unsigned nnotify, bool wake)
+{
+	struct pt_instance_exec *x = inst->exec;
+	uint32_t w[PT_DOP_CHAIN_WORDS_MAX];
+	unsigned n = 0;
+	int ret;
+
+	if (!x || !x->dom || !x->prepared || !inst->activation || !epoch)
+		return -EINVAL;
+	if (x->dom->dead)
+		return -EPIPE;
+	if (x->inflight)
+		return -EBUSY;
+	if (nsrc != x->nsrc || nsnk != x->nsnk || nnotify > PT_MAX_PINS)
+		return -EINVAL;
+	w[n++] = nsrc;
+	w[n++] = nsnk;
+	w[n++] = 1;
+	for (unsigned i = 0; i < nsrc; i++) {
+		if (src[i].size != x->src_size[i] || src[i].offset >= src[i].size ||
+		    src[i].avail > src[i].size)
+			return -EINVAL;
+		w[n++] = (uint32_t)src[i].offset;
+		w[n++] = x->avail[i] = (uint32_t)src[i].avail;
+	}
+	for (unsigned i = 0; i < nsnk; i++) {
+		if (snk[i].size != x->snk_size[i] || snk[i].offset >= snk[i].size ||
+		    snk[i].free > snk[i].size)
+			return -EINVAL;
+		w[n++] = (uint32_t)snk[i].offset;
+		w[n++] = x->room[i] = (uint32_t)snk[i].free;
+	}
+	w[n++] = inst->activation->id;
+	w[n++] = epoch;
+	w[n++] = (uint32_t)deadline_ns;
+	w[n++] = (uint32_t)(deadline_ns >> 32);
+	w[n++] = nnotify;
+	for (unsigned i = 0; i < nnotify; i++) {
+		if (!notify[i]->activation)
+			return -EINVAL;
+		w[n++] = notify[i]->activation->id;
+		w[n++] = notify[i]->act_epoch;
+	}
+	ret = queue_words(x->dom, PT_DOP_CHAIN, inst->id, tag, w, n);
+	if (ret)
+		return ret;
+	/* A domain that never had a chain request sleeps on its ring only. */
+	if (wake || !x->chained)
+		x->dom->queued_wake = true;
+	x->chained = true;
+	x->inflight = true;
+	x->done = false;
+	x->tag = tag;
+	x->periods_asked = 1;
+	return 0;
+}
+
 void pt_exec_flush(void)
 {
 	for (struct pt_domain *d = pt_domain_first(); d; d = d->next)
 		if (d->queued && !d->dead) {
-			pt_ring_submit(&d->ring);
-			d->queued = false;
+			if (d->queued_wake)
+				pt_ring_submit(&d->ring);
+			else
+				pt_ring_submit_quiet(&d->ring);
+			d->queued = d->queued_wake = false;
 		}
 }
 
@@ -948,6 +1071,10 @@ static int finish(struct pt_instance_exec *x, size_t *consumed, size_t *produced
 		consumed[i] = x->consumed[i];
 	for (unsigned i = 0; i < x->nsnk; i++)
 		produced[i] = x->produced[i];
+	if (x->result == -ECANCELED) {
+		snprintf(why, whylen, "its chain did not reach it by the deadline");
+		return -ECANCELED;
+	}
 	if (x->result) {
 		snprintf(why, whylen, "process returned %d (%s)", (int)x->result,
 			 strerror(-x->result));

@@ -115,6 +115,18 @@ int pt_exec_submit_batch(struct pt_instance *inst, const struct pt_source *src,
 			 unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
 			 unsigned periods, uint64_t tag);
 
+/* In-period chains (lib/domain/protocol.h): queues a CHAIN request for
+ * one period of an isolated LL instance whose activation record the
+ * caller set to (@epoch, pending) first. The domain waits for the record,
+ * runs, completes, then notifies the records of @notify (each at its
+ * act_epoch). @wake: the domain is woken on publish (a first stage);
+ * else only its feeding stages wake it. Reap as for PROCESS; -ECANCELED
+ * when its chain did not reach it by @deadline_ns (it did not run). */
+int pt_exec_submit_chain(struct pt_instance *inst, const struct pt_source *src,
+			 unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
+			 uint64_t tag, uint16_t epoch, uint64_t deadline_ns,
+			 struct pt_instance *const *notify, unsigned nnotify, bool wake);
+
 /* Periods the last reaped request ran (1 unless batched). */
 unsigned pt_exec_periods_run(struct pt_instance *inst);
 

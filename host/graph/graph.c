@@ -5,6 +5,7 @@
  * Every call checks all of its arguments before it changes anything, so a
  * refused call leaves the graph exactly as it was.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "host/graph/history.h"
 #include "host/plugins/plugins.h"
 #include "host/graph/progress.h"
+#include "lib/domain/protocol.h"
 #include "host/domain/exec.h"
 #include "host/io/io.h"
 #include "host/libmgr/library.h"
@@ -335,6 +337,36 @@ int pt_graph_add_module(struct pt_graph *g, const struct pt_module_entry *entry,
 	return 0;
 }
 
+/* The domain policy per-library: the instances of one library share a
+ * domain, "lib.NAME.K", the first K with room (as the firmware assumes,
+ * isolating instances of the same module from each other is not needed;
+ * a fault of one then fails them all, and they restart together). */
+static void library_domain(struct pt_graph *g, const char *library, char *name,
+			   size_t len)
+{
+	const char *base = strrchr(library, '/');
+	char stem[20];
+	size_t n;
+
+	base = base ? base + 1 : library;
+	n = strcspn(base, ".");
+	if (n >= sizeof(stem))
+		n = sizeof(stem) - 1;
+	for (size_t i = 0; i < n; i++)
+		stem[i] = isalnum((unsigned char)base[i]) ? base[i] : '_';
+	stem[n] = '\0';
+	for (unsigned k = 0;; k++) {
+		struct pt_instance *o;
+		unsigned members = 0;
+
+		snprintf(name, len, "lib.%s.%u", stem, k);
+		for (size_t i = 0; (o = pt_graph_instance_at(g, i)); i++)
+			members += !strcmp(o->domain, name);
+		if (members < PT_DOMAIN_MAX_INSTANCES)
+			return;
+	}
+}
+
 static void instance_release(struct pt_graph *g, struct pt_instance *inst)
 {
 	(void)g;
@@ -344,6 +376,7 @@ static void instance_release(struct pt_graph *g, struct pt_instance *inst)
 		pt_module_free(&inst->mod);
 	if (inst->heap_part)
 		pt_partition_put(inst->heap_part);
+	pt_partition_put(inst->activation);
 	if (inst->dl)
 		dlclose(inst->dl);
 	if (inst->library_fd >= 0)
@@ -585,15 +618,18 @@ int pt_graph_instance_create(struct pt_graph *g,
 	inst->isolation = iso;
 	inst->sched = d->sched_set ? d->sched :
 		      d->library ? PT_SCHED_DP : PT_SCHED_LL;
-	/* Endpoints move file data in the host's own pass; a domain is
-	 * always DP: the host never waits on it inside its pass. */
+	/* Endpoints move file data in the host's own pass. An isolated
+	 * instance is DP unless asked for LL: then it is a stage of the
+	 * in-period chains (host/sched). */
 	if (endpoint)
 		inst->sched = PT_SCHED_LL;
-	if (iso == PT_ISOLATION_PROCESS)
+	if (iso == PT_ISOLATION_PROCESS && !d->sched_set)
 		inst->sched = PT_SCHED_DP;
 	if (d->domain)
 		snprintf(inst->domain, sizeof(inst->domain), "%s", d->domain);
 	libpath = d->library ? d->library : iso == PT_ISOLATION_PROCESS ? path : "";
+	if (iso == PT_ISOLATION_PROCESS && !inst->domain[0] && g->cfg.domains_per_library)
+		library_domain(g, libpath, inst->domain, sizeof(inst->domain));
 	/* Shorter than PATH_MAX: checked above, or built by builtin_library. */
 	memcpy(inst->library, libpath, strlen(libpath) + 1);
 	heap = d->heap_size ? d->heap_size :

@@ -57,6 +57,9 @@ struct pt_graph_config {
 				    PT_DP_BATCH_OFFLINE offline, 1 live */
 	uint32_t hang_ms;        /* default of instances' hang_ms; 0:
 				    PT_HANG_MS_DEFAULT */
+	bool domains_per_library; /* isolated instances without a named
+				     domain share one per library (up to
+				     PT_DOMAIN_MAX_INSTANCES each) */
 	bool force_isolation;    /* every module instance but the endpoints */
 	enum pt_isolation isolation; /* runs this way (partita run --isolation) */
 };
@@ -232,6 +235,13 @@ struct pt_instance {
 	 * resubmitted over), and when a failed instance restarts. */
 	bool inflight;
 	uint64_t inflight_tag;
+	/* An isolated LL instance, a stage of in-period chains: its
+	 * activation record (kept across restarts, so the domains feeding it
+	 * keep their grant), the epoch of its last request, and the chain it
+	 * was last dispatched in. */
+	struct pt_partition *activation;
+	uint16_t act_epoch;
+	uint64_t chain_wave;
 	uint64_t inflight_ns;    /* when the request in flight was submitted */
 	uint64_t restart_at;     /* period number; 0: no restart planned */
 };

@@ -40,6 +40,11 @@ static bool lag_add(int64_t *lag, unsigned n, uint32_t period, uint32_t rate,
 	return *lag >= limit * period * (int64_t)rate;
 }
 
+static size_t aligned(size_t frames, uint32_t align)
+{
+	return align > 1 ? frames - frames % align : frames;
+}
+
 void pt_progress_account(struct pt_instance *inst, const struct pt_source *src,
 			 unsigned nsrc, const struct pt_sink *snk, unsigned nsnk,
 			 unsigned max)
@@ -54,14 +59,17 @@ void pt_progress_account(struct pt_instance *inst, const struct pt_source *src,
 	if (inst->state == PT_INSTANCE_FAILED || !judged(inst) || !period ||
 	    (!nsrc && !nsnk))
 		return;
-	/* Offered: the periods the default readiness rule allowed. */
+	/* Offered: the periods the default readiness rule allowed, counting
+	 * only whole multiples of a pin's frame alignment as that rule does. */
 	for (unsigned i = 0; i < nsrc; i++) {
-		size_t k = src[i].frame ? src[i].avail / src[i].frame / period : 0;
+		size_t k = src[i].frame ? aligned(src[i].avail / src[i].frame,
+						  src[i].frame_align) / period : 0;
 
 		n = k < n ? (unsigned)k : n;
 	}
 	for (unsigned i = 0; i < nsnk; i++) {
-		size_t k = snk[i].frame ? snk[i].free / snk[i].frame / period : 0;
+		size_t k = snk[i].frame ? aligned(snk[i].free / snk[i].frame,
+						  snk[i].frame_align) / period : 0;
 
 		n = k < n ? (unsigned)k : n;
 	}
@@ -121,9 +129,22 @@ static int64_t one_period(const struct pt_instance *inst, const struct pt_buffer
 	return (int64_t)inst->mod.period_frames * b->fmt.rate;
 }
 
+/* The lag on @b that counts as holding its writer back: as many periods
+ * as @b holds. An honest reader whose own readiness waits for more than a
+ * period (a block size, a frame alignment) lags by less than its buffer, so
+ * nothing of its stream is dropped; one that leaves a whole buffer's worth
+ * of offered periods untaken is stalling. */
+static int64_t lag_bound(const struct pt_instance *inst, const struct pt_buffer *b)
+{
+	uint32_t period = inst->mod.period_frames;
+	size_t periods = b->frame && period ? b->size / b->frame / period : 1;
+
+	return one_period(inst, b) * (int64_t)(periods > 1 ? periods : 1);
+}
+
 /* True when the reader of @b holds its writer back for no fault of the
- * writer: the reader failed, or lags on @b by a period or more, or waits
- * on another input whose writer lags by a period or more on it (a mixer
+ * writer: the reader failed, or lags on @b by its buffer or more, or waits
+ * on another input whose writer lags by its buffer or more on it (a mixer
  * with a leg that does not produce: its other legs are not held back). */
 static bool reader_lags(const struct pt_buffer *b)
 {
@@ -133,7 +154,7 @@ static bool reader_lags(const struct pt_buffer *b)
 		return true;
 	if (!judged(r) || !r->mod.period_frames)
 		return false;
-	if (r->progress.lag_in[packed(r->in, b->dst_pin)] >= one_period(r, b))
+	if (r->progress.lag_in[packed(r->in, b->dst_pin)] >= lag_bound(r, b))
 		return true;
 	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
 		const struct pt_buffer *o = r->in[p];
@@ -142,7 +163,7 @@ static bool reader_lags(const struct pt_buffer *b)
 		if (!o || o == b || !judged(w) || !w->mod.period_frames ||
 		    w->state == PT_INSTANCE_FAILED)
 			continue;
-		if (w->progress.lag_out[packed(w->out, o->src_pin)] >= one_period(w, o))
+		if (w->progress.lag_out[packed(w->out, o->src_pin)] >= lag_bound(w, o))
 			return true;
 	}
 	return false;

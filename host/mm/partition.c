@@ -21,6 +21,8 @@ const char *pt_partition_kind_name(enum pt_partition_kind kind)
 		return "buffer";
 	case PT_PARTITION_CONFIG:
 		return "config";
+	case PT_PARTITION_ACTIVATION:
+		return "activation";
 	case PT_PARTITION_RINGS:
 		return "rings";
 	}

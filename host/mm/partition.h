@@ -27,6 +27,8 @@ enum pt_partition_kind {
 	PT_PARTITION_BUFFER, /* an audio buffer between two instances */
 	PT_PARTITION_CONFIG, /* config/IPC payload */
 	PT_PARTITION_RINGS,  /* a domain's control partition */
+	PT_PARTITION_ACTIVATION, /* an in-period chain stage's activation
+				    record (lib/domain/protocol.h) */
 };
 
 struct pt_partition {
@@ -41,7 +43,8 @@ struct pt_partition {
 	char name[64];
 };
 
-/* Returns the name of @kind ("heap", "buffer", "config", "rings"). */
+/* Returns the name of @kind ("heap", "buffer", "config", "rings",
+ * "activation"). */
 const char *pt_partition_kind_name(enum pt_partition_kind kind);
 
 /*

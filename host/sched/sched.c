@@ -28,6 +28,7 @@
 
 #include "host/domain/exec.h"
 #include "host/graph/progress.h"
+#include "lib/domain/protocol.h"
 #include "host/sched/sched.h"
 #include "host/trace/trace.h"
 
@@ -47,6 +48,15 @@ struct job {
 	uint64_t t0[PT_DP_BATCH_MAX], ns[PT_DP_BATCH_MAX];
 };
 
+/* What the chain keeps per stage besides its job. */
+struct chain_stage {
+	uint64_t deadline;
+	int ret;
+	bool accepted;
+	char why[PT_ERR_MAX];
+	int sig;
+};
+
 struct pt_sched {
 	struct pt_graph *g;
 	uint64_t periods;
@@ -60,6 +70,12 @@ struct pt_sched {
 	unsigned njobs, next, remaining;
 	struct job *ijobs;      /* isolated DP requests of this step */
 	unsigned nijobs;
+	/* The in-period chain being built in the LL pass: isolated LL
+	 * instances in dependency order, dispatched together. */
+	struct job *cjobs;
+	struct chain_stage *chain;
+	unsigned nchain;
+	uint64_t wave;
 	uint64_t tags;
 	uint64_t epoch;
 	bool quit;
@@ -215,14 +231,20 @@ struct pt_sched *pt_sched_new(struct pt_graph *g, char *err, size_t errlen)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (!s || !(s->jobs = calloc(PT_MAX_INSTANCES, sizeof(*s->jobs))) ||
-	    !(s->ijobs = calloc(PT_MAX_INSTANCES, sizeof(*s->ijobs)))) {
-		if (s)
+	    !(s->ijobs = calloc(PT_MAX_INSTANCES, sizeof(*s->ijobs))) ||
+	    !(s->cjobs = calloc(PT_MAX_INSTANCES, sizeof(*s->cjobs))) ||
+	    !(s->chain = calloc(PT_MAX_INSTANCES, sizeof(*s->chain)))) {
+		if (s) {
 			free(s->jobs);
+			free(s->ijobs);
+			free(s->cjobs);
+		}
 		free(s);
 		snprintf(err, errlen, "out of host memory");
 		return NULL;
 	}
 	s->g = g;
+	s->wave = 1; /* 0: an instance never in a chain */
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
@@ -254,6 +276,8 @@ void pt_sched_free(struct pt_sched *s)
 	pthread_cond_destroy(&s->done);
 	free(s->jobs);
 	free(s->ijobs);
+	free(s->cjobs);
+	free(s->chain);
 	free(s);
 }
 
@@ -275,7 +299,8 @@ static void trace_tracks(struct pt_sched *s, struct pt_instance *const *order,
 		return;
 	s->traced_generation = pt_graph_generation(s->g);
 	for (size_t i = 0; i < n; i++) {
-		if (order[i]->sched != PT_SCHED_DP)
+		if (order[i]->sched != PT_SCHED_DP &&
+		    order[i]->isolation != PT_ISOLATION_PROCESS)
 			continue;
 		if (order[i]->isolation == PT_ISOLATION_PROCESS)
 			snprintf(name, sizeof(name), "domain %s (pid %d)",
@@ -628,6 +653,257 @@ unsigned pt_sched_step(struct pt_sched *s)
 	return step_periods(s);
 }
 
+/* ---- in-period chains of isolated LL instances ----
+ *
+ * In the LL pass, isolated LL instances are not run by the host: each gets
+ * a CHAIN request for this period, and they run in their domains in
+ * dependency order, each woken by the stages that feed it through its
+ * activation record (lib/domain/protocol.h). The host wakes the first
+ * stages, waits for the last ones (one deadline), then commits in order.
+ *
+ * A stage's source fed by an earlier stage of the same chain is offered
+ * what is there now plus the period that stage is to write. Its result is
+ * accepted only when every stage feeding it was accepted and what it
+ * consumed is within what those stages really committed; otherwise its
+ * period is a stand-in: a stage that lies, crashes or misses spoils its
+ * own output and what depends on it, for that period, never a position.
+ */
+
+static bool in_chain(const struct pt_sched *s, const struct pt_instance *inst)
+{
+	return inst && inst->chain_wave == s->wave;
+}
+
+/* Index of @inst in the chain being built (it is in it). */
+static unsigned chain_index(const struct pt_sched *s, const struct pt_instance *inst)
+{
+	unsigned k = 0;
+
+	while (k < s->nchain && s->cjobs[k].inst != inst)
+		k++;
+	return k;
+}
+
+/* Adds an isolated LL instance to the chain, or covers its period. */
+static void chain_add(struct pt_sched *s, struct pt_instance *inst)
+{
+	struct job *j = &s->cjobs[s->nchain];
+	unsigned k = 0;
+
+	if (inst->state == PT_INSTANCE_FAILED)
+		maybe_restart(s, inst);
+	job_views(j, inst, 1);
+	if (inst->state == PT_INSTANCE_FAILED) {
+		failed_periods(j);
+		commit(j);
+		return;
+	}
+	if (inst->inflight && !settle_late(s, j)) {
+		commit(j);
+		return;
+	}
+	/* What a feeding stage of this chain will write this period. */
+	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
+		struct pt_buffer *b = inst->in[p];
+		size_t period, add;
+
+		if (!b)
+			continue;
+		if (in_chain(s, b->src)) {
+			period = (size_t)b->src->mod.period_frames * b->frame;
+			add = pt_buffer_room(b) < period ? pt_buffer_room(b) : period;
+			j->src[k].avail += add;
+		}
+		k++;
+	}
+	if (!isolated_ready(j))
+		return;
+	inst->chain_wave = s->wave;
+	s->nchain++;
+}
+
+/* True when @inst reads what a stage of the chain writes. */
+static bool reads_chain(const struct pt_sched *s, const struct pt_instance *inst)
+{
+	for (unsigned p = 0; p < PT_MAX_PINS; p++)
+		if (inst->in[p] && in_chain(s, inst->in[p]->src))
+			return true;
+	return false;
+}
+
+/* A stage's period that is not accepted: a stand-in on its real views. */
+static void chain_stand_in(struct job *j)
+{
+	job_views(j, j->inst, 1);
+	stand_in(j);
+}
+
+/* Dispatches the chain, waits for it and commits it in order. */
+static void chain_run(struct pt_sched *s)
+{
+	uint64_t t0 = now_ns(), wait_t0;
+	unsigned n = s->nchain;
+
+	/* Epochs and records first: a stage may finish and notify the next
+	 * as soon as it is published. */
+	for (unsigned k = 0; k < n; k++) {
+		struct pt_instance *inst = s->cjobs[k].inst;
+
+		inst->act_epoch = (uint16_t)(inst->act_epoch % 65535u + 1u);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		struct pt_instance *inst = s->cjobs[k].inst;
+		struct pt_instance *up[PT_MAX_PINS];
+		unsigned nup = 0;
+
+		for (unsigned p = 0; p < PT_MAX_PINS; p++) {
+			struct pt_instance *w = inst->in[p] ? inst->in[p]->src : NULL;
+			bool seen = false;
+
+			for (unsigned i = 0; i < nup; i++)
+				seen |= up[i] == w;
+			if (in_chain(s, w) && !seen)
+				up[nup++] = w;
+		}
+		__atomic_store_n((uint32_t *)inst->activation->map,
+				 (uint32_t)inst->act_epoch << PT_ACTIVATION_EPOCH_SHIFT | nup,
+				 __ATOMIC_RELEASE);
+		s->chain[k].ret = nup; /* kept for the submit below */
+	}
+	for (unsigned k = 0; k < n; k++) {
+		struct job *j = &s->cjobs[k];
+		struct pt_instance *inst = j->inst, *down[PT_MAX_PINS];
+		struct chain_stage *c = &s->chain[k];
+		unsigned ndown = 0;
+		bool first = c->ret == 0;
+		int ret;
+
+		for (unsigned p = 0; p < PT_MAX_PINS; p++) {
+			struct pt_instance *r = inst->out[p] ? inst->out[p]->dst : NULL;
+			bool seen = false;
+
+			for (unsigned i = 0; i < ndown; i++)
+				seen |= down[i] == r;
+			if (in_chain(s, r) && !seen)
+				down[ndown++] = r;
+		}
+		c->deadline = t0 + wait_ns(s->g, inst, 1);
+		c->accepted = false;
+		c->sig = 0;
+		c->why[0] = '\0';
+		inst->inflight_tag = ++s->tags;
+		inst->inflight_ns = t0;
+		ret = pt_exec_submit_chain(inst, j->src, j->nsrc, j->snk, j->nsnk,
+					   inst->inflight_tag, inst->act_epoch, c->deadline,
+					   down, ndown, first);
+		if (ret) {
+			fault(s, inst, 0, ret == -EPIPE ? "domain died" : "submit refused");
+			c->ret = -EPIPE;
+			continue;
+		}
+		inst->inflight = true;
+		c->ret = 1; /* in flight */
+	}
+	pt_exec_flush();
+
+	/* The last stages first: when they are done, the others are too, so
+	 * the host sleeps once for the whole chain. */
+	wait_t0 = now_ns();
+	for (unsigned k = n; k-- > 0;) {
+		struct job *j = &s->cjobs[k];
+		struct chain_stage *c = &s->chain[k];
+		size_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
+
+		if (c->ret != 1)
+			continue;
+		c->ret = pt_exec_reap(j->inst, j->inst->inflight_tag, c->deadline,
+				      consumed, produced, &c->sig, c->why, sizeof(c->why));
+		if (c->ret == 0 || c->ret == -EIO) {
+			for (unsigned i = 0; i < j->nsrc; i++)
+				j->src[i].consumed = consumed[i];
+			for (unsigned i = 0; i < j->nsnk; i++)
+				j->snk[i].produced = produced[i];
+		}
+	}
+	if (s->trace)
+		pt_trace_span(s->trace, TRACK_HOST, "wait chain", wait_t0, now_ns() - wait_t0);
+
+	for (unsigned k = 0; k < n; k++) {
+		struct job *j = &s->cjobs[k];
+		struct chain_stage *c = &s->chain[k];
+		struct pt_instance *inst = j->inst;
+		uint64_t rt = now_ns() - t0;
+		bool fed = true;
+		unsigned i = 0;
+
+		switch (c->ret) {
+		case 0:
+		case -EIO:
+		case -ECANCELED:
+			inst->inflight = false;
+			break;
+		case -ETIMEDOUT:
+			job_views(j, inst, 1);
+			if (hung(inst))
+				hang(s, j);
+			else
+				miss(s, j);
+			commit(j);
+			continue;
+		case -EPIPE:
+		case -EPROTO:
+			if (c->ret == -EPROTO || inst->state != PT_INSTANCE_FAILED)
+				fault(s, inst, c->sig, c->why);
+			/* fall through */
+		default:
+			chain_stand_in(j);
+			commit(j);
+			continue;
+		}
+		/* Fed only by accepted stages, and no more read than they and
+		 * the earlier periods really left in each buffer. */
+		for (unsigned p = 0; p < PT_MAX_PINS; p++) {
+			struct pt_buffer *b = inst->in[p];
+
+			if (!b)
+				continue;
+			if (in_chain(s, b->src) &&
+			    (!s->chain[chain_index(s, b->src)].accepted ||
+			     j->src[i].consumed > pt_buffer_fill(b)))
+				fed = false;
+			i++;
+		}
+		if (c->ret == -EIO) {
+			j->calls = 1;
+			j->t0[0] = t0;
+			j->ns[0] = rt;
+			j->errors = 1;
+			j->ret = -EIO;
+			snprintf(inst->last_error, sizeof(inst->last_error), "%s", c->why);
+			account(s, j, TRACK_DP(inst));
+			chain_stand_in(j);
+			commit(j);
+			continue;
+		}
+		if (c->ret == -ECANCELED || !fed) {
+			/* Spoiled by what feeds it: its period is a stand-in. */
+			inst->stats.deadline_misses++;
+			chain_stand_in(j);
+			commit(j);
+			continue;
+		}
+		inst->consecutive_misses = 0;
+		j->calls = pt_exec_periods_run(inst) ? 1 : 0;
+		j->t0[0] = t0;
+		j->ns[0] = rt;
+		c->accepted = true;
+		account(s, j, TRACK_DP(inst));
+		commit(j);
+	}
+	s->nchain = 0;
+	s->wave++;
+}
+
 int pt_sched_period(struct pt_sched *s)
 {
 	struct pt_graph *g = s->g;
@@ -713,6 +989,13 @@ int pt_sched_period(struct pt_sched *s)
 
 			if (inst->sched != PT_SCHED_LL || !live[i])
 				continue;
+			if (inst->isolation == PT_ISOLATION_PROCESS) {
+				chain_add(s, inst);
+				continue;
+			}
+			/* What the chain writes is read after it ran. */
+			if (s->nchain && reads_chain(s, inst))
+				chain_run(s);
 			job_views(&ll, inst, 1);
 			if (inst->state == PT_INSTANCE_FAILED || inst->host_bypass) {
 				failed_periods(&ll);
@@ -728,6 +1011,8 @@ int pt_sched_period(struct pt_sched *s)
 			account(s, &ll, TRACK_HOST);
 			commit(&ll);
 		}
+		if (s->nchain)
+			chain_run(s);
 		if (s->trace)
 			pt_trace_span(s->trace, TRACK_HOST, "LL pass", t0,
 				      now_ns() - t0);

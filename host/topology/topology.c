@@ -862,7 +862,7 @@ static int parse_pipeline(struct loader *L, yaml_node_t *n, const char *field)
 }
 
 static const char *const top_keys[] = { "period_us", "rate", "user_heap",
-					"pipelines", NULL };
+					"pipelines", "domains", "rt_priority", NULL };
 
 static int top_key(struct loader *L, void *ctx, unsigned key, yaml_node_t *v,
 		   const char *field)
@@ -883,6 +883,21 @@ static int top_key(struct loader *L, void *ctx, unsigned key, yaml_node_t *v,
 			return lerr(L, v, field, "expected a list of pipelines");
 		*pipelines = v;
 		return 0;
+	case 4: {
+		static const char *const how[] = { "per-instance", "per-library", NULL };
+		unsigned e;
+		int ret = get_enum(L, v, field, how, &e);
+
+		L->t->domains_per_library = e == 1;
+		return ret;
+	}
+	case 5: {
+		uint32_t p;
+		int ret = get_u32(L, v, field, 0, 98, &p);
+
+		L->t->rt_priority = (int)p;
+		return ret;
+	}
 	}
 	return -EINVAL;
 }
@@ -991,6 +1006,7 @@ int pt_topology_parse(const void *text, size_t size, const char *path,
 	int ret;
 
 	memset(t, 0, sizeof(*t));
+	t->rt_priority = -1;
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	if (size > PT_TOPOLOGY_FILE_MAX) {
 		snprintf(err, errlen, "%s: %zu bytes, more than %u", path, size,

@@ -39,6 +39,8 @@ struct pt_topology {
 	uint32_t period_us;      /* 0 when absent: the graph's default */
 	uint32_t rate;           /* 0 when absent */
 	size_t user_heap_size;   /* 0 when absent */
+	bool domains_per_library; /* domains: per-library */
+	int rt_priority;         /* -1 when absent */
 	struct pt_topology_msg *msgs;
 	size_t nmsgs;
 	uint32_t npipelines, ninstances;

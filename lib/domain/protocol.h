@@ -40,6 +40,8 @@ enum pt_dop {
 	PT_DOP_CONTROL = 1, /* read one control message from the socket */
 	PT_DOP_PROCESS = 2, /* run process once (words: see below) */
 	PT_DOP_CONT = 3,    /* continuation of the previous entry's words */
+	PT_DOP_CHAIN = 4,   /* PROCESS for one period as a stage of an
+			       in-period chain (words: see below) */
 };
 
 /* Words (uint32_t) fit in one entry's payload. */
@@ -64,6 +66,33 @@ enum pt_dop {
 #define PT_DOP_CPL_WORDS_MAX (6 + 2 * PT_MAX_PINS)
 /* The most latency a completion may report: 10 s at the highest rate. */
 #define PT_DOP_LATENCY_MAX (10u * PT_RATE_MAX)
+
+/*
+ * In-period chains (PipeWire's activation records). Every isolated LL
+ * instance has an activation record: a partition of one page the host
+ * grants writable to the instance's domain and to the domains of the
+ * isolated LL instances that feed it directly, and to no one else. Its
+ * first word is a futex word: (epoch << 16) | pending, pending being how
+ * many of those feeding stages have yet to finish this period.
+ *
+ * CHAIN request words: the PROCESS words with periods = 1, then: the
+ * partition id of the instance's own record, the epoch of this period
+ * (1..65535), the deadline (CLOCK_MONOTONIC ns, low word then high word)
+ * after which the domain stops waiting and completes with -ETIMEDOUT
+ * without calling process, the number of records to notify, then per
+ * record its partition id and epoch. The domain runs the request when its
+ * record reads (epoch << 16) with nothing pending; after the call it
+ * completes (opcode PROCESS, words as for PROCESS), then decrements each
+ * record to notify whose epoch matches and wakes the futex of those that
+ * reach zero. The host writes a record's word (epoch, pending) before it
+ * publishes any request that touches it; it wakes only the chain's first
+ * stages, and publishes the others without a wake. A record is never
+ * trusted beyond deciding when to run: the host checks every count.
+ */
+#define PT_DOP_CHAIN_WORDS (5 + 2 * PT_MAX_PINS)
+#define PT_DOP_CHAIN_WORDS_MAX (PT_DOP_REQ_WORDS_MAX + PT_DOP_CHAIN_WORDS)
+#define PT_ACTIVATION_EPOCH_SHIFT 16u
+#define PT_ACTIVATION_PENDING_MASK 0xffffu
 
 /* Control messages (socket). */
 enum pt_dctl {

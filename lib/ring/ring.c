@@ -329,6 +329,68 @@ done:
 	return 0;
 }
 
+/* The kernel's struct futex_waitv (linux/futex.h, 5.16+). */
+struct ring_waitv {
+	uint64_t val;
+	uint64_t uaddr;
+	uint32_t flags;
+	uint32_t reserved;
+};
+#define RING_FUTEX2_SIZE_U32 0x02
+
+int pt_ring_wait_any(struct pt_ring *r, uint32_t *const *words,
+		     const uint32_t *vals, unsigned n, uint64_t deadline_ns)
+{
+	struct ring_waitv w[9];
+	struct timespec ts;
+	int ready;
+
+	if (n > 8)
+		return -EINVAL;
+	pt_ring_space_left(r);
+	if (r->misbehaving)
+		return -EPROTO;
+	__atomic_store_n(r->cons_wake, PT_RING_NEED_WAKEUP, __ATOMIC_RELAXED);
+	/* Pairs with the producer's fence (see the top of ring.h). */
+	pt_ring_smp_mb();
+	ready = pt_ring_cons_check(r);
+	if (ready != 0) {
+		__atomic_store_n(r->cons_wake, 0, __ATOMIC_RELAXED);
+		return ready < 0 ? ready : 1;
+	}
+	w[0] = (struct ring_waitv){ PT_RING_NEED_WAKEUP, (uintptr_t)r->cons_wake,
+				    RING_FUTEX2_SIZE_U32, 0 };
+	for (unsigned i = 0; i < n; i++)
+		w[i + 1] = (struct ring_waitv){ vals[i], (uintptr_t)words[i],
+						RING_FUTEX2_SIZE_U32, 0 };
+	if (deadline_ns) {
+		ts.tv_sec = (time_t)(deadline_ns / 1000000000u);
+		ts.tv_nsec = (long)(deadline_ns % 1000000000u);
+	}
+	r->stats.waits++;
+	if (syscall(SYS_futex_waitv, w, n + 1, 0, deadline_ns ? &ts : NULL,
+		    CLOCK_MONOTONIC) < 0 && errno != EAGAIN && errno != EINTR) {
+		int err = errno;
+
+		__atomic_store_n(r->cons_wake, 0, __ATOMIC_RELAXED);
+		return -err;
+	}
+	/* Whoever woke us, the flag goes: a producer that sees it later
+	 * would make a wake nobody waits for. */
+	__atomic_store_n(r->cons_wake, 0, __ATOMIC_RELAXED);
+	ready = pt_ring_cons_check(r);
+	if (ready != 0)
+		return ready < 0 ? ready : 1;
+	if (deadline_ns) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec >= deadline_ns)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
 void pt_ring_stats(const struct pt_ring *r, struct pt_ring_stats *s)
 {
 	*s = r->stats;

@@ -306,6 +306,33 @@ static inline int pt_ring_submit(struct pt_ring *r)
 	return (int)n;
 }
 
+/* Publishes like pt_ring_submit but never wakes the consumer: for a
+ * request whose consumer is woken another way (an in-period chain's
+ * activation word). Returns the number of entries published, or -EPROTO. */
+static inline int pt_ring_submit_quiet(struct pt_ring *r)
+{
+	uint32_t n = r->prod_local - r->prod_published;
+
+	if (r->misbehaving)
+		return -EPROTO;
+	pt_ring_store_release(r->prod_tail, r->prod_local);
+	r->prod_published = r->prod_local;
+	r->stats.submitted += n;
+	return (int)n;
+}
+
+/*
+ * Sleeps once, like pt_ring_wait after its spin, on this side's wake word
+ * and on @n more shared 32-bit futex words at once (futex_waitv): returns
+ * when entries are ready, when one of @words no longer holds its value in
+ * @vals or its holder wakes it, or at @deadline_ns (CLOCK_MONOTONIC,
+ * absolute; 0: none). Returns 1 when entries are ready, 0 when woken
+ * otherwise (the caller looks at its words), -ETIMEDOUT, -EPROTO, or
+ * another -errno of the syscall. @n <= 8. Counts one wait when it slept.
+ */
+int pt_ring_wait_any(struct pt_ring *r, uint32_t *const *words,
+		     const uint32_t *vals, unsigned n, uint64_t deadline_ns);
+
 /*
  * Waits until at least one entry is ready on the ring this side consumes:
  * spins up to @spin_ns, then sets NEED_WAKEUP, fences, re-checks and sleeps

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * partita serve --socket PATH [TOPOLOGY]: a host that takes control
- * messages. One thread owns the graph: it polls the listening socket, the
- * clients, a signalfd (SIGINT/SIGTERM) and a timerfd; while a pipeline is
- * RUNNING the timerfd fires on absolute CLOCK_MONOTONIC period deadlines
- * and each expiry runs one period.
+ * messages. Two threads share the graph under one priority-inheritance
+ * lock. The period thread (SCHED_FIFO where permitted) does nothing but
+ * periods: while a pipeline is RUNNING a timerfd fires on absolute
+ * CLOCK_MONOTONIC period deadlines and each expiry runs one. The control
+ * thread (the ordinary class) polls the listening socket, the clients, a
+ * signalfd (SIGINT/SIGTERM) and the domains' pidfds, and sends the
+ * notifications; it holds the lock for one message at a time, so a storm
+ * of control traffic delays a period by one message's work at most.
  */
 #include <endian.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,6 +36,7 @@
 #include "host/libmgr/library.h"
 #include "host/mm/budget.h"
 #include "host/domain/exec.h"
+#include "host/sched/rt.h"
 #include "host/sched/sched.h"
 #include "host/trace/trace.h"
 #include "host/topology/topology.h"
@@ -69,6 +75,11 @@ struct server {
 	unsigned client_idle_s;
 	bool ticking;
 	uint32_t period_us;
+	pthread_mutex_t lock;     /* the graph's: PTHREAD_PRIO_INHERIT */
+	pthread_t period_thread;
+	bool period_started;
+	bool quit;                /* under lock: the period thread ends */
+	int period_ret;           /* under lock: a period's host failure */
 	uint64_t skipped;
 	struct seen seen[PT_MAX_INSTANCES];
 	uint8_t *in, *out;
@@ -92,6 +103,10 @@ static void usage(FILE *f)
 		"                      0: never)\n"
 		"  --trace FILE        write a trace-event JSON file (chrome://tracing,\n"
 		"                      Perfetto) of the periods run, at exit\n"
+		"  --rt-priority N     the period thread's SCHED_FIFO priority (default\n"
+		"                      70; domains run one below; 0: ordinary class)\n"
+		"  --hang-ms MS        a request unanswered this long is a hang\n"
+		"                      (default 500; a late result is only a miss)\n"
 		"  --help              this text\n");
 }
 
@@ -356,28 +371,51 @@ static void accept_clients(struct server *s)
 	}
 }
 
-static int run_periods(struct server *s)
+/* The period thread: waits for the timer, runs the periods due. Nothing
+ * else runs here: no socket, no log, no file. */
+static void *periods(void *arg)
 {
-	uint64_t expiries = 0;
+	struct server *s = arg;
 
-	if (read(s->timer_fd, &expiries, sizeof(expiries)) != sizeof(expiries))
-		return 0;
-	if (expiries > MAX_CATCH_UP) {
-		s->skipped += expiries - MAX_CATCH_UP;
-		expiries = MAX_CATCH_UP;
-	}
-	for (uint64_t k = 0; k < expiries && pt_control_running(s->g); k++) {
-		int ret = pt_sched_period(s->sched);
+	for (;;) {
+		uint64_t expiries = 0;
 
-		if (ret) {
-			fprintf(stderr, "partita serve: period failed: %s\n", strerror(-ret));
-			return ret;
+		if (read(s->timer_fd, &expiries, sizeof(expiries)) != sizeof(expiries) &&
+		    errno != EINTR && errno != EAGAIN)
+			break;
+		pthread_mutex_lock(&s->lock);
+		if (s->quit) {
+			pthread_mutex_unlock(&s->lock);
+			break;
 		}
+		if (expiries > MAX_CATCH_UP) {
+			s->skipped += expiries - MAX_CATCH_UP;
+			expiries = MAX_CATCH_UP;
+		}
+		for (uint64_t k = 0; k < expiries && pt_control_running(s->g) &&
+				     !s->period_ret; k++)
+			s->period_ret = pt_sched_period(s->sched);
+		pthread_mutex_unlock(&s->lock);
 	}
-	check_events(s);
-	return 0;
+	return NULL;
 }
 
+static void stop_periods(struct server *s)
+{
+	struct itimerspec now = { .it_value = { 0, 1 } };
+
+	if (!s->period_started)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->quit = true;
+	pthread_mutex_unlock(&s->lock);
+	/* Wakes the period thread if the timer is stopped. */
+	timerfd_settime(s->timer_fd, 0, &now, NULL);
+	pthread_join(s->period_thread, NULL);
+	s->period_started = false;
+}
+
+/* The control thread's loop: every step after poll runs under the lock. */
 static int loop(struct server *s)
 {
 	for (;;) {
@@ -386,9 +424,19 @@ static int loop(struct server *s)
 		struct pt_instance *inst;
 		int r;
 
+		pthread_mutex_lock(&s->lock);
+		if (s->period_ret) {
+			fprintf(stderr, "partita serve: period failed: %s\n",
+				strerror(-s->period_ret));
+			r = s->period_ret;
+			pthread_mutex_unlock(&s->lock);
+			return r;
+		}
+		check_events(s);
 		p[0] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
-		p[2] = (struct pollfd){ .fd = s->timer_fd, .events = POLLIN };
+		/* Slot 2 unused: the timer is the period thread's. */
+		p[2] = (struct pollfd){ .fd = -1 };
 		for (size_t i = 0; i < nc; i++)
 			p[3 + i] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
 		/* Every live domain's pidfd: a death is seen at once, even in a
@@ -397,28 +445,36 @@ static int loop(struct server *s)
 			if (inst->state != PT_INSTANCE_FAILED && pt_exec_pidfd(inst) >= 0)
 				p[3 + nc + nd++] = (struct pollfd){ .fd = pt_exec_pidfd(inst),
 								     .events = POLLIN };
-		r = poll(p, 3 + nc + nd, -1);
+		pthread_mutex_unlock(&s->lock);
+		/* Notifications of what the periods counted go out at least
+		 * every 20 ms while running. */
+		r = poll(p, 3 + nc + nd, s->ticking ? 20 : -1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return -errno;
 		if (p[0].revents)
 			return 0;
+		pthread_mutex_lock(&s->lock);
 		for (size_t i = 0; i < nd; i++)
 			if (p[3 + nc + i].revents) {
 				pt_sched_domains_died(s->sched);
-				check_events(s);
 				break;
 			}
-		if (p[2].revents && (r = run_periods(s)))
-			return r;
-		/* Clients in reverse so dropping one does not skip another. */
+		/* Clients in reverse so dropping one does not skip another.
+		 * One message per client per round: the lock is let go in
+		 * between. */
 		for (size_t i = nc; i-- > 0;)
-			if (p[3 + i].revents)
+			if (p[3 + i].revents) {
 				serve_client(s, i);
+				pthread_mutex_unlock(&s->lock);
+				pthread_mutex_lock(&s->lock);
+			}
 		if (p[1].revents)
 			accept_clients(s);
-		if ((r = pace(s)))
+		r = pace(s);
+		pthread_mutex_unlock(&s->lock);
+		if (r)
 			return r;
 	}
 }
@@ -434,6 +490,8 @@ int pt_cmd_serve(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'R' },
 		{ "trace", required_argument, NULL, 'T' },
 		{ "client-idle", required_argument, NULL, 'I' },
+		{ "rt-priority", required_argument, NULL, 'P' },
+		{ "hang-ms", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -445,7 +503,10 @@ int pt_cmd_serve(int argc, char **argv)
 	const char *socket_path = NULL, *topo_path = NULL, *trace_path = NULL;
 	struct pt_trace *trace = NULL;
 	size_t heap = 0;
-	long period = 0, rate = 0;
+	long period = 0, rate = 0, hang = 0, rt_priority = PT_RT_PRIORITY_DEFAULT;
+	pthread_mutexattr_t ma;
+	bool rt_set = false;
+	int prio;
 	char err[1024];
 	sigset_t sigs;
 	int c, ret = 1;
@@ -501,6 +562,24 @@ int pt_cmd_serve(int argc, char **argv)
 			s.client_idle_s = (unsigned)v;
 			break;
 		}
+		case 'P':
+			rt_set = true;
+			rt_priority = strtol(optarg, NULL, 10);
+			if (rt_priority < 0 || rt_priority > PT_RT_PRIORITY_MAX) {
+				fprintf(stderr, "partita serve: --rt-priority: '%s' is outside 0..%d\n",
+					optarg, PT_RT_PRIORITY_MAX);
+				return 2;
+			}
+			break;
+		case 'H':
+			hang = strtol(optarg, NULL, 10);
+			if (hang < 1 || hang > (long)PT_HANG_MS_MAX) {
+				fprintf(stderr, "partita serve: --hang-ms: '%s' is outside 1..%u\n",
+					optarg, PT_HANG_MS_MAX);
+				return 2;
+			}
+			cfg.hang_ms = (uint32_t)hang;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -525,6 +604,9 @@ int pt_cmd_serve(int argc, char **argv)
 		if (topo.rate)
 			cfg.rate = topo.rate;
 		cfg.user_heap_size = topo.user_heap_size;
+		cfg.domains_per_library = topo.domains_per_library;
+		if (!rt_set && topo.rt_priority >= 0)
+			rt_priority = topo.rt_priority;
 	}
 	if (period)
 		cfg.period_us = (uint32_t)period;
@@ -540,6 +622,24 @@ int pt_cmd_serve(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT);
+	pthread_mutex_init(&s.lock, &ma);
+	pthread_mutexattr_destroy(&ma);
+	/* Real time is granted (or not) before anything starts: the
+	 * scheduler's workers and the period thread inherit this thread's
+	 * class, domains start one priority below; this thread goes back to
+	 * the ordinary class once they exist. */
+	prio = pt_rt_enter((int)rt_priority, "serve");
+	if (prio) {
+		struct pt_exec_tuning t;
+
+		pt_rt_lock_memory();
+		pt_exec_tuning_get(&t);
+		t.rt_priority = prio > 1 ? (uint32_t)prio - 1 : 1;
+		pt_exec_tune(&t);
+	}
 
 	s.in = malloc(PT_CTL_MSG_MAX + 1);
 	s.out = malloc(PT_CTL_MSG_MAX);
@@ -571,7 +671,7 @@ int pt_cmd_serve(int argc, char **argv)
 	}
 
 	s.signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (s.signal_fd < 0 || s.timer_fd < 0) {
 		fprintf(stderr, "partita serve: signalfd/timerfd: %s\n", strerror(errno));
 		goto out;
@@ -582,9 +682,20 @@ int pt_cmd_serve(int argc, char **argv)
 	s.socket_path = socket_path;
 	if (pace(&s))
 		goto out;
-	fprintf(stderr, "partita serve: listening on %s (period %u us)\n",
-		socket_path, cfg.period_us);
+	if (pthread_create(&s.period_thread, NULL, periods, &s)) {
+		fprintf(stderr, "partita serve: cannot start the period thread\n");
+		goto out;
+	}
+	s.period_started = true;
+	if (prio) {
+		struct sched_param sp = { .sched_priority = 0 };
+
+		pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
+	}
+	fprintf(stderr, "partita serve: listening on %s (period %u us%s)\n",
+		socket_path, cfg.period_us, prio ? ", real-time" : "");
 	ret = loop(&s) ? 1 : 0;
+	stop_periods(&s);
 	fprintf(stderr, "partita serve: %s after %llu periods", ret ? "stopped" : "exiting",
 		s.sched ? (unsigned long long)pt_sched_periods(s.sched) : 0ULL);
 	if (s.skipped)
@@ -592,6 +703,7 @@ int pt_cmd_serve(int argc, char **argv)
 			(unsigned long long)s.skipped);
 	fputc('\n', stderr);
 out:
+	stop_periods(&s);
 	while (s.nclients)
 		drop_client(&s, s.nclients - 1);
 	if (s.listen_fd >= 0) {
@@ -617,5 +729,6 @@ out:
 	pt_topology_free(&topo);
 	free(s.in);
 	free(s.out);
+	pthread_mutex_destroy(&s.lock);
 	return ret;
 }

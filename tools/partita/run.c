@@ -71,6 +71,7 @@ struct run_opts {
 	const char *type;       /* the output container, for '-' */
 	struct pt_library_policy policy;
 	int rt_priority;   /* -1: the default */
+	bool per_library;  /* --domains per-library */
 	uint32_t hang_ms;  /* 0: the default */
 };
 
@@ -144,6 +145,8 @@ static void usage(FILE *f)
 		"                        input file (the chain topology, 48 kHz stereo)\n"
 		"  --rt-priority N       live, the period thread's SCHED_FIFO priority\n"
 		"                        (default %d; domains run one below; 0: off)\n"
+		"  --domains POLICY      per-instance (default) or per-library: the\n"
+		"                        isolated instances of one library share a domain\n"
 		"  --hang-ms MS          a request unanswered this long is a hang\n"
 		"                        (default %u; a late result is only a miss)\n"
 		"  --quiet               no progress bar, no table\n"
@@ -532,7 +535,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_SECONDS = 256, O_ISO, O_STATS, O_JSON, O_HEAP, O_PERIOD,
 	       O_RT, O_QUIET, O_HELP, O_TRACE, O_PLAYBACK, O_CAPTURE, O_BATCH,
-	       O_STRICT, O_TRUST, O_SIGNED, O_PRIO, O_HANG };
+	       O_STRICT, O_TRUST, O_SIGNED, O_PRIO, O_HANG, O_DOMAINS };
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
@@ -548,6 +551,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "dp-batch", required_argument, NULL, O_BATCH },
 		{ "rt-priority", required_argument, NULL, O_PRIO },
 		{ "hang-ms", required_argument, NULL, O_HANG },
+		{ "domains", required_argument, NULL, O_DOMAINS },
 		{ "playback", required_argument, NULL, O_PLAYBACK },
 		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "type", required_argument, NULL, 't' },
@@ -721,6 +725,15 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				o->hang_ms = (uint32_t)v;
 			break;
 		}
+		case O_DOMAINS:
+			if (strcmp(optarg, "per-instance") && strcmp(optarg, "per-library")) {
+				fprintf(stderr,
+					"partita run: --domains '%s': use per-instance or per-library\n",
+					optarg);
+				return 2;
+			}
+			o->per_library = !strcmp(optarg, "per-library");
+			break;
 		case O_PLAYBACK:
 			o->playback = optarg;
 			break;
@@ -1015,6 +1028,7 @@ int pt_cmd_run(int argc, char **argv)
 	cfg.force_isolation = o.isolation >= 0;
 	cfg.isolation = o.isolation > 0 ? PT_ISOLATION_PROCESS : PT_ISOLATION_NONE;
 	cfg.hang_ms = o.hang_ms;
+	cfg.domains_per_library = o.per_library;
 	if (is_file(o.topology)) {
 		ret = pt_topology_load(o.topology, &topo, err, sizeof(err));
 		if (ret)
@@ -1032,6 +1046,9 @@ int pt_cmd_run(int argc, char **argv)
 			cfg.period_us = topo.period_us;
 		if (!cfg.user_heap_size)
 			cfg.user_heap_size = topo.user_heap_size;
+		cfg.domains_per_library |= topo.domains_per_library;
+		if (o.rt_priority < 0)
+			o.rt_priority = topo.rt_priority;
 		live_setup(&o, &cfg);
 		g = pt_graph_new(&cfg, err, sizeof(err));
 		if (!g)
