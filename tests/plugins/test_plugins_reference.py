@@ -116,6 +116,12 @@ with tempfile.TemporaryDirectory() as d:
                             "http://plugin.org.uk/swh-plugins/amp"], capture_output=True)
             check(iso[3][c::2] == read_wav(ref)[3], "mono plugin on stereo: channel %d == lv2apply" % c)
 
+    # bundle=: only that bundle is read (and granted); the same output.
+    iso_b, trusted_b = partita_both(d, "module: lv2, params: {uri: \"http://plugin.org.uk/swh-plugins/amp\", "
+                                    "bundle: /usr/lib/lv2/amp-swh.lv2, gain: 4}", 2, ins[2])
+    check(iso_b is not None and iso_b[3] == iso[3] and trusted_b[3] == iso[3],
+          "bundle=: the plugin found in its bundle alone gives the same output")
+
     # Discovery: partita plugins reads the plugin data in domains and lists
     # what lv2ls and listplugins list; the same in-process.
     r = run("plugins", "--json")
