@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plugtest import (check, errors, read_wav, run, s16_of_float, test_signal,  # noqa: E402
+from plugtest import (PARTITA, check, errors, read_wav, run, s16_of_float, test_signal,  # noqa: E402
                       topology, write_float_wav)
 
 FRAMES = 12000
@@ -146,6 +146,29 @@ with tempfile.TemporaryDirectory() as d:
               "every LADSPA plugin listplugins knows is listed (%d)" % len(labels))
         trusted = run("plugins", "--json", "--isolation", "none")
         check(trusted.stdout == r.stdout, "the listing read in the host is the same")
+    # The host reads no plugin: under strace, every open of a TTL file or a
+    # plugin library is made by a domain, none by the host's own process.
+    def opens(args):
+        log = os.path.join(d, "strace.txt")
+        subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat,openat2", "-o", log, PARTITA] + args,
+                       capture_output=True, timeout=120)
+        lines = [l.split(None, 1) for l in open(log) if l.strip()]
+        host = lines[0][0]
+        plugin = [(pid, call) for pid, call in lines
+                  if ".ttl" in call or "/usr/lib/lv2/" in call or "/usr/lib/ladspa/" in call]
+        return host, plugin
+
+    host, plugin = opens(["plugins"])
+    check(plugin and all(pid != host for pid, _ in plugin) and
+          any(".ttl" in c for _, c in plugin) and any("/usr/lib/ladspa/" in c for _, c in plugin),
+          "partita plugins: TTL and libraries opened only by domains (%d opens, host %s)"
+          % (len(plugin), host))
+    topo = os.path.join(d, "t.yaml")
+    topology(topo, "{name: plug, module: lv2, params: {uri: \"%s\", gain: 2}}" % LV2[0][0], 1)
+    host, plugin = opens(["run", topo, "-i", ins[1], "-o", os.path.join(d, "s.wav"), "--quiet"])
+    check(plugin and all(pid != host for pid, _ in plugin),
+          "partita run: the plugin's files opened only by its domain (%d opens)" % len(plugin))
+
     text = run("plugins", "--ladspa")
     check(text.returncode == 0 and "cmt.so amp_mono" in text.stdout and
           "gain" in text.stdout, "partita plugins --ladspa names library, label and ports")
