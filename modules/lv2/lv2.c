@@ -452,13 +452,19 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 			missing = lilv_node_as_uri(lilv_nodes_get(req, i));
 	if (mins && maxs && defs)
 		lilv_plugin_get_port_ranges_float(plugin, mins, maxs, defs);
-	plug_printf(t, "%s\n  name: %s\n", uri, name ? lilv_node_as_string(name) : "?");
+	char *bundle = lilv_file_uri_parse(lilv_node_as_uri(lilv_plugin_get_bundle_uri(plugin)), NULL);
+
+	plug_printf(t, "%s\n  name: %s\n  bundle: %s\n", uri, name ? lilv_node_as_string(name) : "?",
+		    bundle ? bundle : "?");
 	if (missing)
 		plug_printf(t, "  not supported: requires %s\n", missing);
 	plug_printf(j, "%s\n  {\"uri\": ", first ? "" : ",");
 	plug_json_string(j, uri);
 	plug_printf(j, ", \"name\": ");
 	plug_json_string(j, name ? lilv_node_as_string(name) : "");
+	plug_printf(j, ", \"bundle\": ");
+	plug_json_string(j, bundle ? bundle : "");
+	lilv_free(bundle);
 	plug_printf(j, ", \"required_features\": [");
 	{
 		bool f1 = true;

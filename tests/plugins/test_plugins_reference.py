@@ -138,6 +138,7 @@ with tempfile.TemporaryDirectory() as d:
               [("gain", "control", "input", -70, 70), ("input", "audio", "input", None, None),
                ("output", "audio", "output", None, None)],
               "swh amp's ports, range included (%s)" % (amp[0]["ports"] if amp else None))
+        check(amp and amp[0]["bundle"] == "/usr/lib/lv2/amp-swh.lv2/", "swh amp's bundle folder")
         lp = subprocess.run(["listplugins"], capture_output=True, text=True,
                             env=dict(os.environ, LADSPA_PATH="/usr/lib/ladspa")).stdout
         labels = sorted(l.rsplit("/", 1)[1].rstrip(")") for l in lp.splitlines()
