@@ -752,7 +752,7 @@ static int lv2_prepare(struct pt_module *mod, struct pt_source *const *src,
 
 		hd->h = l->d->instantiate(l->d, in->rate, l->bundle, l->features[h]);
 		if (!hd->h) {
-			pt_log(mod, PT_LOG_ERR, "<%s>: instantiate failed (heap full?)", l->d->URI);
+			pt_log(mod, PT_LOG_ERR, "<%s>: instantiate failed (the plugin refused: a feature it wants, or its heap is full)", l->d->URI);
 			handles_drop(l);
 			return -ENOMEM;
 		}
