@@ -610,6 +610,13 @@ static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		/* the loader checks what it opened (Landlock does not cover
 		 * stat: see docs/domains.md, known limits) */
 		SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
+		/* a plugin adapter's init finds its plugin: lists folders
+		 * (Landlock: read-dir beneath the granted folders only), asks
+		 * whether a file is there, resolves links (path queries that,
+		 * like stat, Landlock does not cover) */
+		SCMP_SYS(getdents64), SCMP_SYS(access), SCMP_SYS(faccessat),
+		SCMP_SYS(faccessat2), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
+		SCMP_SYS(getcwd), SCMP_SYS(fadvise64),
 	};
 	int ret = allow_common(ctx, err, errlen);
 

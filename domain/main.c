@@ -678,9 +678,6 @@ static int do_control(void)
 		}
 		memset(&in->mod, 0, sizeof(in->mod));
 		in->mod.entry = in->entry;
-		/* The callbacks by the library's ABI version: the module's own
-		 * readiness (pt_module_is_ready) is found there. */
-		pt_module_ops_copy(in->entry, &in->mod.ops);
 		in->mod.heap = in->heap;
 		in->mod.period_frames = in->period_frames;
 		memcpy(in->mod.name, in->name, sizeof(in->mod.name));

@@ -568,6 +568,7 @@ int pt_domain_grant(struct pt_domain *d, struct pt_partition *p, bool writable,
 			 strerror(-fd));
 		return fd;
 	}
+	pt_domain_room_for(d, p->size);
 	ret = pt_domain_control(d, PT_DCTL_GRANT, 0, &g, sizeof(g), NULL, 0, &fd, 1,
 				&r, NULL, NULL, 2000, err, errlen);
 	if (!writable)

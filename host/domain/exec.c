@@ -122,8 +122,12 @@ static void exec_free(struct pt_instance *inst)
 	if (!x)
 		return;
 	pending_free(x);
-	if (x->dom)
+	if (x->dom) {
+		char why[PT_ERR_MAX];
+
+		pt_domain_load_end(x->dom, &x->load, why, sizeof(why));
 		domain_leave(inst);
+	}
 	pt_partition_put(x->priv);
 	free(x);
 	inst->exec = NULL;
@@ -246,6 +250,8 @@ static struct pt_domain *spawn_for(struct pt_budget *budget, struct pt_instance 
 		rpp[i] = rp[i];
 	d = pt_domain_spawn_reading(budget, inst->domain, rpp, n, err, errlen);
 	free(rp);
+	if (d)
+		d->plugins = n > 0;
 	return d;
 }
 
@@ -340,7 +346,7 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	}
 	fds[0] = x->priv->fd;
 	fds[1] = libfd;
-	ret = pt_domain_load_begin(d, budget, libfd, lib, &dl, err, errlen);
+	ret = pt_domain_load_begin(d, budget, libfd, x->priv->size, lib, &dl, err, errlen);
 	if (ret) {
 		close(libfd);
 		if (d->members == 1)
@@ -351,7 +357,12 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	ret = pt_domain_control(d, PT_DCTL_LOAD, inst->id, &ld, sizeof(ld), NULL, 0,
 				fds, 2, &r, NULL, NULL, CONTROL_TIMEOUT_MS, msg,
 				sizeof(msg));
-	{
+	if (d->plugins && !ret) {
+		/* The plugin is loaded by init, prepare and whatever comes
+		 * before the domain seals, at its first PROCESS: the load's
+		 * bounds stay until then. */
+		x->load = dl;
+	} else {
 		char why[PT_ERR_MAX];
 
 		if (pt_domain_load_end(d, &dl, why, sizeof(why)) && !ret) {
@@ -831,6 +842,15 @@ int pt_exec_submit_batch(struct pt_instance *inst, const struct pt_source *src,
 
 	if (!x || !x->dom || !x->prepared)
 		return -EINVAL;
+	if (x->load.open) {
+		/* A plugin domain seals with this request: its load ends. */
+		char why[PT_ERR_MAX];
+
+		if (pt_domain_load_end(x->dom, &x->load, why, sizeof(why))) {
+			snprintf(x->dom->last_log, sizeof(x->dom->last_log), "%s", why);
+			pt_exec_kill(inst);
+		}
+	}
 	if (x->dom->dead)
 		return -EPIPE;
 	if (x->inflight)

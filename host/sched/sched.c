@@ -1048,7 +1048,14 @@ int pt_sched_period(struct pt_sched *s)
 	for (size_t i = 0; i < n; i++) {
 		char why[64];
 
-		if (pt_progress_stalled(order[i], why, sizeof(why)))
+		if (!pt_progress_stalled(order[i], why, sizeof(why)))
+			continue;
+		/* A member of a named domain answers; ending the domain
+		 * would fail its well members too. */
+		if (order[i]->domain[0] && order[i]->exec) {
+			pt_instance_fail(order[i], s->periods, 0, why);
+			order[i]->inflight = false;
+		} else
 			fault(s, order[i], 0, why);
 	}
 	return 0;
