@@ -37,8 +37,8 @@ const struct pt_exec_tuning *pt_domain_tuning(void)
 	if (!tuning_set) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-		tuning = cpus >= 4 ? (struct pt_exec_tuning){ 50, 20, 0, 0 }
-				   : (struct pt_exec_tuning){ 0, 0, 0, 0 };
+		tuning = cpus >= 4 ? (struct pt_exec_tuning){ 50, 20, 0, 0, 0 }
+				   : (struct pt_exec_tuning){ 0, 0, 0, 0, 0 };
 		tuning_set = true;
 	}
 	return &tuning;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -503,10 +504,19 @@ static int chain_grants(struct pt_instance *inst, char *err, size_t errlen)
 			ret = pt_domain_grant(w->exec->dom, inst->activation, true, msg,
 					      sizeof(msg));
 	}
-	if (ret)
+	if (ret) {
 		snprintf(err, errlen, "instance %s: grant activation record: %s",
 			 inst->name, msg);
-	return ret;
+		return ret;
+	}
+	if (pt_domain_tuning()->chain_cpu) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(pt_domain_tuning()->chain_cpu - 1, &set);
+		sched_setaffinity(x->dom->pid, sizeof(set), &set);
+	}
+	return 0;
 }
 
 int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen)
@@ -1235,7 +1245,7 @@ int pt_exec_tune(const struct pt_exec_tuning *t)
 {
 	if (t->host_spin_us > PT_DOMAIN_SPIN_MAX_US ||
 	    t->domain_spin_us > PT_DOMAIN_SPIN_MAX_US || t->rt_priority > 98 ||
-	    t->rt_limit_ms > 60000)
+	    t->rt_limit_ms > 60000 || t->chain_cpu > CPU_SETSIZE)
 		return -EINVAL;
 	pt_domain_set_tuning(t);
 	return 0;

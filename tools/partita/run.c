@@ -987,6 +987,7 @@ static void live_setup(const struct run_opts *o, const struct pt_graph_config *c
 	pt_rt_lock_memory();
 	pt_exec_tuning_get(&t);
 	t.rt_priority = prio > 1 ? (uint32_t)prio - 1 : 1;
+	t.chain_cpu = (uint32_t)(pt_rt_chain_cpu(false) + 1);
 	pt_exec_tune(&t);
 }
 
@@ -1096,6 +1097,15 @@ int pt_cmd_run(int argc, char **argv)
 	s = pt_sched_new(g, err, sizeof(err));
 	if (!s)
 		goto fail;
+	/* The period thread joins the chains' CPU (after the scheduler's
+	 * workers started, so they keep every CPU). */
+	{
+		struct pt_exec_tuning t;
+
+		pt_exec_tuning_get(&t);
+		if (t.chain_cpu)
+			pt_rt_chain_cpu(true);
+	}
 	if (o.trace) {
 		trace = pt_trace_open(o.trace, err, sizeof(err));
 		if (!trace)
