@@ -4,19 +4,22 @@
  *
  *  1. pt_lockdown_start, before anything else: die with the host
  *     (PR_SET_PDEATHSIG), close every fd but stdio and the control socket,
- *     resource limits (no core files, no new processes, no file writes, a
- *     cap on private anonymous memory, few fds).
+ *     resource limits (no core files, no new processes, no file writes, the
+ *     data limit the host then moves, few fds), an IPC namespace of its own,
+ *     no capabilities.
  *  2. pt_lockdown_load, before any library is loaded: no_new_privs,
  *     Landlock (read-only access to the system library folders and the
- *     loader cache, no network, no signals out of the domain), and the first
- *     seccomp filter: no network, exec, new processes or threads, signals to
- *     other processes, ptrace, process_vm_*, no file opens that Landlock
- *     refuses. A library constructor that tries one is stopped: the domain
- *     logs what was tried and dies by SIGSYS.
- *  3. pt_lockdown_seal, before the first module init: the request loop's
- *     allow-list. Anonymous memory, brk and mremap fail with ENOMEM, new
- *     executable memory is refused, anything else unlisted kills the domain
- *     (SIGSYS, after logging the call's name).
+ *     loader cache, no network, no abstract sockets or signals out of the
+ *     domain), and the load stage's allow-list: the run stage's calls and,
+ *     by argument, what the loader needs (file mappings, executable only
+ *     private and read-only; anonymous only reserved or filled in place;
+ *     reads and read-only opens redone with openat2). Anything else is
+ *     stopped: the domain logs what was tried and dies by SIGSYS.
+ *  3. pt_lockdown_seal, before the first module init (a plugin domain's
+ *     first process): the request loop's allow-list. Anonymous memory, brk
+ *     and mremap fail with ENOMEM, new executable memory is refused,
+ *     anything else unlisted kills the domain (SIGSYS, after logging the
+ *     call's name).
  */
 #ifndef PT_DOMAIN_LOCKDOWN_H
 #define PT_DOMAIN_LOCKDOWN_H

@@ -34,6 +34,8 @@
 /* Address space a load may add beyond the library's own span (its
  * dependencies' code and data). */
 #define LOAD_SPAN_SLACK (32u << 20)
+/* And a plugin's, with its own dependencies. */
+#define PLUGIN_SPAN_SLACK (64u << 20)
 
 static size_t page_size(void)
 {
@@ -117,12 +119,23 @@ static int set_soft(pid_t pid, int res, rlim_t soft)
 	return prlimit(pid, res, &rl, NULL) < 0 ? -errno : 0;
 }
 
-int pt_domain_load_begin(struct pt_domain *d, struct pt_budget *budget, int libfd,
-			 const char *who, struct pt_domain_load *ld, char *err,
-			 size_t errlen)
+void pt_domain_room_for(struct pt_domain *d, size_t bytes)
 {
-	size_t data, span;
+	struct rlimit rl;
+
+	if (!d->loads_open || prlimit(d->pid, RLIMIT_AS, NULL, &rl) < 0 ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return;
+	set_soft(d->pid, RLIMIT_AS, rl.rlim_cur + pt_budget_round(d->budget, bytes));
+}
+
+int pt_domain_load_begin(struct pt_domain *d, struct pt_budget *budget, int libfd,
+			 size_t partition, const char *who, struct pt_domain_load *ld,
+			 char *err, size_t errlen)
+{
+	size_t data, span, allowance, charged, vm;
 	struct rlimit as;
+	rlim_t as_soft;
 	int ret;
 
 	memset(ld, 0, sizeof(*ld));
@@ -131,59 +144,73 @@ int pt_domain_load_begin(struct pt_domain *d, struct pt_budget *budget, int libf
 		snprintf(err, errlen, "library %s: not an ELF object with loadable segments", who);
 		return -ENOEXEC;
 	}
-	ld->allowance = data + PT_DOMAIN_LOAD_SLACK;
-	ret = pt_budget_take(budget, who, ld->allowance, &ld->charged, err, errlen);
+	allowance = data + PT_DOMAIN_LOAD_SLACK + (d->plugins ? PT_DOMAIN_PLUGIN_SLACK : 0);
+	ret = pt_budget_take(budget, who, allowance, &charged, err, errlen);
 	if (ret)
 		return ret;
-	ld->budget = budget;
-	ld->data_before = vm_bytes(d->pid, "VmData");
-	if (prlimit(d->pid, RLIMIT_AS, NULL, &as) < 0)
-		ret = -errno;
-	else {
-		ld->as_soft = as.rlim_cur;
-		ret = set_soft(d->pid, RLIMIT_DATA, ld->data_before + ld->allowance);
-		if (!ret)
-			ret = set_soft(d->pid, RLIMIT_AS,
-				       vm_bytes(d->pid, "VmSize") + span + LOAD_SPAN_SLACK);
+	if (!d->loads_open) {
+		d->load_base = vm_bytes(d->pid, "VmData");
+		d->load_charged = 0;
 	}
-	if (ret || !ld->data_before) {
+	vm = vm_bytes(d->pid, "VmSize");
+	if (prlimit(d->pid, RLIMIT_AS, NULL, &as) < 0) {
+		ret = -errno;
+	} else {
+		if (!d->loads_open)
+			d->as_saved = as.rlim_cur;
+		/* Loads in one domain may overlap (a plugin domain's last
+		 * until it seals): each adds its room to the others'. */
+		as_soft = (d->loads_open && as.rlim_cur != RLIM_INFINITY ? as.rlim_cur : vm) +
+			  partition + span + LOAD_SPAN_SLACK +
+			  (d->plugins ? PLUGIN_SPAN_SLACK : 0);
+		ret = set_soft(d->pid, RLIMIT_DATA, d->load_base + d->load_charged + charged);
+		if (!ret)
+			ret = set_soft(d->pid, RLIMIT_AS, as_soft);
+	}
+	if (ret || !d->load_base || !vm) {
 		snprintf(err, errlen, "library %s: cannot bound the domain's memory: %s", who,
 			 ret ? strerror(-ret) : "no status");
-		pt_budget_give(budget, ld->charged);
-		ld->budget = NULL;
+		pt_budget_give(budget, charged);
 		return ret ? ret : -ESRCH;
 	}
+	d->budget = budget;
+	d->load_charged += charged;
+	d->loads_open++;
+	ld->open = true;
 	return 0;
 }
 
 int pt_domain_load_end(struct pt_domain *d, struct pt_domain_load *ld, char *err,
 		       size_t errlen)
 {
-	size_t after, grown;
+	size_t after, grown, charged;
 
-	if (!ld->budget)
+	if (!ld->open)
 		return 0;
-	d->budget = ld->budget;
-	ld->budget = NULL;
+	ld->open = false;
+	if (--d->loads_open)
+		return 0; /* the last load still open settles for all */
+	charged = d->load_charged;
+	d->load_charged = 0;
 	after = vm_bytes(d->pid, "VmData");
 	if (!after || set_soft(d->pid, RLIMIT_DATA, after) ||
-	    set_soft(d->pid, RLIMIT_AS, ld->as_soft)) {
+	    set_soft(d->pid, RLIMIT_AS, d->as_saved)) {
 		/* Gone or going: all of the allowance stays charged until
 		 * the domain is released. */
-		d->data_charged += ld->charged;
+		d->data_charged += charged;
 		return 0;
 	}
-	grown = after > ld->data_before ? after - ld->data_before : 0;
+	grown = after > d->load_base ? after - d->load_base : 0;
 	grown = pt_budget_round(d->budget, grown);
-	if (grown > ld->charged) {
+	if (grown > charged) {
 		/* Mapped in place over what it had: the kernel checks such a
 		 * mapping against the limit net of the pages it replaces. */
-		d->data_charged += ld->charged;
+		d->data_charged += charged;
 		snprintf(err, errlen, "holds %zu KiB of memory after loading, beyond its allowance of %zu KiB",
-			 grown >> 10, ld->charged >> 10);
+			 grown >> 10, charged >> 10);
 		return -ENOMEM;
 	}
-	pt_budget_give(d->budget, ld->charged - grown);
+	pt_budget_give(d->budget, charged - grown);
 	d->data_charged += grown;
 	return 0;
 }

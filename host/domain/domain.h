@@ -46,9 +46,17 @@ struct pt_domain {
 	unsigned members;
 	struct pt_domain_grant *grants;
 	unsigned ngrants, grants_cap;
+	bool plugins;              /* reads plugin files: inits run before its seal */
+	unsigned loads_open;       /* library loads whose bounds are in force */
+	size_t load_base;          /* VmData when the first of them began */
+	size_t load_charged;       /* their allowances, charged */
+	unsigned long long as_saved; /* RLIMIT_AS soft before them */
 	struct pt_budget *budget;  /* what data_charged was charged to */
 	size_t data_charged;       /* memory its library loads added (host/domain/data.c) */
 	char last_log[256];
+	char log_recent[4][256]; /* the last lines, line n at n % 4 */
+	unsigned log_lines;      /* lines read from the pipe so far */
+	unsigned log_mark;       /* log_lines when the current request began */
 	char log_part[256];      /* an unfinished line from the pipe */
 	size_t log_part_len;
 	struct pt_domain *next;
@@ -60,6 +68,12 @@ struct pt_exec_pending_config {
 	uint32_t param;
 	size_t size;
 	uint8_t data[];
+};
+
+/* One load in progress (its charge is the domain's, settled when the last
+ * open load of the domain ends). */
+struct pt_domain_load {
+	bool open;
 };
 
 /* What the host keeps about an instance that runs in a domain
@@ -75,6 +89,7 @@ struct pt_instance_exec {
 	bool inited;
 	bool init_pending;             /* named domain: init at first prepare */
 	struct pt_exec_pending_config *pending; /* config set before that init */
+	struct pt_domain_load load;    /* a plugin domain's load, until it seals */
 	bool prepared;
 	bool chained;                  /* a CHAIN request was sent */
 	struct pt_budget *budget;
@@ -124,23 +139,24 @@ int pt_domain_hold(struct pt_domain *d, struct pt_partition *p, bool writable);
 
 /* Memory a library load may add beyond the partitions (host/domain/data.c):
  * its writable segments, what its dependencies and constructors map, up to
- * this much more. */
+ * this much more; in a plugin adapter's domain, whose init and prepare load
+ * the plugin and its dependencies before the seal, PT_DOMAIN_PLUGIN_SLACK
+ * more (the load's bounds last until its first PROCESS, when it seals). */
 #define PT_DOMAIN_LOAD_SLACK (1024u * 1024u)
+#define PT_DOMAIN_PLUGIN_SLACK (8u << 20)
 
-/* One load in progress. */
-struct pt_domain_load {
-	struct pt_budget *budget;
-	size_t allowance, charged;
-	size_t data_before;
-	unsigned long long as_soft;
-};
 
 /* Before a LOAD: charges the allowance for library @libfd (named @who) to
  * @budget and raises @d's RLIMIT_DATA by it, bounds its address space.
- * Returns 0, -ENOMEM (budget) or -errno, with @err. */
+ * @partition is the size of the private partition the load maps. Returns 0,
+ * -ENOMEM (budget) or -errno, with @err. */
 int pt_domain_load_begin(struct pt_domain *d, struct pt_budget *budget, int libfd,
-			 const char *who, struct pt_domain_load *ld, char *err,
-			 size_t errlen);
+			 size_t partition, const char *who, struct pt_domain_load *ld,
+			 char *err, size_t errlen);
+/* While a load's bounds are in force, makes room in @d's address space for
+ * a partition of @bytes about to be granted. */
+void pt_domain_room_for(struct pt_domain *d, size_t bytes);
+
 /* After it, whatever its outcome: the limit comes down to what @d holds,
  * which stays charged until @d is released; the rest is given back.
  * Returns -ENOMEM, with @err, if @d holds more than the allowance (it got

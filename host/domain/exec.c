@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,8 +123,12 @@ static void exec_free(struct pt_instance *inst)
 	if (!x)
 		return;
 	pending_free(x);
-	if (x->dom)
+	if (x->dom) {
+		char why[PT_ERR_MAX];
+
+		pt_domain_load_end(x->dom, &x->load, why, sizeof(why));
 		domain_leave(inst);
+	}
 	pt_partition_put(x->priv);
 	free(x);
 	inst->exec = NULL;
@@ -131,26 +136,40 @@ static void exec_free(struct pt_instance *inst)
 }
 
 /* A module's init or prepare that fails says why on its log pipe, before
- * its reply: take what is in the pipe, so the line logged during this
- * request is the reason given, as a trusted module's would be. */
+ * its reply: take what is in the pipe, so the lines logged during this
+ * request (the last 4 at most) are the reason given, as a trusted
+ * module's would be. */
 static void module_log_begin(struct pt_domain *d)
 {
 	pt_domain_drain_log(d);
 	d->last_log[0] = '\0';
+	d->log_mark = d->log_lines;
 }
 
 static const char *module_log_why(struct pt_domain *d, const char *msg)
 {
-	const char *s = d->last_log, *tag;
+	static char why[4 * 258];
+	unsigned n, at = 0;
 
 	pt_domain_drain_log(d);
-	if (!s[0])
+	n = d->log_lines - d->log_mark;
+	if (!n)
 		return msg;
-	/* "NAME: [LEVEL] text": the text, as a trusted module's. */
-	tag = strstr(s, ": [");
-	if (tag && (tag = strstr(tag, "] ")))
-		return tag + 2;
-	return s;
+	if (n > 4)
+		n = 4;
+	why[0] = '\0';
+	for (unsigned k = d->log_lines - n; k != d->log_lines; k++) {
+		const char *s = d->log_recent[k % 4], *tag = strstr(s, ": [");
+
+		/* "NAME: [LEVEL] text": the text, as a trusted module's. */
+		if (tag && (tag = strstr(tag, "] ")))
+			s = tag + 2;
+		at += (unsigned)snprintf(why + at, sizeof(why) - at, "%s%s",
+					 at ? "; " : "", s);
+		if (at >= sizeof(why))
+			break;
+	}
+	return why;
 }
 
 static int run_init(struct pt_instance *inst, char *err, size_t errlen)
@@ -232,6 +251,8 @@ static struct pt_domain *spawn_for(struct pt_budget *budget, struct pt_instance 
 		rpp[i] = rp[i];
 	d = pt_domain_spawn_reading(budget, inst->domain, rpp, n, err, errlen);
 	free(rp);
+	if (d)
+		d->plugins = n > 0;
 	return d;
 }
 
@@ -326,7 +347,7 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	}
 	fds[0] = x->priv->fd;
 	fds[1] = libfd;
-	ret = pt_domain_load_begin(d, budget, libfd, lib, &dl, err, errlen);
+	ret = pt_domain_load_begin(d, budget, libfd, x->priv->size, lib, &dl, err, errlen);
 	if (ret) {
 		close(libfd);
 		if (d->members == 1)
@@ -337,7 +358,12 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 	ret = pt_domain_control(d, PT_DCTL_LOAD, inst->id, &ld, sizeof(ld), NULL, 0,
 				fds, 2, &r, NULL, NULL, CONTROL_TIMEOUT_MS, msg,
 				sizeof(msg));
-	{
+	if (d->plugins && !ret) {
+		/* The plugin is loaded by init, prepare and whatever comes
+		 * before the domain seals, at its first PROCESS: the load's
+		 * bounds stay until then. */
+		x->load = dl;
+	} else {
 		char why[PT_ERR_MAX];
 
 		if (pt_domain_load_end(d, &dl, why, sizeof(why)) && !ret) {
@@ -478,10 +504,19 @@ static int chain_grants(struct pt_instance *inst, char *err, size_t errlen)
 			ret = pt_domain_grant(w->exec->dom, inst->activation, true, msg,
 					      sizeof(msg));
 	}
-	if (ret)
+	if (ret) {
 		snprintf(err, errlen, "instance %s: grant activation record: %s",
 			 inst->name, msg);
-	return ret;
+		return ret;
+	}
+	if (pt_domain_tuning()->chain_cpu) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(pt_domain_tuning()->chain_cpu - 1, &set);
+		sched_setaffinity(x->dom->pid, sizeof(set), &set);
+	}
+	return 0;
 }
 
 int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen)
@@ -817,6 +852,15 @@ int pt_exec_submit_batch(struct pt_instance *inst, const struct pt_source *src,
 
 	if (!x || !x->dom || !x->prepared)
 		return -EINVAL;
+	if (x->load.open) {
+		/* A plugin domain seals with this request: its load ends. */
+		char why[PT_ERR_MAX];
+
+		if (pt_domain_load_end(x->dom, &x->load, why, sizeof(why))) {
+			snprintf(x->dom->last_log, sizeof(x->dom->last_log), "%s", why);
+			pt_exec_kill(inst);
+		}
+	}
 	if (x->dom->dead)
 		return -EPIPE;
 	if (x->inflight)
@@ -1201,7 +1245,7 @@ int pt_exec_tune(const struct pt_exec_tuning *t)
 {
 	if (t->host_spin_us > PT_DOMAIN_SPIN_MAX_US ||
 	    t->domain_spin_us > PT_DOMAIN_SPIN_MAX_US || t->rt_priority > 98 ||
-	    t->rt_limit_ms > 60000)
+	    t->rt_limit_ms > 60000 || t->chain_cpu > CPU_SETSIZE)
 		return -EINVAL;
 	pt_domain_set_tuning(t);
 	return 0;

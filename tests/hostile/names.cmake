@@ -5,7 +5,8 @@
 # objects, signals, memory), tried again at run time by the probe.
 set(PT_CTOR_NAMES create read socket fork chmod
   memory fixed growsdown hugetlb exec_anon rlimit secretmem pipe shm msg sem mqueue
-  keyring sigqueue timer setown pidfd ioprio unshare)
+  keyring sigqueue timer setown pidfd ioprio unshare kill ptrace vm_read
+  abstract libfile)
 set(PT_HOSTILE_TARGETS pt_probe pt_split)
 foreach(name ${PT_CTOR_NAMES})
   list(APPEND PT_HOSTILE_TARGETS pt_ctor_${name})

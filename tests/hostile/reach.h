@@ -31,7 +31,12 @@
 #include <sys/resource.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,6 +191,37 @@ static __attribute__((unused)) int pt_reach(const char *what, long pid)
 	if (!strcmp(what, "ioprio"))
 		return syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, (pid_t)pid,
 			       (2 << 13) | 4 /* best effort, level 4 */) == 0 ? -EEXIST : -errno;
+	/* Other processes: signal, trace or read the host. */
+	if (!strcmp(what, "kill"))
+		return kill((pid_t)pid, 0) == 0 ? -EEXIST : -errno;
+	if (!strcmp(what, "ptrace"))
+		return ptrace(PTRACE_ATTACH, (pid_t)pid, NULL, NULL) == 0 ? -EEXIST : -errno;
+	if (!strcmp(what, "vm_read")) {
+		char buf[16];
+		struct iovec local = { buf, sizeof(buf) }, remote = { (void *)0x400000, sizeof(buf) };
+
+		return process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0) >= 0 ? -EEXIST : -errno;
+	}
+	/* An abstract unix socket (no file: outside Landlock's file rules). */
+	if (!strcmp(what, "abstract")) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+		if (fd < 0)
+			return -errno;
+		memcpy(sa.sun_path, "\0partita-probe", 14);
+		return sendto(fd, "x", 1, 0, (struct sockaddr *)&sa,
+			      offsetof(struct sockaddr_un, sun_path) + 14) == 1 ? -EEXIST : -errno;
+	}
+	/* The library's own file: the first library a domain loads comes as
+	 * fd 16 (a sealed copy); write to it through a mapping or a new open. */
+	if (!strcmp(what, "libfile")) {
+		void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 16, 0);
+
+		if (m != MAP_FAILED)
+			return -EEXIST;
+		return open("/proc/self/fd/16", O_RDWR) >= 0 ? -EEXIST : -errno;
+	}
 	if (!strcmp(what, "unshare"))
 		return unshare(CLONE_NEWUSER | CLONE_NEWIPC) == 0 ? -EEXIST : -errno;
 	return -EINVAL;
@@ -206,7 +242,9 @@ static const struct pt_reach_class {
 	{ "keyring", "add_key" },  { "sigqueue", "rt_sigqueueinfo" },
 	{ "timer", "timer_create" }, { "setown", "fcntl" },
 	{ "pidfd", "pidfd_open" }, { "ioprio", "ioprio_set" },
-	{ "unshare", "unshare" },
+	{ "unshare", "unshare" },    { "kill", "kill" },
+	{ "ptrace", "ptrace" },      { "vm_read", "process_vm_readv" },
+	{ "abstract", "socket" },    { "libfile", "openat" },
 };
 
 #endif
