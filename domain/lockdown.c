@@ -600,6 +600,11 @@ static int allow_common(scmp_filter_ctx ctx, char *err, size_t errlen)
  * loader needs more, by argument. Constructors run under it. */
 static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
+	static const int plugin_finding[] = {
+		SCMP_SYS(getdents64), SCMP_SYS(access), SCMP_SYS(faccessat),
+		SCMP_SYS(faccessat2), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
+		SCMP_SYS(getcwd), SCMP_SYS(fadvise64),
+	};
 	static const int allowed[] = {
 		/* the loader reads ELF headers from the fds it opened */
 		SCMP_SYS(read), SCMP_SYS(pread64),
@@ -624,6 +629,12 @@ static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		return ret;
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		RULE(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+	/* A domain given plugin files (pt_lockdown_allow_read) finds its
+	 * plugin before it seals: lilv lists the folders of its path, the
+	 * LADSPA adapter looks for the library's file there (Landlock still
+	 * decides what can be read). */
+	for (size_t i = 0; nextra_read && i < sizeof(plugin_finding) / sizeof(plugin_finding[0]); i++)
+		RULE(ctx, SCMP_ACT_ALLOW, plugin_finding[i], 0);
 	/* fds: the domain numbers each library's fd (F_DUPFD_CLOEXEC);
 	 * nothing else (no F_SETOWN, F_SETSIG, leases, pipe sizes). */
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, arg_cmp(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0));

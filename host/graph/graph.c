@@ -1205,7 +1205,28 @@ static int prepared(struct pt_instance *inst, const struct pt_source *src,
 				    b->open_fields & PT_FMT_OPEN_CHANNELS ? "channels" : "");
 		nk += !!b;
 	}
+	/* An alignment no buffer state can meet would keep the instance from
+	 * ever being ready, and its neighbours waiting (progress.h). */
 	nk = 0;
+	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
+		const struct pt_buffer *b = inst->in[p];
+
+		if (b && src[ns].frame_align > b->size / b->frame)
+			return fail(err, errlen, -EINVAL,
+				    "instance '%s' (%s): input pin %u asks for a %u-frame alignment; its buffer holds %zu frames",
+				    inst->name, inst->manifest.name, p, src[ns].frame_align,
+				    b->size / b->frame);
+		ns += !!b;
+		b = inst->out[p];
+		if (b && snk[nk].frame &&
+		    snk[nk].frame_align > snk[nk].size / snk[nk].frame)
+			return fail(err, errlen, -EINVAL,
+				    "instance '%s' (%s): output pin %u asks for a %u-frame alignment; its buffer holds %zu frames",
+				    inst->name, inst->manifest.name, p, snk[nk].frame_align,
+				    snk[nk].size / snk[nk].frame);
+		nk += !!b;
+	}
+	ns = nk = 0;
 	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
 		if (inst->in[p]) {
 			inst->in[p]->rd_byte_align = src[ns].byte_align;

@@ -129,6 +129,7 @@ struct pt_progress {
 	int64_t lag_in[PT_MAX_PINS], lag_out[PT_MAX_PINS];
 	uint32_t periods;        /* the limit; 0: PT_PROGRESS_PERIODS_DEFAULT */
 	bool endpoint;           /* paced by a file or device: not judged */
+	bool starved;            /* waits on a lagging writer upstream */
 	bool stalled;            /* found stalled, not yet failed */
 	char why[64];
 };

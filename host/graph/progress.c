@@ -142,36 +142,58 @@ static int64_t lag_bound(const struct pt_instance *inst, const struct pt_buffer 
 	return one_period(inst, b) * (int64_t)(periods > 1 ? periods : 1);
 }
 
+/* True when the writer of @o lags on it by its buffer or more. */
+static bool writer_lags(const struct pt_buffer *o)
+{
+	const struct pt_instance *w = o->src;
+
+	return judged(w) && w->mod.period_frames && w->state != PT_INSTANCE_FAILED &&
+	       w->progress.lag_out[packed(w->out, o->src_pin)] >= lag_bound(w, o);
+}
+
+/* Marks, writers first, every instance that waits for a period on an input
+ * whose writer lags, or itself waits so (a mixer with a leg that gives
+ * nothing, directly or through stages it starves). */
+static void mark_starved(struct pt_graph *g)
+{
+	struct pt_instance *const *order;
+	size_t n;
+
+	order = pt_graph_order(g, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct pt_instance *r = order[i];
+
+		r->progress.starved = false;
+		for (unsigned p = 0; p < PT_MAX_PINS && !r->progress.starved; p++) {
+			const struct pt_buffer *o = r->in[p];
+
+			if (o && pt_buffer_fill(o) < (size_t)r->mod.period_frames * o->frame &&
+			    (writer_lags(o) || o->src->progress.starved))
+				r->progress.starved = true;
+		}
+	}
+}
+
 /* True when the reader of @b holds its writer back for no fault of the
  * writer: the reader failed, or lags on @b by its buffer or more, or waits
- * on another input whose writer lags by its buffer or more on it (a mixer
- * with a leg that does not produce: its other legs are not held back). */
+ * on another input starved by a writer that lags (a mixer with a leg that
+ * does not produce: its other legs are not held back). */
 static bool reader_lags(const struct pt_buffer *b)
 {
 	const struct pt_instance *r = b->dst;
 
-	if (r->state == PT_INSTANCE_FAILED)
+	if (r->state == PT_INSTANCE_FAILED || r->progress.starved)
 		return true;
 	if (!judged(r) || !r->mod.period_frames)
 		return false;
-	if (r->progress.lag_in[packed(r->in, b->dst_pin)] >= lag_bound(r, b))
-		return true;
-	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
-		const struct pt_buffer *o = r->in[p];
-		const struct pt_instance *w = o ? o->src : NULL;
-
-		if (!o || o == b || !judged(w) || !w->mod.period_frames ||
-		    w->state == PT_INSTANCE_FAILED)
-			continue;
-		if (w->progress.lag_out[packed(w->out, o->src_pin)] >= lag_bound(w, o))
-			return true;
-	}
-	return false;
+	return r->progress.lag_in[packed(r->in, b->dst_pin)] >= lag_bound(r, b);
 }
 
 void pt_progress_unblock(struct pt_graph *g, unsigned periods)
 {
 	struct pt_buffer *b;
+
+	mark_starved(g);
 
 	for (size_t i = 0; (b = pt_graph_buffer_at(g, i)); i++) {
 		size_t need = (size_t)periods * pt_graph_period_frames(g, b->fmt.rate) *

@@ -18,7 +18,8 @@
  *    periods": its outputs carry silence (or bypass) and its inputs are
  *    drained, a period per period, like any failed instance;
  *  - a writer is never held back by a reader that lags on that input (it
- *    was offered at least a period and left it) or has failed: at the start
+ *    was offered a whole buffer of periods and left them), has failed, or
+ *    is starved by a lagging writer further up (a mixer leg): at the start
  *    of a step, what the writer needs room for and the buffer cannot take
  *    is dropped from the reader's side, oldest first, and counted in the
  *    reader's dropped_frames, like an xrun. An honest reader never lags,

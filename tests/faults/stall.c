@@ -14,6 +14,8 @@
  *   trickle     takes one frame, writes one frame
  *   alternate   copies a period on one call, does nothing on the next
  *   notready    its own readiness says no from then on
+ *   hugealign   (at prepare) asks for an input alignment of 2^30 frames,
+ *               which no buffer meets: the default rule would never hold
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -23,11 +25,12 @@
 #include <partita/module.h>
 
 enum kind { K_NONE, K_NOCONSUME, K_FLOOD, K_NOPRODUCE, K_UNDER, K_TRICKLE,
-	    K_ALTERNATE, K_NOTREADY };
+	    K_ALTERNATE, K_NOTREADY, K_HUGEALIGN };
 
 static const char *const kind_names[] = { "none", "noconsume", "flood",
 					  "noproduce", "under", "trickle",
-					  "alternate", "notready", NULL };
+					  "alternate", "notready", "hugealign",
+					  NULL };
 
 struct state {
 	enum kind kind;
@@ -78,6 +81,8 @@ static int stall_prepare(struct pt_module *mod, struct pt_source *const *src,
 		pt_log(mod, PT_LOG_ERR, "needs one FLOAT_LE input and the same output");
 		return -EINVAL;
 	}
+	if (((struct state *)pt_mod_priv(mod))->kind == K_HUGEALIGN)
+		return pt_source_set_alignment(src[0], 4, 1u << 30);
 	return 0;
 }
 

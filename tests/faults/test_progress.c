@@ -201,6 +201,36 @@ static void fanin(enum pt_isolation iso)
 	pt_graph_free(g);
 }
 
+/* The same with a stage between S and the mixer: S starves it, and the
+ * mixer waits on it. */
+static void test_fanin_two_hops(void **state)
+{
+	struct pt_graph *g = graph();
+
+	(void)state;
+	add(g, 1, "tone", "tone", NULL, PT_ISOLATION_NONE, "freq=440", 0);
+	add(g, 2, "cp", "copier", NULL, PT_ISOLATION_NONE, NULL, 0);
+	add(g, 3, "S", NULL, stalllib, PT_ISOLATION_PROCESS, "kind=noproduce", 60000);
+	add(g, 8, "Y", "gain", NULL, PT_ISOLATION_NONE, "gain_db=-1", 0);
+	add(g, 4, "G", "gain", NULL, PT_ISOLATION_NONE, "gain_db=-3", 0);
+	add(g, 5, "mx", "mixer", NULL, PT_ISOLATION_NONE, NULL, 0);
+	add(g, 6, "count", "count", NULL, PT_ISOLATION_NONE, NULL, 0);
+	add(g, 7, "sM", "drain", NULL, PT_ISOLATION_NONE, NULL, 0);
+	bind(g, 1, 0, 2, 0, &f48);
+	bind(g, 2, 0, 3, 0, &f48);
+	bind(g, 2, 1, 4, 0, &f48);
+	bind(g, 2, 2, 6, 0, &f48);
+	bind(g, 3, 0, 8, 0, &f48);
+	bind(g, 8, 0, 5, 0, &f48);
+	bind(g, 4, 0, 5, 1, &f48);
+	bind(g, 5, 0, 7, 0, &f48);
+	start(g);
+	every_period(g, 400, 6);
+	assert_int_equal(pt_graph_instance(g, 3)->state, PT_INSTANCE_PREPARED);
+	assert_true(pt_graph_instance(g, 5)->stats.dropped_frames > 0);
+	pt_graph_free(g);
+}
+
 static void test_fanin_noproduce_trusted(void **state)
 {
 	(void)state;
@@ -267,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_fanout_notready_isolated),
 		cmocka_unit_test(test_fanin_noproduce_trusted),
 		cmocka_unit_test(test_fanin_noproduce_isolated),
+		cmocka_unit_test(test_fanin_two_hops),
 		cmocka_unit_test(test_converters_make_progress),
 	};
 

@@ -214,27 +214,27 @@ static void long_history(int blobs, int pad)
 	pt_graph_free(g);
 }
 
-/* 900 blobs, more than the request ring has entries, replayed in order
+/* 600 blobs, more than the request ring has entries, replayed in order
  * (the replay once filled the ring: "send: No space left on device"). */
 static void test_restart_long_history(void **state)
 {
 	(void)state;
-	long_history(900, 0);
+	long_history(600, 0);
 }
 
-/* Thousands of blobs: past PT_CONFIG_HISTORY_RECORDS the history is folded,
+/* 2000 blobs: past PT_CONFIG_HISTORY_RECORDS the history is folded,
  * last value per key, and still gives the module back the same state. */
 static void test_restart_folded_history(void **state)
 {
 	(void)state;
-	long_history(4000, 0);
+	long_history(2000, 0);
 }
 
 /* Past PT_CONFIG_HISTORY_MAX bytes, the same. */
 static void test_restart_folded_bytes(void **state)
 {
 	(void)state;
-	long_history(1000, 1200); /* 1.2 MiB */
+	long_history(900, 1300); /* 1.2 MiB */
 }
 
 static int count_fds(void)

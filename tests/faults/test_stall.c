@@ -248,6 +248,30 @@ static void stall_case(const char *kind, const char *iso, const char *label)
 		stall_one((enum topo)t, kind, iso, label);
 }
 
+/* An alignment no buffer can meet is refused when the pipeline starts,
+ * naming the pin: such an instance could never be ready. */
+static void test_alignment_refused(void **state)
+{
+	const char *iso[] = { "none", "process" };
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		char topo[512], fields[128], log[512];
+		char *argv[] = { partita, "run", topo, "--quiet", NULL };
+		int status;
+
+		snprintf(topo, sizeof(topo), "%s/align-%s.yaml", dir, iso[k]);
+		snprintf(log, sizeof(log), "%s/align-%s.log", dir, iso[k]);
+		snprintf(fields, sizeof(fields), "isolation: %s, params: {kind: hugealign}",
+			 iso[k]);
+		write_topology(topo, CHAIN, "align", fields);
+		status = pt_test_spawn(argv, log, log_text, sizeof(log_text));
+		if (status != 1 ||
+		    !strstr(log_text, "input pin 0 asks for a 1073741824-frame alignment"))
+			fail_msg("%s: exit %d: %s", iso[k], status, log_text);
+	}
+}
+
 /* Scheduled in the host's LL pass instead of DP. */
 static void test_ll_pass(void **state)
 {
@@ -341,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_notready_trusted),
 		cmocka_unit_test(test_notready_isolated),
 		cmocka_unit_test(test_ll_pass),
+		cmocka_unit_test(test_alignment_refused),
 		cmocka_unit_test(test_shared_domain),
 	};
 

@@ -155,7 +155,9 @@ def main():
     stages = [inst.get("e%d" % i, {}) for i in range(4)]
     misses = sum(s.get("deadline_misses", 0) for s in stages)
     check(p.returncode == 0 and all(s.get("faults") == 0 for s in stages),
-          "live chain: no kill (%d misses)" % misses)
+          "live chain: no kill (%d misses; exit %d; %s; %s)"
+          % (misses, p.returncode, [(s.get("state"), s.get("fault_reason")) for s in stages],
+             p.stderr.strip()[-300:]))
     if misses == 0:
         check(data("live") == data("trusted"), "live chain bit-identical to the trusted chain")
 
