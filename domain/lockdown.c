@@ -581,12 +581,6 @@ static int allow_common(scmp_filter_ctx ctx, char *err, size_t errlen)
 	/* Sealed partitions refuse resizing anyway; refusing it here keeps the
 	 * error the same for every fd. */
 	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ftruncate), 0);
-	/* A mapping of an fd (a grant; while loading, a library file too),
-	 * shared or private, never executable here. Private writable pages
-	 * count against RLIMIT_DATA, which the host sets and charges. */
-	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
-	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
-	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER, 0));
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* The heap is the private partition: brk and growing or moving a
@@ -624,6 +618,13 @@ static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		return ret;
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		RULE(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+	/* A mapping of an fd (a grant, a library file), shared or private,
+	 * in place too (the loader maps segments over its reservation), not
+	 * executable here. Private writable pages count against
+	 * RLIMIT_DATA, which the host sets and charges. */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER, 0));
 	/* fds: the domain numbers each library's fd (F_DUPFD_CLOEXEC);
 	 * nothing else (no F_SETOWN, F_SETSIG, leases, pipe sizes). */
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, arg_cmp(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0));
@@ -676,6 +677,13 @@ static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 
 	if (ret)
 		return ret;
+	/* A grant mapped from its fd, never executable and never in place:
+	 * the kernel checks a mapping in place against RLIMIT_DATA net of
+	 * the pages it replaces, so a private one over a read-only mapping
+	 * would be memory the limit does not see. */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER | MAP_FIXED, 0));
 	/* Anonymous memory (private or shared, not executable) fails as an
 	 * exhausted allocator fails; executable or stack-like traps. */
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mmap), 2,
