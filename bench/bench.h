@@ -11,5 +11,7 @@
 int pt_bench_heap(int argc, char **argv);
 int pt_bench_ring(int argc, char **argv);
 int pt_bench_graph(int argc, char **argv);
+int pt_bench_sof(int argc, char **argv);
+int pt_bench_live(int argc, char **argv);
 
 #endif

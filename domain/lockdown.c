@@ -594,6 +594,11 @@ static int allow_common(scmp_filter_ctx ctx, char *err, size_t errlen)
  * loader needs more, by argument. Constructors run under it. */
 static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
+	static const int plugin_finding[] = {
+		SCMP_SYS(getdents64), SCMP_SYS(access), SCMP_SYS(faccessat),
+		SCMP_SYS(faccessat2), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
+		SCMP_SYS(getcwd), SCMP_SYS(fadvise64),
+	};
 	static const int allowed[] = {
 		/* the loader reads ELF headers from the fds it opened */
 		SCMP_SYS(read), SCMP_SYS(pread64),
@@ -604,13 +609,6 @@ static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		/* the loader checks what it opened (Landlock does not cover
 		 * stat: see docs/domains.md, known limits) */
 		SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
-		/* a plugin adapter's init finds its plugin: lists folders
-		 * (Landlock: read-dir beneath the granted folders only), asks
-		 * whether a file is there, resolves links (path queries that,
-		 * like stat, Landlock does not cover) */
-		SCMP_SYS(getdents64), SCMP_SYS(access), SCMP_SYS(faccessat),
-		SCMP_SYS(faccessat2), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
-		SCMP_SYS(getcwd), SCMP_SYS(fadvise64),
 	};
 	int ret = allow_common(ctx, err, errlen);
 
@@ -625,6 +623,12 @@ static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
 	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
 	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER, 0));
+	/* A domain given plugin files (pt_lockdown_allow_read) finds its
+	 * plugin before it seals: lilv lists the folders of its path, the
+	 * LADSPA adapter looks for the library's file there (Landlock still
+	 * decides what can be read). */
+	for (size_t i = 0; nextra_read && i < sizeof(plugin_finding) / sizeof(plugin_finding[0]); i++)
+		RULE(ctx, SCMP_ACT_ALLOW, plugin_finding[i], 0);
 	/* fds: the domain numbers each library's fd (F_DUPFD_CLOEXEC);
 	 * nothing else (no F_SETOWN, F_SETSIG, leases, pipe sizes). */
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, arg_cmp(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0));

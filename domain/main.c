@@ -678,9 +678,6 @@ static int do_control(void)
 		}
 		memset(&in->mod, 0, sizeof(in->mod));
 		in->mod.entry = in->entry;
-		/* The callbacks by the library's ABI version: the module's own
-		 * readiness (pt_module_is_ready) is found there. */
-		pt_module_ops_copy(in->entry, &in->mod.ops);
 		in->mod.heap = in->heap;
 		in->mod.period_frames = in->period_frames;
 		memcpy(in->mod.name, in->name, sizeof(in->mod.name));
@@ -1138,8 +1135,15 @@ static void do_chain(const struct pt_ring_entry *req)
 	}
 	run_process(&answer, in, words, (int)nproc);
 	/* The completion goes out before the stages it feeds are woken: the
-	 * host, waiting for the chain's last stage, finds the others done. */
-	pt_ring_submit(&ring);
+	 * host, waiting for the chain's last stage, finds the others done.
+	 * It wakes the host only from the domain's last request in hand: a
+	 * domain running several stages of one chain wakes it once. */
+	pt_ring_submit_quiet(&ring);
+	if (!pt_ring_ready(&ring)) {
+		pt_ring_smp_mb();
+		if (__atomic_load_n(ring.prod_wake, __ATOMIC_RELAXED))
+			pt_ring_wake_peer(&ring);
+	}
 	for (unsigned i = 0; i < nn; i++)
 		notify(notify_word[i], notify_epoch[i], notify_wake[i]);
 }

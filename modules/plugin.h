@@ -58,6 +58,7 @@ struct plug {
 	struct plug_control *ctl;
 	unsigned nctl;
 	float *value;         /* [nctl]: inputs, and outputs of handle 0 */
+	float *next;          /* [nctl]: plug_set_text's scratch */
 	float *outs;          /* [PLUG_HANDLES_MAX * nctl]: outputs of the others */
 	struct plug_audio a;
 };
@@ -108,11 +109,9 @@ static inline int plug_set_text(struct pt_module *mod, struct plug *p,
 				const void *blob, size_t size,
 				const char *const *reserved)
 {
-	float next[256];
+	float *next = p->next;
 	const char *s = blob, *end = s + size;
 
-	if (p->nctl > 256)
-		return -E2BIG;
 	memcpy(next, p->value, p->nctl * sizeof(float));
 	while (s && s < end) {
 		const char *item, *eq;

@@ -590,8 +590,11 @@ static void stats_entry(const struct pt_instance *inst, struct pt_ctl_instance_s
 	e->heap_size = info.stats.heap_size;
 	e->fault_period = info.stats.fault_period;
 	e->fault_signal = info.stats.fault_signal;
-	e->xruns = pt_alsa_xruns(inst) > UINT32_MAX ? UINT32_MAX :
-						      (uint32_t)pt_alsa_xruns(inst);
+	{
+		uint64_t x = pt_alsa_xruns(inst) + info.stats.drops;
+
+		e->xruns = x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+	}
 	memcpy(e->fault_reason, info.stats.fault_reason, sizeof(e->fault_reason));
 	e->fault_reason[sizeof(e->fault_reason) - 1] = 0;
 	e->latency_frames = info.stats.latency_frames;

@@ -37,8 +37,8 @@ const struct pt_exec_tuning *pt_domain_tuning(void)
 	if (!tuning_set) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-		tuning = cpus >= 4 ? (struct pt_exec_tuning){ 50, 20, 0, 0 }
-				   : (struct pt_exec_tuning){ 0, 0, 0, 0 };
+		tuning = cpus >= 4 ? (struct pt_exec_tuning){ 50, 20, 0, 0, 0 }
+				   : (struct pt_exec_tuning){ 0, 0, 0, 0, 0 };
 		tuning_set = true;
 	}
 	return &tuning;
@@ -158,6 +158,8 @@ void pt_domain_drain_log(struct pt_domain *d)
 				if (d->log_part_len) {
 					memcpy(d->last_log, d->log_part,
 					       d->log_part_len + 1);
+					memcpy(d->log_recent[d->log_lines++ % 4],
+					       d->log_part, d->log_part_len + 1);
 					if (log_fn)
 						log_fn(log_ctx, d->pid, d->last_log);
 				}

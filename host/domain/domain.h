@@ -54,6 +54,9 @@ struct pt_domain {
 	struct pt_budget *budget;  /* what data_charged was charged to */
 	size_t data_charged;       /* memory its library loads added (host/domain/data.c) */
 	char last_log[256];
+	char log_recent[4][256]; /* the last lines, line n at n % 4 */
+	unsigned log_lines;      /* lines read from the pipe so far */
+	unsigned log_mark;       /* log_lines when the current request began */
 	char log_part[256];      /* an unfinished line from the pipe */
 	size_t log_part_len;
 	struct pt_domain *next;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,26 +136,40 @@ static void exec_free(struct pt_instance *inst)
 }
 
 /* A module's init or prepare that fails says why on its log pipe, before
- * its reply: take what is in the pipe, so the line logged during this
- * request is the reason given, as a trusted module's would be. */
+ * its reply: take what is in the pipe, so the lines logged during this
+ * request (the last 4 at most) are the reason given, as a trusted
+ * module's would be. */
 static void module_log_begin(struct pt_domain *d)
 {
 	pt_domain_drain_log(d);
 	d->last_log[0] = '\0';
+	d->log_mark = d->log_lines;
 }
 
 static const char *module_log_why(struct pt_domain *d, const char *msg)
 {
-	const char *s = d->last_log, *tag;
+	static char why[4 * 258];
+	unsigned n, at = 0;
 
 	pt_domain_drain_log(d);
-	if (!s[0])
+	n = d->log_lines - d->log_mark;
+	if (!n)
 		return msg;
-	/* "NAME: [LEVEL] text": the text, as a trusted module's. */
-	tag = strstr(s, ": [");
-	if (tag && (tag = strstr(tag, "] ")))
-		return tag + 2;
-	return s;
+	if (n > 4)
+		n = 4;
+	why[0] = '\0';
+	for (unsigned k = d->log_lines - n; k != d->log_lines; k++) {
+		const char *s = d->log_recent[k % 4], *tag = strstr(s, ": [");
+
+		/* "NAME: [LEVEL] text": the text, as a trusted module's. */
+		if (tag && (tag = strstr(tag, "] ")))
+			s = tag + 2;
+		at += (unsigned)snprintf(why + at, sizeof(why) - at, "%s%s",
+					 at ? "; " : "", s);
+		if (at >= sizeof(why))
+			break;
+	}
+	return why;
 }
 
 static int run_init(struct pt_instance *inst, char *err, size_t errlen)
@@ -489,10 +504,19 @@ static int chain_grants(struct pt_instance *inst, char *err, size_t errlen)
 			ret = pt_domain_grant(w->exec->dom, inst->activation, true, msg,
 					      sizeof(msg));
 	}
-	if (ret)
+	if (ret) {
 		snprintf(err, errlen, "instance %s: grant activation record: %s",
 			 inst->name, msg);
-	return ret;
+		return ret;
+	}
+	if (pt_domain_tuning()->chain_cpu) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(pt_domain_tuning()->chain_cpu - 1, &set);
+		sched_setaffinity(x->dom->pid, sizeof(set), &set);
+	}
+	return 0;
 }
 
 int pt_exec_prepare(struct pt_instance *inst, char *err, size_t errlen)
@@ -1221,7 +1245,7 @@ int pt_exec_tune(const struct pt_exec_tuning *t)
 {
 	if (t->host_spin_us > PT_DOMAIN_SPIN_MAX_US ||
 	    t->domain_spin_us > PT_DOMAIN_SPIN_MAX_US || t->rt_priority > 98 ||
-	    t->rt_limit_ms > 60000)
+	    t->rt_limit_ms > 60000 || t->chain_cpu > CPU_SETSIZE)
 		return -EINVAL;
 	pt_domain_set_tuning(t);
 	return 0;

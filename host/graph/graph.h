@@ -120,6 +120,7 @@ struct pt_instance_stats {
 	uint32_t latency_frames; /* the module's own (pt_mod_set_latency) */
 	char fault_reason[64];   /* why the last fault happened */
 	uint64_t dropped_frames; /* taken from its inputs while it lagged (progress.h) */
+	uint64_t drops;          /* times that happened: counted as xruns */
 };
 
 /* How far each pin of an instance is behind what it was offered

@@ -194,7 +194,11 @@ int pt_config_history_add(struct pt_instance *inst, uint32_t param,
 	at = inst->config_size;
 	put_record(c, &at, param, data, size);
 	inst->config_size = n;
-	if (inst->config_size > PT_CONFIG_HISTORY_MAX)
+	at = 0;
+	for (n = 0; n <= PT_CONFIG_HISTORY_RECORDS &&
+		    pt_config_history_next(inst, &at, &p, &d, &sz); n++)
+		;
+	if (inst->config_size > PT_CONFIG_HISTORY_MAX || n > PT_CONFIG_HISTORY_RECORDS)
 		return pt_config_history_fold(inst);
 	return 0;
 }

@@ -10,8 +10,10 @@
  * taken as the whole of that parameter). Replayed in order, it gives the
  * module the calls it had, minus binary blobs a later one replaced.
  *
- * Bound: when the history passes PT_CONFIG_HISTORY_MAX bytes, its text
- * blobs are folded into as few blobs as fit PT_CONFIG_MAX: one "key=value"
+ * Bound: a restart replays the history one control round trip per record,
+ * on the scheduler's thread, so the history is kept short: when it passes
+ * PT_CONFIG_HISTORY_RECORDS records or PT_CONFIG_HISTORY_MAX bytes, its
+ * text blobs are folded into as few blobs as fit PT_CONFIG_MAX: one "key=value"
  * item per key, the value in force (the first item of a key inside one
  * blob, as pt_param_* read it; the last blob that named the key), keys in
  * the order they first came. That is the same state for a module whose
@@ -26,8 +28,9 @@
 
 #include "host/graph/graph.h"
 
-/* Bytes of history kept before the text blobs are folded. */
+/* Bytes and records of history kept before the text blobs are folded. */
 #define PT_CONFIG_HISTORY_MAX (4u * PT_CONFIG_MAX)
+#define PT_CONFIG_HISTORY_RECORDS 1024u
 
 /* Records a blob the module accepted. Returns 0 or -ENOMEM (then the
  * history is as it was). */

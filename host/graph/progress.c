@@ -188,5 +188,6 @@ void pt_progress_unblock(struct pt_graph *g, unsigned periods)
 		drop -= drop % b->frame;
 		b->rd += drop;
 		b->dst->stats.dropped_frames += drop / b->frame;
+		b->dst->stats.drops++;
 	}
 }

@@ -59,7 +59,7 @@ struct io_state {
 	 * the container (0: from the extension) and the sample encoding (0
 	 * bits: the stream's) */
 	char tmp[IO_PATH_MAX + 32], final[IO_PATH_MAX];
-	int major, codec, bits;
+	int major, codec, bits; /* major: set for an output only */
 	bool is_float, exact;
 	int32_t scratch[IO_CHUNK * PT_CHANNELS_MAX];
 };
@@ -178,11 +178,12 @@ static int stdin_read(struct io_mem *m, char *err, size_t errlen)
 			snprintf(err, errlen, "standard input: out of memory");
 			return -ENOMEM;
 		}
+		/* EINTR too: a signal (Ctrl-C) while waiting for input ends
+		 * the wait. */
 		n = read(0, m->data + m->len, m->cap - m->len);
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
-			snprintf(err, errlen, "reading standard input: %s", strerror(errno));
+			snprintf(err, errlen, "reading standard input: %s",
+				 errno == EINTR ? "stopped by a signal" : strerror(errno));
 			return -EIO;
 		}
 		if (!n)
@@ -268,16 +269,20 @@ static struct io_state *state_new(struct pt_module *mod)
 	return st;
 }
 
-/* An output that did not finish leaves no file behind: the temporary one
- * goes, and whatever was at its path before stays. */
+static int output_commit(struct io_state *st, char *err, size_t errlen);
+
+/* An output still open when its instance goes (a host that exits while
+ * the pipeline runs) is finished and put in place, as a RESET would;
+ * pt_io_output_discard() first makes it leave nothing instead. */
 static void io_free(struct pt_module *mod)
 {
 	struct io_state *st = pt_mod_priv(mod);
+	char err[IO_PATH_MAX + 64];
 
 	if (!st)
 		return;
-	if (st->f.sf && st->tmp[0])
-		unlink(st->tmp);
+	if (st->major && st->f.sf && output_commit(st, err, sizeof(err)))
+		fprintf(stderr, "partita: %s\n", err);
 	file_close(&st->f);
 	free(st);
 	pt_mod_set_priv(mod, NULL);
@@ -339,9 +344,12 @@ static void header_check(struct io_state *st)
 	for (; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
 		unsigned long long said, is;
 
+		/* A stream written to a pipe (arecord, sox) could not know
+		 * its length: its header holds a placeholder near 2 or 4 GiB,
+		 * which is no damage. */
 		if ((sscanf(p, " data : %llu (should be %llu)", &said, &is) == 2 ||
 		     sscanf(p, " SSND : %llu (should be %llu)", &said, &is) == 2) &&
-		    is < said && is > 0) {
+		    is < said && is > 0 && said < 0x7ffff000ull) {
 			st->damaged = true;
 			st->damage_frame = (uint64_t)st->f.info.frames;
 			st->damage_claimed = said;
@@ -742,6 +750,13 @@ static int output_sub(struct pt_module *mod, struct io_state *st,
 	info->format = st->major | want;
 	if (sf_format_check(info))
 		return 0;
+	/* 8 bits: signed or unsigned as the container holds them (WAV's
+	 * are unsigned), as sox does. */
+	if (want == SF_FORMAT_PCM_S8) {
+		info->format = st->major | SF_FORMAT_PCM_U8;
+		if (sf_format_check(info))
+			return 0;
+	}
 	if (st->exact) {
 		pt_log(mod, PT_LOG_ERR,
 		       "'%s': this file type cannot hold %d-bit %s samples",
@@ -1201,6 +1216,18 @@ uint64_t pt_io_output_written(const struct pt_instance *inst)
 	if (!pt_io_is_output(inst) || !(st = inst->mod.priv))
 		return 0;
 	return st->frames_done;
+}
+
+void pt_io_output_discard(struct pt_instance *inst)
+{
+	struct io_state *st;
+
+	if (!pt_io_is_output(inst) || !(st = inst->mod.priv) || !st->f.sf)
+		return;
+	if (st->tmp[0])
+		unlink(st->tmp);
+	st->tmp[0] = 0;
+	file_close(&st->f);
 }
 
 int pt_io_output_close(struct pt_instance *inst, char *err, size_t errlen)

@@ -17,8 +17,9 @@
  *           sample encoding from pt_io_output_sample or else the stream.
  *           It writes exactly `frames` frames (pt_io_output_length), then
  *           discards. It writes a temporary file in PATH's folder, renamed
- *           to PATH when the file is complete (pt_io_output_close, RESET);
- *           freed before that, it leaves PATH as it was. PATH '-' is
+ *           to PATH when the file is complete (pt_io_output_close, RESET,
+ *           or the instance freed); pt_io_output_discard() leaves PATH as
+ *           it was instead. PATH '-' is
  *           standard output, written when the file is complete.
  * Files are opened when the pipeline leaves RESET (prepare), so file= can be
  * changed until then; a missing input or an unwritable output is refused
@@ -86,6 +87,10 @@ const char *pt_io_path(const struct pt_instance *inst);
 
 /* Frames an output has written so far. */
 uint64_t pt_io_output_written(const struct pt_instance *inst);
+
+/* Drops an output's unfinished file: the temporary goes, and what was at
+ * its path stays as it was (a run that failed). */
+void pt_io_output_discard(struct pt_instance *inst);
 
 /* Finishes an output's file (before the instance is freed) and puts it in
  * place; returns 0 or -EIO with the reason in @err. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 static atomic_bool warned;
 
@@ -39,6 +40,21 @@ int pt_rt_enter(int priority, const char *who)
 		return 0;
 	}
 	return sp.sched_priority;
+}
+
+int pt_rt_chain_cpu(bool pin)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	if (n < 2 || n > CPU_SETSIZE)
+		return -1;
+	if (pin) {
+		CPU_ZERO(&set);
+		CPU_SET((int)n - 1, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	return (int)n - 1;
 }
 
 int pt_rt_lock_memory(void)

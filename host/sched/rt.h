@@ -12,6 +12,8 @@
 #ifndef PT_HOST_SCHED_RT_H
 #define PT_HOST_SCHED_RT_H
 
+#include <stdbool.h>
+
 /* The host's default SCHED_FIFO priority of its period thread; domains run
  * one below it. */
 #define PT_RT_PRIORITY_DEFAULT 70
@@ -22,6 +24,10 @@
  * when real time is not permitted (one warning on stderr per process,
  * naming @who). */
 int pt_rt_enter(int priority, const char *who);
+
+/* The CPU in-period chains run on: the last one online, or -1 on a
+ * single CPU. Pins the calling thread there when @pin. */
+int pt_rt_chain_cpu(bool pin);
 
 /* Locks the host's memory (mlockall: current and future mappings, which
  * also populates them) where permitted, so no page fault happens in a

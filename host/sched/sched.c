@@ -48,6 +48,14 @@ struct job {
 	uint64_t t0[PT_DP_BATCH_MAX], ns[PT_DP_BATCH_MAX];
 };
 
+/* How a stage of the chain takes part this period. */
+enum chain_part {
+	CHAIN_RUN,    /* dispatched */
+	CHAIN_LATE,   /* its last request is still running: a miss */
+	CHAIN_HUNG,   /* ... and has been for hang_ms */
+	CHAIN_FAILED, /* failed (now or before): a stand-in */
+};
+
 /* What the chain keeps per stage besides its job. */
 struct chain_stage {
 	uint64_t deadline;
@@ -684,24 +692,58 @@ static unsigned chain_index(const struct pt_sched *s, const struct pt_instance *
 	return k;
 }
 
-/* Adds an isolated LL instance to the chain, or covers its period. */
+
+static bool reads_chain(const struct pt_sched *s, const struct pt_instance *inst);
+static void chain_run(struct pt_sched *s);
+
+/* Adds an isolated LL instance to the chain. One that cannot run this
+ * period (failed, or its last request still running) ends the chain
+ * before it, as a trusted reader does: its stand-in is written once the
+ * stages that feed it have committed (it drains the period they wrote),
+ * and before the stages it feeds are dispatched (they read it). */
 static void chain_add(struct pt_sched *s, struct pt_instance *inst)
 {
 	struct job *j = &s->cjobs[s->nchain];
+	enum chain_part part = CHAIN_RUN;
 	unsigned k = 0;
 
 	if (inst->state == PT_INSTANCE_FAILED)
 		maybe_restart(s, inst);
-	job_views(j, inst, 1);
 	if (inst->state == PT_INSTANCE_FAILED) {
-		failed_periods(j);
+		part = CHAIN_FAILED;
+	} else if (inst->inflight) {
+		size_t consumed[PT_MAX_PINS], produced[PT_MAX_PINS];
+		char why[PT_ERR_MAX];
+		int sig = 0, ret;
+
+		/* A late result is dropped: no position moves for it. */
+		ret = pt_exec_reap(inst, inst->inflight_tag, 0, consumed, produced,
+				   &sig, why, sizeof(why));
+		if (ret == -ETIMEDOUT) {
+			part = hung(inst) ? CHAIN_HUNG : CHAIN_LATE;
+		} else {
+			inst->inflight = false;
+			if (ret == -EPIPE || ret == -EPROTO) {
+				fault(s, inst, sig, why);
+				part = CHAIN_FAILED;
+			}
+		}
+	}
+	if (part != CHAIN_RUN) {
+		if (s->nchain && reads_chain(s, inst))
+			chain_run(s);
+		j = &s->cjobs[s->nchain];
+		job_views(j, inst, 1);
+		if (part == CHAIN_LATE)
+			miss(s, j);
+		else if (part == CHAIN_HUNG)
+			hang(s, j);
+		else
+			failed_periods(j);
 		commit(j);
 		return;
 	}
-	if (inst->inflight && !settle_late(s, j)) {
-		commit(j);
-		return;
-	}
+	job_views(j, inst, 1);
 	/* What a feeding stage of this chain will write this period. */
 	for (unsigned p = 0; p < PT_MAX_PINS; p++) {
 		struct pt_buffer *b = inst->in[p];
@@ -756,6 +798,7 @@ static void chain_run(struct pt_sched *s)
 		struct pt_instance *up[PT_MAX_PINS];
 		unsigned nup = 0;
 
+
 		for (unsigned p = 0; p < PT_MAX_PINS; p++) {
 			struct pt_instance *w = inst->in[p] ? inst->in[p]->src : NULL;
 			bool seen = false;
@@ -768,7 +811,7 @@ static void chain_run(struct pt_sched *s)
 		__atomic_store_n((uint32_t *)inst->activation->map,
 				 (uint32_t)inst->act_epoch << PT_ACTIVATION_EPOCH_SHIFT | nup,
 				 __ATOMIC_RELEASE);
-		s->chain[k].ret = nup; /* kept for the submit below */
+		s->chain[k].ret = (int)nup; /* kept for the submit below */
 	}
 	for (unsigned k = 0; k < n; k++) {
 		struct job *j = &s->cjobs[k];
@@ -778,6 +821,7 @@ static void chain_run(struct pt_sched *s)
 		bool first = c->ret == 0;
 		int ret;
 
+		c->accepted = false;
 		for (unsigned p = 0; p < PT_MAX_PINS; p++) {
 			struct pt_instance *r = inst->out[p] ? inst->out[p]->dst : NULL;
 			bool seen = false;
@@ -1048,7 +1092,14 @@ int pt_sched_period(struct pt_sched *s)
 	for (size_t i = 0; i < n; i++) {
 		char why[64];
 
-		if (pt_progress_stalled(order[i], why, sizeof(why)))
+		if (!pt_progress_stalled(order[i], why, sizeof(why)))
+			continue;
+		/* A member of a named domain answers; ending the domain
+		 * would fail its well members too. */
+		if (order[i]->domain[0] && order[i]->exec) {
+			pt_instance_fail(order[i], s->periods, 0, why);
+			order[i]->inflight = false;
+		} else
 			fault(s, order[i], 0, why);
 	}
 	return 0;

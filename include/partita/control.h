@@ -372,7 +372,9 @@ struct pt_ctl_instance_stats {
 	uint64_t fault_period;
 	int32_t fault_signal;
 	uint32_t xruns;            /* a sound device endpoint's under- and
-				      overruns (saturating), else 0 */
+				      overruns, or the times data was dropped
+				      from an instance's inputs while it made
+				      no progress (saturating) */
 	char fault_reason[64];
 	uint32_t latency_frames;   /* the module's own latency (a plugin's
 				      latency port), frames */

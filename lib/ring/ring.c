@@ -341,11 +341,11 @@ struct ring_waitv {
 int pt_ring_wait_any(struct pt_ring *r, uint32_t *const *words,
 		     const uint32_t *vals, unsigned n, uint64_t deadline_ns)
 {
-	struct ring_waitv w[9];
+	struct ring_waitv w[33];
 	struct timespec ts;
 	int ready;
 
-	if (n > 8)
+	if (n > 32)
 		return -EINVAL;
 	pt_ring_space_left(r);
 	if (r->misbehaving)

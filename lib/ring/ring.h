@@ -328,7 +328,7 @@ static inline int pt_ring_submit_quiet(struct pt_ring *r)
  * @vals or its holder wakes it, or at @deadline_ns (CLOCK_MONOTONIC,
  * absolute; 0: none). Returns 1 when entries are ready, 0 when woken
  * otherwise (the caller looks at its words), -ETIMEDOUT, -EPROTO, or
- * another -errno of the syscall. @n <= 8. Counts one wait when it slept.
+ * another -errno of the syscall. @n <= 32. Counts one wait when it slept.
  */
 int pt_ring_wait_any(struct pt_ring *r, uint32_t *const *words,
 		     const uint32_t *vals, unsigned n, uint64_t deadline_ns);

@@ -168,13 +168,14 @@ static int describe(struct pt_module *mod, struct ladspa *l)
 	}
 	l->p.ctl = pt_mod_alloc(mod, (nctl + 1) * sizeof(*l->p.ctl));
 	l->p.value = pt_mod_alloc(mod, (nctl + 1) * sizeof(float));
+	l->p.next = pt_mod_alloc(mod, (nctl + 1) * sizeof(float));
 	l->p.outs = pt_mod_alloc(mod, (PLUG_HANDLES_MAX * nctl + 1) * sizeof(float));
 	l->srate = pt_mod_alloc(mod, nctl + 1);
 	l->lo = pt_mod_alloc(mod, (nctl + 1) * sizeof(float));
 	l->hi = pt_mod_alloc(mod, (nctl + 1) * sizeof(float));
 	l->p.a.in = pt_mod_alloc(mod, (nin + 1) * sizeof(uint32_t));
 	l->p.a.out = pt_mod_alloc(mod, (nout + 1) * sizeof(uint32_t));
-	if (!l->p.ctl || !l->p.value || !l->p.outs || !l->srate || !l->lo || !l->hi ||
+	if (!l->p.ctl || !l->p.value || !l->p.next || !l->p.outs || !l->srate || !l->lo || !l->hi ||
 	    !l->p.a.in || !l->p.a.out)
 		return -ENOMEM;
 	memset(l->p.ctl, 0, (nctl + 1) * sizeof(*l->p.ctl));

@@ -262,6 +262,7 @@ static int describe(struct pt_module *mod, struct lv2 *l, LilvWorld *w,
 
 	l->p.ctl = pt_mod_alloc(mod, (n + 1) * sizeof(*l->p.ctl));
 	l->p.value = pt_mod_alloc(mod, (n + 1) * sizeof(float));
+	l->p.next = pt_mod_alloc(mod, (n + 1) * sizeof(float));
 	l->p.outs = pt_mod_alloc(mod, (PLUG_HANDLES_MAX * n + 1) * sizeof(float));
 	l->p.a.in = pt_mod_alloc(mod, (n + 1) * sizeof(uint32_t));
 	l->p.a.out = pt_mod_alloc(mod, (n + 1) * sizeof(uint32_t));
@@ -269,7 +270,7 @@ static int describe(struct pt_module *mod, struct lv2 *l, LilvWorld *w,
 	l->optional = pt_mod_alloc(mod, (n + 1) * sizeof(uint32_t));
 	if (!in || !out || !audio || !control || !atom || !optional || !integer ||
 	    !toggled || !latency || !mins || !maxs || !defs ||
-	    !l->p.ctl || !l->p.value || !l->p.outs || !l->p.a.in || !l->p.a.out ||
+	    !l->p.ctl || !l->p.value || !l->p.next || !l->p.outs || !l->p.a.in || !l->p.a.out ||
 	    !l->atom || !l->optional) {
 		pt_log(mod, PT_LOG_ERR, "no heap for the plugin's %u ports", n);
 		goto out;

@@ -190,6 +190,16 @@ with tempfile.TemporaryDirectory() as d:
                        "--quiet", "--strict")
     check(rc == 1 and "cut.wav" in err and not os.path.exists(os.path.join(d, "cut-strict.wav")),
           "a WAV cut short with --strict: an error, no output (%s)" % err.strip())
+    # A WAV streamed through a pipe (arecord, sox) holds a placeholder
+    # length in its header: no damage.
+    streamed = bytearray(original)
+    streamed[4:8] = struct.pack("<I", 0xFFFFFFFF)
+    streamed[40:44] = struct.pack("<I", 0x7FFFFFFF)
+    rc, out, err = run("run", "copy", "-i", "-", "-o", os.path.join(d, "streamed.wav"),
+                       "--quiet", "--strict", stdin=bytes(streamed))
+    check(rc == 0 and "damaged" not in err and
+          wav_file(os.path.join(d, "streamed.wav"))[4] == 24000,
+          "a streamed WAV (placeholder length) is not damaged (%s)" % err.strip())
     flac = os.path.join(d, "in.flac")
     rc, _, err = run("run", "copy", "-i", src, "-o", flac, "--quiet")
     check(rc == 0, "FLAC written from a WAV (%s)" % err.strip())
@@ -219,6 +229,11 @@ with tempfile.TemporaryDirectory() as d:
     os.mkfifo(fifo)
     rc, out, err = run("run", "-i", fifo, "-o", os.path.join(d, "f.wav"), timeout=20)
     check(rc == 1 and "FIFO" in err, "a FIFO as input: refused (%s, %s)" % (rc, err.strip()))
+    pipe_wav = os.path.join(d, "pipe.wav")
+    os.mkfifo(pipe_wav)
+    rc, out, err = run("run", "copy", "-i", src, "-o", pipe_wav, timeout=20)
+    check(rc == 1 and "FIFO" in err and stat.S_ISFIFO(os.stat(pipe_wav).st_mode),
+          "a FIFO as output: refused, left as it is (%s, %s)" % (rc, err.strip()))
     os.mkfifo(os.path.join(d, "t.yaml"))
     rc, out, err = run("run", os.path.join(d, "t.yaml"), timeout=20)
     check(rc == 1 and "FIFO" in err, "a FIFO as topology: refused (%s, %s)" % (rc, err.strip()))
@@ -251,6 +266,19 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 0 and same, "-i - / -o - -t wav: the samples round-trip (%s)" % err.strip())
     rc, out, err = run("run", "-i", "-", "-o", "-", "-t", "flac", "--quiet", stdin=original)
     check(rc == 0 and out[:4] == b"fLaC", "-o - -t flac: FLAC on standard output (%s)" % err.strip())
+    # Ctrl-C while waiting for standard input ends the wait.
+    p = subprocess.Popen([PARTITA, "run", "copy", "-i", "-", "-o", os.path.join(d, "wait.wav")],
+                         stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    p.stdin.close()
+    check(p.returncode == 130 and not os.path.exists(os.path.join(d, "wait.wav")),
+          "SIGINT while reading standard input: exit 130 (%s, %s)" % (p.returncode, err.strip()))
     rc, out, err = run("run", "copy", "-i", src, "-o", "-")
     check(rc == 2 and "-t" in err, "-o - without -t: a usage error (%s)" % err.strip())
 
@@ -330,6 +358,9 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err = run("run", "-i", src, "-o", os.path.join(d, "b24.wav"), "-b", "24", "--quiet")
     info = wav_file(os.path.join(d, "b24.wav"))
     check(rc == 0 and info[3] == 24 and info[0] == 1, "-b 24: 24-bit PCM (%s)" % (info[:5],))
+    rc, out, err = run("run", "-i", src, "-o", os.path.join(d, "b8.wav"), "-b", "8", "--quiet")
+    info = wav_file(os.path.join(d, "b8.wav"))
+    check(rc == 0 and info[3] == 8, "-b 8: 8-bit PCM, unsigned as WAV holds it (%s)" % (info[:5],))
     rc, out, err = run("run", "-i", src, "-o", os.path.join(d, "ef.wav"), "-e", "float", "--quiet")
     info = wav_file(os.path.join(d, "ef.wav"))
     check(rc == 0 and info[0] == 3 and info[3] == 32, "-e float: 32-bit float (%s)" % (info[:5],))
@@ -365,11 +396,14 @@ with tempfile.TemporaryDirectory() as d:
 
     # Each input is opened once (the probe's handle is the one read).
     if shutil.which("strace"):
+        # LeakSanitizer cannot run under ptrace (make asan): without it.
         p = subprocess.run(["strace", "-f", "-e", "trace=open,openat", PARTITA, "run", "-i", src,
                             "-o", os.path.join(d, "once.wav"), "--quiet"],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
         opens = [l for l in p.stderr.splitlines() if src in l and "open" in l]
-        check(p.returncode == 0 and len(opens) == 1, "the input is opened once (%s)" % opens)
+        check(p.returncode == 0 and len(opens) == 1,
+              "the input is opened once (%s, %s)" % (p.returncode, opens))
     else:
         print("skip: strace is not installed (scripts/deps.sh installs it)")
 
@@ -479,6 +513,40 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err = run("inspect", "--require-signed", os.path.join(BUILD, "modules", "pt_gain.so"))
     check(rc == 1 and b"module:      gain" in out and "unsigned" in err,
           "inspect shows a refused library's manifest and the reason (%s)" % err.strip())
+
+    wrong = os.path.join(BUILD, "tests", "libs", "pt_test_wrongabi.so")
+    if os.path.exists(wrong):
+        rc, out, err = run("inspect", wrong)
+        check(rc == 1 and b"module:      wrongabi" in out and b"abi:         99" in out and
+              "ABI version 99" in err,
+              "inspect shows the manifest of a library of another ABI, and why (%s)" % err.strip())
+
+    # ---- serve: an output still running when the host exits is finished ----
+    topology(os.path.join(d, "serve.yaml"), """pipelines:
+  - name: main
+    instances:
+      - {name: t, module: tone}
+      - {name: o, module: output, params: {file: served.wav}}
+    bindings:
+      - {from: t.0, to: o.0, format: {sample: S16_LE}}
+""")
+    sock = os.path.join(d, "keep.sock")
+    serve = subprocess.Popen([PARTITA, "serve", "--socket", sock, os.path.join(d, "serve.yaml")],
+                             stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.05)
+    rc, _, err = run("ctl", "--socket", sock, "state", "main", "running")
+    time.sleep(0.3)
+    serve.send_signal(signal.SIGTERM)
+    serve.wait(timeout=20)
+    try:
+        frames = wav_file(os.path.join(d, "served.wav"))[4]
+    except (ValueError, OSError):
+        frames = -1
+    check(rc == 0 and frames > 0 and not no_temp_files(d),
+          "serve finishes a running output when it exits (%d frames)" % frames)
 
     # ---- top: q quits, lines fit the terminal ----
     sock = os.path.join(d, "s.sock")

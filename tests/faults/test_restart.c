@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "host/graph/graph.h"
+#include "host/graph/history.h"
 #include "host/sched/sched.h"
 
 static char faultlib[4096], out[256], err[1024];
@@ -175,6 +176,20 @@ static void long_history(int blobs, int pad)
 		if (i % 8 == 0)
 			assert_int_equal(pt_sched_period(s), 0);
 	}
+	/* A history past its bounds was folded, else it is whole. */
+	{
+		size_t at = 0, size, n = 0;
+		const void *data;
+		uint32_t param;
+
+		while (pt_config_history_next(b, &at, &param, &data, &size))
+			n++;
+		if ((size_t)blobs * (size_t)pad > PT_CONFIG_HISTORY_MAX ||
+		    blobs + 1 > (int)PT_CONFIG_HISTORY_RECORDS)
+			assert_true(n < (size_t)blobs && b->config_size <= PT_CONFIG_HISTORY_MAX);
+		else
+			assert_int_equal(n, blobs + 1);
+	}
 	if (pt_graph_config_get(g, 2, PT_PARAM_TEXT, before, &nb, err, sizeof(err)))
 		fail_msg("get_config: %s", err);
 	before[nb] = 0;
@@ -199,19 +214,27 @@ static void long_history(int blobs, int pad)
 	pt_graph_free(g);
 }
 
-/* Thousands of blobs in the history, replayed in order. */
+/* 900 blobs, more than the request ring has entries, replayed in order
+ * (the replay once filled the ring: "send: No space left on device"). */
 static void test_restart_long_history(void **state)
+{
+	(void)state;
+	long_history(900, 0);
+}
+
+/* Thousands of blobs: past PT_CONFIG_HISTORY_RECORDS the history is folded,
+ * last value per key, and still gives the module back the same state. */
+static void test_restart_folded_history(void **state)
 {
 	(void)state;
 	long_history(4000, 0);
 }
 
-/* A history past its bound (PT_CONFIG_MAX bytes) is folded, last value
- * per key, and still gives the module back the same state. */
-static void test_restart_folded_history(void **state)
+/* Past PT_CONFIG_HISTORY_MAX bytes, the same. */
+static void test_restart_folded_bytes(void **state)
 {
 	(void)state;
-	long_history(1500, 300);
+	long_history(1000, 1200); /* 1.2 MiB */
 }
 
 static int count_fds(void)
@@ -327,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_config_replayed),
 		cmocka_unit_test(test_restart_long_history),
 		cmocka_unit_test(test_restart_folded_history),
+		cmocka_unit_test(test_restart_folded_bytes),
 		cmocka_unit_test(test_thousand_cycles),
 	};
 

@@ -43,6 +43,7 @@ static const char *const dependent[][2] = { { "oS", NULL }, { "oM", NULL }, { "o
 static char partita[4096], stalllib[4096], dir[256], input[512];
 static char log_text[65536], json_text[65536];
 static float *reference[3][2]; /* honest outputs of the runs where S behaves */
+static const char *g_fields = "";  /* G's extra fields */
 
 static void write_input(void)
 {
@@ -92,9 +93,9 @@ static void write_topology(const char *path, enum topo t, const char *tag,
 	}
 	fprintf(f,
 		"      - {name: cp, module: copier}\n"
-		"      - {name: G, module: gain, params: {gain_db: -3}}\n"
+		"      - {name: G, module: gain, %s params: {gain_db: -3}}\n"
 		"      - {name: oD, module: output, params: {file: \"%s/%s-oD.wav\"}}\n",
-		dir, tag);
+		g_fields, dir, tag);
 	if (t == FANOUT)
 		fprintf(f,
 			"      - {name: oS, module: output, params: {file: \"%s/%s-oS.wav\"}}\n"
@@ -213,41 +214,76 @@ static void reference_runs(void **state)
 	}
 }
 
-static void stall_case(const char *kind, const char *iso)
+/* Runs S with the stall @kind in topology @t; @iso is S's isolation field
+ * (and more), @label names the run. */
+static void stall_one(enum topo t, const char *kind, const char *iso,
+		      const char *label)
 {
-	for (int t = FANOUT; t <= CHAIN; t++) {
-		char tag[64], fields[160];
-		float *y;
+	char tag[64], fields[160];
+	float *y;
 
-		snprintf(tag, sizeof(tag), "%s-%s-%s", topo_names[t], kind, iso);
-		snprintf(fields, sizeof(fields),
-			 "isolation: %s, progress_periods: 40, params: {kind: %s, from: 20}",
-			 iso, kind);
-		run_case((enum topo)t, tag, fields);
-		if (!s_has("\"state\": \"FAILED\"") || !s_has("no progress for 40 periods"))
-			fail_msg("%s: S was not failed for making no progress: %s", tag,
-				 json_text);
-		/* What depends on S: exact length (read_output checks it), and
-		 * silence at the end, long after S failed. */
-		y = read_output(tag, dependent[t][0]);
-		for (long i = (long)FRAMES * 2 * 3 / 4; i < FRAMES * 2; i++)
-			if (y[i] != 0.0f && t != FANIN)
-				fail_msg("%s: %s is not silence at frame %ld after S failed",
-					 tag, dependent[t][0], i / 2);
-		free(y);
-	}
+	snprintf(tag, sizeof(tag), "%s-%s-%s", topo_names[t], kind, label);
+	snprintf(fields, sizeof(fields),
+		 "isolation: %s, progress_periods: 40, params: {kind: %s, from: 20}",
+		 iso, kind);
+	run_case(t, tag, fields);
+	if (!s_has("\"state\": \"FAILED\"") || !s_has("no progress for 40 periods"))
+		fail_msg("%s: S was not failed for making no progress: %s", tag,
+			 json_text);
+	/* What depends on S: exact length (read_output checks it), and
+	 * silence at the end, long after S failed. Not behind a mixer (the
+	 * honest leg is in it), nor behind a flood: what S committed before
+	 * it failed reaches the file ahead of time, up to a buffer a period. */
+	y = read_output(tag, dependent[t][0]);
+	for (long i = (long)FRAMES * 2 * 3 / 4; i < FRAMES * 2; i++)
+		if (y[i] != 0.0f && t != FANIN && strcmp(kind, "flood"))
+			fail_msg("%s: %s is not silence at frame %ld after S failed",
+				 tag, dependent[t][0], i / 2);
+	free(y);
+}
+
+static void stall_case(const char *kind, const char *iso, const char *label)
+{
+	for (int t = FANOUT; t <= CHAIN; t++)
+		stall_one((enum topo)t, kind, iso, label);
+}
+
+/* Scheduled in the host's LL pass instead of DP. */
+static void test_ll_pass(void **state)
+{
+	(void)state;
+	stall_case("noconsume", "none, sched: ll", "ll");
+	stall_case("flood", "none, sched: ll", "ll");
+	stall_case("under", "none, sched: ll", "ll");
+	stall_case("notready", "none, sched: ll", "ll");
+}
+
+/* S shares a named domain with G, an honest gain: S fails, the domain and
+ * G live on, and G's output is the one of the run without a stall. */
+static void test_shared_domain(void **state)
+{
+	const char *g;
+
+	(void)state;
+	g_fields = "isolation: process, domain: shared,";
+	stall_one(FANOUT, "noconsume", "process, domain: shared", "shared");
+	g_fields = "";
+	g = strstr(json_text, "\"name\": \"G\"");
+	if (!g || strncmp(strstr(g, "\"state\": "), "\"state\": \"READY\"",
+			  strlen("\"state\": \"READY\"")))
+		fail_msg("G did not live on: %s", g ? g : json_text);
 }
 
 #define KIND_TESTS(kind)                                                     \
 	static void test_##kind##_trusted(void **state)                      \
 	{                                                                    \
 		(void)state;                                                 \
-		stall_case(#kind, "none");                                   \
+		stall_case(#kind, "none", "trusted");                                   \
 	}                                                                    \
 	static void test_##kind##_isolated(void **state)                     \
 	{                                                                    \
 		(void)state;                                                 \
-		stall_case(#kind, "process");                                \
+		stall_case(#kind, "process", "isolated");                                \
 	}
 
 KIND_TESTS(noconsume)
@@ -304,6 +340,8 @@ int main(void)
 		cmocka_unit_test(test_alternate_isolated),
 		cmocka_unit_test(test_notready_trusted),
 		cmocka_unit_test(test_notready_isolated),
+		cmocka_unit_test(test_ll_pass),
+		cmocka_unit_test(test_shared_domain),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

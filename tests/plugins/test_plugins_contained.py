@@ -6,6 +6,7 @@ marked failed, its output carries silence, and the plugin next to it gives
 exactly the output it gives alone. Refusals name what was wrong: a value out
 of range, an unknown control, a missing feature, a heap too small."""
 import os
+import struct
 import sys
 import tempfile
 
@@ -71,7 +72,8 @@ with tempfile.TemporaryDirectory() as d:
     for way, state, why in (("crash", "FAILED", "SIGSEGV"), ("hang", "FAILED", "hung"),
                             ("spy_run", "FAILED", "openat denied")):
         r = run("run", two_chains(d, misbehaving(way)), "--stats")
-        check(r.returncode == 0, "%s: the run completes (%s)" % (way, r.stderr.strip()[-200:]))
+        check(r.returncode == 3, "%s: the run completes, exit 3: an instance failed (%s)"
+              % (way, r.stderr.strip()[-200:]))
         bad = row(r.stdout, "bad")
         check(state in bad and " process " in bad, "%s: the plugin is %s (%s)" % (way, state, bad))
         check(why in r.stdout + r.stderr, "%s: the fault says %s" % (way, why))
@@ -106,6 +108,23 @@ with tempfile.TemporaryDirectory() as d:
               "latency port (%s): 64 frames in --stats-json (%s)" % (iso, r.stderr.strip()[-200:]))
         check(" 64\n" in run("run", topo, "--isolation", iso).stdout,
               "latency port (%s): 64 in the table's LATENCY column" % iso)
+
+    # The worker extension: a control change goes to the plugin's worker,
+    # which runs in the domain at once; its response takes effect from the
+    # next period, isolated and trusted alike.
+    topo = two_chains(d, '{name: bad, module: lv2, params: {uri: "http://partita.invalid/plugins/stateful", '
+                      'path: "%s", target: 0.5}}' % BUNDLES, "w.yaml")
+    outs = []
+    for iso in ("process", "none"):
+        r = run("run", topo, "--isolation", iso)
+        check(r.returncode == 0, "worker (%s): runs (%s)" % (iso, r.stderr.strip()[-200:]))
+        outs.append(read_wav(os.path.join(d, "o1.wav"))[3])
+    x = test_signal(FRAMES, 1)
+    check(outs[0] == outs[1], "worker: isolated == trusted")
+    check(outs[0][:48] == [struct.unpack("<f", struct.pack("<f", f[0]))[0] for f in x[:48]] and
+          all(y == struct.unpack("<f", struct.pack("<f", f[0]))[0] * 0.5
+              for f, y in zip(x[48:], outs[0][48:])),
+          "worker: the level its response set holds from the second period")
 
     def refused(inst, want, what):
         r = run("run", two_chains(d, inst))

@@ -91,5 +91,56 @@ with tempfile.TemporaryDirectory() as d:
         except subprocess.TimeoutExpired:
             serve.kill()
 
+    # State through get/set config (LV2 state interface, param 1), and the
+    # worker, live under serve.
+    topo = os.path.join(d, "state.yaml")
+    with open(topo, "w") as f:
+        f.write("""pipelines:
+  - name: main
+    instances:
+      - {name: src, module: tone}
+      - {name: st, module: lv2, params: {uri: "http://partita.invalid/plugins/stateful", path: "%s", target: 0.25}}
+      - {name: out, module: output, params: {file: "%s/st.wav"}}
+    bindings:
+      - {from: src.0, to: st.0, format: {rate: 48000, channels: 1, sample: FLOAT_LE}}
+      - {from: st.0, to: out.0, format: {rate: 48000, channels: 1, sample: FLOAT_LE}}
+""" % (os.path.join(BUILD, "tests", "lv2"), d))
+    sock = os.path.join(d, "st.sock")
+    serve = subprocess.Popen([PARTITA, "serve", "--socket", sock, topo],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        ctl(sock, "state", "main", "running")
+        time.sleep(0.3)
+        r = ctl(sock, "get-config", "st")
+        check("level_out=0.25" in r.stdout, "state: the worker set the level, read on the output control (%s)"
+              % r.stdout.strip())
+        r = ctl(sock, "get-config", "st", "--param", "1")
+        blob = bytes(int(h, 16) for line in r.stdout.splitlines()[1:] for h in line.split())
+        check(r.returncode == 0 and b"http://partita.invalid/plugins/stateful#level" in blob,
+              "state: saved through get-config --param 1 (%d bytes)" % len(blob))
+        ctl(sock, "set-config", "st", "target=1")
+        time.sleep(0.3)
+        check("level_out=1" in ctl(sock, "get-config", "st").stdout.split(), "state: level moved to 1")
+        path = os.path.join(d, "state.bin")
+        open(path, "wb").write(blob)
+        r = ctl(sock, "set-config", "st", "--param", "1", "--blob", path)
+        time.sleep(0.3)
+        check(r.returncode == 0 and "level_out=0.25" in ctl(sock, "get-config", "st").stdout,
+              "state: restored through set-config --param 1 --blob (%s)" % r.stderr.strip())
+        open(path, "wb").write(b"\xff" * 9)
+        r = ctl(sock, "set-config", "st", "--param", "1", "--blob", path)
+        check(r.returncode != 0 and "malformed" in r.stdout + r.stderr,
+              "state: a malformed blob is refused (%s)" % (r.stdout + r.stderr).strip()[-160:])
+    finally:
+        serve.terminate()
+        try:
+            serve.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+
 print("%d failures" % len(errors))
 sys.exit(1 if errors else 0)

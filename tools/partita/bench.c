@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* partita bench [heap|ring|graph] [--json] - every benchmark, or one. */
+/* partita bench [heap|ring|graph|sof|live] [--json] - every benchmark, or one. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +13,8 @@ static const struct {
 	{ "heap", pt_bench_heap },
 	{ "ring", pt_bench_ring },
 	{ "graph", pt_bench_graph },
+	{ "sof", pt_bench_sof },
+	{ "live", pt_bench_live },
 };
 
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
@@ -22,7 +24,7 @@ int pt_cmd_bench(int argc, char **argv)
 	int status = 0;
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: partita bench [heap|ring|graph] [--json] [OPTIONS]\n"
+		printf("usage: partita bench [heap|ring|graph|sof|live] [--json] [OPTIONS]\n"
 		       "Runs the benchmarks; each measures its floor in the same run\n"
 		       "and prints ratios against it. With no name, runs all of them.\n"
 		       "'partita bench NAME --help' lists a benchmark's options.\n");
@@ -32,7 +34,7 @@ int pt_cmd_bench(int argc, char **argv)
 		for (size_t i = 0; i < NBENCH; i++)
 			if (!strcmp(argv[1], benches[i].name))
 				return benches[i].run(argc - 1, argv + 1);
-		fprintf(stderr, "partita bench: unknown benchmark '%s' (heap, ring, graph)\n",
+		fprintf(stderr, "partita bench: unknown benchmark '%s' (heap, ring, graph, sof, live)\n",
 			argv[1]);
 		return 2;
 	}

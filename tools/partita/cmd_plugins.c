@@ -120,8 +120,9 @@ int pt_cmd_plugins(int argc, char **argv)
 		struct pt_instance_desc d = {
 			.id = k + 1, .pipeline = 1, .name = kinds[k], .module = kinds[k],
 			.isolation = iso, .isolation_set = true,
-			/* lilv holds every plugin's data while it lists them. */
-			.heap_size = k ? 16u << 20 : 128u << 20,
+			/* lilv holds every plugin's data while it lists them:
+			 * 160 LV2 plugins fit in 16 MiB. */
+			.heap_size = k ? 16u << 20 : 24u << 20,
 			.init = "list=1", .init_size = strlen("list=1"),
 		};
 

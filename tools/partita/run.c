@@ -987,6 +987,7 @@ static void live_setup(const struct run_opts *o, const struct pt_graph_config *c
 	pt_rt_lock_memory();
 	pt_exec_tuning_get(&t);
 	t.rt_priority = prio > 1 ? (uint32_t)prio - 1 : 1;
+	t.chain_cpu = (uint32_t)(pt_rt_chain_cpu(false) + 1);
 	pt_exec_tune(&t);
 }
 
@@ -1096,6 +1097,15 @@ int pt_cmd_run(int argc, char **argv)
 	s = pt_sched_new(g, err, sizeof(err));
 	if (!s)
 		goto fail;
+	/* The period thread joins the chains' CPU (after the scheduler's
+	 * workers started, so they keep every CPU). */
+	{
+		struct pt_exec_tuning t;
+
+		pt_exec_tuning_get(&t);
+		if (t.chain_cpu)
+			pt_rt_chain_cpu(true);
+	}
 	if (o.trace) {
 		trace = pt_trace_open(o.trace, err, sizeof(err));
 		if (!trace)
@@ -1236,6 +1246,9 @@ fail:
 	fprintf(stderr, "partita run: %s\n", err);
 	if (stop_signal)
 		status = 128 + stop_signal;
+	/* A run that failed leaves no output, and an old file as it was. */
+	for (size_t i = 0; g && pt_graph_instance_at(g, i); i++)
+		pt_io_output_discard(pt_graph_instance_at(g, i));
 out:
 	if (trace)
 		pt_trace_close(trace);

@@ -125,7 +125,11 @@ static const LV2_Descriptor descriptors[] = {
 	DESC("crash"), DESC("hang"), DESC("leak"), DESC("spy"), DESC("spy_run"), DESC("needs"),
 };
 
+extern const LV2_Descriptor stateful_descriptor; /* stateful.c */
+
 LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)
 {
-	return index < sizeof(descriptors) / sizeof(descriptors[0]) ? &descriptors[index] : NULL;
+	const size_t n = sizeof(descriptors) / sizeof(descriptors[0]);
+
+	return index < n ? &descriptors[index] : index == n ? &stateful_descriptor : NULL;
 }
