@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/futex.h>
 #include <linux/landlock.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -333,6 +334,7 @@ static const char *syscall_name(long nr)
 	case SYS_reboot: return "reboot";
 	case SYS_newfstatat: return "newfstatat";
 	case SYS_fstat: return "fstat";
+	case SYS_futex: return "futex";
 	case SYS_shmget: return "shmget";
 	case SYS_shmat: return "shmat";
 	case SYS_shmctl: return "shmctl";
@@ -546,7 +548,7 @@ static inline struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op,
 static int allow_common(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
 	static const int allowed[] = {
-		SCMP_SYS(futex), SCMP_SYS(futex_waitv), SCMP_SYS(munmap), SCMP_SYS(madvise),
+		SCMP_SYS(futex_waitv), SCMP_SYS(munmap), SCMP_SYS(madvise),
 		SCMP_SYS(close), SCMP_SYS(exit), SCMP_SYS(exit_group),
 		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 		SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
@@ -559,8 +561,19 @@ static int allow_common(scmp_filter_ctx ctx, char *err, size_t errlen)
 		SCMP_SYS(lseek),
 	};
 
+	/* futex words are shared with the host (the rings, activation
+	 * records): wait and wake only, never requeue the host's waiters
+	 * elsewhere, wake-op or PI games on its words (futex_waitv only
+	 * waits). */
+	static const unsigned futex_ops[] = { FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET,
+					      FUTEX_WAKE_BITSET };
+
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		RULE(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+	for (size_t i = 0; i < sizeof(futex_ops) / sizeof(futex_ops[0]); i++)
+		RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(futex), 1,
+		     arg_cmp(1, SCMP_CMP_MASKED_EQ,
+			     (uint32_t)~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME), futex_ops[i]));
 	/* Signals only to this process (abort, raise); every other way to
 	 * signal (tkill, rt_sigqueueinfo, pidfd_send_signal, timers, fcntl
 	 * F_SETOWN) is left to the default. */
