@@ -1029,8 +1029,8 @@ static int output_set_config(struct pt_module *mod, uint32_t param,
 			     const void *data, size_t size)
 {
 	struct io_state *st = pt_mod_priv(mod);
-	char path[IO_PATH_MAX];
-	int major = st->major, ret;
+	char path[IO_PATH_MAX], old[IO_PATH_MAX];
+	int major = st->major, codec = st->codec, ret;
 
 	if (param != PT_PARAM_TEXT)
 		return -EINVAL;
@@ -1042,11 +1042,13 @@ static int output_set_config(struct pt_module *mod, uint32_t param,
 		       st->path);
 		return -EBUSY;
 	}
-	memcpy(path, st->path, sizeof(path));
-	open_path(mod, data, size, st->path);
+	/* The type follows the new name (or type=): all or nothing. */
+	memcpy(old, st->path, sizeof(old));
+	memcpy(st->path, path, sizeof(path));
 	if (output_type(mod, st, data, size)) {
-		memcpy(st->path, path, sizeof(path));
+		memcpy(st->path, old, sizeof(old));
 		st->major = major;
+		st->codec = codec;
 		return -EINVAL;
 	}
 	return 0;

@@ -87,6 +87,12 @@ unsigned pt_plugin_read_paths(const char *module, const void *init, size_t size,
 	char path[2048], lib[PATH_MAX];
 	unsigned n;
 
+	/* An LV2 bundle named: that folder alone. */
+	if (!strcmp(module, "lv2") && max &&
+	    pt_param_string(init, size, "bundle", lib, sizeof(lib)) > 0 && lib[0] == '/') {
+		snprintf(out[0], PATH_MAX, "%s", lib);
+		return 1;
+	}
 	if (pt_param_string(init, size, "path", path, sizeof(path)) < 0)
 		pt_plugin_default_path(module, path, sizeof(path));
 	n = split_path(path, out, max);

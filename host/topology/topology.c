@@ -114,6 +114,8 @@ static int get_u32(struct loader *L, yaml_node_t *n, const char *field,
 		return ret;
 	errno = 0;
 	v = strtoull(s, &end, 10);
+	if (*s >= '0' && *s <= '9' && !*end && errno == ERANGE)
+		return lerr(L, n, field, "%s is outside %u..%u", s, min, max);
 	if (!*s || *s < '0' || *s > '9' || *end || errno)
 		return lerr(L, n, field, "'%s' is not a whole number", s);
 	if (v < min || v > max)

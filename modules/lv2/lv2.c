@@ -3,7 +3,8 @@
  * modules/lv2 - runs an LV2 plugin as a module instance.
  *
  * Parameters: uri=PLUGIN_URI, path= (the LV2 search path, which the host
- * fills in from $LV2_PATH or the standard folders), and the plugin's input
+ * fills in from $LV2_PATH or the standard folders), or bundle=FOLDER (only
+ * that bundle is read, and only it is granted), and the plugin's input
  * control ports by symbol. Defaults and ranges come from the plugin's data,
  * read with lilv; a value outside the range is refused naming it.
  *
@@ -103,7 +104,7 @@ struct lv2 {
 	const LV2_Feature *features[PLUG_HANDLES_MAX][10];
 };
 
-static const char *const reserved[] = { "uri", "path", "list", NULL };
+static const char *const reserved[] = { "uri", "path", "bundle", "list", NULL };
 
 /* ---- urid ---- */
 
@@ -360,8 +361,9 @@ out:
 }
 
 /* A lilv world that has read every bundle along @path (absolute folders
- * only: lilv takes a relative one for a URI), or NULL. */
-static LilvWorld *world_open(struct pt_module *mod, const char *path)
+ * only: lilv takes a relative one for a URI), or only @bundle when it is
+ * given; NULL when lilv has no heap. */
+static LilvWorld *world_open(struct pt_module *mod, const char *path, const char *bundle)
 {
 	LilvWorld *w = lilv_world_new();
 	char abs[2048];
@@ -388,16 +390,26 @@ static LilvWorld *world_open(struct pt_module *mod, const char *path)
 	p = lilv_new_string(w, abs);
 	lilv_world_set_option(w, LILV_OPTION_LV2_PATH, p);
 	lilv_node_free(p);
-	lilv_world_load_all(w);
+	if (bundle && bundle[0] == '/') {
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s%s", bundle,
+			 bundle[strlen(bundle) - 1] == '/' ? "" : "/");
+		p = lilv_new_file_uri(w, NULL, dir);
+		if (p)
+			lilv_world_load_bundle(w, p);
+		lilv_node_free(p);
+	} else
+		lilv_world_load_all(w);
 	return w;
 }
 
 /* Finds @uri along @path with lilv and copies what is needed; lilv's world
  * is gone when this returns. */
 static int discover(struct pt_module *mod, struct lv2 *l, const char *uri,
-		    const char *path, char *lib, size_t liblen)
+		    const char *path, const char *bundle, char *lib, size_t liblen)
 {
-	LilvWorld *w = world_open(mod, path);
+	LilvWorld *w = world_open(mod, path, bundle);
 	LilvNode *u;
 	const LilvPlugin *plugin;
 	int ret;
@@ -408,7 +420,8 @@ static int discover(struct pt_module *mod, struct lv2 *l, const char *uri,
 	plugin = u ? lilv_plugins_get_by_uri(lilv_world_get_all_plugins(w), u) : NULL;
 	lilv_node_free(u);
 	if (!plugin) {
-		pt_log(mod, PT_LOG_ERR, "no LV2 plugin <%s> along %s", uri, path);
+		pt_log(mod, PT_LOG_ERR, "no LV2 plugin <%s> %s %s", uri,
+		       bundle ? "in bundle" : "along", bundle ? bundle : path);
 		ret = -ENOENT;
 	} else
 		ret = describe(mod, l, w, plugin, lib, liblen);
@@ -439,13 +452,19 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 			missing = lilv_node_as_uri(lilv_nodes_get(req, i));
 	if (mins && maxs && defs)
 		lilv_plugin_get_port_ranges_float(plugin, mins, maxs, defs);
-	plug_printf(t, "%s\n  name: %s\n", uri, name ? lilv_node_as_string(name) : "?");
+	char *bundle = lilv_file_uri_parse(lilv_node_as_uri(lilv_plugin_get_bundle_uri(plugin)), NULL);
+
+	plug_printf(t, "%s\n  name: %s\n  bundle: %s\n", uri, name ? lilv_node_as_string(name) : "?",
+		    bundle ? bundle : "?");
 	if (missing)
 		plug_printf(t, "  not supported: requires %s\n", missing);
 	plug_printf(j, "%s\n  {\"uri\": ", first ? "" : ",");
 	plug_json_string(j, uri);
 	plug_printf(j, ", \"name\": ");
 	plug_json_string(j, name ? lilv_node_as_string(name) : "");
+	plug_printf(j, ", \"bundle\": ");
+	plug_json_string(j, bundle ? bundle : "");
+	lilv_free(bundle);
 	plug_printf(j, ", \"required_features\": [");
 	{
 		bool f1 = true;
@@ -512,7 +531,7 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 /* list=1: every plugin along @path, into l->text and l->json. */
 static int list_all(struct pt_module *mod, struct lv2 *l, const char *path)
 {
-	LilvWorld *w = world_open(mod, path);
+	LilvWorld *w = world_open(mod, path, NULL);
 	const LilvPlugins *all;
 	bool first = true;
 
@@ -615,7 +634,7 @@ static void options_set(struct lv2 *l, uint32_t rate)
 static int lv2_init(struct pt_module *mod, const void *data, size_t size)
 {
 	struct lv2 *l = pt_mod_alloc(mod, sizeof(*l));
-	char uri[1024], path[2048], lib[PATH_MAX];
+	char uri[1024], path[2048], lib[PATH_MAX], bundle[PATH_MAX] = "";
 	LV2_Descriptor_Function fn;
 	int ret;
 
@@ -638,7 +657,13 @@ static int lv2_init(struct pt_module *mod, const void *data, size_t size)
 		ret = -EINVAL;
 		goto fail;
 	}
-	if ((ret = discover(mod, l, uri, path, lib, sizeof(lib))))
+	if (pt_param_string(data, size, "bundle", bundle, sizeof(bundle)) > 0 && bundle[0] != '/') {
+		pt_log(mod, PT_LOG_ERR, "bundle=%s: give the bundle's absolute folder", bundle);
+		ret = -EINVAL;
+		goto fail;
+	}
+	if ((ret = discover(mod, l, uri, path, bundle[0] == '/' ? bundle : NULL, lib,
+			    sizeof(lib))))
 		goto fail;
 	/* Plugins count on the host's libm being global (some do not link
 	 * it); the adapter links it, this makes it visible to them. */
@@ -727,7 +752,7 @@ static int lv2_prepare(struct pt_module *mod, struct pt_source *const *src,
 
 		hd->h = l->d->instantiate(l->d, in->rate, l->bundle, l->features[h]);
 		if (!hd->h) {
-			pt_log(mod, PT_LOG_ERR, "<%s>: instantiate failed (heap full?)", l->d->URI);
+			pt_log(mod, PT_LOG_ERR, "<%s>: instantiate failed (the plugin refused: a feature it wants, or its heap is full)", l->d->URI);
 			handles_drop(l);
 			return -ENOMEM;
 		}

@@ -453,6 +453,17 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err = run("run", os.path.join(d, "big.yaml"))
     check(rc == 1 and "out of range" in err and "not a number" not in err,
           "1e400 is out of range (%s)" % err.strip())
+    topology(os.path.join(d, "huge.yaml"), """pipelines:
+  - name: main
+    instances:
+      - {name: t, module: tone, deadline_us: 99999999999999999999999}
+      - {name: o, module: output, params: {file: big.wav}}
+    bindings:
+      - {from: t.0, to: o.0}
+""")
+    rc, out, err = run("run", os.path.join(d, "huge.yaml"))
+    check(rc == 1 and "huge.yaml:4:" in err and "is outside" in err,
+          "a whole number too large for 64 bits is outside the range (%s)" % err.strip())
 
     # ---- errors said once ----
     topology(os.path.join(d, "twice.yaml"), """pipelines:

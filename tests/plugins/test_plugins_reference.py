@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plugtest import (check, errors, read_wav, run, s16_of_float, test_signal,  # noqa: E402
+from plugtest import (PARTITA, check, errors, read_wav, run, s16_of_float, test_signal,  # noqa: E402
                       topology, write_float_wav)
 
 FRAMES = 12000
@@ -116,6 +116,12 @@ with tempfile.TemporaryDirectory() as d:
                             "http://plugin.org.uk/swh-plugins/amp"], capture_output=True)
             check(iso[3][c::2] == read_wav(ref)[3], "mono plugin on stereo: channel %d == lv2apply" % c)
 
+    # bundle=: only that bundle is read (and granted); the same output.
+    iso_b, trusted_b = partita_both(d, "module: lv2, params: {uri: \"http://plugin.org.uk/swh-plugins/amp\", "
+                                    "bundle: /usr/lib/lv2/amp-swh.lv2, gain: 4}", 2, ins[2])
+    check(iso_b is not None and iso_b[3] == iso[3] and trusted_b[3] == iso[3],
+          "bundle=: the plugin found in its bundle alone gives the same output")
+
     # Discovery: partita plugins reads the plugin data in domains and lists
     # what lv2ls and listplugins list; the same in-process.
     r = run("plugins", "--json")
@@ -132,6 +138,7 @@ with tempfile.TemporaryDirectory() as d:
               [("gain", "control", "input", -70, 70), ("input", "audio", "input", None, None),
                ("output", "audio", "output", None, None)],
               "swh amp's ports, range included (%s)" % (amp[0]["ports"] if amp else None))
+        check(amp and amp[0]["bundle"] == "/usr/lib/lv2/amp-swh.lv2/", "swh amp's bundle folder")
         lp = subprocess.run(["listplugins"], capture_output=True, text=True,
                             env=dict(os.environ, LADSPA_PATH="/usr/lib/ladspa")).stdout
         labels = sorted(l.rsplit("/", 1)[1].rstrip(")") for l in lp.splitlines()
@@ -140,6 +147,29 @@ with tempfile.TemporaryDirectory() as d:
               "every LADSPA plugin listplugins knows is listed (%d)" % len(labels))
         trusted = run("plugins", "--json", "--isolation", "none")
         check(trusted.stdout == r.stdout, "the listing read in the host is the same")
+    # The host reads no plugin: under strace, every open of a TTL file or a
+    # plugin library is made by a domain, none by the host's own process.
+    def opens(args):
+        log = os.path.join(d, "strace.txt")
+        subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat,openat2", "-o", log, PARTITA] + args,
+                       capture_output=True, timeout=120)
+        lines = [l.split(None, 1) for l in open(log) if l.strip()]
+        host = lines[0][0]
+        plugin = [(pid, call) for pid, call in lines
+                  if ".ttl" in call or "/usr/lib/lv2/" in call or "/usr/lib/ladspa/" in call]
+        return host, plugin
+
+    host, plugin = opens(["plugins"])
+    check(plugin and all(pid != host for pid, _ in plugin) and
+          any(".ttl" in c for _, c in plugin) and any("/usr/lib/ladspa/" in c for _, c in plugin),
+          "partita plugins: TTL and libraries opened only by domains (%d opens, host %s)"
+          % (len(plugin), host))
+    topo = os.path.join(d, "t.yaml")
+    topology(topo, "{name: plug, module: lv2, params: {uri: \"%s\", gain: 2}}" % LV2[0][0], 1)
+    host, plugin = opens(["run", topo, "-i", ins[1], "-o", os.path.join(d, "s.wav"), "--quiet"])
+    check(plugin and all(pid != host for pid, _ in plugin),
+          "partita run: the plugin's files opened only by its domain (%d opens)" % len(plugin))
+
     text = run("plugins", "--ladspa")
     check(text.returncode == 0 and "cmt.so amp_mono" in text.stdout and
           "gain" in text.stdout, "partita plugins --ladspa names library, label and ports")

@@ -607,6 +607,8 @@ static int cmd_stats(struct ctl *c, int argc, char **argv)
 			       (unsigned long long)e.fault_period,
 			       e.fault_signal ? ", " : "",
 			       e.fault_signal ? strsignal(e.fault_signal) : "", e.fault_reason);
+		if (e.latency_frames)
+			printf("     latency %u frames (the module's own)\n", e.latency_frames);
 	}
 	return 0;
 }
