@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/futex.h>
 #include <linux/landlock.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -333,6 +334,7 @@ static const char *syscall_name(long nr)
 	case SYS_reboot: return "reboot";
 	case SYS_newfstatat: return "newfstatat";
 	case SYS_fstat: return "fstat";
+	case SYS_futex: return "futex";
 	case SYS_shmget: return "shmget";
 	case SYS_shmat: return "shmat";
 	case SYS_shmctl: return "shmctl";
@@ -546,7 +548,7 @@ static inline struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op,
 static int allow_common(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
 	static const int allowed[] = {
-		SCMP_SYS(futex), SCMP_SYS(futex_waitv), SCMP_SYS(munmap), SCMP_SYS(madvise),
+		SCMP_SYS(futex_waitv), SCMP_SYS(munmap), SCMP_SYS(madvise),
 		SCMP_SYS(close), SCMP_SYS(exit), SCMP_SYS(exit_group),
 		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 		SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
@@ -559,8 +561,19 @@ static int allow_common(scmp_filter_ctx ctx, char *err, size_t errlen)
 		SCMP_SYS(lseek),
 	};
 
+	/* futex words are shared with the host (the rings, activation
+	 * records): wait and wake only, never requeue the host's waiters
+	 * elsewhere, wake-op or PI games on its words (futex_waitv only
+	 * waits). */
+	static const unsigned futex_ops[] = { FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET,
+					      FUTEX_WAKE_BITSET };
+
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		RULE(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+	for (size_t i = 0; i < sizeof(futex_ops) / sizeof(futex_ops[0]); i++)
+		RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(futex), 1,
+		     arg_cmp(1, SCMP_CMP_MASKED_EQ,
+			     (uint32_t)~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME), futex_ops[i]));
 	/* Signals only to this process (abort, raise); every other way to
 	 * signal (tkill, rt_sigqueueinfo, pidfd_send_signal, timers, fcntl
 	 * F_SETOWN) is left to the default. */
@@ -581,12 +594,6 @@ static int allow_common(scmp_filter_ctx ctx, char *err, size_t errlen)
 	/* Sealed partitions refuse resizing anyway; refusing it here keeps the
 	 * error the same for every fd. */
 	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ftruncate), 0);
-	/* A mapping of an fd (a grant; while loading, a library file too),
-	 * shared or private, never executable here. Private writable pages
-	 * count against RLIMIT_DATA, which the host sets and charges. */
-	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
-	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
-	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER, 0));
 	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* The heap is the private partition: brk and growing or moving a
@@ -615,13 +622,6 @@ static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		/* the loader checks what it opened (Landlock does not cover
 		 * stat: see docs/domains.md, known limits) */
 		SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
-		/* a plugin adapter's init finds its plugin: lists folders
-		 * (Landlock: read-dir beneath the granted folders only), asks
-		 * whether a file is there, resolves links (path queries that,
-		 * like stat, Landlock does not cover) */
-		SCMP_SYS(getdents64), SCMP_SYS(access), SCMP_SYS(faccessat),
-		SCMP_SYS(faccessat2), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
-		SCMP_SYS(getcwd), SCMP_SYS(fadvise64),
 	};
 	int ret = allow_common(ctx, err, errlen);
 
@@ -629,6 +629,13 @@ static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		return ret;
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		RULE(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+	/* A mapping of an fd (a grant, a library file), shared or private,
+	 * in place too (the loader maps segments over its reservation), not
+	 * executable here. Private writable pages count against
+	 * RLIMIT_DATA, which the host sets and charges. */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER, 0));
 	/* A domain given plugin files (pt_lockdown_allow_read) finds its
 	 * plugin before it seals: lilv lists the folders of its path, the
 	 * LADSPA adapter looks for the library's file there (Landlock still
@@ -687,6 +694,13 @@ static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 
 	if (ret)
 		return ret;
+	/* A grant mapped from its fd, never executable and never in place:
+	 * the kernel checks a mapping in place against RLIMIT_DATA net of
+	 * the pages it replaces, so a private one over a read-only mapping
+	 * would be memory the limit does not see. */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+	     arg_cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_NEVER | MAP_FIXED, 0));
 	/* Anonymous memory (private or shared, not executable) fails as an
 	 * exhausted allocator fails; executable or stack-like traps. */
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(mmap), 2,

@@ -620,17 +620,9 @@ int pt_exec_prepare_views(struct pt_instance *inst, struct pt_source *src,
 		if (ret)
 			return ret;
 	}
-	/* A named domain seals at its first init: run every member's pending
-	 * init now that all of them are loaded. */
-	for (unsigned i = 0; i < PT_DOMAIN_MAX_INSTANCES; i++) {
-		struct pt_instance *m = x->dom->member[i];
-
-		if (m && m->exec->init_pending) {
-			ret = run_init(m, err, errlen);
-			if (ret)
-				return ret;
-		}
-	}
+	ret = pt_exec_init_members(inst, err, errlen);
+	if (ret)
+		return ret;
 	p.period_frames = inst->mod.period_frames ? inst->mod.period_frames :
 						  x->period_frames;
 	module_log_begin(x->dom);
@@ -698,6 +690,29 @@ int pt_exec_mode(struct pt_instance *inst, uint32_t mode, char *err,
 		 size_t errlen)
 {
 	return v2_call(inst, PT_DCTL_MODE, &mode, sizeof(mode), "mode", err, errlen);
+}
+
+int pt_exec_init_members(struct pt_instance *inst, char *err, size_t errlen)
+{
+	struct pt_instance_exec *x = inst->exec;
+
+	if (!x || !x->dom) {
+		snprintf(err, errlen, "instance %s: no domain", inst->name);
+		return -EINVAL;
+	}
+	/* A named domain seals at its first init: run every member's pending
+	 * init now that all of them are loaded. */
+	for (unsigned i = 0; i < PT_DOMAIN_MAX_INSTANCES; i++) {
+		struct pt_instance *m = x->dom->member[i];
+
+		if (m && m->exec->init_pending) {
+			int ret = run_init(m, err, errlen);
+
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
 }
 
 bool pt_exec_init_pending(const struct pt_instance *inst)

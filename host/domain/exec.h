@@ -86,6 +86,11 @@ int pt_exec_mode(struct pt_instance *inst, uint32_t mode, char *err,
  * prepare: bind calls wait for it too. */
 bool pt_exec_init_pending(const struct pt_instance *inst);
 
+/* Runs the pending inits of the instance's named domain (every member is
+ * loaded by the time its pipeline is prepared); pt_exec_prepare does it
+ * too. 0 or -errno with @err set. */
+int pt_exec_init_members(struct pt_instance *inst, char *err, size_t errlen);
+
 /* Before a deferred init (named domain) the blob is kept and given right
  * after the init; the module's answer then comes from pt_exec_prepare. */
 int pt_exec_config_set(struct pt_instance *inst, uint32_t param, const void *d,

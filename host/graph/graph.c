@@ -892,6 +892,7 @@ int pt_graph_set_mode(struct pt_graph *g, uint32_t id, uint32_t mode, char *err,
 	if (inst->state == PT_INSTANCE_FAILED || pt_exec_init_pending(inst)) {
 		/* Given to the module when it (re)starts. */
 		inst->mode = mode;
+		inst->mode_pending = inst->state != PT_INSTANCE_FAILED;
 		return 0;
 	}
 	ret = mode_apply(inst, mode, why, sizeof(why));
@@ -1260,6 +1261,24 @@ static int instance_prepare(struct pt_graph *g, struct pt_instance *inst,
 	unsigned nsrc, nsnk;
 	int ret = 0;
 
+	/* A named domain's members are initialised now (they all exist), so
+	 * they hear of their pins before their prepare like any other. */
+	if (pt_exec_init_pending(inst)) {
+		char why[PT_ERR_MAX];
+
+		ret = pt_exec_init_members(inst, why, sizeof(why));
+		if (ret)
+			return fail(err, errlen, ret, "instance '%s' (%s): %s", inst->name,
+				    inst->manifest.name, why);
+	}
+	if (inst->mode_pending) {
+		char why[PT_ERR_MAX] = "";
+
+		inst->mode_pending = false;
+		if ((ret = mode_apply(inst, inst->mode, why, sizeof(why))))
+			return fail(err, errlen, ret, "instance '%s': mode: %s", inst->name,
+				    why);
+	}
 	ret = pins_tell(inst, err, errlen);
 	if (ret)
 		return ret;
@@ -1563,11 +1582,7 @@ int pt_graph_instance_restart(struct pt_graph *g, struct pt_instance *inst,
 	 * prepared with the formats its readers already have, and started. */
 	inst->told_in = inst->told_out = 0;
 	inst->state = PT_INSTANCE_INIT;
-	if (inst->mode && !pt_exec_init_pending(inst) &&
-	    (ret = mode_apply(inst, inst->mode, why, sizeof(why)))) {
-		inst->state = PT_INSTANCE_FAILED;
-		return fail(err, errlen, ret, "instance '%s': mode: %s", inst->name, why);
-	}
+	inst->mode_pending = inst->mode != PT_MODE_NORMAL;
 	ret = instance_prepare(g, inst, false, err, errlen);
 	if (ret) {
 		inst->state = PT_INSTANCE_FAILED;

@@ -214,6 +214,7 @@ struct pt_instance {
 	uint32_t mode;                         /* enum pt_processing_mode the host set */
 	bool host_bypass;                      /* the host does the bypass: the
 						  module has no mode of its own */
+	bool mode_pending;                     /* mode set before the module's init */
 	bool started;                          /* triggered START since prepare */
 	uint8_t told_in, told_out;             /* pins whose bind the module got */
 

@@ -617,12 +617,13 @@ static int sof_get_config(struct pt_module *mod, uint32_t param, void *data,
 	pt_sof_enter(mod);
 	if (!s->inited || !s->ops->get_configuration)
 		return -EOPNOTSUPP;
+	memset(data, 0, *size);
 	ret = s->ops->get_configuration(&s->mod, param, &offset, data, *size);
 	if (ret)
 		return ret;
-	/* The firmware writes its reply in place; its length is in the IPC
-	 * header it fills (struct sof_ipc_ctrl_data) where it has one. */
-	*size = pt_sof_reply_size(data, *size);
+	/* IPC4: the module says its reply's length in data_offset_size; one
+	 * that answers with an IPC control header says it there. */
+	*size = offset && offset <= *size ? offset : pt_sof_reply_size(data, *size);
 	return 0;
 }
 

@@ -229,6 +229,57 @@ static void test_pins_triggers_payload_formats(void **state)
 	unlink(in);
 }
 
+/* Members of a named domain are initialised at their pipeline's prepare
+ * (when all are loaded); they still hear of their pins, and of a mode set
+ * before, ahead of their prepare. */
+static void test_named_domain_pins(void **state)
+{
+	char in[256], out[256], ev[1024];
+	struct pt_graph *g = new_graph();
+	const char *probe = lib(lib_dir, "pt_v2probe.so");
+
+	(void)state;
+	temp_path(in, sizeof(in), "nin");
+	temp_path(out, sizeof(out), "nout");
+	write_input(in);
+	add_endpoints(g, in, out);
+	for (uint32_t id = 3; id <= 4; id++) {
+		struct pt_instance_desc d = {
+			.id = id, .pipeline = 1, .name = id == 3 ? "p1" : "p2",
+			.library = probe, .isolation = PT_ISOLATION_PROCESS,
+			.isolation_set = true, .domain = "shared", .max_misses = 1000,
+			.deadline_us = 1000000,
+		};
+
+		assert_int_equal(pt_graph_instance_create(g, &d, err, sizeof(err)), 0);
+	}
+	assert_int_equal(pt_graph_instance(g, 3)->domain_pid,
+			 pt_graph_instance(g, 4)->domain_pid);
+	assert_int_equal(pt_graph_bind(g, 1, 0, 3, 0, &stereo, 0, err, sizeof(err)), 0);
+	assert_int_equal(pt_graph_bind(g, 3, 0, 4, 0, &stereo, 0, err, sizeof(err)), 0);
+	assert_int_equal(pt_graph_bind(g, 4, 0, 2, 0, &stereo, 0, err, sizeof(err)), 0);
+	assert_int_equal(pt_graph_set_mode(g, 4, PT_MODE_BYPASS, err, sizeof(err)), 0);
+	assert_int_equal(pt_graph_set_state(g, 1, PT_STATE_RUNNING, err, sizeof(err)), 0);
+	events(g, 4, ev, sizeof(ev));
+	HAS(ev, "mode:1;bind:src:0:p1:0:2ch;bind:sink:0:out:0:2ch;prepare:src:2ch;");
+	events(g, 3, ev, sizeof(ev));
+	HAS(ev, "bind:src:0:in:0:2ch;bind:sink:0:p2:0:2ch;prepare:src:2ch;");
+	run_to_end(g);
+	{
+		SF_INFO info;
+		int *x = read_all(in, &info), *y = read_all(out, &info);
+
+		/* p1 negates, p2 is bypassed by the host: the input negated */
+		for (int i = 0; i < FRAMES * 2; i++)
+			assert_int_equal(y[i], -x[i]);
+		free(x);
+		free(y);
+	}
+	pt_graph_free(g);
+	unlink(in);
+	unlink(out);
+}
+
 /* A module may refuse a binding: nothing is bound, the text says why. */
 static void test_bind_refused(void **state)
 {
@@ -416,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_ready_alignment),
 		cmocka_unit_test(test_pins_triggers_payload_formats),
 		cmocka_unit_test(test_bind_refused),
+		cmocka_unit_test(test_named_domain_pins),
 		cmocka_unit_test(test_processing_mode),
 		cmocka_unit_test(test_alignment),
 		cmocka_unit_test(test_v1_libraries),

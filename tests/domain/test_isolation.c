@@ -774,6 +774,26 @@ static void test_reach_run_stage(void **state)
 	lane_close(&bystander);
 }
 
+/* A file a library opened while loading, kept: after the seal it can be
+ * mapped (read-only or private), but never in place, where the kernel would
+ * count private pages net of the read-only ones they replace. */
+static void test_fixed_over_file_after_seal(void **state)
+{
+	char err[256], why[256];
+	struct lane l;
+	int sig = 0;
+
+	(void)state;
+	if (lane_open_library(&l, 198, "keepfd", "tests/hostile/pt_ctor_keepfd.so", NULL, NULL,
+			      err, sizeof(err)))
+		fail_msg("keepfd: %s", err);
+	assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), -EPIPE);
+	print_message("  keepfd -> %s\n", why);
+	assert_int_equal(sig, SIGSYS);
+	assert_non_null(strstr(why, "mmap denied"));
+	lane_close(&l);
+}
+
 /* A domain has an IPC namespace of its own (System V objects and POSIX
  * message queues): a second layer under the filter. */
 static void test_ipc_namespace(void **state)
@@ -852,6 +872,7 @@ int main(void)
 		cmocka_unit_test(test_reach_load_stage),
 		cmocka_unit_test(test_reach_run_stage),
 		cmocka_unit_test(test_ipc_namespace),
+		cmocka_unit_test(test_fixed_over_file_after_seal),
 	};
 
 	pt_budget_init(&budget, 64 << 20);

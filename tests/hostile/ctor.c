@@ -9,6 +9,10 @@
  *   fork     forks
  *   chmod    changes a system file's mode (to the mode it already has, so
  *            that nothing changes even if it were let through)
+ *   keepfd   opens a system library read-only (allowed while loading) and
+ *            keeps the fd; its process then maps that file privately and
+ *            writable in place over a read-only mapping of it (memory the
+ *            data limit would not see)
  *   anything else: a class of tests/hostile/reach.h, aimed at the host
  *            (the domain's argv[1], which the constructor is given)
  * What the constructor got is kept: the module's process returns it, so a
@@ -31,6 +35,7 @@
 #endif
 
 static int ctor_result; /* what the constructor got, if it survived */
+static int kept_fd = -1;
 
 /* The loader calls constructors with the program's arguments. */
 __attribute__((constructor)) static void misbehave(int argc, char **argv, char **envp)
@@ -55,6 +60,11 @@ __attribute__((constructor)) static void misbehave(int argc, char **argv, char *
 		ctor_result = stat("/etc/hostname", &st);
 		if (ctor_result == 0)
 			ctor_result = chmod("/etc/hostname", st.st_mode & 07777);
+	} else if (!strcmp(act, "keepfd")) {
+		kept_fd = open("/usr/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY);
+		if (kept_fd < 0)
+			kept_fd = open("/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY);
+		ctor_result = kept_fd < 0 ? -errno : 0;
 	} else {
 		ctor_result = pt_reach(act, host);
 	}
@@ -65,6 +75,16 @@ static int ctor_process(struct pt_module *mod, struct pt_source *const *sources,
 			unsigned nsinks)
 {
 	(void)mod, (void)sources, (void)nsources, (void)sinks, (void)nsinks;
+	if (kept_fd >= 0 && !ctor_result) {
+		uint8_t *ro = mmap(NULL, 1 << 20, PROT_READ, MAP_PRIVATE, kept_fd, 0), *rw;
+
+		if (ro == MAP_FAILED)
+			return -errno;
+		rw = mmap(ro, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, kept_fd, 0);
+		if (rw == MAP_FAILED)
+			return -errno;
+		return reach_touch(rw, 1 << 20);
+	}
 	return ctor_result;
 }
 

@@ -6,7 +6,7 @@
 set(PT_CTOR_NAMES create read socket fork chmod
   memory fixed growsdown hugetlb exec_anon rlimit secretmem pipe shm msg sem mqueue
   keyring sigqueue timer setown pidfd ioprio unshare kill ptrace vm_read
-  abstract libfile)
+  abstract libfile keepfd requeue)
 set(PT_HOSTILE_TARGETS pt_probe pt_split)
 foreach(name ${PT_CTOR_NAMES})
   list(APPEND PT_HOSTILE_TARGETS pt_ctor_${name})

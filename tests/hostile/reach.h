@@ -222,6 +222,14 @@ static __attribute__((unused)) int pt_reach(const char *what, long pid)
 			return -EEXIST;
 		return open("/proc/self/fd/16", O_RDWR) >= 0 ? -EEXIST : -errno;
 	}
+	/* The rings' futex words are shared with the host: moving its
+	 * waiters elsewhere (tried here on words of its own). */
+	if (!strcmp(what, "requeue")) {
+		static uint32_t a, b;
+
+		return syscall(SYS_futex, &a, 4 /* FUTEX_CMP_REQUEUE */, 1, (void *)(long)1, &b, 0) >= 0
+			       ? -EEXIST : -errno;
+	}
 	if (!strcmp(what, "unshare"))
 		return unshare(CLONE_NEWUSER | CLONE_NEWIPC) == 0 ? -EEXIST : -errno;
 	return -EINVAL;
@@ -245,6 +253,7 @@ static const struct pt_reach_class {
 	{ "unshare", "unshare" },    { "kill", "kill" },
 	{ "ptrace", "ptrace" },      { "vm_read", "process_vm_readv" },
 	{ "abstract", "socket" },    { "libfile", "openat" },
+	{ "requeue", "futex" },
 };
 
 #endif

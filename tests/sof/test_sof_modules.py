@@ -15,6 +15,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import wave
 
 BUILD = os.path.abspath(os.environ.get("PARTITA_BUILD", "build"))
@@ -157,6 +158,38 @@ def main():
             check(r.returncode == 0 and n == FRAMES and any(data),
                   "%s runs in a domain from a topology: %d frames out (%s)" %
                   (m, n, r.stderr.strip()[-300:]))
+
+        # get_configuration through the control plane: volume answers its
+        # IPC4 volume (param 0) per channel, the target the init gave.
+        with open(os.path.join(d, "vol.bin"), "wb") as f:
+            f.write(blobs["volume"][1])
+        with open(os.path.join(d, "s.yaml"), "w") as f:
+            f.write("""pipelines:
+  - name: main
+    instances:
+      - {name: tone1, module: tone}
+      - {name: vol, library: %s, isolation: process, init_blob: vol.bin, max_misses: 1000}
+      - {name: out, module: output, params: {file: "%s/o.wav"}}
+    bindings:
+      - {from: tone1.0, to: vol.0, format: %s}
+      - {from: vol.0, to: out.0, format: %s}
+""" % (os.path.join(LIBS, "pt_sof_volume.so"), d, FMT, FMT))
+        sock = os.path.join(d, "s.sock")
+        serve = subprocess.Popen([PARTITA, "serve", "--socket", sock, os.path.join(d, "s.yaml")],
+                                 stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        ctl = lambda *a: subprocess.run([PARTITA, "ctl", "--socket", sock] + list(a),
+                                        capture_output=True, text=True)
+        ctl("state", "main", "running")
+        g = ctl("get-config", "vol", "--param", "0")
+        check(g.returncode == 0 and g.stdout.count("ff ff ff 3f") == 2,
+              "volume's get_configuration through ctl get-config: both channels at the init target (%s)" %
+              (g.stdout.strip().replace("\n", " ")[:120] + g.stderr.strip()))
+        serve.terminate()
+        serve.wait(timeout=30)
 
         # A module that uses something neither the tree nor the adapter has.
         mdir = os.path.join(d, "needy")

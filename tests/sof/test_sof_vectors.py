@@ -183,6 +183,51 @@ def volume(lib):
                            ", bit-exact" if worst == 0 else ""))
 
 
+def mux(lib):
+    """mux_copy.c: every output channel is the input channel its stream's
+    mask routes there, bit for bit. IPC4 gives the masks from the formats:
+    the first input's channels, then the reference input's, side by side
+    (mux_ipc4.c build_config); two stereo inputs make four channels."""
+    with tempfile.TemporaryDirectory() as d:
+        for fmt, bits in (("S16_LE", 16), ("S32_LE", 32)):
+            depth = 16 if bits == 16 else 32
+            ref = struct.pack("<IIIIII", 48000, depth, 0xFFFF3210, 1, 0, 2 | (depth << 8) | (2 << 16))
+            out = struct.pack("<IIIIII", 48000, depth, 0xFFFF3210, 0, 0, 4 | (depth << 8) | (2 << 16))
+            a = [((i * 7919 + 13) % (1 << bits)) - (1 << (bits - 1)) for i in range(4800 * 2)]
+            b = [((i * 104729 + 7) % (1 << bits)) - (1 << (bits - 1)) for i in range(4800 * 2)]
+            write_wav(os.path.join(d, "a.wav"), fmt, a)
+            write_wav(os.path.join(d, "b.wav"), fmt, b)
+            want = []
+            for f in range(4800):
+                want += [a[2 * f], a[2 * f + 1], b[2 * f], b[2 * f + 1]]
+            with open(os.path.join(d, "mux.bin"), "wb") as f:
+                f.write(ref + out)
+            for iso in ("none", "process"):
+                body = """pipelines:
+  - name: main
+    instances:
+      - {name: a, module: input, params: {file: "%(d)s/a.wav"}}
+      - {name: b, module: input, params: {file: "%(d)s/b.wav"}}
+      - {name: m, library: "%(lib)s", isolation: %(iso)s, max_misses: 1000, init_blob: mux.bin}
+      - {name: out, module: output, params: {file: "%(d)s/out.wav"}}
+    bindings:
+      - {from: a.0, to: m.0, format: {rate: 48000, channels: 2, sample: %(fmt)s}}
+      - {from: b.0, to: m.1, format: {rate: 48000, channels: 2, sample: %(fmt)s}}
+      - {from: m.0, to: out.0, format: {rate: 48000, channels: 4, sample: %(fmt)s}}
+""" % {"d": d, "lib": lib, "iso": iso, "fmt": fmt}
+                with open(os.path.join(d, "t.yaml"), "w") as f:
+                    f.write(body)
+                p = subprocess.run([PARTITA, "run", os.path.join(d, "t.yaml"), "--quiet"],
+                                   capture_output=True, text=True, timeout=120)
+                if p.returncode:
+                    check(False, "mux %s %s: %s" % (fmt, iso, p.stderr.strip()[-300:]))
+                    continue
+                y = read_wav(os.path.join(d, "out.wav"), fmt)
+                check(y == want, "mux %s %s: %d samples, %s" %
+                      (fmt, "isolated" if iso == "process" else "trusted", len(y),
+                       "bit-exact" if y == want else "differs"))
+
+
 def main():
     if not os.path.isdir(CM):
         print("skipped: no firmware tests at PARTITA_SOF_DIR (%s)" % SOF)
@@ -202,6 +247,8 @@ def main():
     only = sys.argv[1:]
     if not only or "volume" in only:
         volume(os.path.join(LIBS, "pt_sof_volume.so"))
+    if not only or "mux" in only:
+        mux(os.path.join(LIBS, "pt_sof_mux.so"))
     with tempfile.TemporaryDirectory() as d:
         for mod, (blob, ref31, tol) in cases.items():
             if only and mod not in only:

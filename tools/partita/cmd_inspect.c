@@ -62,9 +62,10 @@ static void print_text(const char *path, const struct pt_library_info *info,
 		printf("stack:       %u bytes%s\n", m->stack_size,
 		       m->stack_size ? "" : " (host default)");
 		printf("pins:        %u in, %u out\n", m->max_sources, m->max_sinks);
-		printf("flags:       0x%x%s%s\n", m->flags,
+		printf("flags:       0x%x%s%s%s\n", m->flags,
 		       m->flags & PT_MOD_FLAG_ISOLATABLE ? " isolatable" : "",
-		       m->flags & PT_MOD_FLAG_CUSTOM_READY ? " custom-ready" : "");
+		       m->flags & PT_MOD_FLAG_CUSTOM_READY ? " custom-ready" : "",
+		       m->flags & PT_MOD_FLAG_BINARY_INIT ? " binary-init" : "");
 	}
 	if (!refused || info->signature != PT_SIGNATURE_NONE) {
 		printf("signature:   %s", pt_signature_name(info->signature));
