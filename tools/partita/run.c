@@ -1236,6 +1236,10 @@ int pt_cmd_run(int argc, char **argv)
 					(double)pt_io_output_written(inst) /
 						inst->in[0]->fmt.rate,
 					inst->in[0]->fmt.rate);
+			if (pt_io_xruns(inst))
+				fprintf(table, "%s: %llu xruns: the I/O thread fell behind %s\n",
+					inst->name, (unsigned long long)pt_io_xruns(inst),
+					pt_io_is_input(inst) ? "reading" : "writing");
 		}
 	}
 	if (o.stats_json) {
