@@ -27,44 +27,59 @@ static inline bool pt_params_sep(char c)
 	       c == '\0';
 }
 
+/* Finds the next "key=value" item in [*@s, @end): sets *@item to its
+ * start and *@eq to its '=', and moves *@s past it (the value is
+ * [*@eq + 1, *@s)). Returns 1, 0 when no item is left, or -EINVAL after
+ * logging an item that has no '='. */
+static inline int pt_params_item(struct pt_module *mod, const char **s,
+				 const char *end, const char **item,
+				 const char **eq)
+{
+	while (*s < end && pt_params_sep(**s))
+		(*s)++;
+	if (*s == end)
+		return 0;
+	*item = *s;
+	while (*s < end && !pt_params_sep(**s))
+		(*s)++;
+	*eq = memchr(*item, '=', (size_t)(*s - *item));
+	if (!*eq) {
+		pt_log(mod, PT_LOG_ERR, "parameter '%.*s' has no '=value'",
+		       (int)(*s - *item), *item);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* Whether the @n bytes at @key are one of @keys (NULL-terminated). */
+static inline bool pt_params_in(const char *const *keys, const char *key,
+				size_t n)
+{
+	for (size_t i = 0; keys[i]; i++)
+		if (strlen(keys[i]) == n && !memcmp(keys[i], key, n))
+			return true;
+	return false;
+}
+
 /* Checks that every "key=value" item of @blob names a key in @known
  * (NULL-terminated). Returns 0, or -EINVAL after logging the first item
  * that is not one of them or has no '='. */
 static inline int pt_params_known(struct pt_module *mod, const void *blob,
 			       size_t size, const char *const *known)
 {
-	const char *s = blob, *end = s + size;
+	const char *s = blob, *end = s + size, *item, *eq;
+	int ret;
 
 	if (!blob)
 		return 0;
-	while (s < end) {
-		const char *item, *eq;
-		bool found = false;
-
-		while (s < end && pt_params_sep(*s))
-			s++;
-		if (s == end)
-			break;
-		item = s;
-		while (s < end && !pt_params_sep(*s))
-			s++;
-		eq = memchr(item, '=', (size_t)(s - item));
-		if (!eq) {
-			pt_log(mod, PT_LOG_ERR, "parameter '%.*s' has no '=value'",
-			       (int)(s - item), item);
-			return -EINVAL;
-		}
-		for (size_t i = 0; known[i]; i++)
-			if (strlen(known[i]) == (size_t)(eq - item) &&
-			    !memcmp(known[i], item, (size_t)(eq - item)))
-				found = true;
-		if (!found) {
+	while ((ret = pt_params_item(mod, &s, end, &item, &eq)) > 0) {
+		if (!pt_params_in(known, item, (size_t)(eq - item))) {
 			pt_log(mod, PT_LOG_ERR, "unknown parameter '%.*s'",
 			       (int)(eq - item), item);
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return ret;
 }
 
 /* Reads @key as a number in [@lo, @hi] into *@val when present. Returns 1
