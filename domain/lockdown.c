@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "domain/lockdown.h"
+#include "domain/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,25 +83,6 @@ static int limit_soft(int res, rlim_t soft, rlim_t hard, const char *name,
 	return -errno;
 }
 
-static void log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void log_note(const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	(void)!write(PT_DOMAIN_LOG_FD, line, (size_t)n);
-}
-
 /* A host running as root would hand its capabilities to the domain: drop
  * them all, from the bounding and ambient sets too (no_new_privs, set next,
  * keeps them from coming back). Done after the limits are lowered: without
@@ -169,7 +151,7 @@ int pt_lockdown_start(pid_t host, char *err, size_t errlen)
 			      "data", err, errlen)))
 		return ret;
 	if (ipc_namespace() < 0)
-		log_note("partita-domain: no IPC namespace of its own (%s); the filter alone stops IPC",
+		pt_domain_log("partita-domain: no IPC namespace of its own (%s); the filter alone stops IPC",
 			 strerror(errno));
 	return drop_capabilities(err, errlen);
 }
