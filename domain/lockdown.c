@@ -59,16 +59,6 @@ int pt_lockdown_sealed(void)
 
 /* ---- stage 1 ---- */
 
-static int limit(int res, rlim_t v, const char *name, char *err, size_t errlen)
-{
-	struct rlimit rl = { v, v };
-
-	if (setrlimit(res, &rl) == 0)
-		return 0;
-	snprintf(err, errlen, "setrlimit %s: %s", name, strerror(errno));
-	return -errno;
-}
-
 /* The soft limit is the one in force; the host moves it (prlimit) within
  * @hard around each library load, the domain cannot (setrlimit and
  * prlimit64 are refused by both filters). */
@@ -81,6 +71,12 @@ static int limit_soft(int res, rlim_t soft, rlim_t hard, const char *name,
 		return 0;
 	snprintf(err, errlen, "setrlimit %s: %s", name, strerror(errno));
 	return -errno;
+}
+
+/* Soft and hard limit both @v. */
+static int limit(int res, rlim_t v, const char *name, char *err, size_t errlen)
+{
+	return limit_soft(res, v, v, name, err, errlen);
 }
 
 /* A host running as root would hand its capabilities to the domain: drop
