@@ -26,21 +26,6 @@
 
 #define ROUNDS_DEFAULT 5
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The DC blocker's coefficient (Q2.30, about 0.98) for every channel, as
  * the firmware's unit test sets it. */
 static void dcblock_blob(int32_t *r)
@@ -96,10 +81,10 @@ static double render(const char *dir, bool isolated, double seconds,
 	if (!ret && !(s = pt_sched_new(g, err, errlen)))
 		ret = -ENOMEM;
 	if (!ret) {
-		t0 = now_s();
+		t0 = pt_bench_now_s();
 		while (pt_sched_periods(s) < periods && !ret)
 			ret = pt_sched_period(s);
-		wall = now_s() - t0;
+		wall = pt_bench_now_s() - t0;
 		if (ret)
 			snprintf(err, errlen, "scheduler: %s", strerror(-ret));
 	}
@@ -187,7 +172,7 @@ int pt_bench_sof(int argc, char **argv)
 	}
 	unlink(out);
 	for (unsigned k = 0; k < 2; k++) {
-		qsort(t[k], rounds, sizeof(double), cmp_double);
+		qsort(t[k], rounds, sizeof(double), pt_bench_cmp_double);
 		med[k] = t[k][rounds / 2];
 	}
 	if (json) {
