@@ -454,7 +454,8 @@ int pt_bench_live(int argc, char **argv)
 		pt_rt_lock_memory();
 		pt_exec_tuning_get(&t);
 		t.rt_priority = (uint32_t)prio - 1;
-		t.chain_cpu = (uint32_t)(pt_rt_chain_cpu(true) + 1);
+		t.chain_cpu = (uint32_t)(pt_rt_chain_cpu() + 1);
+		pt_rt_pin((int)t.chain_cpu - 1);
 		pt_exec_tune(&t);
 	}
 	snprintf(input, sizeof(input), "/tmp/partita-bench-live-%d.wav", (int)getpid());

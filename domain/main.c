@@ -1115,7 +1115,8 @@ static void do_chain(const struct pt_ring_entry *req)
 		if (v == epoch << PT_ACTIVATION_EPOCH_SHIFT)
 			break;
 		now = mono_ns();
-		if (now >= deadline) {
+		if (now >= deadline || (v >> PT_ACTIVATION_EPOCH_SHIFT == epoch &&
+					(v & PT_ACTIVATION_CANCEL))) {
 			/* Not reached by its chain in time: it does not run. */
 			complete(&answer, -ECANCELED, NULL, 0);
 			return;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -969,6 +970,18 @@ int pt_exec_submit_chain(struct pt_instance *inst, const struct pt_source *src,
 	x->tag = tag;
 	x->periods_asked = 1;
 	return 0;
+}
+
+void pt_exec_chain_cancel(struct pt_instance *inst)
+{
+	uint32_t *word;
+
+	if (!inst->activation)
+		return;
+	word = inst->activation->map;
+	__atomic_store_n(word, (uint32_t)inst->act_epoch << PT_ACTIVATION_EPOCH_SHIFT |
+				       PT_ACTIVATION_CANCEL, __ATOMIC_RELEASE);
+	syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
 void pt_exec_flush(void)

@@ -132,6 +132,10 @@ int pt_exec_submit_chain(struct pt_instance *inst, const struct pt_source *src,
 			 uint64_t tag, uint16_t epoch, uint64_t deadline_ns,
 			 struct pt_instance *const *notify, unsigned nnotify, bool wake);
 
+/* Cancels the instance's CHAIN request of this epoch (past its deadline):
+ * its domain, woken, completes it with -ECANCELED if it has not run. */
+void pt_exec_chain_cancel(struct pt_instance *inst);
+
 /* Periods the last reaped request ran (1 unless batched). */
 unsigned pt_exec_periods_run(struct pt_instance *inst);
 
@@ -191,7 +195,8 @@ struct pt_exec_tuning {
 	 * (0: anywhere). A chain runs one stage after another anyway; on one
 	 * CPU each wake is a local switch instead of an inter-processor
 	 * interrupt and an idle exit (2.5x less CPU for a chain of 16 on a
-	 * two-core VM). The host's period thread belongs there too. */
+	 * two-core VM). The host's period thread belongs there too; hosts
+	 * take the CPU they start on (host/sched/rt.h). */
 	uint32_t chain_cpu;
 };
 #define PT_EXEC_RT_LIMIT_MS_DEFAULT 200u

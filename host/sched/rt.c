@@ -42,19 +42,25 @@ int pt_rt_enter(int priority, const char *who)
 	return sp.sched_priority;
 }
 
-int pt_rt_chain_cpu(bool pin)
+int pt_rt_chain_cpu(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	int cpu = sched_getcpu();
+
+	if (n < 2 || cpu < 0 || cpu >= CPU_SETSIZE)
+		return -1;
+	return cpu;
+}
+
+void pt_rt_pin(int cpu)
+{
 	cpu_set_t set;
 
-	if (n < 2 || n > CPU_SETSIZE)
-		return -1;
-	if (pin) {
-		CPU_ZERO(&set);
-		CPU_SET((int)n - 1, &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	}
-	return (int)n - 1;
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
 int pt_rt_lock_memory(void)

@@ -25,9 +25,13 @@
  * naming @who). */
 int pt_rt_enter(int priority, const char *who);
 
-/* The CPU in-period chains run on: the last one online, or -1 on a
- * single CPU. Pins the calling thread there when @pin. */
-int pt_rt_chain_cpu(bool pin);
+/* The CPU in-period chains (and the period thread) run on: the one the
+ * calling thread runs on now, so that hosts started side by side spread
+ * over the CPUs; -1 on a single CPU. */
+int pt_rt_chain_cpu(void);
+
+/* Pins the calling thread to @cpu (nothing for -1). */
+void pt_rt_pin(int cpu);
 
 /* Locks the host's memory (mlockall: current and future mappings, which
  * also populates them) where permitted, so no page fault happens in a

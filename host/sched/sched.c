@@ -58,6 +58,7 @@ enum chain_part {
 
 /* What the chain keeps per stage besides its job. */
 struct chain_stage {
+	unsigned pending;        /* stages of the chain that feed it */
 	uint64_t deadline;
 	int ret;
 	bool accepted;
@@ -811,14 +812,14 @@ static void chain_run(struct pt_sched *s)
 		__atomic_store_n((uint32_t *)inst->activation->map,
 				 (uint32_t)inst->act_epoch << PT_ACTIVATION_EPOCH_SHIFT | nup,
 				 __ATOMIC_RELEASE);
-		s->chain[k].ret = (int)nup; /* kept for the submit below */
+		s->chain[k].pending = nup;
 	}
 	for (unsigned k = 0; k < n; k++) {
 		struct job *j = &s->cjobs[k];
 		struct pt_instance *inst = j->inst, *down[PT_MAX_PINS];
 		struct chain_stage *c = &s->chain[k];
 		unsigned ndown = 0;
-		bool first = c->ret == 0;
+		bool first = c->pending == 0;
 		int ret;
 
 		c->accepted = false;
@@ -868,6 +869,11 @@ static void chain_run(struct pt_sched *s)
 			for (unsigned i = 0; i < j->nsnk; i++)
 				j->snk[i].produced = produced[i];
 		}
+		/* Not done by the deadline: most often its feeders were late
+		 * and its domain, published to without a wake, never saw the
+		 * request. Cancelled and woken, it answers at once. */
+		if (c->ret == -ETIMEDOUT)
+			pt_exec_chain_cancel(j->inst);
 	}
 	if (s->trace)
 		pt_trace_span(s->trace, TRACK_HOST, "wait chain", wait_t0, now_ns() - wait_t0);

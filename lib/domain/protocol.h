@@ -86,13 +86,18 @@ enum pt_dop {
  * record to notify whose epoch matches and wakes the futex of those that
  * reach zero. The host writes a record's word (epoch, pending) before it
  * publishes any request that touches it; it wakes only the chain's first
- * stages, and publishes the others without a wake. A record is never
- * trusted beyond deciding when to run: the host checks every count.
+ * stages, and publishes the others without a wake. A stage not done by
+ * its deadline is cancelled by the host: it sets PT_ACTIVATION_CANCEL in
+ * the word (same epoch) and wakes it; the domain then completes with
+ * -ECANCELED without calling process (as it does at its deadline). A
+ * record is never trusted beyond deciding when to run: the host checks
+ * every count.
  */
 #define PT_DOP_CHAIN_WORDS (5 + 2 * PT_MAX_PINS)
 #define PT_DOP_CHAIN_WORDS_MAX (PT_DOP_REQ_WORDS_MAX + PT_DOP_CHAIN_WORDS)
 #define PT_ACTIVATION_EPOCH_SHIFT 16u
-#define PT_ACTIVATION_PENDING_MASK 0xffffu
+#define PT_ACTIVATION_PENDING_MASK 0x7fffu
+#define PT_ACTIVATION_CANCEL 0x8000u
 
 /* Control messages (socket). */
 enum pt_dctl {

@@ -381,7 +381,7 @@ static void *periods(void *arg)
 	/* Real time: on the CPU the in-period chains run on. */
 	pt_exec_tuning_get(&t);
 	if (t.chain_cpu)
-		pt_rt_chain_cpu(true);
+		pt_rt_pin((int)t.chain_cpu - 1);
 	for (;;) {
 		uint64_t expiries = 0;
 
@@ -643,7 +643,7 @@ int pt_cmd_serve(int argc, char **argv)
 		pt_rt_lock_memory();
 		pt_exec_tuning_get(&t);
 		t.rt_priority = prio > 1 ? (uint32_t)prio - 1 : 1;
-		t.chain_cpu = (uint32_t)(pt_rt_chain_cpu(false) + 1);
+		t.chain_cpu = (uint32_t)(pt_rt_chain_cpu() + 1);
 		pt_exec_tune(&t);
 	}
 

@@ -985,7 +985,7 @@ static void live_setup(const struct run_opts *o, const struct pt_graph_config *c
 	pt_rt_lock_memory();
 	pt_exec_tuning_get(&t);
 	t.rt_priority = prio > 1 ? (uint32_t)prio - 1 : 1;
-	t.chain_cpu = (uint32_t)(pt_rt_chain_cpu(false) + 1);
+	t.chain_cpu = (uint32_t)(pt_rt_chain_cpu() + 1);
 	pt_exec_tune(&t);
 }
 
@@ -1102,7 +1102,7 @@ int pt_cmd_run(int argc, char **argv)
 
 		pt_exec_tuning_get(&t);
 		if (t.chain_cpu)
-			pt_rt_chain_cpu(true);
+			pt_rt_pin((int)t.chain_cpu - 1);
 	}
 	if (o.trace) {
 		trace = pt_trace_open(o.trace, err, sizeof(err));
