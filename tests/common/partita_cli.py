@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: MIT
+"""What the Python tests share: ok/FAIL lines, and running build/partita
+(serve on a socket, ctl against it).
+
+Import it with tests/common on sys.path; `errors` collects the failed
+checks, so a test ends with sys.exit(1 if errors else 0)."""
+import os
+import subprocess
+import time
+
+BUILD = os.path.abspath(os.environ.get("PARTITA_BUILD", "build"))
+PARTITA = os.path.join(BUILD, "partita")
+errors = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+    if not ok:
+        errors.append(what)
+
+
+def serve(sock, *args, tries=100, **popen):
+    """Starts partita serve --socket @sock with @args (Popen keywords in
+    @popen) and waits up to @tries * 50 ms for the socket to appear."""
+    p = subprocess.Popen([PARTITA, "serve", "--socket", sock] + list(args), **popen)
+    for _ in range(tries):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.05)
+    return p
+
+
+def ctl(sock, *args):
+    """partita ctl --socket @sock @args, its output captured as text."""
+    return subprocess.run([PARTITA, "ctl", "--socket", sock] + list(args),
+                          capture_output=True, text=True)
