@@ -30,7 +30,8 @@ def serve(sock, *args, tries=100, **popen):
     return p
 
 
-def ctl(sock, *args):
-    """partita ctl --socket @sock @args, its output captured as text."""
+def ctl(sock, *args, timeout=60):
+    """partita ctl --socket @sock @args, its output captured as text (ctl
+    gives up on the host after 5 s by itself; @timeout is for ctl)."""
     return subprocess.run([PARTITA, "ctl", "--socket", sock] + list(args),
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, timeout=timeout)
