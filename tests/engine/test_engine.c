@@ -20,6 +20,7 @@
 #include "host/io/io.h"
 #include "host/libmgr/library.h"
 #include "host/sched/sched.h"
+#include "tests/common/wav.h"
 
 static char err[512];
 
@@ -192,21 +193,6 @@ static void write_ramp(const char *path, int subformat, int channels,
 	assert_int_equal(sf_writef_int(sf, buf, frames), frames);
 	sf_close(sf);
 	free(buf);
-}
-
-static int *read_all(const char *path, SF_INFO *info)
-{
-	SNDFILE *sf;
-	int *buf;
-
-	memset(info, 0, sizeof(*info));
-	sf = sf_open(path, SFM_READ, info);
-	assert_non_null(sf);
-	buf = malloc(sizeof(int) * (size_t)(info->frames * info->channels + 1));
-	assert_non_null(buf);
-	assert_int_equal(sf_readf_int(sf, buf, info->frames), info->frames);
-	sf_close(sf);
-	return buf;
 }
 
 static uint64_t run_to_end(struct pt_graph *g, struct pt_sched *s)
@@ -501,7 +487,7 @@ static void test_failed_period(void **state)
 	assert_string_equal(pt_graph_instance(g, 2)->last_error, "deliberate failure");
 	pt_sched_free(s);
 	pt_graph_free(g);
-	y = read_all(out, &info);
+	y = pt_test_wav_read_int(out, &info);
 	assert_int_equal(info.frames, 4800);
 	for (int i = 0; i < 4800; i++)
 		assert_int_equal(y[i], 0);
@@ -540,8 +526,8 @@ static void roundtrip(int subformat, unsigned sample, int channels)
 	run_to_end(g, s);
 	pt_sched_free(s);
 	pt_graph_free(g);
-	x = read_all(in, &a);
-	y = read_all(out, &b);
+	x = pt_test_wav_read_int(in, &a);
+	y = pt_test_wav_read_int(out, &b);
 	assert_int_equal(b.frames, n);
 	assert_int_equal(b.channels, channels);
 	assert_memory_equal(x, y, sizeof(int) * (size_t)(n * channels));
