@@ -27,22 +27,31 @@ static inline bool pt_params_sep(char c)
 	       c == '\0';
 }
 
-/* Finds the next "key=value" item in [*@s, @end): sets *@item to its
- * start and *@eq to its '=', and moves *@s past it (the value is
- * [*@eq + 1, *@s)). Returns 1, 0 when no item is left, or -EINVAL after
- * logging an item that has no '='. */
-static inline int pt_params_item(struct pt_module *mod, const char **s,
-				 const char *end, const char **item,
-				 const char **eq)
+/* Steps *@s over the separators and the item after them (before @end):
+ * returns false when no item is left, else true with *@item its start and
+ * *@eq its '=' (NULL when it has none); the item ends at the new *@s. */
+static inline bool pt_params_next(const char **s, const char *end,
+				  const char **item, const char **eq)
 {
 	while (*s < end && pt_params_sep(**s))
 		(*s)++;
 	if (*s == end)
-		return 0;
+		return false;
 	*item = *s;
 	while (*s < end && !pt_params_sep(**s))
 		(*s)++;
 	*eq = memchr(*item, '=', (size_t)(*s - *item));
+	return true;
+}
+
+/* pt_params_next for items that must be "key=value": returns 1, 0 when no
+ * item is left, or -EINVAL after logging an item that has no '='. */
+static inline int pt_params_item(struct pt_module *mod, const char **s,
+				 const char *end, const char **item,
+				 const char **eq)
+{
+	if (!pt_params_next(s, end, item, eq))
+		return 0;
 	if (!*eq) {
 		pt_log(mod, PT_LOG_ERR, "parameter '%.*s' has no '=value'",
 		       (int)(*s - *item), *item);
@@ -151,19 +160,12 @@ static inline int pt_params_list(struct pt_module *mod, const void *blob,
 static inline size_t pt_params_count(const void *blob, size_t size,
 				  const char *key)
 {
-	const char *s = blob, *end = s + size;
+	const char *s = blob, *end = s + size, *item, *eq;
 	size_t klen = strlen(key);
 
 	if (!blob)
 		return 0;
-	while (s < end) {
-		const char *item;
-
-		while (s < end && pt_params_sep(*s))
-			s++;
-		item = s;
-		while (s < end && !pt_params_sep(*s))
-			s++;
+	while (pt_params_next(&s, end, &item, &eq)) {
 		if ((size_t)(s - item) > klen && item[klen] == '=' &&
 		    !memcmp(item, key, klen)) {
 			size_t n = 1;
