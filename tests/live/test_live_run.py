@@ -67,9 +67,9 @@ def null_realtime_two_seconds():
     js = os.path.join(DIR, "null.json")
     rc, out, err = run("--playback", "null", "--realtime", "--seconds", "2",
                        "--stats-json", js)
-    # 3: the run finished but an instance was judged hung on a loaded
-    # machine (deadlines live are issue 16's); the run itself must finish.
-    check(rc in (0, 3), "demo to null in --realtime finishes (%s)" % err.strip()[-200:])
+    # Late is not hung: a loaded machine's misses never fail an instance.
+    check(rc == 0, "demo to null in --realtime finishes, no instance failed (%s)"
+          % err.strip()[-200:])
     with open(js) as f:
         stats = json.load(f)
     periods = stats["periods"]
@@ -99,7 +99,8 @@ def clock_stall_xrun():
     p.send_signal(signal.SIGCONT)
     t0 = time.monotonic()
     out, err = p.communicate(timeout=60)
-    check(p.returncode in (0, 3), "ptclock run survives the stall (%s)" % err.strip()[-200:])
+    check(p.returncode == 0, "ptclock run survives the stall, no instance failed (%s)"
+          % err.strip()[-200:])
     check("underrun on 'ptclock'" in err and "recovered" in err,
           "the xrun is reported on stderr")
     d = device_line(out, "ptclock")
@@ -190,7 +191,7 @@ def errors():
     check(rc == 1 and "'ptbusy'" in err and "busy" in err,
           "busy device: exit 1 at once, naming it (%s)" % err.strip())
     rc, out, err = run("--playback", "ptbusy", "--seconds", "0.1")
-    check(rc in (0, 3), "the same device plays once released")
+    check(rc == 0, "the same device plays once released")
 
     rc, out, err = run("--capture", "ptclock", "--playback", "null", "--seconds", "0.1")
     check(rc == 1 and "device 'ptclock' refuses" in err and "FLOAT_LE" in err,
