@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/common - reading a test's audio files back. */
+/* tests/common - a test's audio files. */
 #ifndef PT_TESTS_WAV_H
 #define PT_TESTS_WAV_H
 
@@ -9,5 +9,10 @@
  * buffer (one spare sample), its format into @info; a cmocka failure when
  * it cannot. */
 int *pt_test_wav_read_int(const char *path, SF_INFO *info);
+
+/* Writes @frames frames of @channels interleaved floats from @x to @path,
+ * a 32-bit float WAV file at @rate; a cmocka failure when it cannot. */
+void pt_test_wav_write_float(const char *path, int rate, int channels,
+			     const float *x, sf_count_t frames);
 
 #endif

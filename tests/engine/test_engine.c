@@ -339,8 +339,7 @@ static void test_order_fan(void **state)
 	struct pt_format f = { 48000, 2, PT_SAMPLE_FLOAT_LE };
 	struct pt_graph *g;
 	struct pt_sched *s;
-	SF_INFO info = { .samplerate = 48000, .channels = 2,
-			 .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
+	SF_INFO info;
 	SNDFILE *sf;
 	float *x, *y;
 	sf_count_t n = 4800 + 17;
@@ -351,10 +350,7 @@ static void test_order_fan(void **state)
 	x = malloc(sizeof(float) * (size_t)n * 2);
 	for (sf_count_t i = 0; i < n * 2; i++)
 		x[i] = (float)((i % 97) - 48) / 128.0f;
-	sf = sf_open(in, SFM_WRITE, &info);
-	assert_non_null(sf);
-	assert_int_equal(sf_writef_float(sf, x, n), n);
-	sf_close(sf);
+	pt_test_wav_write_float(in, 48000, 2, x, n);
 
 	g = new_graph(48000, 0);
 	snprintf(p, sizeof(p), "file=%s", out);
