@@ -14,7 +14,8 @@ import tempfile
 import wave
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from partita_cli import BUILD, PARTITA, check, ctl, errors, serve  # noqa: E402
+import partita_cli  # noqa: E402
+from partita_cli import BUILD, PARTITA, S32_STEREO, check, ctl, errors, serve  # noqa: E402
 PROBE = os.path.join(BUILD, "tests", "abi", "pt_v2probe.so")
 GAIN = os.path.join(BUILD, "modules", "pt_gain.so")
 FRAMES = 4800
@@ -42,17 +43,8 @@ def run(d, body):
                           timeout=120)
 
 
-def chain(d, inst, out_format="{rate: 48000, channels: 2, sample: S32_LE}"):
-    return """pipelines:
-  - name: main
-    instances:
-      - {name: in, module: input, params: {file: "%s/in.wav"}}
-      - %s
-      - {name: out, module: output, params: {file: "%s/out.wav"}}
-    bindings:
-      - {from: in.0, to: p1.0, format: {rate: 48000, channels: 2, sample: S32_LE}}
-      - {from: p1.0, to: out.0, format: %s}
-""" % (d, inst, d, out_format)
+def chain(d, inst, out_format=S32_STEREO):
+    return partita_cli.chain(d, inst, "p1", out_format=out_format)
 
 
 with tempfile.TemporaryDirectory() as d:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""What the Python tests share: ok/FAIL lines, and running build/partita
-(serve on a socket, ctl against it).
+"""What the Python tests share: ok/FAIL lines, a one-instance topology,
+and running build/partita (serve on a socket, ctl against it).
 
 Import it with tests/common on sys.path; `errors` collects the failed
 checks, so a test ends with sys.exit(1 if errors else 0)."""
@@ -17,6 +17,24 @@ def check(ok, what):
     print(("ok   " if ok else "FAIL ") + what, flush=True)
     if not ok:
         errors.append(what)
+
+
+S32_STEREO = "{rate: 48000, channels: 2, sample: S32_LE}"
+
+
+def chain(d, inst, name, in_format=S32_STEREO, out_format=S32_STEREO):
+    """A topology: @d/in.wav -> the instance @inst (a flow mapping named
+    @name) -> @d/out.wav."""
+    return """pipelines:
+  - name: main
+    instances:
+      - {name: in, module: input, params: {file: "%s/in.wav"}}
+      - %s
+      - {name: out, module: output, params: {file: "%s/out.wav"}}
+    bindings:
+      - {from: in.0, to: %s.0, format: %s}
+      - {from: %s.0, to: out.0, format: %s}
+""" % (d, inst, d, name, in_format, name, out_format)
 
 
 def serve(sock, *args, tries=100, **popen):

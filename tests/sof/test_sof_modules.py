@@ -18,7 +18,7 @@ import tempfile
 import wave
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from partita_cli import BUILD, PARTITA, check, ctl, errors, serve  # noqa: E402
+from partita_cli import BUILD, PARTITA, chain, check, ctl, errors, serve  # noqa: E402
 SOF = os.environ.get("PARTITA_SOF_DIR", "")
 SRC = os.environ.get("PARTITA_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 LIBS = os.path.join(BUILD, "tests", "sof")
@@ -77,19 +77,6 @@ def run(d, body, *args):
 FMT = "{rate: 48000, channels: 2, sample: S32_LE}"
 
 
-def chain(d, inst):
-    return """pipelines:
-  - name: main
-    instances:
-      - {name: in, module: input, params: {file: "%s/in.wav"}}
-      - %s
-      - {name: out, module: output, params: {file: "%s/out.wav"}}
-    bindings:
-      - {from: in.0, to: m.0, format: %s}
-      - {from: m.0, to: out.0, format: %s}
-""" % (d, inst, d, FMT, FMT)
-
-
 def main():
     if not os.path.isdir(os.path.join(SOF, "src", "include")):
         print("skipped: no firmware tree at PARTITA_SOF_DIR (%s)" % SOF)
@@ -131,7 +118,7 @@ def main():
                     f.write(blob)
                 extra = ", %s: %s.bin" % (kind, m)
             inst = "{name: m, library: %s, isolation: process, max_misses: 1000%s}" % (lib, extra)
-            body = chain(d, inst)
+            body = chain(d, inst, "m", FMT, FMT)
             if m == "mux":
                 body = """pipelines:
   - name: main
