@@ -8,14 +8,23 @@
 #ifndef PT_BENCH_H
 #define PT_BENCH_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+
+struct pt_sched;
 
 int pt_bench_heap(int argc, char **argv);
 int pt_bench_ring(int argc, char **argv);
 int pt_bench_graph(int argc, char **argv);
 int pt_bench_sof(int argc, char **argv);
 int pt_bench_live(int argc, char **argv);
+
+/* Runs @s until it has run @periods periods; *@wall is the seconds that
+ * took. Returns 0, or the scheduler's -errno with @err saying so. */
+int pt_bench_run(struct pt_sched *s, uint64_t periods, double *wall, char *err,
+		 size_t errlen);
 
 /* Monotonic seconds, for wall times. */
 static inline double pt_bench_now_s(void)

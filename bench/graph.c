@@ -105,7 +105,7 @@ static double render(const struct chain *c, enum placement place,
 	struct pt_sched *s = NULL;
 	char file[4200];
 	uint64_t periods = (uint64_t)(seconds * 1e6 / c->period_us);
-	double t0, wall = -1.0;
+	double wall = -1.0;
 	int ret;
 
 	if (!g)
@@ -150,12 +150,7 @@ static double render(const struct chain *c, enum placement place,
 		for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++)
 			if (inst->exec)
 				futex0 += pt_exec_futex_calls(inst);
-		t0 = pt_bench_now_s();
-		while (pt_sched_periods(s) < periods && !ret)
-			ret = pt_sched_period(s);
-		wall = pt_bench_now_s() - t0;
-		if (ret)
-			snprintf(err, errlen, "scheduler: %s", strerror(-ret));
+		ret = pt_bench_run(s, periods, &wall, err, errlen);
 		memset(df, 0, sizeof(*df));
 		for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 			struct pt_domain_memory m;

@@ -46,7 +46,7 @@ static double render(const char *dir, bool isolated, double seconds,
 	char dc[PATH_MAX], file[PATH_MAX + 8];
 	uint64_t periods = (uint64_t)(seconds * 1000.0);
 	int32_t r[8];
-	double t0, wall = -1.0;
+	double wall = -1.0;
 	int ret;
 
 	if (!g)
@@ -80,14 +80,8 @@ static double render(const char *dir, bool isolated, double seconds,
 		ret = pt_graph_set_state(g, 1, PT_STATE_RUNNING, err, errlen);
 	if (!ret && !(s = pt_sched_new(g, err, errlen)))
 		ret = -ENOMEM;
-	if (!ret) {
-		t0 = pt_bench_now_s();
-		while (pt_sched_periods(s) < periods && !ret)
-			ret = pt_sched_period(s);
-		wall = pt_bench_now_s() - t0;
-		if (ret)
-			snprintf(err, errlen, "scheduler: %s", strerror(-ret));
-	}
+	if (!ret)
+		ret = pt_bench_run(s, periods, &wall, err, errlen);
 	if (!ret && pt_graph_instance(g, 2)->stats.faults) {
 		snprintf(err, errlen, "dcblock faulted: %s",
 			 pt_graph_instance(g, 2)->stats.fault_reason);
