@@ -91,7 +91,7 @@ int pt_config_history_fold(struct pt_instance *inst)
 		if (param != PT_PARAM_TEXT)
 			continue;
 		while (s < end) {
-			const char *eq, *item = pt_param_item(&s, end, &eq);
+			const char *eq, *item = pt_abi_text_item(&s, end, &eq);
 			size_t k;
 
 			if (!eq)

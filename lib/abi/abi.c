@@ -352,7 +352,7 @@ static bool is_sep(char c)
 }
 
 /* Finds @key's value in the blob; returns its start and sets *@len. */
-const char *pt_param_item(const char **s, const char *end, const char **eq)
+const char *pt_abi_text_item(const char **s, const char *end, const char **eq)
 {
 	const char *item;
 
@@ -374,7 +374,7 @@ static const char *param_find(const void *blob, size_t size, const char *key,
 	if (!blob)
 		return NULL;
 	while (s < end) {
-		const char *eq, *item = pt_param_item(&s, end, &eq);
+		const char *eq, *item = pt_abi_text_item(&s, end, &eq);
 
 		if (eq && (size_t)(eq - item) == klen && !memcmp(item, key, klen)) {
 			*len = (size_t)(s - eq - 1);

@@ -118,7 +118,7 @@ static inline bool pt_abi_version_supported(uint32_t version)
  * separators and the item after them (before @end) and returns the item's
  * start; *@eq is its '=', or NULL when it has none. The item is empty at
  * the end of the text. */
-const char *pt_param_item(const char **s, const char *end, const char **eq);
+const char *pt_abi_text_item(const char **s, const char *end, const char **eq);
 
 /* Calls free (if any). The heap block stays the caller's. */
 void pt_module_free(struct pt_module *mod);
