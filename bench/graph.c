@@ -93,27 +93,6 @@ struct domain_figures {
 	unsigned domains;
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Renders @seconds of the chain; returns wall seconds, or a negative value
  * with @err set. */
 static double render(const struct chain *c, enum placement place,
@@ -126,7 +105,7 @@ static double render(const struct chain *c, enum placement place,
 	struct pt_sched *s = NULL;
 	char file[4200];
 	uint64_t periods = (uint64_t)(seconds * 1e6 / c->period_us);
-	double t0, wall = -1.0;
+	double wall = -1.0;
 	int ret;
 
 	if (!g)
@@ -171,12 +150,7 @@ static double render(const struct chain *c, enum placement place,
 		for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++)
 			if (inst->exec)
 				futex0 += pt_exec_futex_calls(inst);
-		t0 = now_s();
-		while (pt_sched_periods(s) < periods && !ret)
-			ret = pt_sched_period(s);
-		wall = now_s() - t0;
-		if (ret)
-			snprintf(err, errlen, "scheduler: %s", strerror(-ret));
+		ret = pt_bench_run(s, periods, &wall, err, errlen);
 		memset(df, 0, sizeof(*df));
 		for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 			struct pt_domain_memory m;
@@ -308,7 +282,7 @@ int pt_bench_graph(int argc, char **argv)
 			}
 		}
 		for (int p = PLACE_LL; p <= PLACE_ISOLATED && !skipped[k]; p++)
-			wall[k][p] = median(turns[p], rounds);
+			wall[k][p] = pt_bench_median(turns[p], rounds);
 	}
 	unlink(out);
 	if (json) {

@@ -26,21 +26,6 @@
 
 #define ROUNDS_DEFAULT 5
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The DC blocker's coefficient (Q2.30, about 0.98) for every channel, as
  * the firmware's unit test sets it. */
 static void dcblock_blob(int32_t *r)
@@ -61,7 +46,7 @@ static double render(const char *dir, bool isolated, double seconds,
 	char dc[PATH_MAX], file[PATH_MAX + 8];
 	uint64_t periods = (uint64_t)(seconds * 1000.0);
 	int32_t r[8];
-	double t0, wall = -1.0;
+	double wall = -1.0;
 	int ret;
 
 	if (!g)
@@ -95,14 +80,8 @@ static double render(const char *dir, bool isolated, double seconds,
 		ret = pt_graph_set_state(g, 1, PT_STATE_RUNNING, err, errlen);
 	if (!ret && !(s = pt_sched_new(g, err, errlen)))
 		ret = -ENOMEM;
-	if (!ret) {
-		t0 = now_s();
-		while (pt_sched_periods(s) < periods && !ret)
-			ret = pt_sched_period(s);
-		wall = now_s() - t0;
-		if (ret)
-			snprintf(err, errlen, "scheduler: %s", strerror(-ret));
-	}
+	if (!ret)
+		ret = pt_bench_run(s, periods, &wall, err, errlen);
 	if (!ret && pt_graph_instance(g, 2)->stats.faults) {
 		snprintf(err, errlen, "dcblock faulted: %s",
 			 pt_graph_instance(g, 2)->stats.fault_reason);
@@ -187,7 +166,7 @@ int pt_bench_sof(int argc, char **argv)
 	}
 	unlink(out);
 	for (unsigned k = 0; k < 2; k++) {
-		qsort(t[k], rounds, sizeof(double), cmp_double);
+		qsort(t[k], rounds, sizeof(double), pt_bench_cmp_double);
 		med[k] = t[k][rounds / 2];
 	}
 	if (json) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "domain/lockdown.h"
+#include "domain/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,16 +59,6 @@ int pt_lockdown_sealed(void)
 
 /* ---- stage 1 ---- */
 
-static int limit(int res, rlim_t v, const char *name, char *err, size_t errlen)
-{
-	struct rlimit rl = { v, v };
-
-	if (setrlimit(res, &rl) == 0)
-		return 0;
-	snprintf(err, errlen, "setrlimit %s: %s", name, strerror(errno));
-	return -errno;
-}
-
 /* The soft limit is the one in force; the host moves it (prlimit) within
  * @hard around each library load, the domain cannot (setrlimit and
  * prlimit64 are refused by both filters). */
@@ -82,23 +73,10 @@ static int limit_soft(int res, rlim_t soft, rlim_t hard, const char *name,
 	return -errno;
 }
 
-static void log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void log_note(const char *fmt, ...)
+/* Soft and hard limit both @v. */
+static int limit(int res, rlim_t v, const char *name, char *err, size_t errlen)
 {
-	char line[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	(void)!write(PT_DOMAIN_LOG_FD, line, (size_t)n);
+	return limit_soft(res, v, v, name, err, errlen);
 }
 
 /* A host running as root would hand its capabilities to the domain: drop
@@ -169,7 +147,7 @@ int pt_lockdown_start(pid_t host, char *err, size_t errlen)
 			      "data", err, errlen)))
 		return ret;
 	if (ipc_namespace() < 0)
-		log_note("partita-domain: no IPC namespace of its own (%s); the filter alone stops IPC",
+		pt_domain_log("partita-domain: no IPC namespace of its own (%s); the filter alone stops IPC",
 			 strerror(errno));
 	return drop_capabilities(err, errlen);
 }

@@ -63,16 +63,6 @@ struct plug {
 	struct plug_audio a;
 };
 
-/* Keys an adapter takes besides control symbols. */
-static inline bool plug_reserved(const char *key, size_t n,
-				 const char *const *reserved)
-{
-	for (size_t i = 0; reserved[i]; i++)
-		if (strlen(reserved[i]) == n && !memcmp(reserved[i], key, n))
-			return true;
-	return false;
-}
-
 static inline int plug_find(const struct plug *p, const char *key, size_t n)
 {
 	for (unsigned i = 0; i < p->nctl; i++)
@@ -110,30 +100,19 @@ static inline int plug_set_text(struct pt_module *mod, struct plug *p,
 				const char *const *reserved)
 {
 	float *next = p->next;
-	const char *s = blob, *end = s + size;
+	const char *s = blob, *end = s + size, *item, *eq;
+	int ret;
 
 	memcpy(next, p->value, p->nctl * sizeof(float));
-	while (s && s < end) {
-		const char *item, *eq;
+	while (s && (ret = pt_params_item(mod, &s, end, &item, &eq))) {
 		char num[64], *stop;
 		struct plug_control *c;
 		double v;
 		int k;
 
-		while (s < end && pt_params_sep(*s))
-			s++;
-		if (s == end)
-			break;
-		item = s;
-		while (s < end && !pt_params_sep(*s))
-			s++;
-		eq = memchr(item, '=', (size_t)(s - item));
-		if (!eq) {
-			pt_log(mod, PT_LOG_ERR, "parameter '%.*s' has no '=value'",
-			       (int)(s - item), item);
-			return -EINVAL;
-		}
-		if (plug_reserved(item, (size_t)(eq - item), reserved))
+		if (ret < 0)
+			return ret;
+		if (pt_params_in(reserved, item, (size_t)(eq - item)))
 			continue;
 		k = plug_find(p, item, (size_t)(eq - item));
 		if (k < 0 || p->ctl[k].output) {
@@ -309,6 +288,33 @@ static inline void plug_report_latency(struct pt_module *mod, const struct plug 
 		}
 }
 
+/* Checks prepare's pins: one input and one output, on an instance that
+ * runs a plugin (not a listing). 0, or -EINVAL after logging. */
+static inline int plug_pins(struct pt_module *mod, unsigned nsrc, unsigned nsnk,
+			    bool listing)
+{
+	if (nsrc != 1 || nsnk != 1 || listing) {
+		pt_log(mod, PT_LOG_ERR, listing ? "a listing (list=1) does not process"
+						: "bind one input and one output pin");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Connects plugin instance @h's control and audio ports through
+ * @connect(ctx, h, port, at). */
+static inline void plug_connect(struct plug *p, unsigned h,
+				void (*connect)(void *ctx, unsigned h, uint32_t port, void *at),
+				void *ctx)
+{
+	for (unsigned i = 0; i < p->nctl; i++)
+		connect(ctx, h, p->ctl[i].port, plug_control_at(p, h, i));
+	for (unsigned i = 0; i < p->a.nin; i++)
+		connect(ctx, h, p->a.in[i], plug_in_buf(p, h, i));
+	for (unsigned i = 0; i < p->a.nout; i++)
+		connect(ctx, h, p->a.out[i], plug_out_buf(p, h, i));
+}
+
 /* ---- listing (partita plugins) ----------------------------------------
  * An adapter initialised with list=1 describes every plugin along its path
  * instead of running one: the text and the JSON are built once, in the
@@ -384,6 +390,19 @@ static inline void plug_json_number(struct plug_text *t, double v)
 		plug_printf(t, "%.9g", v);
 	else
 		plug_printf(t, "null");
+}
+
+/* Ends a listing begun with "[" in @json: 0, or -ENOMEM after logging
+ * that it did not fit. */
+static inline int plug_list_end(struct pt_module *mod, struct plug_text *text,
+				struct plug_text *json)
+{
+	plug_printf(json, "\n]\n");
+	if (text->failed || json->failed) {
+		pt_log(mod, PT_LOG_ERR, "the listing did not fit the heap: give a larger heap_size");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Page @param of a listing into a get_config reply: 0, -ENOSPC, -EINVAL. */

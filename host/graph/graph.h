@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <partita/module.h>
 
@@ -37,6 +38,19 @@
 
 enum pt_state { PT_STATE_RESET = 0, PT_STATE_PAUSED = 1, PT_STATE_RUNNING = 2 };
 enum pt_isolation { PT_ISOLATION_NONE = 0, PT_ISOLATION_PROCESS = 1 };
+
+/* Reads "process" or "none" (the words of --isolation) into *@iso: 0, or
+ * -1 for any other word. */
+static inline int pt_isolation_parse(const char *word, enum pt_isolation *iso)
+{
+	if (!strcmp(word, "process"))
+		*iso = PT_ISOLATION_PROCESS;
+	else if (!strcmp(word, "none"))
+		*iso = PT_ISOLATION_NONE;
+	else
+		return -1;
+	return 0;
+}
 enum pt_sched_kind { PT_SCHED_LL = 0, PT_SCHED_DP = 1 };
 enum pt_on_fault { PT_ON_FAULT_SILENCE = 0, PT_ON_FAULT_BYPASS = 1 };
 enum pt_restart { PT_RESTART_NEVER = 0, PT_RESTART_ON_FAILURE = 1 };

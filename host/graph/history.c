@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "host/graph/history.h"
+#include "lib/abi/abi.h"
 
 #define REC_HDR (2 * sizeof(uint32_t))
 
@@ -39,13 +40,6 @@ static void put_record(uint8_t *c, size_t *at, uint32_t param, const void *data,
 	if (size)
 		memcpy(c + *at + REC_HDR, data, size);
 	*at += REC_HDR + size;
-}
-
-/* As lib/abi reads text parameters. */
-static bool is_sep(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';' ||
-	       c == '\0';
 }
 
 struct key {
@@ -97,15 +91,9 @@ int pt_config_history_fold(struct pt_instance *inst)
 		if (param != PT_PARAM_TEXT)
 			continue;
 		while (s < end) {
-			const char *item, *eq;
+			const char *eq, *item = pt_abi_text_item(&s, end, &eq);
 			size_t k;
 
-			while (s < end && is_sep(*s))
-				s++;
-			item = s;
-			while (s < end && !is_sep(*s))
-				s++;
-			eq = memchr(item, '=', (size_t)(s - item));
 			if (!eq)
 				continue;
 			k = key_hash(item, (size_t)(eq - item)) & (cap - 1);

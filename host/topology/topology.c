@@ -267,13 +267,12 @@ enum { I_NAME, I_MODULE, I_LIBRARY, I_ISOLATION, I_SCHED, I_DOMAIN, I_HEAP,
        I_INIT_BLOB, I_CONFIG_BLOB, I_CONFIG_PARAM, I_MODE, I_HANG,
        I_PROGRESS };
 
-/* Reads the file @n names (relative to the topology's folder), 1..@max
- * bytes. */
-static int read_blob(struct loader *L, yaml_node_t *n, const char *field,
-		     size_t max, void **data, size_t *size)
+/* The path @n names into @out: as written when absolute, else joined to
+ * the topology's folder. */
+static int file_path(struct loader *L, yaml_node_t *n, const char *field,
+		     char *out, size_t len)
 {
 	const char *s = NULL;
-	char path[PATH_MAX + 8], why[512];
 	int ret = scalar(L, n, field, &s);
 
 	if (ret)
@@ -281,9 +280,22 @@ static int read_blob(struct loader *L, yaml_node_t *n, const char *field,
 	if (!*s)
 		return lerr(L, n, field, "empty path");
 	if (s[0] == '/')
-		snprintf(path, sizeof(path), "%s", s);
-	else if ((size_t)snprintf(path, sizeof(path), "%s/%s", L->dir, s) >= sizeof(path))
+		snprintf(out, len, "%s", s);
+	else if ((size_t)snprintf(out, len, "%s/%s", L->dir, s) >= len)
 		return lerr(L, n, field, "path too long");
+	return 0;
+}
+
+/* Reads the file @n names (relative to the topology's folder), 1..@max
+ * bytes. */
+static int read_blob(struct loader *L, yaml_node_t *n, const char *field,
+		     size_t max, void **data, size_t *size)
+{
+	char path[PATH_MAX + 8], why[512];
+	int ret = file_path(L, n, field, path, sizeof(path));
+
+	if (ret)
+		return ret;
 	free(*data);
 	*data = NULL;
 	if (pt_file_read(path, max, data, size, why, sizeof(why)))
@@ -417,18 +429,11 @@ static void normalize_path(char *p)
 static int resolve_library(struct loader *L, struct instance_ctx *c,
 			   yaml_node_t *n, const char *field)
 {
-	const char *s = NULL;
 	char joined[PATH_MAX + 8];
-	int ret = scalar(L, n, field, &s);
+	int ret = file_path(L, n, field, joined, sizeof(joined));
 
 	if (ret)
 		return ret;
-	if (!*s)
-		return lerr(L, n, field, "empty path");
-	if (s[0] == '/')
-		snprintf(joined, sizeof(joined), "%s", s);
-	else if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", L->dir, s) >= sizeof(joined))
-		return lerr(L, n, field, "path too long");
 	/* The canonical path when the file is there; a missing library is
 	 * reported by the library manager when the message is applied. */
 	if (!realpath(joined, c->library)) {

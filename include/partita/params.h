@@ -27,44 +27,68 @@ static inline bool pt_params_sep(char c)
 	       c == '\0';
 }
 
+/* Steps *@s over the separators and the item after them (before @end):
+ * returns false when no item is left, else true with *@item its start and
+ * *@eq its '=' (NULL when it has none); the item ends at the new *@s. */
+static inline bool pt_params_next(const char **s, const char *end,
+				  const char **item, const char **eq)
+{
+	while (*s < end && pt_params_sep(**s))
+		(*s)++;
+	if (*s == end)
+		return false;
+	*item = *s;
+	while (*s < end && !pt_params_sep(**s))
+		(*s)++;
+	*eq = memchr(*item, '=', (size_t)(*s - *item));
+	return true;
+}
+
+/* pt_params_next for items that must be "key=value": returns 1, 0 when no
+ * item is left, or -EINVAL after logging an item that has no '='. */
+static inline int pt_params_item(struct pt_module *mod, const char **s,
+				 const char *end, const char **item,
+				 const char **eq)
+{
+	if (!pt_params_next(s, end, item, eq))
+		return 0;
+	if (!*eq) {
+		pt_log(mod, PT_LOG_ERR, "parameter '%.*s' has no '=value'",
+		       (int)(*s - *item), *item);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* Whether the @n bytes at @key are one of @keys (NULL-terminated). */
+static inline bool pt_params_in(const char *const *keys, const char *key,
+				size_t n)
+{
+	for (size_t i = 0; keys[i]; i++)
+		if (strlen(keys[i]) == n && !memcmp(keys[i], key, n))
+			return true;
+	return false;
+}
+
 /* Checks that every "key=value" item of @blob names a key in @known
  * (NULL-terminated). Returns 0, or -EINVAL after logging the first item
  * that is not one of them or has no '='. */
 static inline int pt_params_known(struct pt_module *mod, const void *blob,
 			       size_t size, const char *const *known)
 {
-	const char *s = blob, *end = s + size;
+	const char *s = blob, *end = s + size, *item, *eq;
+	int ret;
 
 	if (!blob)
 		return 0;
-	while (s < end) {
-		const char *item, *eq;
-		bool found = false;
-
-		while (s < end && pt_params_sep(*s))
-			s++;
-		if (s == end)
-			break;
-		item = s;
-		while (s < end && !pt_params_sep(*s))
-			s++;
-		eq = memchr(item, '=', (size_t)(s - item));
-		if (!eq) {
-			pt_log(mod, PT_LOG_ERR, "parameter '%.*s' has no '=value'",
-			       (int)(s - item), item);
-			return -EINVAL;
-		}
-		for (size_t i = 0; known[i]; i++)
-			if (strlen(known[i]) == (size_t)(eq - item) &&
-			    !memcmp(known[i], item, (size_t)(eq - item)))
-				found = true;
-		if (!found) {
+	while ((ret = pt_params_item(mod, &s, end, &item, &eq)) > 0) {
+		if (!pt_params_in(known, item, (size_t)(eq - item))) {
 			pt_log(mod, PT_LOG_ERR, "unknown parameter '%.*s'",
 			       (int)(eq - item), item);
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return ret;
 }
 
 /* Reads @key as a number in [@lo, @hi] into *@val when present. Returns 1
@@ -136,19 +160,12 @@ static inline int pt_params_list(struct pt_module *mod, const void *blob,
 static inline size_t pt_params_count(const void *blob, size_t size,
 				  const char *key)
 {
-	const char *s = blob, *end = s + size;
+	const char *s = blob, *end = s + size, *item, *eq;
 	size_t klen = strlen(key);
 
 	if (!blob)
 		return 0;
-	while (s < end) {
-		const char *item;
-
-		while (s < end && pt_params_sep(*s))
-			s++;
-		item = s;
-		while (s < end && !pt_params_sep(*s))
-			s++;
+	while (pt_params_next(&s, end, &item, &eq)) {
 		if ((size_t)(s - item) > klen && item[klen] == '=' &&
 		    !memcmp(item, key, klen)) {
 			size_t n = 1;

@@ -352,6 +352,19 @@ static bool is_sep(char c)
 }
 
 /* Finds @key's value in the blob; returns its start and sets *@len. */
+const char *pt_abi_text_item(const char **s, const char *end, const char **eq)
+{
+	const char *item;
+
+	while (*s < end && is_sep(**s))
+		(*s)++;
+	item = *s;
+	while (*s < end && !is_sep(**s))
+		(*s)++;
+	*eq = memchr(item, '=', (size_t)(*s - item));
+	return item;
+}
+
 static const char *param_find(const void *blob, size_t size, const char *key,
 			      size_t *len)
 {
@@ -361,14 +374,8 @@ static const char *param_find(const void *blob, size_t size, const char *key,
 	if (!blob)
 		return NULL;
 	while (s < end) {
-		const char *item, *eq;
+		const char *eq, *item = pt_abi_text_item(&s, end, &eq);
 
-		while (s < end && is_sep(*s))
-			s++;
-		item = s;
-		while (s < end && !is_sep(*s))
-			s++;
-		eq = memchr(item, '=', (size_t)(s - item));
 		if (eq && (size_t)(eq - item) == klen && !memcmp(item, key, klen)) {
 			*len = (size_t)(s - eq - 1);
 			return eq + 1;

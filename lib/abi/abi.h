@@ -114,6 +114,12 @@ static inline bool pt_abi_version_supported(uint32_t version)
 	return version >= PT_ABI_VERSION_MIN && version <= PT_ABI_VERSION;
 }
 
+/* Text parameters ("key=value" items, pt_param_*): steps *@s past the
+ * separators and the item after them (before @end) and returns the item's
+ * start; *@eq is its '=', or NULL when it has none. The item is empty at
+ * the end of the text. */
+const char *pt_abi_text_item(const char **s, const char *end, const char **eq);
+
 /* Calls free (if any). The heap block stays the caller's. */
 void pt_module_free(struct pt_module *mod);
 

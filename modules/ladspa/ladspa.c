@@ -315,12 +315,7 @@ static int list_all(struct pt_module *mod, struct ladspa *l, const char *path)
 		}
 		closedir(dp);
 	}
-	plug_printf(&l->json, "\n]\n");
-	if (l->text.failed || l->json.failed) {
-		pt_log(mod, PT_LOG_ERR, "the listing did not fit the heap: give a larger heap_size");
-		return -ENOMEM;
-	}
-	return 0;
+	return plug_list_end(mod, &l->text, &l->json);
 }
 
 static void handles_drop(struct ladspa *l)
@@ -421,6 +416,13 @@ fail:
 	return ret;
 }
 
+static void connect_one(void *ctx, unsigned h, uint32_t port, void *at)
+{
+	struct ladspa *l = ctx;
+
+	l->d->connect_port(l->h[h], port, at);
+}
+
 static int ladspa_prepare(struct pt_module *mod, struct pt_source *const *src,
 			  unsigned nsrc, struct pt_sink *const *snk, unsigned nsnk)
 {
@@ -428,11 +430,8 @@ static int ladspa_prepare(struct pt_module *mod, struct pt_source *const *src,
 	const struct pt_format *in, *out;
 	int ret;
 
-	if (nsrc != 1 || nsnk != 1 || l->listing) {
-		pt_log(mod, PT_LOG_ERR, l->listing ? "a listing (list=1) does not process"
-						   : "bind one input and one output pin");
-		return -EINVAL;
-	}
+	if ((ret = plug_pins(mod, nsrc, nsnk, l->listing)))
+		return ret;
 	in = pt_source_format(src[0]);
 	out = pt_sink_format(snk[0]);
 	handles_drop(l);
@@ -462,12 +461,7 @@ static int ladspa_prepare(struct pt_module *mod, struct pt_source *const *src,
 			handles_drop(l);
 			return -ENOMEM;
 		}
-		for (unsigned i = 0; i < l->p.nctl; i++)
-			l->d->connect_port(l->h[h], l->p.ctl[i].port, plug_control_at(&l->p, h, i));
-		for (unsigned i = 0; i < l->p.a.nin; i++)
-			l->d->connect_port(l->h[h], l->p.a.in[i], plug_in_buf(&l->p, h, i));
-		for (unsigned i = 0; i < l->p.a.nout; i++)
-			l->d->connect_port(l->h[h], l->p.a.out[i], plug_out_buf(&l->p, h, i));
+		plug_connect(&l->p, h, connect_one, l);
 	}
 	for (unsigned h = 0; h < l->p.a.handles; h++)
 		if (l->d->activate)

@@ -543,13 +543,8 @@ static int list_all(struct pt_module *mod, struct lv2 *l, const char *path)
 		list_plugin(l, w, lilv_plugins_get(all, i), &l->text, &l->json, first);
 		first = false;
 	}
-	plug_printf(&l->json, "\n]\n");
 	lilv_world_free(w);
-	if (l->text.failed || l->json.failed) {
-		pt_log(mod, PT_LOG_ERR, "the listing did not fit the heap: give a larger heap_size");
-		return -ENOMEM;
-	}
-	return 0;
+	return plug_list_end(mod, &l->text, &l->json);
 }
 
 static void handles_drop(struct lv2 *l)
@@ -719,6 +714,13 @@ static void atoms_reset(struct lv2 *l)
 		}
 }
 
+static void connect_one(void *ctx, unsigned h, uint32_t port, void *at)
+{
+	struct lv2 *l = ctx;
+
+	l->d->connect_port(l->hd[h].h, port, at);
+}
+
 static int lv2_prepare(struct pt_module *mod, struct pt_source *const *src,
 		       unsigned nsrc, struct pt_sink *const *snk, unsigned nsnk)
 {
@@ -726,11 +728,8 @@ static int lv2_prepare(struct pt_module *mod, struct pt_source *const *src,
 	const struct pt_format *in, *out;
 	int ret;
 
-	if (nsrc != 1 || nsnk != 1 || l->listing) {
-		pt_log(mod, PT_LOG_ERR, l->listing ? "a listing (list=1) does not process"
-						   : "bind one input and one output pin");
-		return -EINVAL;
-	}
+	if ((ret = plug_pins(mod, nsrc, nsnk, l->listing)))
+		return ret;
 	in = pt_source_format(src[0]);
 	out = pt_sink_format(snk[0]);
 	handles_drop(l);
@@ -759,12 +758,7 @@ static int lv2_prepare(struct pt_module *mod, struct pt_source *const *src,
 		hd->worker = l->d->extension_data ? l->d->extension_data(LV2_WORKER__interface) : NULL;
 		hd->state = l->d->extension_data ? l->d->extension_data(LV2_STATE__interface) : NULL;
 		hd->nresp = 0;
-		for (unsigned i = 0; i < l->p.nctl; i++)
-			l->d->connect_port(hd->h, l->p.ctl[i].port, plug_control_at(&l->p, h, i));
-		for (unsigned i = 0; i < l->p.a.nin; i++)
-			l->d->connect_port(hd->h, l->p.a.in[i], plug_in_buf(&l->p, h, i));
-		for (unsigned i = 0; i < l->p.a.nout; i++)
-			l->d->connect_port(hd->h, l->p.a.out[i], plug_out_buf(&l->p, h, i));
+		plug_connect(&l->p, h, connect_one, l);
 		for (unsigned i = 0; i < l->natom; i++)
 			l->d->connect_port(hd->h, l->atom[i].port, atom_buf(l, h, i));
 		for (unsigned i = 0; i < l->noptional; i++)

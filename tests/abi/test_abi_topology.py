@@ -11,21 +11,14 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 import wave
 
-BUILD = os.path.abspath(os.environ.get("PARTITA_BUILD", "build"))
-PARTITA = os.path.join(BUILD, "partita")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import partita_cli  # noqa: E402
+from partita_cli import BUILD, PARTITA, S32_STEREO, check, ctl, errors, serve  # noqa: E402
 PROBE = os.path.join(BUILD, "tests", "abi", "pt_v2probe.so")
 GAIN = os.path.join(BUILD, "modules", "pt_gain.so")
 FRAMES = 4800
-errors = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        errors.append(what)
 
 
 def write_wav(path, channels, samples):
@@ -50,17 +43,8 @@ def run(d, body):
                           timeout=120)
 
 
-def chain(d, inst, out_format="{rate: 48000, channels: 2, sample: S32_LE}"):
-    return """pipelines:
-  - name: main
-    instances:
-      - {name: in, module: input, params: {file: "%s/in.wav"}}
-      - %s
-      - {name: out, module: output, params: {file: "%s/out.wav"}}
-    bindings:
-      - {from: in.0, to: p1.0, format: {rate: 48000, channels: 2, sample: S32_LE}}
-      - {from: p1.0, to: out.0, format: %s}
-""" % (d, inst, d, out_format)
+def chain(d, inst, out_format=S32_STEREO):
+    return partita_cli.chain(d, inst, "p1", out_format=out_format)
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -120,24 +104,15 @@ with tempfile.TemporaryDirectory() as d:
       - {from: g1.0, to: out.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}}
 """ % (GAIN, d))
     sock = os.path.join(d, "s.sock")
-    serve = subprocess.Popen([PARTITA, "serve", "--socket", sock, topo],
-                             stderr=subprocess.PIPE, text=True)
-    for _ in range(100):
-        if os.path.exists(sock):
-            break
-        time.sleep(0.05)
-
-    def ctl(*args):
-        return subprocess.run([PARTITA, "ctl", "--socket", sock] + list(args),
-                              capture_output=True, text=True)
-    r = ctl("mode", "g1", "bypass")
+    host = serve(sock, topo, stderr=subprocess.PIPE, text=True)
+    r = ctl(sock, "mode", "g1", "bypass")
     check(r.returncode == 0 and "mode bypass" in r.stdout, "ctl mode g1 bypass (%s)" % r.stderr.strip())
-    r = ctl("mode", "g1", "sideways")
+    r = ctl(sock, "mode", "g1", "sideways")
     check(r.returncode != 0, "ctl mode with a bad mode is refused")
-    r = ctl("set-config", "g1", "--blob", os.path.join(d, "gain.txt"))
+    r = ctl(sock, "set-config", "g1", "--blob", os.path.join(d, "gain.txt"))
     check(r.returncode == 0 and "40010 bytes" in r.stdout,
           "ctl set-config --blob of 40 KiB (%s%s)" % (r.stdout.strip(), r.stderr.strip()))
-    serve.terminate()
-    serve.wait(timeout=30)
+    host.terminate()
+    host.wait(timeout=30)
 
 sys.exit(1 if errors else 0)

@@ -23,6 +23,7 @@
 #include "host/graph/graph.h"
 #include "host/io/io.h"
 #include "host/sched/sched.h"
+#include "tests/common/wav.h"
 
 static char err[PT_ERR_MAX];
 static char lib_dir[512], mod_dir[512];
@@ -58,21 +59,6 @@ static void write_input(const char *path)
 		buf[i] = (int)((uint32_t)(i * 2654435761u) & 0xffffff00u) / 4;
 	assert_int_equal(sf_writef_int(sf, buf, FRAMES), FRAMES);
 	sf_close(sf);
-}
-
-static int *read_all(const char *path, SF_INFO *info)
-{
-	SNDFILE *sf;
-	int *buf;
-
-	memset(info, 0, sizeof(*info));
-	sf = sf_open(path, SFM_READ, info);
-	assert_non_null(sf);
-	buf = malloc(sizeof(int) * (size_t)(info->frames * info->channels + 1));
-	assert_non_null(buf);
-	assert_int_equal(sf_readf_int(sf, buf, info->frames), info->frames);
-	sf_close(sf);
-	return buf;
 }
 
 static struct pt_graph *new_graph(void)
@@ -212,8 +198,8 @@ static void test_pins_triggers_payload_formats(void **state)
 		run_to_end(g);
 
 		/* Two negations, channel for channel: the input again. */
-		x = read_all(in, &info);
-		y = read_all(out, &info);
+		x = pt_test_wav_read_int(in, &info);
+		y = pt_test_wav_read_int(out, &info);
 		assert_int_equal(info.channels, 2);
 		assert_int_equal(info.frames, FRAMES);
 		assert_memory_equal(x, y, sizeof(int) * FRAMES * 2);
@@ -267,7 +253,7 @@ static void test_named_domain_pins(void **state)
 	run_to_end(g);
 	{
 		SF_INFO info;
-		int *x = read_all(in, &info), *y = read_all(out, &info);
+		int *x = pt_test_wav_read_int(in, &info), *y = pt_test_wav_read_int(out, &info);
 
 		/* p1 negates, p2 is bypassed by the host: the input negated */
 		for (int i = 0; i < FRAMES * 2; i++)
@@ -326,7 +312,7 @@ static int *run_mode(unsigned k, const char *params, uint32_t mode,
 	if (frame_align)
 		*frame_align = pt_graph_instance(g, 1)->out[0]->rd_frame_align;
 	run_to_end(g);
-	y = read_all(out, &info);
+	y = pt_test_wav_read_int(out, &info);
 	assert_int_equal(info.frames, FRAMES);
 	pt_graph_free(g);
 	unlink(out);
@@ -342,7 +328,7 @@ static void test_processing_mode(void **state)
 	(void)state;
 	temp_path(in, sizeof(in), "min");
 	write_input(in);
-	x = read_all(in, &info);
+	x = pt_test_wav_read_int(in, &info);
 	for (unsigned k = 0; k < 2; k++) {
 		int *normal = run_mode(k, NULL, PT_MODE_NORMAL, NULL);
 		int *host = run_mode(k, NULL, PT_MODE_BYPASS, NULL);
@@ -374,7 +360,7 @@ static void test_alignment(void **state)
 	(void)state;
 	temp_path(in, sizeof(in), "min");
 	write_input(in);
-	x = read_all(in, &info);
+	x = pt_test_wav_read_int(in, &info);
 	for (unsigned k = 0; k < 2; k++) {
 		uint32_t align = 0;
 		int *y = run_mode(k, "frame_align=32", PT_MODE_NORMAL, &align);
@@ -444,7 +430,7 @@ static void test_v1_libraries(void **state)
 			/* a version 1 module has no mode: the host bypasses */
 			assert_int_equal(pt_graph_set_state(g, 1, PT_STATE_RUNNING, err, sizeof(err)), 0);
 			run_to_end(g);
-			y = read_all(out, &info);
+			y = pt_test_wav_read_int(out, &info);
 			assert_int_equal(info.frames, FRAMES);
 			if (!ref)
 				ref = y;

@@ -20,15 +20,8 @@ import sys
 import tempfile
 import time
 
-BUILD = os.path.abspath(os.environ.get("PARTITA_BUILD", "build"))
-PARTITA = os.path.join(BUILD, "partita")
-errors = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        errors.append(what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from partita_cli import BUILD, PARTITA, check, errors, serve  # noqa: E402
 
 
 def run(*args, stdin=None, timeout=60, cwd=None):
@@ -542,16 +535,11 @@ with tempfile.TemporaryDirectory() as d:
       - {from: t.0, to: o.0, format: {sample: S16_LE}}
 """)
     sock = os.path.join(d, "keep.sock")
-    serve = subprocess.Popen([PARTITA, "serve", "--socket", sock, os.path.join(d, "serve.yaml")],
-                             stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if os.path.exists(sock):
-            break
-        time.sleep(0.05)
+    host = serve(sock, os.path.join(d, "serve.yaml"), stderr=subprocess.DEVNULL)
     rc, _, err = run("ctl", "--socket", sock, "state", "main", "running")
     time.sleep(0.3)
-    serve.send_signal(signal.SIGTERM)
-    serve.wait(timeout=20)
+    host.send_signal(signal.SIGTERM)
+    host.wait(timeout=20)
     try:
         frames = wav_file(os.path.join(d, "served.wav"))[4]
     except (ValueError, OSError):
@@ -561,11 +549,7 @@ with tempfile.TemporaryDirectory() as d:
 
     # ---- top: q quits, lines fit the terminal ----
     sock = os.path.join(d, "s.sock")
-    serve = subprocess.Popen([PARTITA, "serve", "--socket", sock], stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if os.path.exists(sock):
-            break
-        time.sleep(0.05)
+    host = serve(sock, stderr=subprocess.DEVNULL)
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(PARTITA, [PARTITA, "top", "--socket", sock, "--interval", "200"])
@@ -596,8 +580,8 @@ with tempfile.TemporaryDirectory() as d:
     check(status == 0, "top quits on q (%s)" % status)
     check(lines and max(len(l) for l in lines) <= 50,
           "top fits a 50-column terminal (%s)" % max((len(l) for l in lines), default=0))
-    serve.send_signal(signal.SIGTERM)
-    serve.wait(timeout=20)
+    host.send_signal(signal.SIGTERM)
+    host.wait(timeout=20)
 
 if errors:
     print("%d failed" % len(errors))

@@ -11,20 +11,8 @@ import sys
 import tempfile
 import time
 
-BUILD = os.environ.get("PARTITA_BUILD", "build")
-PARTITA = os.path.join(BUILD, "partita")
-errors = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        errors.append(what)
-
-
-def ctl(sock, *args):
-    return subprocess.run([PARTITA, "ctl", "--socket", sock] + list(args),
-                          capture_output=True, text=True)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from partita_cli import BUILD, check, ctl, errors, serve  # noqa: E402
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -41,15 +29,10 @@ with tempfile.TemporaryDirectory() as d:
       - {from: gain1.0, to: out.0, format: {rate: 48000, channels: 2, sample: FLOAT_LE}}
 """ % (os.path.abspath(BUILD), d))
     sock = os.path.join(d, "s.sock")
-    serve = subprocess.Popen([PARTITA, "serve", "--socket", sock, topo],
-                             stderr=subprocess.PIPE, text=True)
-    for _ in range(100):
-        if os.path.exists(sock):
-            break
-        time.sleep(0.05)
+    host = serve(sock, topo, stderr=subprocess.PIPE, text=True)
     r = ctl(sock, "state", "main", "paused")
     check(r.returncode == 0, "pipeline paused (%s)" % r.stderr.strip())
-    kids = subprocess.run(["pgrep", "-P", str(serve.pid), "-f", "partita-domain"],
+    kids = subprocess.run(["pgrep", "-P", str(host.pid), "-f", "partita-domain"],
                           capture_output=True, text=True).stdout.split()
     check(len(kids) == 1, "one domain under the host (%s)" % kids)
     if kids:
@@ -62,8 +45,8 @@ with tempfile.TemporaryDirectory() as d:
           r.stdout.strip()[-300:])
     r = ctl(sock, "stats")
     check(r.returncode == 0, "the host keeps serving")
-    serve.send_signal(signal.SIGTERM)
-    _, err = serve.communicate(timeout=30)
-    check(serve.returncode == 0, "serve exits cleanly")
+    host.send_signal(signal.SIGTERM)
+    _, err = host.communicate(timeout=30)
+    check(host.returncode == 0, "serve exits cleanly")
     check("gain1" in err and "failed" in err, "the death is logged (%s)" % err.strip()[-200:])
 sys.exit(1 if errors else 0)

@@ -13,15 +13,8 @@ import sys
 import tempfile
 import time
 
-BUILD = os.environ.get("PARTITA_BUILD", "build")
-PARTITA = os.path.join(BUILD, "partita")
-errors = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        errors.append(what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from partita_cli import BUILD, check, ctl, errors, serve  # noqa: E402
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -41,19 +34,13 @@ pipelines:
 """ % (os.path.abspath(BUILD), d))
     sock = os.path.join(d, "s.sock")
     trace = os.path.join(d, "trace.json")
-    serve = subprocess.Popen([PARTITA, "serve", "--socket", sock, "--trace", trace, topo],
-                             stderr=subprocess.PIPE, text=True)
-    for _ in range(100):
-        if os.path.exists(sock):
-            break
-        time.sleep(0.05)
-    ctl = subprocess.run([PARTITA, "ctl", "--socket", sock, "state", "main", "running"],
-                         capture_output=True, text=True)
-    check(ctl.returncode == 0, "ctl runs the pipeline (%s)" % ctl.stderr.strip())
+    host = serve(sock, "--trace", trace, topo, stderr=subprocess.PIPE, text=True)
+    r = ctl(sock, "state", "main", "running")
+    check(r.returncode == 0, "ctl runs the pipeline (%s)" % r.stderr.strip())
     time.sleep(0.5)
-    serve.send_signal(signal.SIGTERM)
-    _, err = serve.communicate(timeout=30)
-    check(serve.returncode == 0, "serve exits cleanly (%s)" % err.strip()[-200:])
+    host.send_signal(signal.SIGTERM)
+    _, err = host.communicate(timeout=30)
+    check(host.returncode == 0, "serve exits cleanly (%s)" % err.strip()[-200:])
     m = re.search(r"after (\d+) periods", err)
     periods = int(m.group(1)) if m else -1
     check(periods > 100, "serve ran periods (%d)" % periods)

@@ -20,6 +20,7 @@
 #include "host/io/io.h"
 #include "host/libmgr/library.h"
 #include "host/sched/sched.h"
+#include "tests/common/wav.h"
 
 static char err[512];
 
@@ -194,21 +195,6 @@ static void write_ramp(const char *path, int subformat, int channels,
 	free(buf);
 }
 
-static int *read_all(const char *path, SF_INFO *info)
-{
-	SNDFILE *sf;
-	int *buf;
-
-	memset(info, 0, sizeof(*info));
-	sf = sf_open(path, SFM_READ, info);
-	assert_non_null(sf);
-	buf = malloc(sizeof(int) * (size_t)(info->frames * info->channels + 1));
-	assert_non_null(buf);
-	assert_int_equal(sf_readf_int(sf, buf, info->frames), info->frames);
-	sf_close(sf);
-	return buf;
-}
-
 static uint64_t run_to_end(struct pt_graph *g, struct pt_sched *s)
 {
 	struct pt_instance *inst;
@@ -353,8 +339,7 @@ static void test_order_fan(void **state)
 	struct pt_format f = { 48000, 2, PT_SAMPLE_FLOAT_LE };
 	struct pt_graph *g;
 	struct pt_sched *s;
-	SF_INFO info = { .samplerate = 48000, .channels = 2,
-			 .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
+	SF_INFO info;
 	SNDFILE *sf;
 	float *x, *y;
 	sf_count_t n = 4800 + 17;
@@ -365,10 +350,7 @@ static void test_order_fan(void **state)
 	x = malloc(sizeof(float) * (size_t)n * 2);
 	for (sf_count_t i = 0; i < n * 2; i++)
 		x[i] = (float)((i % 97) - 48) / 128.0f;
-	sf = sf_open(in, SFM_WRITE, &info);
-	assert_non_null(sf);
-	assert_int_equal(sf_writef_float(sf, x, n), n);
-	sf_close(sf);
+	pt_test_wav_write_float(in, 48000, 2, x, n);
 
 	g = new_graph(48000, 0);
 	snprintf(p, sizeof(p), "file=%s", out);
@@ -501,7 +483,7 @@ static void test_failed_period(void **state)
 	assert_string_equal(pt_graph_instance(g, 2)->last_error, "deliberate failure");
 	pt_sched_free(s);
 	pt_graph_free(g);
-	y = read_all(out, &info);
+	y = pt_test_wav_read_int(out, &info);
 	assert_int_equal(info.frames, 4800);
 	for (int i = 0; i < 4800; i++)
 		assert_int_equal(y[i], 0);
@@ -540,8 +522,8 @@ static void roundtrip(int subformat, unsigned sample, int channels)
 	run_to_end(g, s);
 	pt_sched_free(s);
 	pt_graph_free(g);
-	x = read_all(in, &a);
-	y = read_all(out, &b);
+	x = pt_test_wav_read_int(in, &a);
+	y = pt_test_wav_read_int(out, &b);
 	assert_int_equal(b.frames, n);
 	assert_int_equal(b.channels, channels);
 	assert_memory_equal(x, y, sizeof(int) * (size_t)(n * channels));

@@ -174,14 +174,17 @@ static void test_fanout_notready_isolated(void **state)
 }
 
 /* tone -> copier -> S (takes, never gives) -> mixer.0, copier -> gain ->
- * mixer.1, copier -> count, mixer -> sink. */
-static void fanin(enum pt_isolation iso)
+ * mixer.1, copier -> count, mixer -> sink. With @hop, a stage Y between S
+ * and the mixer: S starves it, and the mixer waits on it. */
+static void fanin(enum pt_isolation iso, bool hop)
 {
 	struct pt_graph *g = graph();
 
 	add(g, 1, "tone", "tone", NULL, PT_ISOLATION_NONE, "freq=440", 0);
 	add(g, 2, "cp", "copier", NULL, PT_ISOLATION_NONE, NULL, 0);
 	add(g, 3, "S", NULL, stalllib, iso, "kind=noproduce", 60000);
+	if (hop)
+		add(g, 8, "Y", "gain", NULL, PT_ISOLATION_NONE, "gain_db=-1", 0);
 	add(g, 4, "G", "gain", NULL, PT_ISOLATION_NONE, "gain_db=-3", 0);
 	add(g, 5, "mx", "mixer", NULL, PT_ISOLATION_NONE, NULL, 0);
 	add(g, 6, "count", "count", NULL, PT_ISOLATION_NONE, NULL, 0);
@@ -190,57 +193,37 @@ static void fanin(enum pt_isolation iso)
 	bind(g, 2, 0, 3, 0, &f48);
 	bind(g, 2, 1, 4, 0, &f48);
 	bind(g, 2, 2, 6, 0, &f48);
-	bind(g, 3, 0, 5, 0, &f48);
+	if (hop) {
+		bind(g, 3, 0, 8, 0, &f48);
+		bind(g, 8, 0, 5, 0, &f48);
+	} else
+		bind(g, 3, 0, 5, 0, &f48);
 	bind(g, 4, 0, 5, 1, &f48);
 	bind(g, 5, 0, 7, 0, &f48);
 	start(g);
-	every_period(g, 400, 4);
+	every_period(g, 400, hop ? 6 : 4);
 	assert_int_equal(pt_graph_instance(g, 3)->state, PT_INSTANCE_PREPARED);
 	/* The mixer's honest leg was not held back: it dropped instead. */
 	assert_true(pt_graph_instance(g, 5)->stats.dropped_frames > 0);
 	pt_graph_free(g);
 }
 
-/* The same with a stage between S and the mixer: S starves it, and the
- * mixer waits on it. */
 static void test_fanin_two_hops(void **state)
 {
-	struct pt_graph *g = graph();
-
 	(void)state;
-	add(g, 1, "tone", "tone", NULL, PT_ISOLATION_NONE, "freq=440", 0);
-	add(g, 2, "cp", "copier", NULL, PT_ISOLATION_NONE, NULL, 0);
-	add(g, 3, "S", NULL, stalllib, PT_ISOLATION_PROCESS, "kind=noproduce", 60000);
-	add(g, 8, "Y", "gain", NULL, PT_ISOLATION_NONE, "gain_db=-1", 0);
-	add(g, 4, "G", "gain", NULL, PT_ISOLATION_NONE, "gain_db=-3", 0);
-	add(g, 5, "mx", "mixer", NULL, PT_ISOLATION_NONE, NULL, 0);
-	add(g, 6, "count", "count", NULL, PT_ISOLATION_NONE, NULL, 0);
-	add(g, 7, "sM", "drain", NULL, PT_ISOLATION_NONE, NULL, 0);
-	bind(g, 1, 0, 2, 0, &f48);
-	bind(g, 2, 0, 3, 0, &f48);
-	bind(g, 2, 1, 4, 0, &f48);
-	bind(g, 2, 2, 6, 0, &f48);
-	bind(g, 3, 0, 8, 0, &f48);
-	bind(g, 8, 0, 5, 0, &f48);
-	bind(g, 4, 0, 5, 1, &f48);
-	bind(g, 5, 0, 7, 0, &f48);
-	start(g);
-	every_period(g, 400, 6);
-	assert_int_equal(pt_graph_instance(g, 3)->state, PT_INSTANCE_PREPARED);
-	assert_true(pt_graph_instance(g, 5)->stats.dropped_frames > 0);
-	pt_graph_free(g);
+	fanin(PT_ISOLATION_PROCESS, true);
 }
 
 static void test_fanin_noproduce_trusted(void **state)
 {
 	(void)state;
-	fanin(PT_ISOLATION_NONE);
+	fanin(PT_ISOLATION_NONE, false);
 }
 
 static void test_fanin_noproduce_isolated(void **state)
 {
 	(void)state;
-	fanin(PT_ISOLATION_PROCESS);
+	fanin(PT_ISOLATION_PROCESS, false);
 }
 
 /* tone at @in Hz -> src -> count at @out Hz, with a limit of 3 periods. */

@@ -28,6 +28,7 @@
 #include <sndfile.h>
 
 #include "tests/common/spawn.h"
+#include "tests/common/wav.h"
 
 #define RATE 48000
 #define PERIOD 48
@@ -47,18 +48,13 @@ static const char *g_fields = "";  /* G's extra fields */
 
 static void write_input(void)
 {
-	SF_INFO info = { .samplerate = RATE, .channels = 2,
-			 .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
-	SNDFILE *sf = sf_open(input, SFM_WRITE, &info);
 	float *x = malloc(sizeof(float) * FRAMES * 2);
 
-	assert_non_null(sf);
 	for (int i = 0; i < FRAMES; i++) {
 		x[2 * i] = 0.3f * sinf(2.0f * 3.14159265f * 440.0f * (float)i / RATE);
 		x[2 * i + 1] = 0.2f * sinf(2.0f * 3.14159265f * 550.0f * (float)i / RATE);
 	}
-	assert_int_equal(sf_writef_float(sf, x, FRAMES), FRAMES);
-	sf_close(sf);
+	pt_test_wav_write_float(input, RATE, 2, x, FRAMES);
 	free(x);
 }
 

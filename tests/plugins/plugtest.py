@@ -5,16 +5,10 @@ import math
 import os
 import struct
 import subprocess
+import sys
 
-BUILD = os.path.abspath(os.environ.get("PARTITA_BUILD", "build"))
-PARTITA = os.path.join(BUILD, "partita")
-errors = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        errors.append(what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from partita_cli import BUILD, PARTITA, check, ctl, errors, serve  # noqa: E402,F401
 
 
 def write_float_wav(path, frames, channels, rate=48000):

@@ -13,16 +13,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plugtest import BUILD, PARTITA, check, errors, run  # noqa: E402
+from plugtest import BUILD, PARTITA, check, ctl, errors, run, serve  # noqa: E402
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOPO = os.path.join(SOURCE, "topologies", "plugins.yaml")
 PLUGINS = ("amp", "eq", "lim", "boost")
-
-
-def ctl(sock, *args):
-    return subprocess.run([PARTITA, "ctl", "--socket", sock] + list(args),
-                          capture_output=True, text=True, timeout=60)
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -46,13 +41,9 @@ with tempfile.TemporaryDirectory() as d:
     with open(topo, "w") as f:
         f.write(open(TOPO).read().replace("file: plugins.wav", "file: %s/o.wav" % d))
     sock = os.path.join(d, "s.sock")
-    serve = subprocess.Popen([PARTITA, "serve", "--socket", sock, topo],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    host = serve(sock, topo, tries=200, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                 text=True)
     try:
-        for _ in range(200):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.05)
         r = ctl(sock, "state", "main", "running")
         check(r.returncode == 0, "serve: pipeline running (%s)" % r.stderr.strip())
         time.sleep(0.3)
@@ -85,11 +76,11 @@ with tempfile.TemporaryDirectory() as d:
         check(r.returncode == 0 and all(" %s " % n in r.stdout for n in PLUGINS) and
               "failed" not in r.stdout.lower(), "serve: stats, nothing failed")
     finally:
-        serve.terminate()
+        host.terminate()
         try:
-            serve.wait(timeout=20)
+            host.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            serve.kill()
+            host.kill()
 
     # State through get/set config (LV2 state interface, param 1), and the
     # worker, live under serve.
@@ -106,13 +97,9 @@ with tempfile.TemporaryDirectory() as d:
       - {from: st.0, to: out.0, format: {rate: 48000, channels: 1, sample: FLOAT_LE}}
 """ % (os.path.join(BUILD, "tests", "lv2"), d))
     sock = os.path.join(d, "st.sock")
-    serve = subprocess.Popen([PARTITA, "serve", "--socket", sock, topo],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    host = serve(sock, topo, tries=200, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                 text=True)
     try:
-        for _ in range(200):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.05)
         ctl(sock, "state", "main", "running")
         time.sleep(0.3)
         r = ctl(sock, "get-config", "st")
@@ -136,11 +123,11 @@ with tempfile.TemporaryDirectory() as d:
         check(r.returncode != 0 and "malformed" in r.stdout + r.stderr,
               "state: a malformed blob is refused (%s)" % (r.stdout + r.stderr).strip()[-160:])
     finally:
-        serve.terminate()
+        host.terminate()
         try:
-            serve.wait(timeout=20)
+            host.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            serve.kill()
+            host.kill()
 
 print("%d failures" % len(errors))
 sys.exit(1 if errors else 0)

@@ -15,23 +15,15 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 import wave
 
-BUILD = os.path.abspath(os.environ.get("PARTITA_BUILD", "build"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from partita_cli import BUILD, PARTITA, chain, check, ctl, errors, serve  # noqa: E402
 SOF = os.environ.get("PARTITA_SOF_DIR", "")
 SRC = os.environ.get("PARTITA_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
-PARTITA = os.path.join(BUILD, "partita")
 LIBS = os.path.join(BUILD, "tests", "sof")
 TOOL = os.path.join(SRC, "sdk", "sof", "partita-sof-build")
 FRAMES = 4800
-errors = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        errors.append(what)
 
 
 def registry():
@@ -85,19 +77,6 @@ def run(d, body, *args):
 FMT = "{rate: 48000, channels: 2, sample: S32_LE}"
 
 
-def chain(d, inst):
-    return """pipelines:
-  - name: main
-    instances:
-      - {name: in, module: input, params: {file: "%s/in.wav"}}
-      - %s
-      - {name: out, module: output, params: {file: "%s/out.wav"}}
-    bindings:
-      - {from: in.0, to: m.0, format: %s}
-      - {from: m.0, to: out.0, format: %s}
-""" % (d, inst, d, FMT, FMT)
-
-
 def main():
     if not os.path.isdir(os.path.join(SOF, "src", "include")):
         print("skipped: no firmware tree at PARTITA_SOF_DIR (%s)" % SOF)
@@ -139,7 +118,7 @@ def main():
                     f.write(blob)
                 extra = ", %s: %s.bin" % (kind, m)
             inst = "{name: m, library: %s, isolation: process, max_misses: 1000%s}" % (lib, extra)
-            body = chain(d, inst)
+            body = chain(d, inst, "m", FMT, FMT)
             if m == "mux":
                 body = """pipelines:
   - name: main
@@ -175,21 +154,14 @@ def main():
       - {from: vol.0, to: out.0, format: %s}
 """ % (os.path.join(LIBS, "pt_sof_volume.so"), d, FMT, FMT))
         sock = os.path.join(d, "s.sock")
-        serve = subprocess.Popen([PARTITA, "serve", "--socket", sock, os.path.join(d, "s.yaml")],
-                                 stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.05)
-        ctl = lambda *a: subprocess.run([PARTITA, "ctl", "--socket", sock] + list(a),
-                                        capture_output=True, text=True)
-        ctl("state", "main", "running")
-        g = ctl("get-config", "vol", "--param", "0")
+        host = serve(sock, os.path.join(d, "s.yaml"), stderr=subprocess.DEVNULL)
+        ctl(sock, "state", "main", "running")
+        g = ctl(sock, "get-config", "vol", "--param", "0")
         check(g.returncode == 0 and g.stdout.count("ff ff ff 3f") == 2,
               "volume's get_configuration through ctl get-config: both channels at the init target (%s)" %
               (g.stdout.strip().replace("\n", " ")[:120] + g.stderr.strip()))
-        serve.terminate()
-        serve.wait(timeout=30)
+        host.terminate()
+        host.wait(timeout=30)
 
         # A module that uses something neither the tree nor the adapter has.
         mdir = os.path.join(d, "needy")

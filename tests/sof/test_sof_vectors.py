@@ -16,18 +16,12 @@ import sys
 import tempfile
 import wave
 
-BUILD = os.path.abspath(os.environ.get("PARTITA_BUILD", "build"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from partita_cli import BUILD, PARTITA, check, errors  # noqa: E402
+
 SOF = os.environ.get("PARTITA_SOF_DIR", "")
-PARTITA = os.path.join(BUILD, "partita")
 LIBS = os.path.join(BUILD, "tests", "sof")
 CM = os.path.join(SOF, "test", "cmocka")
-errors = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        errors.append(what)
 
 
 def c_array(path, name):
@@ -92,17 +86,18 @@ def read_wav(path, fmt):
     return v
 
 
-def run(d, lib, iso, fmt, blob):
+def run(d, lib, iso, fmt, blob, field="config_blob"):
+    """Runs in.wav through @lib into out.wav, @blob as its @field."""
     body = """pipelines:
   - name: main
     instances:
       - {name: in, module: input, params: {file: "%(d)s/in.wav"}}
-      - {name: m, library: "%(lib)s", isolation: %(iso)s, max_misses: 1000, config_blob: blob.bin}
+      - {name: m, library: "%(lib)s", isolation: %(iso)s, max_misses: 1000, %(field)s: blob.bin}
       - {name: out, module: output, params: {file: "%(d)s/out.wav"}}
     bindings:
       - {from: in.0, to: m.0, format: {rate: 48000, channels: 2, sample: %(fmt)s}}
       - {from: m.0, to: out.0, format: {rate: 48000, channels: 2, sample: %(fmt)s}}
-""" % {"d": d, "lib": lib, "iso": iso, "fmt": fmt}
+""" % {"d": d, "lib": lib, "iso": iso, "fmt": fmt, "field": field}
     with open(os.path.join(d, "blob.bin"), "wb") as f:
         f.write(blob)
     topo = os.path.join(d, "t.yaml")
@@ -155,22 +150,7 @@ def volume(lib):
                     p = max(lo, min(hi, p))
                     ref.append(int(p))
                 for iso in ("none", "process"):
-                    body = """pipelines:
-  - name: main
-    instances:
-      - {name: in, module: input, params: {file: "%(d)s/in.wav"}}
-      - {name: m, library: "%(lib)s", isolation: %(iso)s, max_misses: 1000, init_blob: vol.bin}
-      - {name: out, module: output, params: {file: "%(d)s/out.wav"}}
-    bindings:
-      - {from: in.0, to: m.0, format: {rate: 48000, channels: 2, sample: %(fmt)s}}
-      - {from: m.0, to: out.0, format: {rate: 48000, channels: 2, sample: %(fmt)s}}
-""" % {"d": d, "lib": lib, "iso": iso, "fmt": fmt}
-                    with open(os.path.join(d, "vol.bin"), "wb") as f:
-                        f.write(init)
-                    with open(os.path.join(d, "t.yaml"), "w") as f:
-                        f.write(body)
-                    p = subprocess.run([PARTITA, "run", os.path.join(d, "t.yaml"), "--quiet"],
-                                       capture_output=True, text=True, timeout=120)
+                    p = run(d, lib, iso, fmt, init, "init_blob")
                     if p.returncode:
                         check(False, "volume %s %s %s: %s" % (fmt, name, iso, p.stderr.strip()[-300:]))
                         continue

@@ -83,11 +83,7 @@ int pt_cmd_domains(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--isolation") && i + 1 < argc) {
 			i++;
 			cfg.force_isolation = true;
-			if (!strcmp(argv[i], "process"))
-				cfg.isolation = PT_ISOLATION_PROCESS;
-			else if (!strcmp(argv[i], "none"))
-				cfg.isolation = PT_ISOLATION_NONE;
-			else
+			if (pt_isolation_parse(argv[i], &cfg.isolation))
 				bad = true;
 		} else if (!path && argv[i][0] != '-') {
 			path = argv[i];

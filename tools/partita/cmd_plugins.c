@@ -88,9 +88,7 @@ int pt_cmd_plugins(int argc, char **argv)
 			want[0] = false;
 			break;
 		case 'i':
-			if (!strcmp(optarg, "none"))
-				iso = PT_ISOLATION_NONE;
-			else if (strcmp(optarg, "process")) {
+			if (pt_isolation_parse(optarg, &iso)) {
 				fprintf(stderr, "partita plugins: --isolation is process or none\n");
 				return 2;
 			}

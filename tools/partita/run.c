@@ -566,6 +566,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ 0 },
 	};
 	char err[PT_ERR_MAX];
+	enum pt_isolation iso;
 	char *end;
 	int c;
 
@@ -651,16 +652,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			o->seconds_set = true;
 			break;
 		case O_ISO:
-			if (!strcmp(optarg, "process"))
-				o->isolation = PT_ISOLATION_PROCESS;
-			else if (!strcmp(optarg, "none"))
-				o->isolation = PT_ISOLATION_NONE;
-			else {
+			if (pt_isolation_parse(optarg, &iso)) {
 				fprintf(stderr,
 					"partita run: --isolation '%s': use process or none\n",
 					optarg);
 				return 2;
 			}
+			o->isolation = (int)iso;
 			break;
 		case O_STATS:
 			o->stats = true;
