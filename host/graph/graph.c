@@ -26,6 +26,7 @@
 #include "lib/domain/protocol.h"
 #include "host/domain/exec.h"
 #include "host/io/io.h"
+#include "host/io/iothread.h"
 #include "host/libmgr/library.h"
 #include "modules/builtin.h"
 
@@ -279,7 +280,9 @@ static void instance_log(void *ctx, const char *name, int level,
 
 	if (level <= PT_LOG_ERR)
 		snprintf(inst->last_error, sizeof(inst->last_error), "%s", line);
-	if (level == PT_LOG_WARN || getenv("PARTITA_DEBUG"))
+	/* Live, the I/O thread writes it: never the period thread. */
+	if ((level == PT_LOG_WARN || getenv("PARTITA_DEBUG")) &&
+	    !pt_iothread_log(name, line))
 		fprintf(stderr, "partita: %s: %s\n", name, line);
 }
 

@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +25,15 @@
 #include "host/graph/graph.h"
 #include "host/io/alsa.h"
 #include "host/io/io.h"
+#include "host/io/iothread.h"
 
 #define IO_PATH_MAX 4096
 #define IO_CHUNK 1024 /* frames converted at a time */
+/* Live, the rings between the period thread and the I/O thread: what an
+ * input reads ahead, what an output may hold before the file has it. */
+#define IO_LIVE_IN_MS 500
+#define IO_LIVE_OUT_MS 2000
+#define IO_LIVE_MIN_PERIODS 16
 
 /* Standard input read in whole, or standard output gathered until the
  * file is complete: a file in memory for libsndfile's virtual I/O, which
@@ -61,8 +69,108 @@ struct io_state {
 	char tmp[IO_PATH_MAX + 32], final[IO_PATH_MAX];
 	int major, codec, bits; /* major: set for an output only */
 	bool is_float, exact;
+	/* Live (pt_io_live_begin): the file is read and written by the I/O
+	 * thread through a ring in the stream's format. The period thread
+	 * owns ring_rd of an input and ring_wr of an output, the I/O thread
+	 * the other; ended (input: the I/O thread read the end of the data,
+	 * with ended_damaged if it ended early) and failed (output: a write
+	 * failed, why in werr) are published with release. */
+	bool live, queued;
+	struct pt_iowork work;
+	struct pt_format fmt;
+	uint8_t *ring;
+	size_t ring_frames, frame;
+	_Atomic uint64_t ring_wr, ring_rd;
+	atomic_bool ended, ended_damaged, failed;
+	char werr[160];
+	uint64_t xruns; /* the period thread's */
 	int32_t scratch[IO_CHUNK * PT_CHANNELS_MAX];
 };
+
+static bool live_mode;
+
+static struct io_state *state_of_work(struct pt_iowork *w)
+{
+	return (struct io_state *)((char *)w - offsetof(struct io_state, work));
+}
+
+/* Copies @n frames between two circular buffers: from @src at frame @from
+ * of @scap frames to @dst at frame @to of @dcap frames. */
+static void ring_copy(uint8_t *dst, size_t dcap, size_t to, const uint8_t *src,
+		      size_t scap, size_t from, size_t n, size_t frame)
+{
+	while (n) {
+		size_t d = to % dcap, s = from % scap, k = n;
+
+		if (k > dcap - d)
+			k = dcap - d;
+		if (k > scap - s)
+			k = scap - s;
+		memcpy(dst + d * frame, src + s * frame, k * frame);
+		to += k;
+		from += k;
+		n -= k;
+	}
+}
+
+/* Gives @st a ring of @ms of @f (at least IO_LIVE_MIN_PERIODS periods of
+ * @period frames) and the I/O thread's @run; waits for one pass of the
+ * I/O thread (an input's read-ahead). */
+static int live_attach(struct io_state *st, const struct pt_format *f,
+		       size_t period, unsigned ms,
+		       void (*run)(struct pt_iowork *w))
+{
+	size_t frames = (size_t)f->rate * ms / 1000;
+
+	if (frames < IO_LIVE_MIN_PERIODS * period)
+		frames = IO_LIVE_MIN_PERIODS * period;
+	pt_iothread_lock();
+	if (st->queued)
+		pt_iothread_remove(&st->work);
+	st->queued = false;
+	free(st->ring);
+	st->fmt = *f;
+	st->frame = pt_frame_bytes(f);
+	st->ring_frames = frames;
+	/* Allocated after mlockall: locked and populated. */
+	st->ring = calloc(frames, st->frame);
+	atomic_store(&st->ring_wr, 0);
+	atomic_store(&st->ring_rd, 0);
+	atomic_store(&st->ended, false);
+	atomic_store(&st->ended_damaged, false);
+	atomic_store(&st->failed, false);
+	st->xruns = 0;
+	if (!st->ring) {
+		pt_iothread_unlock();
+		return -ENOMEM;
+	}
+	st->live = true;
+	st->work.run = run;
+	pt_iothread_add(&st->work);
+	st->queued = true;
+	pt_iothread_wait_pass();
+	pt_iothread_unlock();
+	return 0;
+}
+
+/* Takes @st off the I/O thread; an output's ring is written out first
+ * unless @drop. */
+static void live_detach(struct io_state *st, bool drop)
+{
+	if (!st->queued)
+		return;
+	pt_iothread_lock();
+	/* The thread stopped: the ring is written out here. */
+	if (!drop && !pt_iothread_running())
+		st->work.run(&st->work);
+	while (!drop && !atomic_load_explicit(&st->failed, memory_order_acquire) &&
+	       atomic_load(&st->ring_rd) != atomic_load(&st->ring_wr))
+		pt_iothread_wait_pass();
+	pt_iothread_remove(&st->work);
+	st->queued = false;
+	pt_iothread_unlock();
+}
+
 
 /* ---- files: regular files only, '-' for standard input and output ---- */
 
@@ -281,9 +389,13 @@ static void io_free(struct pt_module *mod)
 
 	if (!st)
 		return;
+	if (!st->major)
+		live_detach(st, true);
 	if (st->major && st->f.sf && output_commit(st, err, sizeof(err)))
 		fprintf(stderr, "partita: %s\n", err);
+	live_detach(st, true);
 	file_close(&st->f);
+	free(st->ring);
 	free(st);
 	pt_mod_set_priv(mod, NULL);
 }
@@ -403,6 +515,8 @@ static int input_init(struct pt_module *mod, const void *data, size_t size)
 }
 
 
+static void input_work(struct pt_iowork *w);
+
 static int input_prepare(struct pt_module *mod, struct pt_source *const *src,
 			 unsigned nsrc, struct pt_sink *const *snk,
 			 unsigned nsnk)
@@ -429,6 +543,9 @@ static int input_prepare(struct pt_module *mod, struct pt_source *const *src,
 		       st->f.info.channels, f->channels);
 		return -EINVAL;
 	}
+	if (live_mode)
+		return live_attach(st, f, pt_mod_period_frames(mod), IO_LIVE_IN_MS,
+				   input_work);
 	return 0;
 }
 
@@ -491,6 +608,79 @@ static void input_ended(struct io_state *st)
 		snprintf(st->damage, sizeof(st->damage), "the data ends early");
 }
 
+/* Live, on the I/O thread: reads ahead until the ring is full or the data
+ * ends. */
+static void input_work(struct pt_iowork *w)
+{
+	struct io_state *st = state_of_work(w);
+
+	while (!atomic_load_explicit(&st->ended, memory_order_relaxed)) {
+		uint64_t wr = atomic_load_explicit(&st->ring_wr, memory_order_relaxed);
+		uint64_t rd = atomic_load_explicit(&st->ring_rd, memory_order_acquire);
+		size_t at = (size_t)(wr % st->ring_frames);
+		size_t n = st->ring_frames - (size_t)(wr - rd), got;
+
+		if (!n)
+			break;
+		if (n > st->ring_frames - at)
+			n = st->ring_frames - at;
+		got = input_read(st, &st->fmt, st->ring + at * st->frame, n);
+		if (!got) {
+			/* As input_ended, into the fields the period thread
+			 * reads only once it has seen ended. */
+			bool early = !st->damaged &&
+				     (st->read_error ||
+				      st->frames_done < (uint64_t)st->f.info.frames);
+
+			if (early) {
+				st->damage_frame = st->frames_done;
+				st->damage_claimed = (uint64_t)st->f.info.frames;
+				if (!st->read_error)
+					snprintf(st->damage, sizeof(st->damage),
+						 "the data ends early");
+			}
+			atomic_store_explicit(&st->ended_damaged, early,
+					      memory_order_relaxed);
+			atomic_store_explicit(&st->ended, true, memory_order_release);
+			break;
+		}
+		st->frames_done += got;
+		atomic_store_explicit(&st->ring_wr, wr + got, memory_order_release);
+	}
+}
+
+/* Live, on the period thread: a period from the ring. Data the I/O thread
+ * has not read yet is an xrun: the period is silence and the file resumes
+ * where it was in the next one. */
+static void input_take(struct io_state *st, uint8_t *start, size_t bsize,
+		       size_t at, size_t want)
+{
+	size_t frame = st->frame, cap = bsize / frame, take;
+	bool ended = atomic_load_explicit(&st->ended, memory_order_acquire);
+	uint64_t rd = atomic_load_explicit(&st->ring_rd, memory_order_relaxed);
+	uint64_t avail = atomic_load_explicit(&st->ring_wr, memory_order_acquire) - rd;
+
+	if (avail >= want) {
+		take = want;
+	} else if (ended) {
+		take = (size_t)avail;
+		if (!st->eof) {
+			st->eof = true;
+			if (atomic_load_explicit(&st->ended_damaged, memory_order_relaxed))
+				st->damaged = true;
+		}
+	} else {
+		take = 0;
+		st->xruns++;
+	}
+	ring_copy(start, cap, at, st->ring, st->ring_frames, (size_t)rd, take, frame);
+	for (size_t i = take; i < want; i++)
+		memset(start + ((at + i) % cap) * frame, 0, frame);
+	atomic_store_explicit(&st->ring_rd, rd + take, memory_order_release);
+	if (!ended && avail - take < st->ring_frames / 2)
+		pt_iothread_kick();
+}
+
 static int input_process(struct pt_module *mod, struct pt_source *const *src,
 			 unsigned nsrc, struct pt_sink *const *snk,
 			 unsigned nsnk)
@@ -508,6 +698,11 @@ static int input_process(struct pt_module *mod, struct pt_source *const *src,
 	ret = pt_sink_get_buffer(snk[0], want * frame, &data, &start, &bsize);
 	if (ret)
 		return ret;
+	if (st->live) {
+		input_take(st, start, bsize,
+			   (size_t)((uint8_t *)data - (uint8_t *)start) / frame, want);
+		return pt_sink_commit(snk[0], want * frame);
+	}
 	while (done < want) {
 		uint8_t *p = (uint8_t *)start +
 			     ((size_t)((uint8_t *)data - (uint8_t *)start) +
@@ -535,11 +730,20 @@ static int input_reset(struct pt_module *mod)
 	struct io_state *st = pt_mod_priv(mod);
 
 	/* RESET ends the read; the next run starts the file again (a file
-	 * in memory too: standard input is read once). */
+	 * in memory too: standard input is read once). Live, the I/O thread
+	 * reads again from the start (no period runs in RESET). */
+	if (st->queued)
+		pt_iothread_lock();
 	if (st->f.sf)
 		sf_seek(st->f.sf, 0, SEEK_SET);
 	st->eof = false;
 	st->frames_done = 0;
+	if (st->queued) {
+		atomic_store(&st->ring_wr, 0);
+		atomic_store(&st->ring_rd, 0);
+		atomic_store(&st->ended, false);
+		pt_iothread_unlock();
+	}
 	return 0;
 }
 
@@ -558,6 +762,14 @@ static int input_set_config(struct pt_module *mod, uint32_t param,
 		return ret;
 	/* Open: switch files now. Otherwise the file is opened when the
 	 * pipeline starts, like the one init named. */
+	if (st->f.sf && st->queued) {
+		/* Live: the new file follows what was read ahead. */
+		pt_iothread_lock();
+		ret = input_open(mod, st, path);
+		atomic_store_explicit(&st->ended, false, memory_order_release);
+		pt_iothread_unlock();
+		return ret;
+	}
 	if (st->f.sf)
 		return input_open(mod, st, path);
 	memcpy(st->path, path, sizeof(st->path));
@@ -849,9 +1061,11 @@ static int output_create(struct pt_module *mod, struct io_state *st)
  * copied to standard output). */
 static int output_commit(struct io_state *st, char *err, size_t errlen)
 {
-	struct io_mem *mem = st->f.mem;
+	struct io_mem *mem;
 	int ret;
 
+	live_detach(st, false);
+	mem = st->f.mem;
 	if (!st->f.sf)
 		return 0;
 	st->f.mem = NULL; /* kept until written out */
@@ -884,6 +1098,34 @@ static int output_commit(struct io_state *st, char *err, size_t errlen)
 	st->tmp[0] = 0;
 	mem_free(mem);
 	return ret;
+}
+
+static int output_write(struct io_state *st, const struct pt_format *f,
+			const uint8_t *in, size_t frames);
+
+/* Live, on the I/O thread: writes what the ring holds to the file. */
+static void output_work(struct pt_iowork *w)
+{
+	struct io_state *st = state_of_work(w);
+
+	while (st->f.sf && !atomic_load_explicit(&st->failed, memory_order_relaxed)) {
+		uint64_t rd = atomic_load_explicit(&st->ring_rd, memory_order_relaxed);
+		uint64_t wr = atomic_load_explicit(&st->ring_wr, memory_order_acquire);
+		size_t at = (size_t)(rd % st->ring_frames), n = (size_t)(wr - rd);
+
+		if (!n)
+			break;
+		if (n > st->ring_frames - at)
+			n = st->ring_frames - at;
+		if (n > IO_CHUNK)
+			n = IO_CHUNK;
+		if (output_write(st, &st->fmt, st->ring + at * st->frame, n)) {
+			snprintf(st->werr, sizeof(st->werr), "%s", sf_strerror(st->f.sf));
+			atomic_store_explicit(&st->failed, true, memory_order_release);
+			break;
+		}
+		atomic_store_explicit(&st->ring_rd, rd + n, memory_order_release);
+	}
 }
 
 static int output_prepare(struct pt_module *mod, struct pt_source *const *src,
@@ -919,6 +1161,9 @@ static int output_prepare(struct pt_module *mod, struct pt_source *const *src,
 	/* Float streams into integer files: clip, never wrap. */
 	sf_command(st->f.sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
 	st->frames_done = 0;
+	if (live_mode)
+		return live_attach(st, f, pt_mod_period_frames(mod), IO_LIVE_OUT_MS,
+				   output_work);
 	return 0;
 }
 
@@ -966,6 +1211,37 @@ static bool output_ready(struct pt_module *mod, struct pt_source *const *src,
 	return nsrc == 1 && pt_source_available(src[0]) > 0;
 }
 
+/* Live, on the period thread: the period's frames go into the ring for
+ * the I/O thread. A ring too full for them takes what fits and the rest
+ * stays in the graph's buffer for the next period (counted as an xrun):
+ * the file loses nothing and the period thread never waits. */
+static int output_put(struct pt_module *mod, struct io_state *st,
+		      struct pt_source *src, const void *start, size_t bsize,
+		      size_t at, size_t avail)
+{
+	uint64_t wr = atomic_load_explicit(&st->ring_wr, memory_order_relaxed);
+	uint64_t rd = atomic_load_explicit(&st->ring_rd, memory_order_acquire);
+	size_t room = st->ring_frames - (size_t)(wr - rd);
+	uint64_t left = st->target - st->frames_done;
+	size_t keep = avail < left ? avail : (size_t)left, take = avail;
+
+	if (atomic_load_explicit(&st->failed, memory_order_acquire)) {
+		pt_log(mod, PT_LOG_ERR, "writing '%s': %s", st->path, st->werr);
+		return -EIO;
+	}
+	if (keep > room) {
+		keep = take = room;
+		st->xruns++;
+	}
+	ring_copy(st->ring, st->ring_frames, (size_t)wr, start, bsize / st->frame,
+		  at, keep, st->frame);
+	atomic_store_explicit(&st->ring_wr, wr + keep, memory_order_release);
+	st->frames_done += keep;
+	if (wr + keep - rd > st->ring_frames / 4)
+		pt_iothread_kick();
+	return pt_source_release(src, take * st->frame);
+}
+
 static int output_process(struct pt_module *mod, struct pt_source *const *src,
 			  unsigned nsrc, struct pt_sink *const *snk,
 			  unsigned nsnk)
@@ -986,6 +1262,11 @@ static int output_process(struct pt_module *mod, struct pt_source *const *src,
 	ret = pt_source_get_data(src[0], avail * frame, &data, &start, &bsize);
 	if (ret)
 		return ret;
+	if (st->live)
+		return output_put(mod, st, src[0], start, bsize,
+				  (size_t)((const uint8_t *)data -
+					   (const uint8_t *)start) / frame,
+				  avail);
 	while (done < avail) {
 		const uint8_t *p = (const uint8_t *)start +
 				   ((size_t)((const uint8_t *)data -
@@ -1226,6 +1507,7 @@ void pt_io_output_discard(struct pt_instance *inst)
 
 	if (!pt_io_is_output(inst) || !(st = inst->mod.priv) || !st->f.sf)
 		return;
+	live_detach(st, true);
 	if (st->tmp[0])
 		unlink(st->tmp);
 	st->tmp[0] = 0;
@@ -1239,4 +1521,28 @@ int pt_io_output_close(struct pt_instance *inst, char *err, size_t errlen)
 	if (!pt_io_is_output(inst) || !(st = inst->mod.priv))
 		return 0;
 	return output_commit(st, err, errlen);
+}
+
+int pt_io_live_begin(void)
+{
+	int ret = pt_iothread_start();
+
+	live_mode = !ret;
+	return ret;
+}
+
+void pt_io_live_end(void)
+{
+	live_mode = false;
+	pt_iothread_stop();
+}
+
+uint64_t pt_io_xruns(const struct pt_instance *inst)
+{
+	const struct io_state *st;
+
+	if ((!pt_io_is_input(inst) && !pt_io_is_output(inst)) ||
+	    !(st = inst->mod.priv))
+		return 0;
+	return st->xruns;
 }

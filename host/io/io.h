@@ -96,4 +96,22 @@ void pt_io_output_discard(struct pt_instance *inst);
  * place; returns 0 or -EIO with the reason in @err. */
 int pt_io_output_close(struct pt_instance *inst, char *err, size_t errlen);
 
+/* Live runs: endpoints prepared from now on read and write their files on
+ * the I/O thread (host/io/iothread.h), which this starts, through rings:
+ * an input reads IO_LIVE_IN_MS (500 ms) ahead, an output holds up to
+ * IO_LIVE_OUT_MS (2 s) before the file has it. The period thread only
+ * copies. Trusted modules' log lines are queued for the I/O thread too.
+ * Returns 0 or -errno. */
+int pt_io_live_begin(void);
+
+/* Stops the I/O thread, once every output is finished (or discarded) and
+ * the instances are freed; its queued log lines are written. */
+void pt_io_live_end(void);
+
+/* Live: an input's periods of silence because the I/O thread had not read
+ * the data yet (the file resumes where it was), or an output's periods
+ * whose frames did not all fit its ring (the rest waited in the graph's
+ * buffer; nothing is lost). 0 offline. */
+uint64_t pt_io_xruns(const struct pt_instance *inst);
+
 #endif

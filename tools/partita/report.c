@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "host/io/alsa.h"
+#include "host/io/io.h"
 #include "host/trace/trace.h"
 #include "tools/partita/report.h"
 
@@ -122,6 +123,10 @@ int pt_report_json(FILE *f, struct pt_graph *g, uint64_t periods,
 			fprintf(f, ", \"xruns\": %llu",
 				(unsigned long long)pt_alsa_xruns(inst));
 		}
+		/* A file endpoint's xruns: live, its I/O thread fell behind. */
+		if (pt_io_is_input(inst) || pt_io_is_output(inst))
+			fprintf(f, ", \"xruns\": %llu",
+				(unsigned long long)pt_io_xruns(inst));
 		fputc('}', f);
 	}
 	fprintf(f, "\n]}\n");

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1087,6 +1088,13 @@ int pt_cmd_run(int argc, char **argv)
 		goto fail;
 	}
 	output_samples(g, &o);
+	/* Live, files are read and written (and log lines written) on the I/O
+	 * thread, never on the period thread. */
+	if (!pt_graph_config(g)->offline && (ret = pt_io_live_begin())) {
+		snprintf(err, sizeof(err), "cannot start the I/O thread: %s",
+			 strerror(-ret));
+		goto fail;
+	}
 	ret = start_all(g, err, sizeof(err));
 	if (ret && have_topo)
 		name_binding(&topo, err, sizeof(err));
@@ -1116,6 +1124,8 @@ int pt_cmd_run(int argc, char **argv)
 	 * must not spin forever: allow the expected periods, twice over, plus
 	 * ten seconds' worth. */
 	cap = 2 * total + 10000000u / pt_graph_config(g)->period_us;
+	if (!pt_graph_config(g)->offline)
+		pthread_setname_np(pthread_self(), "pt-period");
 	while (!stop_signal && (!outputs_done(g, &any) || !any)) {
 		if (!any) {
 			snprintf(err, sizeof(err), "the topology has no output");
@@ -1158,6 +1168,8 @@ int pt_cmd_run(int argc, char **argv)
 				 pt_graph_config(g)->period_us, false);
 		}
 	}
+	if (!pt_graph_config(g)->offline)
+		pthread_setname_np(pthread_self(), "partita");
 	if (tty && total > 500)
 		progress(stop_signal ? pt_sched_periods(s) : total, total,
 			 pt_graph_config(g)->period_us, true);
@@ -1222,6 +1234,10 @@ int pt_cmd_run(int argc, char **argv)
 					(double)pt_io_output_written(inst) /
 						inst->in[0]->fmt.rate,
 					inst->in[0]->fmt.rate);
+			if (pt_io_xruns(inst))
+				fprintf(table, "%s: %llu xruns: the I/O thread fell behind %s\n",
+					inst->name, (unsigned long long)pt_io_xruns(inst),
+					pt_io_is_input(inst) ? "reading" : "writing");
 		}
 	}
 	if (o.stats_json) {
@@ -1253,6 +1269,7 @@ out:
 	pt_sched_free(s);
 	pt_control_forget(g); /* what applying the topology left beside g */
 	pt_graph_free(g);
+	pt_io_live_end();
 	pt_io_probe_release();
 	if (have_topo)
 		pt_topology_free(&topo);
