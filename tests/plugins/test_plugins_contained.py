@@ -5,13 +5,17 @@ contained like any other module: its domain dies or its heap fills, it is
 marked failed, its output carries silence, and the plugin next to it gives
 exactly the output it gives alone. Refusals name what was wrong: a value out
 of range, an unknown control, a missing feature, a heap too small."""
+import json
 import os
+import shutil
 import struct
+import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plugtest import BUILD, check, errors, read_wav, run, test_signal, write_float_wav  # noqa: E402
+from plugtest import (BUILD, PARTITA, check, errors, read_wav, run, s16_of_float,  # noqa: E402
+                      test_signal, write_float_wav)
 
 BUNDLES = os.path.join(BUILD, "tests", "lv2")
 AMP = "http://plugin.org.uk/swh-plugins/amp"
@@ -101,7 +105,6 @@ with tempfile.TemporaryDirectory() as d:
         r = run("run", topo, "--isolation", iso, "--stats-json", js)
         inst = {}
         if r.returncode == 0:
-            import json
             inst = {i["name"]: i for i in json.load(open(js))["instances"]}
         check(inst.get("bad", {}).get("latency_frames") == 64 and
               inst.get("good", {}).get("latency_frames") == 0,
@@ -147,6 +150,91 @@ with tempfile.TemporaryDirectory() as d:
             ["http://example.invalid/none"], "an LV2 URI nobody installed")
     refused('{name: bad, module: lv2, heap_size: 512K, params: {uri: "%s"}}' % AMP,
             ["private heap of", "exhausted", "heap_size"], "a heap too small for lilv's world")
+
+    # ---- LADSPA libraries that lie or misbehave (misbehave/ladspa_*.c):
+    # each refused or contained, named, the neighbour's output unchanged ----
+    lad = os.path.join(BUILD, "tests", "ladspa")
+    hostile = os.path.join(lad, "ladspa_hostile.so")
+
+    def ladspa_bad(label, extra=""):
+        return ('{name: bad, module: ladspa, hang_ms: 300, params: {library: "%s", label: %s%s}}'
+                % (hostile, label, extra))
+
+    # A control whose range and default scale with the rate starts at the
+    # rate's default (it was 0, outside the range, and refused): middle of
+    # 0.001..0.5 x 48000 = 12024, as applyplugin given that value.
+    r = run("run", two_chains(d, ladspa_bad("freq_default")))
+    ref = os.path.join(d, "freq_ref.wav")
+    a = subprocess.run(["applyplugin", os.path.join(d, "in.wav"), ref, hostile, "freq_default",
+                        "12024"], capture_output=True, text=True)
+    check(r.returncode == 0 and a.returncode == 0 and
+          [s16_of_float(v) for v in read_wav(os.path.join(d, "o1.wav"))[3]] == read_wav(ref)[3],
+          "LADSPA rate-relative default: the rate's (12024 Hz), as applyplugin (%s%s)"
+          % (r.stderr.strip()[-200:], a.stderr.strip()[-100:]))
+    r = run("run", two_chains(d, ladspa_bad("null_names")))
+    check(r.returncode == 0, "LADSPA descriptor with NULL names: runs (%s)" % r.stderr.strip()[-200:])
+    for label, want in (("null_ports", "incomplete descriptor (no port descriptors"),
+                        ("nosuch", "no plugin labelled 'nosuch'")):
+        r = run("run", two_chains(d, ladspa_bad(label)))
+        check(r.returncode == 1 and want in r.stderr and "SIGSEGV" not in r.stderr,
+              "LADSPA %s: refused, named (%s)" % (label, r.stderr.strip()[-200:]))
+    for lib, want in (("ladspa_crash.so", "killed by SIGSEGV"),
+                      (os.path.join(BUILD, "modules", "pt_gain.so"), "no ladspa_descriptor"),
+                      (os.path.join(d, "in.wav"), "in.wav")):
+        r = run("run", two_chains(d, '{name: bad, module: ladspa, params: {library: "%s", '
+                                     'label: x, path: "%s"}}' % (lib, lad)))
+        check(r.returncode == 1 and want in r.stderr,
+              "a library that is no LADSPA plugin or crashes (%s): refused, named (%s)"
+              % (os.path.basename(lib), r.stderr.strip()[-200:]))
+    # A latency port saying 5e8 frames: no frame count a completion may
+    # carry. Reported as 0 (said, trusted), the instance keeps running;
+    # isolated it was taken for a lie and the instance failed.
+    for iso in ("process", "none"):
+        js = os.path.join(d, "hl-%s.json" % iso)
+        r = run("run", two_chains(d, ladspa_bad("huge_latency")), "--isolation", iso,
+                "--stats-json", js)
+        try:
+            inst = {i["name"]: i for i in json.load(open(js))["instances"]}
+        except (OSError, ValueError, KeyError):
+            inst = {}
+        bad = inst.get("bad", {})
+        check(r.returncode == 0 and bad.get("state") == "READY" and bad.get("latency_frames") == 0
+              and (iso == "process" or "not a latency" in r.stderr) and
+              read_wav(os.path.join(d, "o2.wav"))[3] == reference,
+              "LADSPA latency port at 5e8 frames (%s): reported as 0, runs, neighbour unchanged (%s, %s)"
+              % (iso, bad.get("state"), r.stderr.strip()[-200:]))
+    for label, why in (("crash_run", "SIGSEGV"), ("out_of_bounds", "SIGSEGV")):
+        r = run("run", two_chains(d, ladspa_bad(label)), "--stats")
+        check(r.returncode == 3 and "FAILED" in row(r.stdout, "bad") and why in r.stdout + r.stderr and
+              read_wav(os.path.join(d, "o2.wav"))[3] == reference,
+              "LADSPA %s: contained (%s), the neighbour's output unchanged" % (label, row(r.stdout, "bad")))
+    for label, why in (("crash_instantiate", "SIGSEGV"), ("spin_activate", "did not answer")):
+        r = run("run", two_chains(d, ladspa_bad(label)))
+        check(r.returncode == 1 and "'bad' (ladspa)" in r.stderr and why in r.stderr,
+              "LADSPA %s: refused at prepare, named (%s)" % (label, r.stderr.strip()[-200:]))
+
+    # partita plugins survives a library that kills its listing domain: it
+    # names it and lists the others; a lying descriptor is skipped, said.
+    lp = os.path.join(d, "ladspa")
+    os.mkdir(lp)
+    for f in ("ladspa_hostile.so", "ladspa_crash.so"):
+        shutil.copy(os.path.join(lad, f), lp)
+    shutil.copy("/usr/lib/ladspa/cmt.so", lp)
+    p = subprocess.run([PARTITA, "plugins", "--ladspa"], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, LADSPA_PATH=lp))
+    check(p.returncode == 0 and "skipped %s/ladspa_crash.so" % lp in p.stderr and
+          "cmt.so amp_mono" in p.stdout and "ladspa_hostile.so freq_default" in p.stdout and
+          "ladspa_hostile.so #2: skipped: no port descriptors" in p.stdout,
+          "partita plugins: a crashing library named and skipped, the others listed (%s)"
+          % p.stderr.strip()[-200:])
+    p = subprocess.run([PARTITA, "plugins", "--json"], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, LADSPA_PATH=lp))
+    try:
+        labels = [x["label"] for x in json.loads(p.stdout)["ladspa"]]
+    except (ValueError, KeyError, TypeError):
+        labels = []
+    check(p.returncode == 0 and "amp_mono" in labels and "null_ports" not in labels,
+          "partita plugins --json: valid JSON past the crashing library (%d LADSPA)" % len(labels))
 
 print("%d failures" % len(errors))
 sys.exit(1 if errors else 0)
