@@ -309,6 +309,26 @@ static void list_library(struct pt_module *mod, struct ladspa *l, const char *fi
 			plug_printf(&l->json, ", \"name\": ");
 			plug_json_string(&l->json, d->PortNames && d->PortNames[k] ? d->PortNames[k] : "");
 			plug_printf(&l->json, ", \"type\": \"%s\", \"direction\": \"%s\"", type, dir);
+			if (LADSPA_IS_PORT_CONTROL(pd) && LADSPA_IS_PORT_INPUT(pd)) {
+				/* The default the adapter takes (set_bounds):
+				 * one that follows the bounds scales with the
+				 * rate as they do. */
+				LADSPA_PortRangeHintDescriptor hd = h->HintDescriptor;
+				unsigned m = hd & LADSPA_HINT_DEFAULT_MASK;
+				bool tg = LADSPA_IS_HINT_TOGGLED(hd);
+				float lo = tg ? 0 : h->LowerBound, hi = tg ? 1 : h->UpperBound;
+				float v = m ? hint_default(hd, lo, hi) :
+					  LADSPA_IS_HINT_BOUNDED_BELOW(hd) || tg ? lo : 0;
+				bool rel = sr && !tg && (m ? m <= LADSPA_HINT_DEFAULT_MAXIMUM :
+							   LADSPA_IS_HINT_BOUNDED_BELOW(hd));
+
+				if ((LADSPA_IS_HINT_BOUNDED_ABOVE(hd) || tg) && v > hi && (!sr || rel))
+					v = hi;
+				plug_printf(&l->text, " = %.9g%s", (double)v, rel ? "*rate" : "");
+				plug_printf(&l->json, ", \"default\": ");
+				plug_json_number(&l->json, v);
+				plug_printf(&l->json, ", \"default_times_rate\": %s", rel ? "true" : "false");
+			}
 			if (LADSPA_IS_PORT_CONTROL(pd)) {
 				plug_printf(&l->text, " (");
 				plug_printf(&l->json, ", \"min\": ");

@@ -7,6 +7,7 @@ exactly the output it gives alone. Refusals name what was wrong: a value out
 of range, an unknown control, a missing feature, a heap too small."""
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -227,12 +228,21 @@ with tempfile.TemporaryDirectory() as d:
           "ladspa_hostile.so #2: skipped: no port descriptors" in p.stdout,
           "partita plugins: a crashing library named and skipped, the others listed (%s)"
           % p.stderr.strip()[-200:])
+    # Defaults are listed, a rate-relative one as a multiple of the rate.
+    check(re.search(r"port 2 control  in     gain = 0\.250\d*\*rate \(0\.001\d*\*rate\.\.0\.5\*rate\)",
+                    p.stdout) and "amp_mono" in p.stdout and "gain = 1 (0.." in p.stdout,
+          "partita plugins lists LADSPA defaults, rate-relative ones times the rate")
     p = subprocess.run([PARTITA, "plugins", "--json"], capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, LADSPA_PATH=lp))
     try:
         labels = [x["label"] for x in json.loads(p.stdout)["ladspa"]]
     except (ValueError, KeyError, TypeError):
         labels = []
+    ports = {x["label"]: x["ports"] for x in json.loads(p.stdout or "{}").get("ladspa", [])} \
+        if labels else {}
+    fd = ports.get("freq_default", [{}] * 3)[2]
+    check(abs(fd.get("default", 0) - 0.2505) < 1e-6 and fd.get("default_times_rate") is True,
+          "partita plugins --json: a LADSPA default and whether it is times the rate (%s)" % fd)
     check(p.returncode == 0 and "amp_mono" in labels and "null_ports" not in labels,
           "partita plugins --json: valid JSON past the crashing library (%d LADSPA)" % len(labels))
 
