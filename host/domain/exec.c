@@ -1170,7 +1170,11 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 		slice = deadline_ns - now;
 		if (slice > REAP_SLICE_NS)
 			slice = REAP_SLICE_NS;
-		ret = pt_ring_wait(&d->ring, (uint64_t)pt_domain_tuning()->host_spin_us * 1000u,
+		/* Never spin for a chain stage: its domain shares the host's
+		 * CPU at a lower priority, and a spin would hold it off. */
+		ret = pt_ring_wait(&d->ring,
+				   x->chained ? 0
+					      : (uint64_t)pt_domain_tuning()->host_spin_us * 1000u,
 				   (int64_t)slice);
 		if (ret == -ETIMEDOUT)
 			pt_domain_poll_death(d);
