@@ -131,7 +131,9 @@ static uint64_t chain_futex_calls;
 static unsigned live_instances;
 /* Plugin files were granted (extra arguments): module init and prepare
  * (a plugin's dlopen, instantiate) run before the seal, which comes with
- * the first PROCESS request. */
+ * the pipeline's START (after the module's trigger), or at the latest with
+ * the first PROCESS request: installing the filter takes a period's worth
+ * of time, and a live chain would miss its first period for it. */
 static bool init_before_seal;
 /* Libraries loaded so far; fds from LIBRARY_FD_BASE up name each load. */
 static unsigned loads;
@@ -788,6 +790,14 @@ static int do_control(void)
 			in->mod.mode = c.param;
 		}
 		r->result = call_module(in, &c);
+		if (h.op == PT_DCTL_TRIGGER && !r->result && init_before_seal &&
+		    (c.param == PT_TRIGGER_START || c.param == PT_TRIGGER_RELEASE) &&
+		    !pt_lockdown_sealed()) {
+			char err[256];
+
+			if (pt_lockdown_seal(err, sizeof(err)))
+				reply_text(r, -EPERM, "trigger: %s", err);
+		}
 		break;
 	}
 	case PT_DCTL_CONFIG_SET:
