@@ -429,12 +429,12 @@ static int discover(struct pt_module *mod, struct lv2 *l, const char *uri,
 	return ret;
 }
 
-/* One plugin of the listing: text like lv2info's, JSON for tools. */
-static int uri_cmp(const void *a, const void *b)
+static int cmp_uri(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* One plugin of the listing: text like lv2info's, JSON for tools. */
 static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 			struct plug_text *t, struct plug_text *j, bool first)
 {
@@ -450,18 +450,19 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 	LilvNodes *req = lilv_plugin_get_required_features(plugin);
 	const char *uri = lilv_node_as_uri(lilv_plugin_get_uri(plugin));
 	const char *missing = NULL;
-	/* The required features in URI order: lilv's order is its hashes',
-	 * which differ from one process to another. */
-	unsigned nreq = 0, cap = req ? lilv_nodes_size(req) : 0;
-	const char **reqs = malloc((cap + 1) * sizeof(*reqs));
+
+	/* In URI order: the store's own order differs between a listing read
+	 * in the host and one read in a domain. */
+	unsigned nreq = 0;
+	const char **reqs = calloc(lilv_nodes_size(req) + 1, sizeof(*reqs));
 
 	LILV_FOREACH (nodes, i, req)
-		if (reqs && nreq < cap)
+		if (reqs)
 			reqs[nreq++] = lilv_node_as_uri(lilv_nodes_get(req, i));
-	if (reqs)
-		qsort(reqs, nreq, sizeof(*reqs), uri_cmp);
-	for (unsigned i = 0; i < nreq; i++)
-		if (!missing && !feature_supported(l, reqs[i], pt_mod_period_frames(l->mod)))
+	if (nreq > 1)
+		qsort(reqs, nreq, sizeof(*reqs), cmp_uri);
+	for (unsigned i = 0; i < nreq && !missing; i++)
+		if (!feature_supported(l, reqs[i], pt_mod_period_frames(l->mod)))
 			missing = reqs[i];
 	if (mins && maxs && defs)
 		lilv_plugin_get_port_ranges_float(plugin, mins, maxs, defs);
@@ -529,11 +530,11 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 		lilv_node_free(pname);
 	}
 	plug_printf(j, "]}");
-	free(reqs);
 	lilv_nodes_free(req);
 	lilv_node_free(name);
 	lilv_node_free(in);
 	lilv_node_free(optional);
+	free(reqs);
 	free(mins);
 	free(maxs);
 	free(defs);
