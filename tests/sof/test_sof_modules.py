@@ -216,6 +216,14 @@ SOF_MODULE_INIT(needy, sys_comp_module_needy_interface_init);
             check(r.returncode != 0 and want in r.stderr and "'m' (eqiir)" in r.stderr,
                   "eq_iir %s -> %s: refused at prepare, named (%s)" % (fin, fout, r.stderr.strip()[-200:]))
 
+        # A firmware init that fails is named, with what it was not given:
+        # volume reads its IPC4 init payload (init_blob:).
+        inst = "{name: m, library: %s, isolation: process}" % os.path.join(LIBS, "pt_sof_volume.so")
+        r = run(d, chain(d, inst, "m", FMT, FMT), "--seconds", "0.1")
+        check(r.returncode == 1 and "'m' (peakvol)" in r.stderr and "firmware init failed: -22" in r.stderr
+              and "no init payload" in r.stderr,
+              "volume without its init payload: refused, naming it (%s)" % r.stderr.strip()[-200:])
+
         # partita-sof-build on odd input: a named error, never a traceback.
         odd = os.path.join(d, "odd")
         os.makedirs(os.path.join(odd, "src", "audio"))
