@@ -64,6 +64,23 @@ struct plug {
 	struct plug_audio a;
 };
 
+/* Whether @file is one of the colon-separated paths of @list (a listing's
+ * skip=: what killed an earlier listing domain). */
+static inline bool plug_in_list(const char *list, const char *file)
+{
+	size_t n = strlen(file);
+
+	for (const char *s = list; s && *s;) {
+		const char *end = strchr(s, ':');
+		size_t k = end ? (size_t)(end - s) : strlen(s);
+
+		if (k == n && !memcmp(s, file, n))
+			return true;
+		s += k + (end ? 1 : 0);
+	}
+	return false;
+}
+
 static inline int plug_find(const struct plug *p, const char *key, size_t n)
 {
 	for (unsigned i = 0; i < p->nctl; i++)

@@ -357,22 +357,6 @@ static void list_library(struct pt_module *mod, struct ladspa *l, const char *fi
 	dlclose(dl);
 }
 
-/* Whether @file is in @skip (colon-separated paths). */
-static bool skipped(const char *skip, const char *file)
-{
-	size_t n = strlen(file);
-
-	for (const char *s = skip; s && *s;) {
-		const char *end = strchr(s, ':');
-		size_t k = end ? (size_t)(end - s) : strlen(s);
-
-		if (k == n && !memcmp(s, file, n))
-			return true;
-		s += k + (end ? 1 : 0);
-	}
-	return false;
-}
-
 /* list=1: every library along @path but those in @skip. */
 static int list_all(struct pt_module *mod, struct ladspa *l, const char *path,
 		    const char *skip)
@@ -397,7 +381,7 @@ static int list_all(struct pt_module *mod, struct ladspa *l, const char *path,
 
 			if (n < 4 || strcmp(de->d_name + n - 3, ".so") ||
 			    snprintf(f, sizeof(f), "%s/%s", dir, de->d_name) >= (int)sizeof(f) ||
-			    skipped(skip, f))
+			    plug_in_list(skip, f))
 				continue;
 			list_library(mod, l, f, de->d_name, &first);
 		}

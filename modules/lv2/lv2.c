@@ -540,8 +540,10 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 	free(defs);
 }
 
-/* list=1: every plugin along @path, into l->text and l->json. */
-static int list_all(struct pt_module *mod, struct lv2 *l, const char *path)
+/* list=1: every plugin along @path but those of the bundles in @skip,
+ * into l->text and l->json. */
+static int list_all(struct pt_module *mod, struct lv2 *l, const char *path,
+		    const char *skip)
 {
 	LilvWorld *w = world_open(mod, path, NULL);
 	const LilvPlugins *all;
@@ -552,8 +554,20 @@ static int list_all(struct pt_module *mod, struct lv2 *l, const char *path)
 	all = lilv_world_get_all_plugins(w);
 	plug_printf(&l->json, "[");
 	LILV_FOREACH (plugins, i, all) {
-		list_plugin(l, w, lilv_plugins_get(all, i), &l->text, &l->json, first);
-		first = false;
+		const LilvPlugin *p = lilv_plugins_get(all, i);
+		char *bundle = lilv_file_uri_parse(lilv_node_as_uri(lilv_plugin_get_bundle_uri(p)),
+						   NULL);
+
+		/* Said before lilv reads the plugin's ports: if that kills the
+		 * domain, the death names the bundle (the host lists again
+		 * without it). */
+		if (bundle)
+			pt_log(mod, PT_LOG_INFO, "listing %s", bundle);
+		if (!bundle || !plug_in_list(skip, bundle)) {
+			list_plugin(l, w, p, &l->text, &l->json, first);
+			first = false;
+		}
+		lilv_free(bundle);
 	}
 	lilv_world_free(w);
 	return plug_list_end(mod, &l->text, &l->json);
@@ -655,7 +669,9 @@ static int lv2_init(struct pt_module *mod, const void *data, size_t size)
 		snprintf(path, sizeof(path), "/usr/local/lib/lv2:/usr/lib/lv2");
 	if (pt_param_double(data, size, "list", &(double){ 0 }) == 0) {
 		l->listing = true;
-		if ((ret = list_all(mod, l, path)))
+		if (pt_param_string(data, size, "skip", lib, sizeof(lib)) <= 0)
+			lib[0] = '\0';
+		if ((ret = list_all(mod, l, path, lib)))
 			goto fail;
 		return 0;
 	}

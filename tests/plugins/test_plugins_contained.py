@@ -228,6 +228,21 @@ with tempfile.TemporaryDirectory() as d:
           "ladspa_hostile.so #2: skipped: no port descriptors" in p.stdout,
           "partita plugins: a crashing library named and skipped, the others listed (%s)"
           % p.stderr.strip()[-200:])
+    # An LV2 bundle whose data kills the listing domain (a port index of
+    # four billion: lilv asks for 32 GB) is named and skipped; the other
+    # bundles along the path are listed.
+    huge = os.path.join(d, "lv2", "huge.lv2")
+    os.makedirs(huge)
+    with open(os.path.join(huge, "manifest.ttl"), "w") as f:
+        f.write('@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n'
+                '<urn:partita:huge> a lv2:Plugin ; lv2:binary <huge.so> ; lv2:port '
+                '[ a lv2:AudioPort , lv2:InputPort ; lv2:index 4000000000 ; lv2:symbol "in" ] .\n')
+    q = subprocess.run([PARTITA, "plugins", "--lv2"], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, LV2_PATH=os.path.join(d, "lv2") + ":" + BUNDLES))
+    check(q.returncode == 0 and "skipped %s/" % huge in q.stderr and
+          "http://partita.invalid/plugins/crash" in q.stdout and "urn:partita:huge" not in q.stdout,
+          "partita plugins: an LV2 bundle that kills the listing named and skipped (%s)"
+          % q.stderr.strip()[-200:])
     # Defaults are listed, a rate-relative one as a multiple of the rate.
     check(re.search(r"port 2 control  in     gain = 0\.250\d*\*rate \(0\.001\d*\*rate\.\.0\.5\*rate\)",
                     p.stdout) and "amp_mono" in p.stdout and "gain = 1 (0.." in p.stdout,

@@ -127,23 +127,25 @@ int pt_cmd_plugins(int argc, char **argv)
 
 		if (!want[k])
 			continue;
-		/* A LADSPA library whose code kills the listing domain is named
-		 * by its last words ("listing FILE"): listed again without it. */
+		/* A LADSPA library whose code, or an LV2 bundle whose data,
+		 * kills the listing domain is named by its last words
+		 * ("listing FILE"): listed again without it. */
 		for (unsigned tries = 0;; tries++) {
 			const char *bad;
 			size_t n;
 
 			ret = pt_graph_instance_create(g, &d, err, sizeof(err));
-			if (!ret || !k || tries == 16 || !(bad = strstr(err, "listing /")))
+			if (!ret || tries == 16 || !(bad = strstr(err, "listing /")))
 				break;
 			/* the last library it began */
 			for (const char *b; (b = strstr(bad + 1, "listing /"));)
 				bad = b;
 			bad += strlen("listing ");
 			n = strcspn(bad, " :;\n");
-			if (bad[n] || strlen(init) + n + 7 >= sizeof(init))
+			/* (a path with a space or a colon cannot be skipped) */
+			if ((bad[n] && bad[n] != ';') || strlen(init) + n + 7 >= sizeof(init))
 				break;
-			fprintf(stderr, "partita plugins: skipped %s: it %s\n", bad,
+			fprintf(stderr, "partita plugins: skipped %.*s: it %s\n", (int)n, bad,
 				strstr(err, "killed") ? "killed the domain listing it" :
 				"stopped the domain listing it");
 			snprintf(init + strlen(init), sizeof(init) - strlen(init), "%s%.*s",
