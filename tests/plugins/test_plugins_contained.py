@@ -130,6 +130,34 @@ with tempfile.TemporaryDirectory() as d:
               for f, y in zip(x[48:], outs[0][48:])),
           "worker: the level its response set holds from the second period")
 
+    # lv2:sampleRate: a control's bounds are multiples of the rate (its
+    # default is not). At 48 kHz 0..0.0001 is 0..4.8: gain 2 runs (it was
+    # refused as out of range 0..0.0001), gain 5 is refused naming the rate.
+    srb = os.path.join(d, "srate.lv2")
+    os.mkdir(srb)
+    shutil.copy(os.path.join(BUNDLES, "partita-test.lv2", "misbehave.so"), srb)
+    with open(os.path.join(srb, "manifest.ttl"), "w") as f:
+        f.write('@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n'
+                '<http://partita.invalid/plugins/crash> a lv2:Plugin ; lv2:binary <misbehave.so> ; '
+                'lv2:port [ a lv2:AudioPort , lv2:InputPort ; lv2:index 0 ; lv2:symbol "in" ] , '
+                '[ a lv2:AudioPort , lv2:OutputPort ; lv2:index 1 ; lv2:symbol "out" ] , '
+                '[ a lv2:ControlPort , lv2:InputPort ; lv2:index 2 ; lv2:symbol "gain" ; lv2:default 1 ; '
+                'lv2:minimum 0 ; lv2:maximum 0.0001 ; lv2:portProperty lv2:sampleRate ] , '
+                '[ a lv2:ControlPort , lv2:InputPort ; lv2:index 3 ; lv2:symbol "after" ; lv2:default 100 ] , '
+                '[ a lv2:ControlPort , lv2:InputPort ; lv2:index 4 ; lv2:symbol "latency_in" ; lv2:default 0 ] , '
+                '[ a lv2:ControlPort , lv2:OutputPort ; lv2:index 5 ; lv2:symbol "latency" ] .\n')
+    srate_inst = ('{name: bad, module: lv2, params: {uri: "http://partita.invalid/plugins/crash", '
+                  'bundle: "%s", gain: %%s}}' % srb)
+    r = run("run", two_chains(d, srate_inst % 2))
+    x = test_signal(FRAMES, 1)
+    check(r.returncode == 0 and read_wav(os.path.join(d, "o1.wav"))[3] ==
+          [struct.unpack("<f", struct.pack("<f", f[0]))[0] * 2 for f in x],
+          "lv2:sampleRate bounds are times the rate: gain 2 in 0..0.0001*48000 runs (%s)"
+          % r.stderr.strip()[-200:])
+    r = run("run", two_chains(d, srate_inst % 5))
+    check(r.returncode == 1 and "gain=5 is out of range 0..4.7" in r.stderr and "48000 Hz" in r.stderr,
+          "lv2:sampleRate: gain 5 refused, the range at the rate named (%s)" % r.stderr.strip()[-200:])
+
     def refused(inst, want, what):
         r = run("run", two_chains(d, inst))
         check(r.returncode != 0 and all(w in r.stderr for w in want),
