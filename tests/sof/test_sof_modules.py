@@ -244,7 +244,10 @@ SOF_MODULE_INIT(needy, sys_comp_module_needy_interface_init);
                 (["--sof", SOF, bad], "compiling %s failed" % os.path.join(bad, "bad.c")),
                 (["--sof", SOF, "src/audio/dcblock", "-o", os.path.join(d, "no", "x.so")],
                  "folder %s does not exist" % os.path.join(d, "no")),
-                (["--blob", os.path.join(d, "missing.conf")], "missing.conf")):
+                (["--blob", os.path.join(d, "missing.conf")], "missing.conf"),
+                # a manifest the host would refuse is not written
+                (["--sof", SOF, "src/audio/dcblock", "--heap", "100"], "heap is 4096..268435456"),
+                (["--sof", SOF, "src/audio/dcblock", "--stack", "-1"], "stack is 16384..8388608")):
             if "-o" not in args:
                 args = args + ["-o", os.path.join(d, "odd.so")]
             p = subprocess.run(["python3", TOOL] + args, capture_output=True, text=True)
