@@ -612,6 +612,6 @@ static const struct pt_module_ops ladspa_ops = {
 PT_MODULE(ladspa, ladspa_ops, .name = "ladspa",
 	  .uuid = { 0x6c, 0x61, 0x64, 0x73, 0x70, 0x61, 0x4e, 0x1b, 0x9a, 0x2e,
 		    0x51, 0x0c, 0x3d, 0x77, 0x18, 0x02 },
-	  .version = PT_VERSION(1, 0, 0), .heap_size = 1024 * 1024,
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 2 * 1024 * 1024,
 	  .stack_size = 128 * 1024, .flags = PT_MOD_FLAG_ISOLATABLE,
 	  .max_sources = 1, .max_sinks = 1);

@@ -242,6 +242,12 @@ with tempfile.TemporaryDirectory() as d:
         check(r.returncode == 1 and "'bad' (ladspa)" in r.stderr and why in r.stderr,
               "LADSPA %s: refused at prepare, named (%s)" % (label, r.stderr.strip()[-200:]))
 
+    # The default LADSPA heap fits ordinary plugins: cmt's 5-second delay
+    # line needs more than 1 MiB.
+    r = run("run", two_chains(d, '{name: bad, module: ladspa, params: {library: cmt.so, '
+                                 'label: delay_5s}}'))
+    check(r.returncode == 0, "cmt delay_5s runs in the default LADSPA heap (%s)" % r.stderr.strip()[-200:])
+
     # partita plugins survives a library that kills its listing domain: it
     # names it and lists the others; a lying descriptor is skipped, said.
     lp = os.path.join(d, "ladspa")
