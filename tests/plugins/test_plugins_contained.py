@@ -277,6 +277,11 @@ with tempfile.TemporaryDirectory() as d:
           "http://partita.invalid/plugins/crash" in q.stdout and "urn:partita:huge" not in q.stdout,
           "partita plugins: an LV2 bundle that kills the listing named and skipped (%s)"
           % q.stderr.strip()[-200:])
+    # A relative folder on the search path is said, not silently dropped.
+    q = subprocess.run([PARTITA, "plugins", "--ladspa"], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, LADSPA_PATH="relative/ladspa:" + lp))
+    check(q.returncode == 0 and "LADSPA_PATH entry 'relative/ladspa' is not an absolute folder" in q.stderr
+          and "cmt.so amp_mono" in q.stdout, "a relative LADSPA_PATH entry is named (%s)" % q.stderr.strip()[-200:])
     # Defaults are listed, a rate-relative one as a multiple of the rate.
     check(re.search(r"port 2 control  in     gain = 0\.250\d*\*rate \(0\.001\d*\*rate\.\.0\.5\*rate\)",
                     p.stdout) and "amp_mono" in p.stdout and "gain = 1 (0.." in p.stdout,

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "host/graph/graph.h"
+#include "host/plugins/plugins.h"
 #include "modules/plugin.h"
 #include "tools/partita/cmd.h"
 
@@ -127,6 +128,22 @@ int pt_cmd_plugins(int argc, char **argv)
 
 		if (!want[k])
 			continue;
+		/* The adapters search absolute folders only: a relative entry
+		 * is said, not silently dropped. */
+		{
+			char path[2048];
+
+			pt_plugin_default_path(kinds[k], path, sizeof(path));
+			for (const char *p = path; *p;) {
+				size_t n = strcspn(p, ":");
+
+				if (n && p[0] != '/')
+					fprintf(stderr, "partita plugins: %s entry '%.*s' is not an "
+						"absolute folder: ignored\n",
+						k ? "LADSPA_PATH" : "LV2_PATH", (int)n, p);
+				p += n + (p[n] == ':');
+			}
+		}
 		/* A LADSPA library whose code, or an LV2 bundle whose data,
 		 * kills the listing domain is named by its last words
 		 * ("listing FILE"): listed again without it. */
