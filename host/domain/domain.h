@@ -164,6 +164,12 @@ void pt_domain_room_for(struct pt_domain *d, size_t bytes);
 int pt_domain_load_end(struct pt_domain *d, struct pt_domain_load *ld, char *err,
 		       size_t errlen);
 
+/* Checks that the seccomp filters in force in @d are exactly the domain's
+ * own: the load stage's, and the run stage's once @sealed. Returns 0, or
+ * -EPERM with @err (module code installed one, or the seal was skipped:
+ * the domain must go). */
+int pt_domain_check_filters(struct pt_domain *d, bool sealed, char *err, size_t errlen);
+
 /* Grants @p to @d (read-only or writable) once; 0 or -errno. */
 int pt_domain_grant(struct pt_domain *d, struct pt_partition *p, bool writable,
 		    char *err, size_t errlen);

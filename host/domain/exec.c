@@ -207,6 +207,13 @@ static int run_init(struct pt_instance *inst, char *err, size_t errlen)
 		return ret;
 	}
 	x->dom->sealed = true;
+	/* The domain sealed before it called init (a plugin domain seals at
+	 * its first PROCESS): its run-stage filter must be in force. */
+	if (!x->dom->plugins && pt_domain_check_filters(x->dom, true, msg, sizeof(msg))) {
+		snprintf(err, errlen, "instance %s: %s", inst->name, msg);
+		pt_domain_kill(x->dom);
+		return -EPERM;
+	}
 	x->inited = true;
 	x->heap_used = r.heap_used < x->heap_size ? r.heap_used : x->heap_size;
 	/* Config set while the init waited, in the order it came. */
@@ -366,14 +373,15 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 		x->load = dl;
 	} else {
 		char why[PT_ERR_MAX];
+		int end = pt_domain_load_end(d, &dl, why, sizeof(why));
 
-		if (pt_domain_load_end(d, &dl, why, sizeof(why)) && !ret) {
+		if (end && !ret) {
 			snprintf(err, errlen, "library %s: %s", lib, why);
 			pt_domain_hold(d, x->priv, true);
 			pt_exec_kill(inst);
 			close(libfd);
 			exec_free(inst);
-			return -ENOMEM;
+			return end;
 		}
 	}
 	close(libfd);

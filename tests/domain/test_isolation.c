@@ -701,6 +701,10 @@ static void test_reach_load_stage(void **state)
 		struct lane l;
 		int ret;
 
+		/* The loader makes code writable to relocate it (never
+		 * executable again): a run-stage class only. */
+		if (!strcmp(c->what, "code_write"))
+			continue;
 		snprintf(lib, sizeof(lib), "tests/hostile/pt_ctor_%s.so", c->what);
 		ret = lane_open_library(&l, 151 + (uint32_t)i, c->what, lib, NULL, NULL, err,
 					sizeof(err));
@@ -710,6 +714,15 @@ static void test_reach_load_stage(void **state)
 			print_message("  %-10s -> %s\n", c->what, err);
 			assert_int_equal(ret, -ENOMEM);
 			assert_non_null(strstr(err, "beyond its allowance"));
+			assert_null(l.inst.exec);
+		} else if (!strcmp(c->what, "seccomp")) {
+			/* A filter of its own is allowed by the load stage's
+			 * (the domain installs the run stage's with the same
+			 * call): the host counts the filters in force after
+			 * the load, and the load fails. */
+			print_message("  %-10s -> %s\n", c->what, err);
+			assert_int_equal(ret, -EPERM);
+			assert_non_null(strstr(err, "seccomp filter of its own"));
 			assert_null(l.inst.exec);
 		} else if (c->call) {
 			print_message("  %-10s -> %s\n", c->what, err);
