@@ -47,6 +47,7 @@ struct pt_domain {
 	struct pt_domain_grant *grants;
 	unsigned ngrants, grants_cap;
 	bool plugins;              /* reads plugin files: inits run before its seal */
+	bool seal_checked;         /* a plugin domain's seal seen in force */
 	unsigned loads_open;       /* library loads whose bounds are in force */
 	size_t load_base;          /* VmData when the first of them began */
 	size_t load_charged;       /* their allowances, charged */

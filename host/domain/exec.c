@@ -1109,6 +1109,15 @@ static int finish(struct pt_instance_exec *x, size_t *consumed, size_t *produced
 	x->done = false;
 	if (x->why[0])
 		return lied(x, why, whylen, x->why);
+	/* A plugin domain sealed with its first request: its run-stage
+	 * filter must now be in force (module code ran before it). */
+	if (x->dom->plugins && !x->dom->seal_checked) {
+		char msg[160];
+
+		if (pt_domain_check_filters(x->dom, true, msg, sizeof(msg)))
+			return lied(x, why, whylen, msg);
+		x->dom->seal_checked = true;
+	}
 	/* Checked by pt_completion_parse against what the request offered;
 	 * after a failed call they are those of the calls before it. */
 	for (unsigned i = 0; i < x->nsrc; i++)
