@@ -142,14 +142,21 @@ void pt_exec_drain_logs(void)
 		pt_domain_drain_log(d);
 }
 
+/* What one drain reads at most: a pipe's worth and more, so a dead
+ * domain's last words are all read, while a live one writing as fast as
+ * the host reads cannot keep the host here. */
+#define LOG_DRAIN_MAX (256u * 1024u)
+
 void pt_domain_drain_log(struct pt_domain *d)
 {
 	char buf[1024];
+	size_t total = 0;
 	ssize_t n;
 
 	if (d->log_fd < 0)
 		return;
-	while ((n = read(d->log_fd, buf, sizeof(buf))) > 0) {
+	while (total < LOG_DRAIN_MAX && (n = read(d->log_fd, buf, sizeof(buf))) > 0) {
+		total += (size_t)n;
 		for (ssize_t i = 0; i < n; i++) {
 			char c = buf[i];
 
