@@ -1099,6 +1099,8 @@ static int lied(struct pt_instance_exec *x, char *why, size_t whylen,
 	snprintf(why, whylen, "%s", what);
 	x->inflight = false;
 	pt_domain_kill(x->dom);
+	/* Its domain-mates fail with it: their reason says why. */
+	snprintf(x->dom->last_log, sizeof(x->dom->last_log), "ended by the host: %.200s", what);
 	return -EPROTO;
 }
 

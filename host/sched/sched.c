@@ -842,7 +842,13 @@ static void chain_run(struct pt_sched *s)
 					   inst->inflight_tag, inst->act_epoch, c->deadline,
 					   down, ndown, first);
 		if (ret) {
-			fault(s, inst, 0, ret == -EPIPE ? "domain died" : "submit refused");
+			char why[PT_ERR_MAX];
+			int sig = 0;
+
+			if (ret != -EPIPE || !pt_exec_dead(inst, &sig, why, sizeof(why)))
+				snprintf(why, sizeof(why), "%s", ret == -EPIPE ? "domain died" :
+								     "submit refused");
+			fault(s, inst, sig, why);
 			c->ret = -EPIPE;
 			continue;
 		}
