@@ -1050,7 +1050,9 @@ static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 	if (!inst)
 		return pt_ring_corrupt(&d->ring);
 	x = inst->exec;
-	if (!x->inflight || x->tag != first->tag)
+	/* One completion per request: a second one (a domain-mate's request
+	 * may keep the ring's own count from seeing it) is a break too. */
+	if (!x->inflight || x->done || x->tag != first->tag)
 		return pt_ring_corrupt(&d->ring);
 	want.tag = x->tag;
 	want.instance = inst->id;
