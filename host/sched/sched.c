@@ -529,7 +529,15 @@ static void submit_isolated(struct pt_sched *s, struct job *j)
 	ret = pt_exec_submit_batch(inst, j->src, j->nsrc, j->snk, j->nsnk, j->max,
 				   inst->inflight_tag);
 	if (ret) {
-		fault(s, inst, 0, ret == -EPIPE ? "domain died" : "submit refused");
+		char why[PT_ERR_MAX];
+		int sig = 0;
+
+		/* Gone between periods (killed while a control request ran, a
+		 * domain-mate's fault): say how. */
+		if (ret != -EPIPE || !pt_exec_dead(inst, &sig, why, sizeof(why)))
+			snprintf(why, sizeof(why), "%s", ret == -EPIPE ? "domain died" :
+								     "submit refused");
+		fault(s, inst, sig, why);
 		stand_in(j);
 		commit(j);
 		return;
