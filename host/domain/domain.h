@@ -48,6 +48,8 @@ struct pt_domain {
 	unsigned ngrants, grants_cap;
 	bool plugins;              /* reads plugin files: inits run before its seal */
 	bool seal_checked;         /* a plugin domain's seal seen in force */
+	unsigned control_busy;     /* a config request waits for its reply with
+				      the graph's lock let go (exec.h) */
 	unsigned loads_open;       /* library loads whose bounds are in force */
 	size_t load_base;          /* VmData when the first of them began */
 	size_t load_charged;       /* their allowances, charged */

@@ -1172,32 +1172,41 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 	for (;;) {
 		uint64_t now, slice;
 
+		/* A domain a config request waits on (the lock let go) is the
+		 * control thread's to end: a lie or a death is taken up once
+		 * the request is over. */
+		if (d->control_busy && ((x->done && x->why[0]) || d->dead))
+			goto late;
 		if (x->done)
 			return finish(x, consumed, produced, why, whylen);
 		if (d->dead)
 			return died(x, signal, why, whylen);
 		ret = pt_domain_drain_completions(d);
+		if (ret && d->control_busy)
+			goto late;
 		if (ret)
 			return lied(x, why, whylen, "domain broke the completion ring");
 		if (x->done)
 			continue;
 		now = pt_mono_ns();
 		if (now >= deadline_ns) {
-			if (pt_domain_poll_death(d))
+			if (!d->control_busy && pt_domain_poll_death(d))
 				return died(x, signal, why, whylen);
-			snprintf(why, whylen, "no completion by the deadline");
-			return -ETIMEDOUT;
+			goto late;
 		}
 		slice = deadline_ns - now;
 		if (slice > REAP_SLICE_NS)
 			slice = REAP_SLICE_NS;
 		ret = pt_ring_wait(&d->ring, (uint64_t)pt_domain_tuning()->host_spin_us * 1000u,
 				   (int64_t)slice);
-		if (ret == -ETIMEDOUT)
+		if (ret == -ETIMEDOUT && !d->control_busy)
 			pt_domain_poll_death(d);
-		else if (ret == -EPROTO)
+		else if (ret == -EPROTO && !d->control_busy)
 			return lied(x, why, whylen, "domain corrupted the completion ring");
 	}
+late:
+	snprintf(why, whylen, "no completion by the deadline");
+	return -ETIMEDOUT;
 }
 
 int pt_exec_kill(struct pt_instance *inst)
@@ -1239,6 +1248,11 @@ bool pt_exec_dead(struct pt_instance *inst, int *signal, char *why,
 	snprintf(why, whylen, "domain %s%s%.160s", how, x->dom->last_log[0] ? ": " : "",
 		 x->dom->last_log);
 	return true;
+}
+
+bool pt_exec_control_busy(const struct pt_instance *inst)
+{
+	return inst->exec && inst->exec->dom && inst->exec->dom->control_busy;
 }
 
 int pt_exec_pidfd(struct pt_instance *inst)
