@@ -243,7 +243,8 @@ int pt_domain_load_end(struct pt_domain *d, struct pt_domain_load *ld, char *err
 	 * prepare) where the seccomp call that seals is allowed: a filter of
 	 * its own could answer the domain's with a success that installs
 	 * nothing. The kernel's count says. */
-	if (pt_domain_check_filters(d, d->sealed && !d->plugins, err, errlen)) {
+	if (pt_domain_check_filters(d, (d->sealed && !d->plugins) || d->plugin_sealed, err,
+				    errlen)) {
 		if (--d->loads_open == 0) {
 			d->data_charged += d->load_charged;
 			d->load_charged = 0;

@@ -48,6 +48,7 @@ struct pt_domain {
 	unsigned ngrants, grants_cap;
 	bool plugins;              /* reads plugin files: inits run before its seal */
 	bool seal_checked;         /* a plugin domain's seal seen in force */
+	bool plugin_sealed;        /* a plugin domain answered the START that seals it */
 	unsigned control_busy;     /* a config request waits for its reply with
 				      the graph's lock let go (exec.h) */
 	unsigned loads_open;       /* library loads whose bounds are in force */

@@ -691,19 +691,29 @@ int pt_exec_trigger(struct pt_instance *inst, uint32_t cmd, char *err,
 		    size_t errlen)
 {
 	struct pt_instance_exec *x = inst->exec;
-	int ret = v2_call(inst, PT_DCTL_TRIGGER, &cmd, sizeof(cmd), "trigger", err,
-			  errlen);
+	bool seals = x && x->load.open && (cmd == PT_TRIGGER_START || cmd == PT_TRIGGER_RELEASE);
+	int ret;
 
-	if (!ret && x && x->load.open &&
-	    (cmd == PT_TRIGGER_START || cmd == PT_TRIGGER_RELEASE)) {
+	/* Module code ran before the seal (init, prepare): no filter of its
+	 * own may stand in for the one the START installs. */
+	if (seals && pt_domain_check_filters(x->dom, x->dom->plugin_sealed, err, errlen)) {
+		pt_exec_kill(inst);
+		return -EPERM;
+	}
+	ret = v2_call(inst, PT_DCTL_TRIGGER, &cmd, sizeof(cmd), "trigger", err, errlen);
+	if (!ret && seals) {
 		/* A plugin domain seals with its START: its load ends. */
 		char why[PT_ERR_MAX];
 
-		if (pt_domain_load_end(x->dom, &x->load, why, sizeof(why))) {
+		int end;
+
+		x->dom->plugin_sealed = true;
+		end = pt_domain_load_end(x->dom, &x->load, why, sizeof(why));
+		if (end) {
 			snprintf(x->dom->last_log, sizeof(x->dom->last_log), "%s", why);
 			snprintf(err, errlen, "trigger: %s", why);
 			pt_exec_kill(inst);
-			return -ENOMEM;
+			return end;
 		}
 	}
 	return ret;
