@@ -379,6 +379,17 @@ static const char *syscall_name(long nr)
 	case SYS_sched_setparam: return "sched_setparam";
 	case SYS_setsid: return "setsid";
 	case SYS_setpgid: return "setpgid";
+	case SYS_statfs: return "statfs";
+	case SYS_fstatfs: return "fstatfs";
+	case SYS_sched_get_priority_max: return "sched_get_priority_max";
+	case SYS_sched_get_priority_min: return "sched_get_priority_min";
+	case SYS_sched_getparam: return "sched_getparam";
+	case SYS_sched_getscheduler: return "sched_getscheduler";
+	case SYS_sched_getaffinity: return "sched_getaffinity";
+	case SYS_munlock: return "munlock";
+	case SYS_munlockall: return "munlockall";
+	case SYS_getrusage: return "getrusage";
+	case SYS_getrlimit: return "getrlimit";
 	default: return NULL;
 	}
 }

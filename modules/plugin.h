@@ -60,8 +60,26 @@ struct plug {
 	float *value;         /* [nctl]: inputs, and outputs of handle 0 */
 	float *next;          /* [nctl]: plug_set_text's scratch */
 	float *outs;          /* [PLUG_HANDLES_MAX * nctl]: outputs of the others */
+	bool latency_said;    /* a latency that is no frame count was logged */
 	struct plug_audio a;
 };
+
+/* Whether @file is one of the colon-separated paths of @list (a listing's
+ * skip=: what killed an earlier listing domain). */
+static inline bool plug_in_list(const char *list, const char *file)
+{
+	size_t n = strlen(file);
+
+	for (const char *s = list; s && *s;) {
+		const char *end = strchr(s, ':');
+		size_t k = end ? (size_t)(end - s) : strlen(s);
+
+		if (k == n && !memcmp(s, file, n))
+			return true;
+		s += k + (end ? 1 : 0);
+	}
+	return false;
+}
 
 static inline int plug_find(const struct plug *p, const char *key, size_t n)
 {
@@ -276,14 +294,23 @@ static inline int plug_process(struct plug *p, struct pt_source *src,
 	return ret;
 }
 
-/* Reports the latency port's value, if the plugin has one. */
-static inline void plug_report_latency(struct pt_module *mod, const struct plug *p)
+/* Reports the latency port's value, if the plugin has one. A value that
+ * is no frame count (negative, not a number, beyond 10 s at the highest
+ * rate) is reported as 0 and said once. */
+static inline void plug_report_latency(struct pt_module *mod, struct plug *p)
 {
 	for (unsigned i = 0; i < p->nctl; i++)
 		if (p->ctl[i].latency && p->ctl[i].output) {
 			float v = p->value[i];
+			bool ok = v >= 0 && v <= 10.0f * PT_RATE_MAX;
 
-			pt_mod_set_latency(mod, v > 0 && v < 1e9f ? (uint32_t)v : 0);
+			if (!ok && !p->latency_said) {
+				pt_log(mod, PT_LOG_WARN, "the plugin's latency port %s says %g "
+				       "frames, not a latency (0..%u): reported as 0",
+				       p->ctl[i].symbol, (double)v, 10u * PT_RATE_MAX);
+				p->latency_said = true;
+			}
+			pt_mod_set_latency(mod, ok ? (uint32_t)v : 0);
 			return;
 		}
 }

@@ -1184,16 +1184,29 @@ static int output_write(struct io_state *st, const struct pt_format *f,
 		put = sf_writef_int(sf, (const int *)in, (sf_count_t)frames);
 		break;
 	default:
-		for (size_t i = 0; i < frames * f->channels; i++) {
-			int32_t v;
+		/* In chunks of the scratch buffer: an output that runs late
+		 * (DP) takes many periods at once. */
+		put = 0;
+		for (size_t done = 0; done < frames;) {
+			size_t n = frames - done < IO_CHUNK ? frames - done : IO_CHUNK;
+			sf_count_t w;
 
-			memcpy(&v, in + 4 * i, 4);
-			/* S24_4LE: sign-extend the low 24 bits, then place
-			 * them at the top as libsndfile's int scale wants. */
-			v = (int32_t)((uint32_t)v << 8);
-			st->scratch[i] = v;
+			for (size_t i = 0; i < n * f->channels; i++) {
+				int32_t v;
+
+				memcpy(&v, in + 4 * (done * f->channels + i), 4);
+				/* S24_4LE: sign-extend the low 24 bits, then
+				 * place them at the top as libsndfile's int
+				 * scale wants. */
+				v = (int32_t)((uint32_t)v << 8);
+				st->scratch[i] = v;
+			}
+			w = sf_writef_int(sf, st->scratch, (sf_count_t)n);
+			put += w;
+			if (w != (sf_count_t)n)
+				break;
+			done += n;
 		}
-		put = sf_writef_int(sf, st->scratch, (sf_count_t)frames);
 		break;
 	}
 	return put == (sf_count_t)frames ? 0 : -EIO;

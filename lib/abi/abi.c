@@ -295,6 +295,11 @@ uint32_t pt_mod_processing_mode(const struct pt_module *mod)
 
 void pt_mod_set_latency(struct pt_module *mod, uint32_t frames)
 {
+	/* At most 10 s at the highest rate, what a domain's completion may
+	 * carry (a larger one would be taken for a lie): trusted and
+	 * isolated report the same. */
+	if (frames > 10u * PT_RATE_MAX)
+		frames = 10u * PT_RATE_MAX;
 	mod->latency_frames = frames;
 }
 

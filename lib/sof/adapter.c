@@ -52,6 +52,8 @@
 
 #include "sof.h"
 
+extern const unsigned char pt_sof_uuid[16];
+
 /* Bytes of one set_configuration fragment: the firmware's IPC4 mailbox
  * payload less its large-config header. */
 #define FRAGMENT_BYTES 4000u
@@ -173,6 +175,55 @@ static void stream_format(struct comp_buffer *b, const struct pt_format *f)
 	audio_stream_set_channels(&b->stream, f->channels);
 	audio_stream_set_buffer_fmt(&b->stream, SOF_IPC_BUFFER_INTERLEAVED);
 	audio_stream_recalc_align(&b->stream);
+}
+
+/* What a firmware module is given must be what its IPC4 base config says,
+ * or it processes the stream as something else: IPC4 modules pick their
+ * processing by the base config's bit depth alone (a float stream would be
+ * taken as S32), none converts sample formats, and without an init payload
+ * (where a module's own output format is given, mux) one audio format
+ * holds for every pin. */
+static int formats_check(struct pt_module *mod, struct pt_source *const *src,
+			 unsigned nsrc, struct pt_sink *const *snk, unsigned nsnk)
+{
+	const struct pt_format *b = nsrc ? pt_source_format(src[0]) :
+				    nsnk ? pt_sink_format(snk[0]) : NULL;
+	const void *payload;
+	size_t psize;
+
+	if (!b)
+		return 0;
+	pt_mod_init_payload(mod, &payload, &psize);
+	for (unsigned i = 0; i < nsrc + nsnk; i++) {
+		const struct pt_format *f = i < nsrc ? pt_source_format(src[i]) :
+					    pt_sink_format(snk[i - nsrc]);
+		const char *pin = i < nsrc ? "input" : "output";
+		unsigned n = i < nsrc ? i : i - nsrc;
+
+		if (f->sample == PT_SAMPLE_FLOAT_LE && !pt_sof_float) {
+			pt_log(mod, PT_LOG_ERR, "%s %u is FLOAT_LE: a firmware module takes "
+			       "S16_LE, S24_4LE or S32_LE (IPC4 modules choose their processing "
+			       "by bit depth alone; build with partita-sof-build --float for "
+			       "one that handles float)", pin, n);
+			return -EINVAL;
+		}
+		if (f->sample != b->sample) {
+			pt_log(mod, PT_LOG_ERR, "%s %u is %s, %s 0 %s: a firmware module's "
+			       "pins carry one sample format (convert with a copier instance)",
+			       pin, n, pt_sample_name(f->sample), nsrc ? "input" : "output",
+			       pt_sample_name(b->sample));
+			return -EINVAL;
+		}
+		if (!psize && (f->rate != b->rate || f->channels != b->channels)) {
+			pt_log(mod, PT_LOG_ERR, "%s %u is %u Hz, %u channels, %s 0 %u Hz, %u "
+			       "channels: with no init payload (init_blob:) the module has only "
+			       "the IPC4 base config, one format for every pin",
+			       pin, n, f->rate, f->channels, nsrc ? "input" : "output",
+			       b->rate, b->channels);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /* ---- buffers: Partita's views as the firmware's comp_buffers ---- */
@@ -373,7 +424,10 @@ static int firmware_init(struct pt_module *mod, struct sof_instance *s,
 	s->mod.priv.cfg.size = sizeof(s->mod.priv.cfg.base_cfg) + psize;
 	ret = s->ops->init ? s->ops->init(&s->mod) : 0;
 	if (ret) {
-		pt_log(mod, PT_LOG_ERR, "firmware init failed: %d", ret);
+		pt_log(mod, PT_LOG_ERR, "firmware init failed: %d%s", ret,
+		       ret == -ENOMEM ? " (out of memory: a larger heap_size?)" :
+		       ret == -EINVAL && !psize ? " (it was given no init payload: does "
+						  "the module need one, init_blob:?)" : "");
 		return ret;
 	}
 	s->inited = true;
@@ -397,6 +451,15 @@ static int sof_init(struct pt_module *mod, const void *data, size_t size)
 
 	(void)data;
 	(void)size;
+	if (!drv && (drv = pt_sof_driver_other())) {
+		char have[37], want[37];
+
+		pt_sof_uuid_text(drv->uid, have);
+		pt_sof_uuid_text(pt_sof_uuid, want);
+		pt_log(mod, PT_LOG_ERR, "the firmware module has UUID %s, the manifest "
+		       "(the .toml entry) %s", have, want);
+		return -ENOENT;
+	}
 	if (!drv || !drv->adapter_ops) {
 		pt_log(mod, PT_LOG_ERR, "the library registered no firmware module");
 		return -ENOENT;
@@ -440,6 +503,9 @@ static int sof_prepare(struct pt_module *mod, struct pt_source *const *src,
 	int ret;
 
 	pt_sof_enter(mod);
+	ret = formats_check(mod, src, nsrc, snk, nsnk);
+	if (ret)
+		return ret;
 	if (!s->inited && (ret = firmware_init(mod, s, src, nsrc, snk, nsnk)))
 		return ret;
 	ret = buffers_make(s, src, nsrc, snk, nsnk);

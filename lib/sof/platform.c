@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <partita/module.h>
@@ -61,6 +62,25 @@ const struct comp_driver *pt_sof_driver(void)
 		    !memcmp(registered[i]->uid, pt_sof_uuid, 16))
 			return registered[i];
 	return NULL;
+}
+
+const struct comp_driver *pt_sof_driver_other(void)
+{
+	for (unsigned i = 0; i < nregistered; i++)
+		if (registered[i] && registered[i]->uid)
+			return registered[i];
+	return NULL;
+}
+
+/* The firmware's spelling of a UUID (struct sof_uuid's fields). */
+void pt_sof_uuid_text(const void *uuid, char out[37])
+{
+	const uint8_t *u = uuid;
+
+	snprintf(out, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 (unsigned)(u[0] | u[1] << 8 | u[2] << 16 | (uint32_t)u[3] << 24),
+		 (unsigned)(u[4] | u[5] << 8), (unsigned)(u[6] | u[7] << 8), u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
 struct sof *sof_get(void)

@@ -15,12 +15,22 @@
 
 struct comp_driver;
 
+/* Whether the module processes FLOAT_LE (partita-sof-build --float;
+ * written with the manifest). */
+extern const int pt_sof_float;
+
 /* The callbacks of every library partita-sof-build makes. */
 extern const struct pt_module_ops pt_sof_ops;
 
 /* The component driver the library's firmware module registered when the
  * library was loaded, or NULL. */
 const struct comp_driver *pt_sof_driver(void);
+
+/* A registered driver when none has the manifest's UUID, else NULL. */
+const struct comp_driver *pt_sof_driver_other(void);
+
+/* @uuid (16 bytes, struct sof_uuid) as the firmware spells it. */
+void pt_sof_uuid_text(const void *uuid, char out[37]);
 
 /* Names the instance whose private heap the firmware's allocations come
  * from until the next call (one thread calls an instance at a time). */

@@ -36,6 +36,8 @@ struct ladspa {
 	bool active;
 	uint32_t rate;               /* the handles' sample rate */
 	bool *srate;                 /* [nctl]: bounds scale with the rate */
+	bool *deflt;                 /* [nctl]: at its rate-relative default,
+					recomputed at prepare for the rate */
 	float *lo, *hi;              /* [nctl]: bounds before scaling */
 	struct plug p;
 	bool listing;                /* list=1: describes, never runs */
@@ -107,7 +109,7 @@ static void set_bounds(struct ladspa *l, uint32_t rate, bool defaults)
 			c->min = 0;
 			c->max = 1;
 		}
-		if (!defaults || c->output)
+		if (c->output || (!defaults && !l->deflt[i]))
 			continue;
 		if (h->HintDescriptor & LADSPA_HINT_DEFAULT_MASK)
 			c->def = hint_default(h->HintDescriptor, c->min, c->max);
@@ -117,6 +119,27 @@ static void set_bounds(struct ladspa *l, uint32_t rate, bool defaults)
 			c->def = c->max;
 		l->p.value[i] = c->def;
 	}
+}
+
+/* plug_set_text, keeping track of the rate-relative controls still at
+ * their default (marked NAN while it runs: what it sets is a number). */
+static int set_text(struct pt_module *mod, struct ladspa *l, const void *data,
+		    size_t size, const char *const *skip)
+{
+	int ret;
+
+	for (unsigned i = 0; i < l->p.nctl; i++)
+		if (l->deflt[i])
+			l->p.value[i] = NAN;
+	ret = plug_set_text(mod, &l->p, data, size, skip);
+	for (unsigned i = 0; i < l->p.nctl; i++)
+		if (l->deflt[i]) {
+			if (isnan(l->p.value[i]))
+				l->p.value[i] = l->p.ctl[i].def;
+			else
+				l->deflt[i] = false;
+		}
+	return ret;
 }
 
 /* Finds @lib along @path the way the host did (access() first, so that
@@ -171,11 +194,12 @@ static int describe(struct pt_module *mod, struct ladspa *l)
 	l->p.next = pt_mod_alloc(mod, (nctl + 1) * sizeof(float));
 	l->p.outs = pt_mod_alloc(mod, (PLUG_HANDLES_MAX * nctl + 1) * sizeof(float));
 	l->srate = pt_mod_alloc(mod, nctl + 1);
+	l->deflt = pt_mod_alloc(mod, nctl + 1);
 	l->lo = pt_mod_alloc(mod, (nctl + 1) * sizeof(float));
 	l->hi = pt_mod_alloc(mod, (nctl + 1) * sizeof(float));
 	l->p.a.in = pt_mod_alloc(mod, (nin + 1) * sizeof(uint32_t));
 	l->p.a.out = pt_mod_alloc(mod, (nout + 1) * sizeof(uint32_t));
-	if (!l->p.ctl || !l->p.value || !l->p.next || !l->p.outs || !l->srate || !l->lo || !l->hi ||
+	if (!l->p.ctl || !l->p.value || !l->p.next || !l->p.outs || !l->srate || !l->deflt || !l->lo || !l->hi ||
 	    !l->p.a.in || !l->p.a.out)
 		return -ENOMEM;
 	memset(l->p.ctl, 0, (nctl + 1) * sizeof(*l->p.ctl));
@@ -210,6 +234,7 @@ static int describe(struct pt_module *mod, struct ladspa *l)
 		c->integer = LADSPA_IS_HINT_INTEGER(h->HintDescriptor);
 		c->latency = c->output && !strcmp(c->symbol, "latency");
 		l->srate[l->p.nctl] = LADSPA_IS_HINT_SAMPLE_RATE(h->HintDescriptor);
+		l->deflt[l->p.nctl] = l->srate[l->p.nctl] && !c->output;
 		l->lo[l->p.nctl] = h->LowerBound;
 		l->hi[l->p.nctl] = h->UpperBound;
 		l->p.value[l->p.nctl] = 0;
@@ -219,22 +244,47 @@ static int describe(struct pt_module *mod, struct ladspa *l)
 	return 0;
 }
 
+/* What makes a descriptor unusable (its data cannot be read as ladspa.h
+ * says), or NULL. */
+static const char *desc_flaw(const LADSPA_Descriptor *d)
+{
+	if (!d->Label)
+		return "no label";
+	if (d->PortCount > 1024)
+		return "more than 1024 ports";
+	if (d->PortCount && (!d->PortDescriptors || !d->PortRangeHints))
+		return "no port descriptors or range hints";
+	return NULL;
+}
+
+/* Descriptors read from one library at most (a descriptor function that
+ * never returns NULL would not end). */
+#define DESCRIPTORS_MAX 4096
+
 /* One library's plugins into the listing (like listplugins and
  * analyseplugin). */
-static void list_library(struct ladspa *l, const char *file, const char *base, bool *first)
+static void list_library(struct pt_module *mod, struct ladspa *l, const char *file,
+			 const char *base, bool *first)
 {
-	void *dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	void *dl;
 	LADSPA_Descriptor_Function fn;
 	const LADSPA_Descriptor *d;
 
+	/* Said before the library's code runs: if it kills the domain, the
+	 * death names it (the host lists again without it). */
+	pt_log(mod, PT_LOG_INFO, "listing %s", file);
+	dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
 	if (!dl)
 		return;
 	*(void **)&fn = dlsym(dl, "ladspa_descriptor");
-	for (unsigned long i = 0; fn && (d = fn(i)) && i < 4096; i++) {
+	for (unsigned long i = 0; fn && i < DESCRIPTORS_MAX && (d = fn(i)); i++) {
 		char sym[PLUG_SYMBOL_MAX];
+		const char *flaw = desc_flaw(d);
 
-		if (!d->Label || d->PortCount > 1024)
+		if (flaw) {
+			plug_printf(&l->text, "%s #%lu: skipped: %s\n", base, i, flaw);
 			continue;
+		}
 		plug_printf(&l->text, "%s %s (%lu)\n  name: %s\n", base, d->Label, d->UniqueID,
 			    d->Name ? d->Name : "?");
 		plug_printf(&l->json, "%s\n  {\"library\": ", *first ? "" : ",");
@@ -259,6 +309,26 @@ static void list_library(struct ladspa *l, const char *file, const char *base, b
 			plug_printf(&l->json, ", \"name\": ");
 			plug_json_string(&l->json, d->PortNames && d->PortNames[k] ? d->PortNames[k] : "");
 			plug_printf(&l->json, ", \"type\": \"%s\", \"direction\": \"%s\"", type, dir);
+			if (LADSPA_IS_PORT_CONTROL(pd) && LADSPA_IS_PORT_INPUT(pd)) {
+				/* The default the adapter takes (set_bounds):
+				 * one that follows the bounds scales with the
+				 * rate as they do. */
+				LADSPA_PortRangeHintDescriptor hd = h->HintDescriptor;
+				unsigned m = hd & LADSPA_HINT_DEFAULT_MASK;
+				bool tg = LADSPA_IS_HINT_TOGGLED(hd);
+				float lo = tg ? 0 : h->LowerBound, hi = tg ? 1 : h->UpperBound;
+				float v = m ? hint_default(hd, lo, hi) :
+					  LADSPA_IS_HINT_BOUNDED_BELOW(hd) || tg ? lo : 0;
+				bool rel = sr && !tg && (m ? m <= LADSPA_HINT_DEFAULT_MAXIMUM :
+							   LADSPA_IS_HINT_BOUNDED_BELOW(hd));
+
+				if ((LADSPA_IS_HINT_BOUNDED_ABOVE(hd) || tg) && v > hi && (!sr || rel))
+					v = hi;
+				plug_printf(&l->text, " = %.9g%s", (double)v, rel ? "*rate" : "");
+				plug_printf(&l->json, ", \"default\": ");
+				plug_json_number(&l->json, v);
+				plug_printf(&l->json, ", \"default_times_rate\": %s", rel ? "true" : "false");
+			}
 			if (LADSPA_IS_PORT_CONTROL(pd)) {
 				plug_printf(&l->text, " (");
 				plug_printf(&l->json, ", \"min\": ");
@@ -287,8 +357,9 @@ static void list_library(struct ladspa *l, const char *file, const char *base, b
 	dlclose(dl);
 }
 
-/* list=1: every library along @path. */
-static int list_all(struct pt_module *mod, struct ladspa *l, const char *path)
+/* list=1: every library along @path but those in @skip. */
+static int list_all(struct pt_module *mod, struct ladspa *l, const char *path,
+		    const char *skip)
 {
 	bool first = true;
 
@@ -309,9 +380,10 @@ static int list_all(struct pt_module *mod, struct ladspa *l, const char *path)
 			char f[PATH_MAX];
 
 			if (n < 4 || strcmp(de->d_name + n - 3, ".so") ||
-			    snprintf(f, sizeof(f), "%s/%s", dir, de->d_name) >= (int)sizeof(f))
+			    snprintf(f, sizeof(f), "%s/%s", dir, de->d_name) >= (int)sizeof(f) ||
+			    plug_in_list(skip, f))
 				continue;
-			list_library(l, f, de->d_name, &first);
+			list_library(mod, l, f, de->d_name, &first);
 		}
 		closedir(dp);
 	}
@@ -362,7 +434,9 @@ static int ladspa_init(struct pt_module *mod, const void *data, size_t size)
 			snprintf(path, sizeof(path), "/usr/local/lib/ladspa:/usr/lib/ladspa");
 		dlopen("libm.so.6", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
 		l->listing = true;
-		if ((ret = list_all(mod, l, path)))
+		if (pt_param_string(data, size, "skip", lib, sizeof(lib)) <= 0)
+			lib[0] = '\0';
+		if ((ret = list_all(mod, l, path, lib)))
 			goto fail;
 		return 0;
 	}
@@ -388,17 +462,20 @@ static int ladspa_init(struct pt_module *mod, const void *data, size_t size)
 		ret = -ENOEXEC;
 		goto fail;
 	}
-	for (unsigned long i = 0; (l->d = fn(i)); i++)
+	for (unsigned long i = 0; i < DESCRIPTORS_MAX && (l->d = fn(i)); i++)
 		if (l->d->Label && !strcmp(l->d->Label, label))
 			break;
+	if (l->d && (!l->d->Label || strcmp(l->d->Label, label)))
+		l->d = NULL;
 	if (!l->d) {
 		pt_log(mod, PT_LOG_ERR, "library %s has no plugin labelled '%s'", lib, label);
 		ret = -ENOENT;
 		goto fail;
 	}
 	if (!l->d->instantiate || !l->d->connect_port || !l->d->run || !l->d->cleanup ||
-	    l->d->PortCount > 1024) {
-		pt_log(mod, PT_LOG_ERR, "plugin %s: incomplete descriptor", label);
+	    desc_flaw(l->d)) {
+		pt_log(mod, PT_LOG_ERR, "plugin %s: incomplete descriptor (%s)", label,
+		       desc_flaw(l->d) ? desc_flaw(l->d) : "a function missing");
 		ret = -ENOEXEC;
 		goto fail;
 	}
@@ -407,7 +484,7 @@ static int ladspa_init(struct pt_module *mod, const void *data, size_t size)
 		       l->d->PortCount);
 		goto fail;
 	}
-	ret = plug_set_text(mod, &l->p, data, size, reserved);
+	ret = set_text(mod, l, data, size, reserved);
 	if (ret)
 		goto fail;
 	return 0;
@@ -437,7 +514,8 @@ static int ladspa_prepare(struct pt_module *mod, struct pt_source *const *src,
 	handles_drop(l);
 	if ((ret = plug_layout(mod, &l->p, in, out)))
 		return ret;
-	/* Rate-relative bounds are known now: the values in force must fit. */
+	/* Rate-relative bounds are known now: the values in force must fit
+	 * (defaults of rate-relative controls are the rate's). */
 	set_bounds(l, in->rate, false);
 	for (unsigned i = 0; i < l->p.nctl; i++) {
 		const struct plug_control *c = &l->p.ctl[i];
@@ -498,7 +576,7 @@ static int ladspa_set_config(struct pt_module *mod, uint32_t param,
 
 	if (param != PT_PARAM_TEXT || l->listing)
 		return -EINVAL;
-	return plug_set_text(mod, &l->p, data, size, none);
+	return set_text(mod, l, data, size, none);
 }
 
 static int ladspa_get_config(struct pt_module *mod, uint32_t param, void *data,
@@ -534,6 +612,6 @@ static const struct pt_module_ops ladspa_ops = {
 PT_MODULE(ladspa, ladspa_ops, .name = "ladspa",
 	  .uuid = { 0x6c, 0x61, 0x64, 0x73, 0x70, 0x61, 0x4e, 0x1b, 0x9a, 0x2e,
 		    0x51, 0x0c, 0x3d, 0x77, 0x18, 0x02 },
-	  .version = PT_VERSION(1, 0, 0), .heap_size = 1024 * 1024,
+	  .version = PT_VERSION(1, 0, 0), .heap_size = 2 * 1024 * 1024,
 	  .stack_size = 128 * 1024, .flags = PT_MOD_FLAG_ISOLATABLE,
 	  .max_sources = 1, .max_sinks = 1);

@@ -84,6 +84,10 @@ struct lv2 {
 	struct plug_text text, json;
 	uint32_t rate;
 	struct plug p;
+	/* [nctl]: lv2:sampleRate bounds (multiples of the rate, NAN if none),
+	 * applied at prepare when the rate is known */
+	float *sr_lo, *sr_hi;
+	bool *sr;
 	struct atom_port *atom;
 	unsigned natom;
 	uint8_t *atom_bufs;            /* per handle per atom port */
@@ -254,6 +258,7 @@ static int describe(struct pt_module *mod, struct lv2 *l, LilvWorld *w,
 	LilvNode *integer = lilv_new_uri(w, LV2_CORE__integer);
 	LilvNode *toggled = lilv_new_uri(w, LV2_CORE__toggled);
 	LilvNode *latency = lilv_new_uri(w, LV2_CORE__reportsLatency);
+	LilvNode *srate = lilv_new_uri(w, LV2_CORE__sampleRate);
 	LilvNodes *req = lilv_plugin_get_required_features(plugin);
 	float *mins = pt_mod_alloc(mod, (n + 1) * sizeof(float));
 	float *maxs = pt_mod_alloc(mod, (n + 1) * sizeof(float));
@@ -269,8 +274,12 @@ static int describe(struct pt_module *mod, struct lv2 *l, LilvWorld *w,
 	l->p.a.out = pt_mod_alloc(mod, (n + 1) * sizeof(uint32_t));
 	l->atom = pt_mod_alloc(mod, (n + 1) * sizeof(*l->atom));
 	l->optional = pt_mod_alloc(mod, (n + 1) * sizeof(uint32_t));
+	l->sr_lo = pt_mod_alloc(mod, (n + 1) * sizeof(float));
+	l->sr_hi = pt_mod_alloc(mod, (n + 1) * sizeof(float));
+	l->sr = pt_mod_alloc(mod, n + 1);
 	if (!in || !out || !audio || !control || !atom || !optional || !integer ||
-	    !toggled || !latency || !mins || !maxs || !defs ||
+	    !toggled || !latency || !srate || !l->sr_lo || !l->sr_hi || !l->sr ||
+	    !mins || !maxs || !defs ||
 	    !l->p.ctl || !l->p.value || !l->p.next || !l->p.outs || !l->p.a.in || !l->p.a.out ||
 	    !l->atom || !l->optional) {
 		pt_log(mod, PT_LOG_ERR, "no heap for the plugin's %u ports", n);
@@ -311,6 +320,13 @@ static int describe(struct pt_module *mod, struct lv2 *l, LilvWorld *w,
 			c->latency = lilv_port_has_property(plugin, port, latency) ||
 				     (is_out && lilv_plugin_has_latency(plugin) &&
 				      lilv_plugin_get_latency_port_index(plugin) == i);
+			/* lv2:sampleRate: the bounds (not the default) are
+			 * multiples of the rate, open until prepare. */
+			l->sr[l->p.nctl] = lilv_port_has_property(plugin, port, srate);
+			l->sr_lo[l->p.nctl] = mins[i];
+			l->sr_hi[l->p.nctl] = maxs[i];
+			if (l->sr[l->p.nctl])
+				c->has_min = c->has_max = false;
 			/* As lv2apply: no default is 0 (inside the range). */
 			if (isnan(def))
 				def = c->has_min && c->min > 0 ? c->min : c->has_max && c->max < 0 ? c->max : 0;
@@ -354,6 +370,7 @@ out:
 	lilv_node_free(integer);
 	lilv_node_free(toggled);
 	lilv_node_free(latency);
+	lilv_node_free(srate);
 	pt_mod_free(mod, mins);
 	pt_mod_free(mod, maxs);
 	pt_mod_free(mod, defs);
@@ -447,6 +464,7 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 	float *defs = malloc((n + 1) * sizeof(float));
 	LilvNode *name = lilv_plugin_get_name(plugin), *in = lilv_new_uri(w, LV2_CORE__InputPort);
 	LilvNode *optional = lilv_new_uri(w, LV2_CORE__connectionOptional);
+	LilvNode *srate = lilv_new_uri(w, LV2_CORE__sampleRate);
 	LilvNodes *req = lilv_plugin_get_required_features(plugin);
 	const char *uri = lilv_node_as_uri(lilv_plugin_get_uri(plugin));
 	const char *missing = NULL;
@@ -498,6 +516,7 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 		LilvNode *pname = lilv_port_get_name(plugin, port);
 		const char *type = "other";
 		bool input = lilv_port_is_a(plugin, port, in);
+		bool sr = srate && lilv_port_has_property(plugin, port, srate);
 
 		for (unsigned k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
 			LilvNode *tn = lilv_new_uri(w, types[k].uri);
@@ -508,8 +527,8 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 		}
 		plug_printf(t, "  port %u %-8s %-6s %s", i, type, input ? "in" : "out", sym ? sym : "?");
 		if (!strcmp(type, "control") && mins && maxs && defs)
-			plug_printf(t, " = %.9g (%.9g..%.9g)", (double)defs[i], (double)mins[i],
-				    (double)maxs[i]);
+			plug_printf(t, " = %.9g (%.9g%s..%.9g%s)", (double)defs[i], (double)mins[i],
+				    sr ? "*rate" : "", (double)maxs[i], sr ? "*rate" : "");
 		plug_printf(t, "  \"%s\"\n", pname ? lilv_node_as_string(pname) : "");
 		plug_printf(j, "%s{\"index\": %u, \"symbol\": ", i ? ", " : "", i);
 		plug_json_string(j, sym ? sym : "");
@@ -525,6 +544,7 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 			plug_json_number(j, maxs[i]);
 			plug_printf(j, ", \"default\": ");
 			plug_json_number(j, defs[i]);
+			plug_printf(j, ", \"times_rate\": %s", sr ? "true" : "false");
 		}
 		plug_printf(j, "}");
 		lilv_node_free(pname);
@@ -534,14 +554,17 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 	lilv_node_free(name);
 	lilv_node_free(in);
 	lilv_node_free(optional);
+	lilv_node_free(srate);
 	free(reqs);
 	free(mins);
 	free(maxs);
 	free(defs);
 }
 
-/* list=1: every plugin along @path, into l->text and l->json. */
-static int list_all(struct pt_module *mod, struct lv2 *l, const char *path)
+/* list=1: every plugin along @path but those of the bundles in @skip,
+ * into l->text and l->json. */
+static int list_all(struct pt_module *mod, struct lv2 *l, const char *path,
+		    const char *skip)
 {
 	LilvWorld *w = world_open(mod, path, NULL);
 	const LilvPlugins *all;
@@ -552,8 +575,20 @@ static int list_all(struct pt_module *mod, struct lv2 *l, const char *path)
 	all = lilv_world_get_all_plugins(w);
 	plug_printf(&l->json, "[");
 	LILV_FOREACH (plugins, i, all) {
-		list_plugin(l, w, lilv_plugins_get(all, i), &l->text, &l->json, first);
-		first = false;
+		const LilvPlugin *p = lilv_plugins_get(all, i);
+		char *bundle = lilv_file_uri_parse(lilv_node_as_uri(lilv_plugin_get_bundle_uri(p)),
+						   NULL);
+
+		/* Said before lilv reads the plugin's ports: if that kills the
+		 * domain, the death names the bundle (the host lists again
+		 * without it). */
+		if (bundle)
+			pt_log(mod, PT_LOG_INFO, "listing %s", bundle);
+		if (!bundle || !plug_in_list(skip, bundle)) {
+			list_plugin(l, w, p, &l->text, &l->json, first);
+			first = false;
+		}
+		lilv_free(bundle);
 	}
 	lilv_world_free(w);
 	return plug_list_end(mod, &l->text, &l->json);
@@ -655,7 +690,9 @@ static int lv2_init(struct pt_module *mod, const void *data, size_t size)
 		snprintf(path, sizeof(path), "/usr/local/lib/lv2:/usr/lib/lv2");
 	if (pt_param_double(data, size, "list", &(double){ 0 }) == 0) {
 		l->listing = true;
-		if ((ret = list_all(mod, l, path)))
+		if (pt_param_string(data, size, "skip", lib, sizeof(lib)) <= 0)
+			lib[0] = '\0';
+		if ((ret = list_all(mod, l, path, lib)))
 			goto fail;
 		return 0;
 	}
@@ -748,6 +785,24 @@ static int lv2_prepare(struct pt_module *mod, struct pt_source *const *src,
 	if ((ret = plug_layout(mod, &l->p, in, out)) ||
 	    (ret = plug_buffers(mod, &l->p, pt_mod_period_frames(mod))))
 		return ret;
+	/* lv2:sampleRate bounds for this rate: the values in force must fit. */
+	for (unsigned i = 0; i < l->p.nctl; i++) {
+		struct plug_control *c = &l->p.ctl[i];
+
+		if (!l->sr[i])
+			continue;
+		c->has_min = !isnan(l->sr_lo[i]);
+		c->has_max = !isnan(l->sr_hi[i]);
+		c->min = l->sr_lo[i] * (float)in->rate;
+		c->max = l->sr_hi[i] * (float)in->rate;
+		if (!c->output && ((c->has_min && l->p.value[i] < c->min) ||
+				   (c->has_max && l->p.value[i] > c->max))) {
+			pt_log(mod, PT_LOG_ERR, "%s=%.9g is out of range %.9g..%.9g at %u Hz",
+			       c->symbol, (double)l->p.value[i], (double)c->min,
+			       (double)c->max, in->rate);
+			return -ERANGE;
+		}
+	}
 	pt_mod_free(mod, l->atom_bufs);
 	l->atom_bufs = NULL;
 	if (l->natom) {

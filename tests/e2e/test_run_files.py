@@ -429,6 +429,27 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 0 and len(left) == 3 * 48000 and steps[-1] == max(steps),
           "fanout_fanin: the sweep spans the 3 s run, no restart (%s)" % steps)
 
+    # ---- S24_4LE into a file after a DP stage: the output takes many
+    # periods at once (a 24-bit conversion overran its scratch buffer) ----
+    s24 = {}
+    for sched in ("ll", "dp"):
+        topology(os.path.join(d, "s24.yaml"), """pipelines:
+  - name: main
+    instances:
+      - {name: t, module: tone, params: {freq: 1000}}
+      - {name: g, module: gain, sched: %s, params: {gain_db: -6}}
+      - {name: o, module: output, params: {file: s24-%s.wav}}
+    bindings:
+      - {from: t.0, to: g.0, format: {rate: 96000, channels: 2, sample: S24_4LE}}
+      - {from: g.0, to: o.0, format: {rate: 96000, channels: 2, sample: S24_4LE}}
+""" % (sched, sched))
+        rc, out, err = run("run", os.path.join(d, "s24.yaml"), "--seconds", "0.5", "--quiet")
+        s24[sched] = (rc, wav_file(os.path.join(d, "s24-%s.wav" % sched)) if rc == 0 else None, err)
+    check(s24["ll"][0] == 0 and s24["dp"][0] == 0 and s24["dp"][1][4] == 48000 and
+          s24["dp"][1][5] == s24["ll"][1][5],
+          "S24_4LE at 96 kHz after a DP stage: the file equals the LL run (%s, %s)"
+          % (s24["dp"][0], s24["dp"][2].strip()[-200:]))
+
     # ---- YAML: a second document, a number too large ----
     topology(os.path.join(d, "two.yaml"), open(os.path.join(sub, "rel.yaml")).read() +
              "---\npipelines: []\n")

@@ -11,6 +11,7 @@ while the other branch's output stays bit-identical."""
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -186,6 +187,94 @@ SOF_MODULE_INIT(needy, sys_comp_module_needy_interface_init);
         check(p.returncode != 0 and "firmware_only_service (used by" in p.stderr and
               not os.path.exists(os.path.join(d, "needy.so")),
               "a missing symbol fails the build, named: %s" % p.stderr.strip()[-160:])
+
+        # Formats the module's IPC4 base config cannot describe are refused
+        # at prepare, named: IPC4 modules pick their processing by bit depth
+        # alone (float ran as S32: values near 1e38), none converts sample
+        # formats, and with no init payload every pin has one format.
+        eq = os.path.join(LIBS, "pt_sof_eq_iir.so")
+        with open(os.path.join(d, "eq.bin"), "wb") as f:
+            f.write(blobs["eq_iir"][1])
+        for fin, fout, want in (("FLOAT_LE", "FLOAT_LE", "input 0 is FLOAT_LE"),
+                                ("S32_LE", "S16_LE", "output 0 is S16_LE, input 0 S32_LE"),
+                                ("S32_LE 1", "S32_LE", "output 0 is 48000 Hz, 2 channels")):
+            fi = "{rate: 48000, channels: %s, sample: %s}" % (
+                fin.split()[1] if " " in fin else 2, fin.split()[0])
+            fo = "{rate: 48000, channels: 2, sample: %s}" % fout
+            inst = "{name: m, library: %s, isolation: process, config_blob: eq.bin}" % eq
+            body = """pipelines:
+  - name: main
+    instances:
+      - {name: t, module: tone}
+      - %s
+      - {name: out, module: output, params: {file: "%s/f.wav"}}
+    bindings:
+      - {from: t.0, to: m.0, format: %s}
+      - {from: m.0, to: out.0, format: %s}
+""" % (inst, d, fi, fo)
+            r = run(d, body, "--seconds", "0.1")
+            check(r.returncode != 0 and want in r.stderr and "'m' (eqiir)" in r.stderr,
+                  "eq_iir %s -> %s: refused at prepare, named (%s)" % (fin, fout, r.stderr.strip()[-200:]))
+
+        # A firmware init that fails is named, with what it was not given:
+        # volume reads its IPC4 init payload (init_blob:).
+        inst = "{name: m, library: %s, isolation: process}" % os.path.join(LIBS, "pt_sof_volume.so")
+        r = run(d, chain(d, inst, "m", FMT, FMT), "--seconds", "0.1")
+        check(r.returncode == 1 and "'m' (peakvol)" in r.stderr and "firmware init failed: -22" in r.stderr
+              and "no init payload" in r.stderr,
+              "volume without its init payload: refused, naming it (%s)" % r.stderr.strip()[-200:])
+
+        # partita-sof-build on odd input: a named error, never a traceback.
+        odd = os.path.join(d, "odd")
+        os.makedirs(os.path.join(odd, "src", "audio"))
+        os.symlink(os.path.join(SOF, "src", "include"), os.path.join(odd, "src", "include"))
+        shutil.copytree(os.path.join(SOF, "src", "audio", "dcblock"),
+                        os.path.join(odd, "src", "audio", "dcblock"))
+        bad = os.path.join(d, "bad")
+        os.mkdir(bad)
+        with open(os.path.join(bad, "bad.toml"), "w") as f:
+            f.write('[[module.entry]]\nname = "BAD"\nuuid = UUIDREG_STR_TEMPLATE\n')
+        nosrc = os.path.join(d, "nosrc")
+        shutil.copytree(bad, nosrc)
+        with open(os.path.join(bad, "bad.c"), "w") as f:
+            f.write("int bad(void) { return 0 +; }\n")
+        for args, want in (
+                (["--sof", odd, "src/audio/dcblock"], "has no uuid-registry.txt"),
+                (["--sof", SOF, nosrc], "has no C sources"),
+                (["--sof", SOF, bad], "compiling %s failed" % os.path.join(bad, "bad.c")),
+                (["--sof", SOF, "src/audio/dcblock", "-o", os.path.join(d, "no", "x.so")],
+                 "folder %s does not exist" % os.path.join(d, "no")),
+                (["--blob", os.path.join(d, "missing.conf")], "missing.conf"),
+                # a manifest the host would refuse is not written
+                (["--sof", SOF, "src/audio/dcblock", "--heap", "100"], "heap is 4096..268435456"),
+                (["--sof", SOF, "src/audio/dcblock", "--stack", "-1"], "stack is 16384..8388608")):
+            if "-o" not in args:
+                args = args + ["-o", os.path.join(d, "odd.so")]
+            p = subprocess.run(["python3", TOOL] + args, capture_output=True, text=True)
+            check(p.returncode == 1 and want in p.stderr and "Traceback" not in p.stderr,
+                  "partita-sof-build %s: a named error (%s)" % (" ".join(args[:3]), p.stderr.strip()[-160:]))
+
+        # A module whose .toml names another module's UUID than the one it
+        # registers: init says both.
+        wrong = os.path.join(d, "wrong")
+        os.mkdir(wrong)
+        with open(os.path.join(mdir, "needy.c")) as f:
+            src = f.read().replace("return firmware_only_service(1);", "return 0;")
+        with open(os.path.join(wrong, "wrong.c"), "w") as f:
+            f.write(src.replace("needy", "wrong"))
+        with open(os.path.join(wrong, "wrong.toml"), "w") as f:
+            f.write('[[module.entry]]\nname = "WRONG"\nuuid = UUIDREG_STR_DCBLOCK\n')
+        wlib = os.path.join(d, "pt_sof_wrong.so")
+        p = subprocess.run(["python3", TOOL, "--sof", SOF, wrong, "-o", wlib], capture_output=True,
+                           text=True)
+        inst = "{name: m, library: %s, isolation: process}" % wlib
+        r = run(d, chain(d, inst, "m", FMT, FMT), "--seconds", "0.1")
+        check(p.returncode == 0 and r.returncode != 0 and
+              "has UUID %s, the manifest (the .toml entry) %s" % (
+                  reg["template"][:23] + "-" + reg["template"][23:],
+                  reg["dcblock"][:23] + "-" + reg["dcblock"][23:]) in r.stderr,
+              "a module registered under another UUID than its .toml's: init names both (%s)" %
+              (p.stderr.strip() + r.stderr.strip())[-240:])
 
         # A firmware module that crashes, hangs or lies, beside a healthy
         # branch whose output must not change.

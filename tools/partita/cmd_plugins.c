@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "host/graph/graph.h"
+#include "host/plugins/plugins.h"
 #include "modules/plugin.h"
 #include "tools/partita/cmd.h"
 
@@ -115,18 +116,60 @@ int pt_cmd_plugins(int argc, char **argv)
 	if (json)
 		printf("{");
 	for (unsigned k = 0; k < 2 && !ret; k++) {
+		char init[2048] = "list=1";
 		struct pt_instance_desc d = {
 			.id = k + 1, .pipeline = 1, .name = kinds[k], .module = kinds[k],
 			.isolation = iso, .isolation_set = true,
 			/* lilv holds every plugin's data while it lists them:
 			 * 160 LV2 plugins fit in 16 MiB. */
 			.heap_size = k ? 16u << 20 : 24u << 20,
-			.init = "list=1", .init_size = strlen("list=1"),
+			.init = init, .init_size = strlen(init),
 		};
 
 		if (!want[k])
 			continue;
-		ret = pt_graph_instance_create(g, &d, err, sizeof(err));
+		/* The adapters search absolute folders only: a relative entry
+		 * is said, not silently dropped. */
+		{
+			char path[2048];
+
+			pt_plugin_default_path(kinds[k], path, sizeof(path));
+			for (const char *p = path; *p;) {
+				size_t n = strcspn(p, ":");
+
+				if (n && p[0] != '/')
+					fprintf(stderr, "partita plugins: %s entry '%.*s' is not an "
+						"absolute folder: ignored\n",
+						k ? "LADSPA_PATH" : "LV2_PATH", (int)n, p);
+				p += n + (p[n] == ':');
+			}
+		}
+		/* A LADSPA library whose code, or an LV2 bundle whose data,
+		 * kills the listing domain is named by its last words
+		 * ("listing FILE"): listed again without it. */
+		for (unsigned tries = 0;; tries++) {
+			const char *bad;
+			size_t n;
+
+			ret = pt_graph_instance_create(g, &d, err, sizeof(err));
+			if (!ret || tries == 16 || !(bad = strstr(err, "listing /")))
+				break;
+			/* the last library it began */
+			for (const char *b; (b = strstr(bad + 1, "listing /"));)
+				bad = b;
+			bad += strlen("listing ");
+			n = strcspn(bad, " :;\n");
+			/* (a path with a space or a colon cannot be skipped) */
+			if ((bad[n] && bad[n] != ';') || strlen(init) + n + 7 >= sizeof(init))
+				break;
+			fprintf(stderr, "partita plugins: skipped %.*s: it %s\n", (int)n, bad,
+				strstr(err, "killed") ? "killed the domain listing it" :
+				"stopped the domain listing it");
+			snprintf(init + strlen(init), sizeof(init) - strlen(init), "%s%.*s",
+				 strchr(init, ' ') ? ":" : " skip=", (int)n, bad);
+			d.id += 2;
+			d.init_size = strlen(init);
+		}
 		if (ret)
 			break;
 		if (json)
