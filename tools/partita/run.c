@@ -71,6 +71,8 @@ struct run_opts {
 	uint32_t rate;          /* 0: no resampling */
 	const char *type;       /* the output container, for '-' */
 	struct pt_library_policy policy;
+	const char *trust[8]; /* the key files, for the same-file check */
+	unsigned ntrust;
 	int rt_priority;   /* -1: the default */
 	bool per_library;  /* --domains per-library */
 	uint32_t hang_ms;  /* 0: the default */
@@ -629,6 +631,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				fprintf(stderr, "partita run: --trust: %s\n", err);
 				return 2;
 			}
+			if (o->ntrust < 8)
+				o->trust[o->ntrust++] = optarg;
 			break;
 		case O_SIGNED:
 			o->policy.require_signed = true;
@@ -783,32 +787,124 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* -o naming an input, by the same path or another (a symbolic link, a
- * hard link): the same device and inode. Checked before any output file
- * is created. */
-static int same_file_check(struct pt_graph *g, char *err, size_t errlen)
+/* A file the run reads or writes, for the check below: its identity is
+ * the device and inode, or for a file still to be written, its folder's
+ * and its name. */
+struct run_file {
+	const char *what;
+	char path[PATH_MAX + 8];
+	bool writes, exists;
+	dev_t dev;
+	ino_t ino;
+	char base[PATH_MAX];
+};
+
+struct run_files {
+	struct run_file *f;
+	size_t n, cap;
+};
+
+/* Adds @path (fd 0 or 1 for '-' when @fd >= 0); a file read that does not
+ * exist is no risk and is left out. */
+static int file_add(struct run_files *l, const char *what, const char *path,
+		    int fd, bool writes)
 {
-	struct pt_instance *in, *out;
+	struct run_file *r;
+	struct stat st;
+	char dir[PATH_MAX], *slash;
 
-	for (size_t i = 0; (in = pt_graph_instance_at(g, i)); i++) {
-		struct stat a, b;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct run_file *f = realloc(l->f, cap * sizeof(*f));
 
-		if (!pt_io_is_input(in) || !strcmp(pt_io_path(in), "-") ||
-		    stat(pt_io_path(in), &a))
-			continue;
-		for (size_t k = 0; (out = pt_graph_instance_at(g, k)); k++) {
-			if (!pt_io_is_output(out) || !strcmp(pt_io_path(out), "-") ||
-			    stat(pt_io_path(out), &b))
-				continue;
-			if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-				snprintf(err, errlen,
-					 "the output '%s' is the input '%s' (the same file): refusing to write over the input",
-					 pt_io_path(out), pt_io_path(in));
-				return -EEXIST;
-			}
+		if (!f)
+			return -ENOMEM;
+		l->f = f;
+		l->cap = cap;
+	}
+	r = &l->f[l->n];
+	memset(r, 0, sizeof(*r));
+	r->what = what;
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->writes = writes;
+	if (fd >= 0 ? !fstat(fd, &st) && S_ISREG(st.st_mode) : !stat(path, &st)) {
+		r->exists = true;
+	} else if (fd >= 0 || !writes) {
+		return 0;
+	} else {
+		/* Not there yet: the same name in the same folder. */
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		snprintf(r->base, sizeof(r->base), "%s", slash ? slash + 1 : dir);
+		if (slash == dir)
+			dir[1] = 0;
+		else if (slash)
+			*slash = 0;
+		if (stat(slash ? dir : ".", &st))
+			return 0;
+	}
+	r->dev = st.st_dev;
+	r->ino = st.st_ino;
+	l->n++;
+	return 0;
+}
+
+/* A file the run writes (an output, --stats-json, --trace) that is a file
+ * it reads (an input, standard input, the topology, a library or its
+ * signature, a key), by any path (a symbolic or hard link, '..',
+ * /proc/self/fd), or another file it writes, is refused before any output
+ * is created: one of the two would be lost. */
+static int same_file_check(struct pt_graph *g, const struct run_opts *o,
+			   const char *topology, char *err, size_t errlen)
+{
+	struct run_files l = { 0 };
+	struct pt_instance *inst;
+	char sig[PATH_MAX + 8];
+	int ret = 0;
+
+	for (size_t i = 0; !ret && (inst = pt_graph_instance_at(g, i)); i++) {
+		const char *p = pt_io_path(inst);
+		bool dash = !strcmp(p, "-");
+
+		if (pt_io_is_input(inst))
+			ret = file_add(&l, "the input", p, dash ? 0 : -1, false);
+		else if (pt_io_is_output(inst))
+			ret = file_add(&l, "the output", p, dash ? 1 : -1, true);
+		if (!ret && inst->library[0]) {
+			ret = file_add(&l, "the library", inst->library, -1, false);
+			snprintf(sig, sizeof(sig), "%s.sig", inst->library);
+			if (!ret)
+				ret = file_add(&l, "the signature", sig, -1, false);
 		}
 	}
-	return 0;
+	if (!ret && topology)
+		ret = file_add(&l, "the topology", topology, -1, false);
+	for (unsigned i = 0; !ret && i < o->ntrust; i++)
+		ret = file_add(&l, "the key file", o->trust[i], -1, false);
+	if (!ret && o->stats_json)
+		ret = file_add(&l, "--stats-json", o->stats_json,
+			       strcmp(o->stats_json, "-") ? -1 : 1, true);
+	if (!ret && o->trace)
+		ret = file_add(&l, "--trace", o->trace, -1, true);
+	for (size_t i = 0; !ret && i < l.n; i++) {
+		const struct run_file *a = &l.f[i];
+
+		for (size_t k = 0; a->writes && k < l.n; k++) {
+			const struct run_file *b = &l.f[k];
+
+			if (k == i || (b->writes && k < i) || a->dev != b->dev ||
+			    a->ino != b->ino || a->exists != b->exists ||
+			    strcmp(a->base, b->base))
+				continue;
+			snprintf(err, errlen,
+				 "%s '%s' is %s '%s' (the same file): refusing to write over %s",
+				 a->what, a->path, b->what, b->path,
+				 b->writes ? "another file of this run" : b->what);
+			ret = -EEXIST;
+		}
+	}
+	free(l.f);
+	return ret == -EEXIST ? ret : 0;
 }
 
 /* A start that fails on an instance (a format its prepare refuses) names
@@ -1083,7 +1179,8 @@ int pt_cmd_run(int argc, char **argv)
 		ret = insert_src(g, o.rate, err, sizeof(err));
 	if (ret)
 		goto fail;
-	if (same_file_check(g, err, sizeof(err))) {
+	if (same_file_check(g, &o, have_topo ? o.topology : NULL, err,
+			    sizeof(err))) {
 		status = EXIT_RUN_USAGE;
 		goto fail;
 	}

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""`partita run` loses no file and hides no failure, tried the hostile way
+(issue 12's promise, beyond its examples): every file a run writes against
+every file it reads and every other it writes, a full disk, any death,
+inputs whose header lies, closed standard streams. The real binary on real
+files; nothing here depends on timing."""
+import hashlib
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from partita_cli import BUILD, PARTITA, check, errors  # noqa: E402
+
+
+def run(*args, stdin=None, stdout=subprocess.PIPE, timeout=60, cwd=None):
+    """Runs partita; returns (status, stdout bytes, stderr text); a hang is
+    status None. @stdin is bytes or a file."""
+    data = stdin if isinstance(stdin, bytes) else None
+    try:
+        p = subprocess.run([PARTITA] + list(args), input=data,
+                           stdin=None if data is not None else stdin, stdout=stdout,
+                           stderr=subprocess.PIPE, timeout=timeout, cwd=cwd)
+    except subprocess.TimeoutExpired as e:
+        return None, b"", "TIMEOUT: " + (e.stderr or b"").decode(errors="replace")
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
+def make_wav(path, frames, rate=48000, ch=2, datasize=None):
+    """A 16-bit PCM WAV; @datasize makes its data chunk lie."""
+    body = bytes((i * 37) & 0xFF for i in range(frames * ch * 2))
+    hdr = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(body), b"WAVE", b"fmt ", 16,
+                      1, ch, rate, rate * ch * 2, ch * 2, 16, b"data",
+                      len(body) if datasize is None else datasize)
+    with open(path, "wb") as f:
+        f.write(hdr + body)
+
+
+def wav_frames(path):
+    """The frames of a 16-bit stereo WAV whose header tells the truth, or
+    -1."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return -1
+    if data[:4] != b"RIFF" or struct.unpack("<I", data[4:8])[0] + 8 != len(data):
+        return -1
+    pos = 12
+    while pos + 8 <= len(data):
+        cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        if cid == b"data":
+            return size // 4 if pos + 8 + size == len(data) else -1
+        pos += 8 + size + (size & 1)
+    return -1
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def temps(d):
+    return [n for n in os.listdir(d) if ".partita-" in n]
+
+
+def topology(path, body):
+    with open(path, "w") as f:
+        f.write(body)
+
+
+with tempfile.TemporaryDirectory() as d:
+    src = os.path.join(d, "in.wav")
+    make_wav(src, 4800)
+    kept = digest(src)
+    lib = os.path.join(d, "pt_g.so")
+    shutil.copy(os.path.join(BUILD, "modules", "pt_gain.so"), lib)
+    lib_kept = digest(lib)
+    os.mkdir(os.path.join(d, "sub"))
+
+    # ---- a file the run writes is never a file it reads, nor another it
+    # writes: refused (exit 2) before anything is written ----
+    lib_topo = os.path.join(d, "lib.yaml")
+    topology(lib_topo, """pipelines:
+  - name: main
+    instances:
+      - {name: i, module: input, params: {file: in.wav}}
+      - {name: g, library: pt_g.so}
+      - {name: o, module: output, params: {file: libout.wav}}
+    bindings:
+      - {from: i.0, to: g.0, format: {sample: FLOAT_LE}}
+      - {from: g.0, to: o.0, format: {sample: FLOAT_LE}}
+""")
+    topo_kept = digest(lib_topo)
+    two = os.path.join(d, "two.yaml")
+    topology(two, """pipelines:
+  - name: main
+    instances:
+      - {name: i, module: input, params: {file: in.wav}}
+      - {name: t, module: tone}
+      - {name: o1, module: output, params: {file: same.wav}}
+      - {name: o2, module: output, params: {file: sub/../same.wav}}
+    bindings:
+      - {from: i.0, to: o1.0}
+      - {from: t.0, to: o2.0, format: {rate: 48000, channels: 1}}
+""")
+    cases = (
+        ("--stats-json naming the input", ["copy", "-i", src, "-o", d + "/a.wav",
+                                           "--stats-json", src], "in.wav"),
+        ("--trace naming the input by '..'", ["copy", "-i", src, "-o", d + "/a.wav",
+                                              "--trace", d + "/sub/../in.wav"], "in.wav"),
+        ("--stats-json naming the output", ["copy", "-i", src, "-o", d + "/new.wav",
+                                            "--stats-json", d + "/./new.wav"], "new.wav"),
+        ("--trace and --stats-json one file", ["copy", "-i", src, "-o", d + "/a.wav",
+                                               "--trace", d + "/s.json", "--stats-json",
+                                               d + "/sub/../s.json"], "s.json"),
+        ("-o naming the library", [lib_topo, "-o", lib, "-t", "wav"], "pt_g.so"),
+        ("-o naming the topology", [lib_topo, "-o", lib_topo, "-t", "wav"], "lib.yaml"),
+        ("two outputs of one topology to one file", [two], "same.wav"),
+        ("-o naming standard input's file", ["copy", "-i", "-", "-o", src], "in.wav"),
+    )
+    for what, args, name in cases:
+        rc, out, err = run("run", "--quiet", *args,
+                           stdin=open(src, "rb") if "-" in args else None)
+        check(rc == 2 and "same file" in err and name in err and digest(src) == kept and
+              digest(lib) == lib_kept and digest(lib_topo) == topo_kept and not temps(d) and
+              not [n for n in ("a.wav", "new.wav", "s.json", "same.wav")
+                   if os.path.exists(os.path.join(d, n))],
+              "%s: exit 2, named, nothing written or lost (%s, %s)" % (what, rc, err.strip()))
+    rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", "-", "-t", "wav",
+                       stdout=open(src, "ab"))
+    check(rc == 2 and digest(src) == kept,
+          "-o - appending to the input: refused (%s, %s)" % (rc, err.strip()))
+
+if errors:
+    print("%d failed" % len(errors))
+    sys.exit(1)
+print("all passed")
