@@ -257,8 +257,9 @@ static int file_close(struct io_file *f)
 	if (f->sf && sf_close(f->sf))
 		ret = -EIO;
 	f->sf = NULL;
-	if (f->fd >= 0)
-		close(f->fd);
+	/* A file system may tell a failed write only here (NFS, quotas). */
+	if (f->fd >= 0 && close(f->fd) && errno != EINTR)
+		ret = -errno;
 	f->fd = -1;
 	mem_free(f->mem);
 	f->mem = NULL;
@@ -1057,6 +1058,52 @@ static int output_create(struct pt_module *mod, struct io_state *st)
 	return 0;
 }
 
+/* Closes the file being written, then reads its header back: the frames
+ * it holds must be the frames written. libsndfile does not report every
+ * failure at close (a FLAC encoder's last block on a full disk), and a
+ * file system may report one only at close. Why it failed is in werr. */
+static int output_finish(struct io_state *st)
+{
+	SF_INFO info = { 0 };
+	SNDFILE *back;
+	int ret = 0, fd = st->f.fd, why;
+
+	errno = 0;
+	if (sf_close(st->f.sf))
+		ret = -EIO;
+	st->f.sf = NULL;
+	why = errno; /* a write that failed while finishing, said or not */
+	if (ret)
+		snprintf(st->werr, sizeof(st->werr), "%s",
+			 why ? strerror(why) : sf_strerror(NULL));
+	/* Headerless raw cannot be read back; nor can what went to
+	 * standard output. */
+	if (!ret && fd >= 0 && st->major != SF_FORMAT_RAW && st->frames_done &&
+	    lseek(fd, 0, SEEK_SET) == 0) {
+		back = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
+		if (!back || (uint64_t)info.frames != st->frames_done) {
+			char held[64] = "cannot be read back";
+
+			if (back && info.frames >= 0 && info.frames < SF_COUNT_MAX)
+				snprintf(held, sizeof(held), "holds %lld frames",
+					 (long long)info.frames);
+			snprintf(st->werr, sizeof(st->werr),
+				 "%s (%llu frames written; the file %s)",
+				 why ? strerror(why) : "the file is incomplete",
+				 (unsigned long long)st->frames_done, held);
+			ret = -EIO;
+		}
+		if (back)
+			sf_close(back);
+	}
+	errno = 0;
+	if (file_close(&st->f) && !ret) {
+		snprintf(st->werr, sizeof(st->werr), "%s", strerror(errno));
+		ret = -EIO;
+	}
+	return ret;
+}
+
 /* Finishes the file: its header written, then renamed into place (or
  * copied to standard output). */
 static int output_commit(struct io_state *st, char *err, size_t errlen)
@@ -1069,9 +1116,15 @@ static int output_commit(struct io_state *st, char *err, size_t errlen)
 	if (!st->f.sf)
 		return 0;
 	st->f.mem = NULL; /* kept until written out */
-	ret = file_close(&st->f);
-	if (ret) {
-		snprintf(err, errlen, "finishing '%s' failed", st->path);
+	if (atomic_load_explicit(&st->failed, memory_order_acquire)) {
+		/* Part of the stream is missing: the file is not put in
+		 * place. */
+		file_close(&st->f);
+		snprintf(err, errlen, "writing '%s' failed: %s", st->path, st->werr);
+		ret = -EIO;
+	} else if ((ret = output_finish(st))) {
+		snprintf(err, errlen, "finishing '%s' failed: %s", st->path,
+			 st->werr);
 	} else if (mem) {
 		for (size_t done = 0; done < mem->len;) {
 			ssize_t n = write(1, mem->data + done, mem->len - done);
@@ -1120,7 +1173,6 @@ static void output_work(struct pt_iowork *w)
 		if (n > IO_CHUNK)
 			n = IO_CHUNK;
 		if (output_write(st, &st->fmt, st->ring + at * st->frame, n)) {
-			snprintf(st->werr, sizeof(st->werr), "%s", sf_strerror(st->f.sf));
 			atomic_store_explicit(&st->failed, true, memory_order_release);
 			break;
 		}
@@ -1161,6 +1213,7 @@ static int output_prepare(struct pt_module *mod, struct pt_source *const *src,
 	/* Float streams into integer files: clip, never wrap. */
 	sf_command(st->f.sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
 	st->frames_done = 0;
+	atomic_store(&st->failed, false);
 	if (live_mode)
 		return live_attach(st, f, pt_mod_period_frames(mod), IO_LIVE_OUT_MS,
 				   output_work);
@@ -1173,6 +1226,7 @@ static int output_write(struct io_state *st, const struct pt_format *f,
 	SNDFILE *sf = st->f.sf;
 	sf_count_t put;
 
+	errno = 0;
 	switch (f->sample) {
 	case PT_SAMPLE_S16_LE:
 		put = sf_writef_short(sf, (const short *)in, (sf_count_t)frames);
@@ -1196,7 +1250,13 @@ static int output_write(struct io_state *st, const struct pt_format *f,
 		put = sf_writef_int(sf, st->scratch, (sf_count_t)frames);
 		break;
 	}
-	return put == (sf_count_t)frames ? 0 : -EIO;
+	if (put == (sf_count_t)frames)
+		return 0;
+	/* Why, from the system when it says (a full disk), else from
+	 * libsndfile; kept for pt_io_output_failed. */
+	snprintf(st->werr, sizeof(st->werr), "%s",
+		 errno ? strerror(errno) : sf_strerror(sf));
+	return -EIO;
 }
 
 /* The output takes whatever has arrived, so its pace never holds back the
@@ -1225,10 +1285,11 @@ static int output_put(struct pt_module *mod, struct io_state *st,
 	uint64_t left = st->target - st->frames_done;
 	size_t keep = avail < left ? avail : (size_t)left, take = avail;
 
-	if (atomic_load_explicit(&st->failed, memory_order_acquire)) {
-		pt_log(mod, PT_LOG_ERR, "writing '%s': %s", st->path, st->werr);
-		return -EIO;
-	}
+	(void)mod;
+	/* The file failed (a full disk): the stream is dropped, the file
+	 * will not be put in place, and pt_io_output_failed says why. */
+	if (atomic_load_explicit(&st->failed, memory_order_acquire))
+		return pt_source_release(src, avail * st->frame);
 	if (keep > room) {
 		keep = take = room;
 		st->xruns++;
@@ -1277,14 +1338,15 @@ static int output_process(struct pt_module *mod, struct pt_source *const *src,
 		size_t left = st->target - st->frames_done;
 		size_t keep = n < left ? n : left;
 
-		if (keep && st->f.sf) {
-			ret = output_write(st, f, p, keep);
-			if (ret) {
-				pt_log(mod, PT_LOG_ERR, "writing '%s': %s",
-				       st->path, sf_strerror(st->f.sf));
-				return ret;
-			}
-			st->frames_done += keep;
+		if (keep && st->f.sf &&
+		    !atomic_load_explicit(&st->failed, memory_order_relaxed)) {
+			/* A failed write (a full disk) fails the file, not the
+			 * instance: what follows is dropped, and
+			 * pt_io_output_failed says why. */
+			if (output_write(st, f, p, keep))
+				atomic_store(&st->failed, true);
+			else
+				st->frames_done += keep;
 		}
 		done += n;
 	}
@@ -1490,6 +1552,18 @@ const char *pt_io_path(const struct pt_instance *inst)
 	    !(st = inst->mod.priv))
 		return "";
 	return st->path;
+}
+
+int pt_io_output_failed(const struct pt_instance *inst, char *err, size_t errlen)
+{
+	const struct io_state *st;
+
+	if (!pt_io_is_output(inst) || !(st = inst->mod.priv) ||
+	    !atomic_load_explicit(&st->failed, memory_order_acquire))
+		return 0;
+	snprintf(err, errlen, "writing '%s' failed: %s (nothing was put in place)",
+		 strcmp(st->path, "-") ? st->path : "standard output", st->werr);
+	return -EIO;
 }
 
 uint64_t pt_io_output_written(const struct pt_instance *inst)

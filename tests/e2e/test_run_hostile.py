@@ -7,6 +7,7 @@ inputs whose header lies, closed standard streams. The real binary on real
 files; nothing here depends on timing."""
 import hashlib
 import os
+import resource
 import shutil
 import signal
 import struct
@@ -136,6 +137,68 @@ with tempfile.TemporaryDirectory() as d:
                        stdout=open(src, "ab"))
     check(rc == 2 and digest(src) == kept,
           "-o - appending to the input: refused (%s, %s)" % (rc, err.strip()))
+
+    # ---- a write that fails (a full disk, a file size limit): the run
+    # stops at once naming the file and the reason, exit 1, nothing put in
+    # place (an old file there kept), no temporary. RLIMIT_FSIZE makes
+    # the failure exact without root; as root, a full tmpfs too. ----
+    def fsize(limit, ignore=True):
+        def pre():
+            if ignore:
+                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        return pre
+
+    def limited(limit, *args, ignore=True):
+        p = subprocess.run([PARTITA, "run", "pass", "--quiet"] + list(args),
+                           capture_output=True, text=True, timeout=60,
+                           preexec_fn=fsize(limit, ignore))
+        return p.returncode, p.stderr
+
+    long_wav = os.path.join(d, "long.wav")
+    make_wav(long_wav, 48000)
+    full = os.path.join(d, "full.wav")
+    with open(full, "wb") as f:
+        f.write(b"precious")
+    rc, err = limited(100000, "-i", long_wav, "-o", full)
+    with open(full, "rb") as f:
+        old = f.read() == b"precious"
+    check(rc == 1 and "full.wav" in err and "File too large" in err and old and
+          not temps(d) and err.count("File too large") == 1,
+          "a write failing mid-run: exit 1, file and reason said once, old file kept (%s, %s)"
+          % (rc, err.strip()))
+    # FLAC: libsndfile's encoder writes a short stream only when the file
+    # is closed, and its close does not say that it failed.
+    rc, _, err = run("run", "pass", "-i", long_wav, "-o", os.path.join(d, "whole.flac"))
+    size = os.path.getsize(os.path.join(d, "whole.flac"))
+    rc, err = limited(size - 1000, "-i", long_wav, "-o", os.path.join(d, "cut.flac"))
+    check(rc == 1 and "cut.flac" in err and "File too large" in err and not temps(d) and
+          not os.path.exists(os.path.join(d, "cut.flac")),
+          "a FLAC whose last block cannot be written: exit 1, said, nothing left (%s, %s)"
+          % (rc, err.strip()))
+    rc, err = limited(size, "-i", long_wav, "-o", os.path.join(d, "fits.flac"))
+    check(rc == 0 and os.path.getsize(os.path.join(d, "fits.flac")) == size,
+          "the same FLAC with room for it: written (%s, %s)" % (rc, err.strip()))
+    if os.geteuid() == 0:
+        mnt = os.path.join(d, "tiny")
+        os.mkdir(mnt)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt],
+                          capture_output=True).returncode == 0:
+            try:
+                for name in ("disk.wav", "disk.flac"):
+                    make_wav(long_wav, 96000)
+                    rc, out, err = run("run", "copy", "--quiet", "-i", long_wav, "-o",
+                                       os.path.join(mnt, name))
+                    check(rc == 1 and name in err and "No space left on device" in err and
+                          err.count("No space") == 1 and not os.listdir(mnt),
+                          "a full disk (%s): exit 1, said once, nothing left (%s, %s)"
+                          % (name, rc, err.strip()))
+            finally:
+                subprocess.run(["umount", mnt])
+        else:
+            print("skip: cannot mount a tmpfs here")
+    else:
+        print("skip: a full tmpfs needs root (RLIMIT_FSIZE covered the case)")
 
 if errors:
     print("%d failed" % len(errors))

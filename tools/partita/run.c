@@ -1049,6 +1049,17 @@ static int damage_check(struct pt_graph *g, bool strict, char *err,
 	return 0;
 }
 
+/* A write to an output file failed (a full disk): the run stops. */
+static int output_failed(struct pt_graph *g, char *err, size_t errlen)
+{
+	struct pt_instance *inst;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++)
+		if (pt_io_output_failed(inst, err, errlen))
+			return -EIO;
+	return 0;
+}
+
 /* True when an instance failed during the run: its outputs carried
  * silence or bypass for some periods. */
 static bool any_failed(struct pt_graph *g)
@@ -1257,7 +1268,8 @@ int pt_cmd_run(int argc, char **argv)
 			snprintf(err, sizeof(err), "scheduler: %s", strerror(-ret));
 			goto fail;
 		}
-		if (damage_check(g, o.strict, err, sizeof(err)))
+		if (damage_check(g, o.strict, err, sizeof(err)) ||
+		    output_failed(g, err, sizeof(err)))
 			goto fail;
 		if (tty && total > 500 && mono_ns() - last_draw > 100000000u) {
 			last_draw = mono_ns();
