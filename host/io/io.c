@@ -67,6 +67,11 @@ struct io_state {
 	 * the container (0: from the extension) and the sample encoding (0
 	 * bits: the stream's) */
 	char tmp[IO_PATH_MAX + 32], final[IO_PATH_MAX];
+	/* The file being written has no name (O_TMPFILE) until it is put in
+	 * place, so a run that dies (SIGKILL) leaves nothing: tmp is empty
+	 * and tmpl says where it goes. */
+	char tmpl[IO_PATH_MAX + 32];
+	bool unnamed;
 	int major, codec, bits; /* major: set for an output only */
 	bool is_float, exact;
 	/* Live (pt_io_live_begin): the file is read and written by the I/O
@@ -1034,7 +1039,22 @@ static int output_create(struct pt_module *mod, struct io_state *st)
 		st->tmp[0] = 0;
 		return -ENAMETOOLONG;
 	}
-	st->f.fd = mkostemp(st->tmp, O_CLOEXEC);
+	/* Without a name first (a file system without O_TMPFILE, or no
+	 * /proc to name it by later: a named temporary). */
+	memcpy(st->tmpl, st->tmp, sizeof(st->tmpl));
+	st->unnamed = false;
+	if (!access("/proc/self/fd", X_OK)) {
+		char folder[sizeof(st->tmp)];
+
+		memcpy(folder, st->tmp, sizeof(folder));
+		st->f.fd = open(dirname(folder), O_TMPFILE | O_RDWR | O_CLOEXEC,
+				0666);
+		st->unnamed = st->f.fd >= 0;
+	}
+	if (st->unnamed)
+		st->tmp[0] = 0;
+	else
+		st->f.fd = mkostemp(st->tmp, O_CLOEXEC);
 	if (st->f.fd < 0) {
 		pt_log(mod, PT_LOG_ERR, "cannot write '%s': %s", st->path,
 		       strerror(errno));
@@ -1056,6 +1076,26 @@ static int output_create(struct pt_module *mod, struct io_state *st)
 	if (target == st->path)
 		snprintf(st->final, sizeof(st->final), "%s", st->path);
 	return 0;
+}
+
+/* Gives the unnamed file being written a temporary name beside its
+ * place (in tmp), to be renamed there. */
+static int output_name(struct io_state *st)
+{
+	char fd[64];
+	size_t n = strlen(st->tmpl) - 6; /* the XXXXXX */
+
+	snprintf(fd, sizeof(fd), "/proc/self/fd/%d", st->f.fd);
+	for (unsigned k = 0; k < 100; k++) {
+		snprintf(st->tmp, sizeof(st->tmp), "%.*s%d-%u", (int)n, st->tmpl,
+			 (int)getpid(), k);
+		if (!linkat(AT_FDCWD, fd, AT_FDCWD, st->tmp, AT_SYMLINK_FOLLOW))
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	st->tmp[0] = 0;
+	return -errno;
 }
 
 /* Closes the file being written, then reads its header back: the frames
@@ -1096,6 +1136,10 @@ static int output_finish(struct io_state *st)
 		if (back)
 			sf_close(back);
 	}
+	/* Named beside its place while the descriptor still holds it. */
+	if (!ret && fd >= 0 && st->unnamed && (ret = output_name(st)))
+		snprintf(st->werr, sizeof(st->werr), "cannot name it: %s",
+			 strerror(-ret));
 	errno = 0;
 	if (file_close(&st->f) && !ret) {
 		snprintf(st->werr, sizeof(st->werr), "%s", strerror(errno));

@@ -7,6 +7,7 @@ inputs whose header lies, closed standard streams. The real binary on real
 files; nothing here depends on timing."""
 import hashlib
 import os
+import re
 import resource
 import shutil
 import signal
@@ -14,6 +15,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from partita_cli import BUILD, PARTITA, check, errors  # noqa: E402
@@ -43,8 +45,7 @@ def make_wav(path, frames, rate=48000, ch=2, datasize=None):
 
 
 def wav_frames(path):
-    """The frames of a 16-bit stereo WAV whose header tells the truth, or
-    -1."""
+    """The frames of a PCM WAV whose header tells the truth, or -1."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -52,11 +53,13 @@ def wav_frames(path):
         return -1
     if data[:4] != b"RIFF" or struct.unpack("<I", data[4:8])[0] + 8 != len(data):
         return -1
-    pos = 12
+    pos, align = 12, 0
     while pos + 8 <= len(data):
         cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        if cid == b"fmt ":
+            align = struct.unpack("<H", data[pos + 20:pos + 22])[0]
         if cid == b"data":
-            return size // 4 if pos + 8 + size == len(data) else -1
+            return size // align if align and pos + 8 + size == len(data) else -1
         pos += 8 + size + (size & 1)
     return -1
 
@@ -199,6 +202,52 @@ with tempfile.TemporaryDirectory() as d:
             print("skip: cannot mount a tmpfs here")
     else:
         print("skip: a full tmpfs needs root (RLIMIT_FSIZE covered the case)")
+
+    # ---- any death leaves no temporary and the old file as it was;
+    # SIGHUP (the terminal went) stops and finishes, as SIGTERM ----
+    rc, err = limited(100000, "-i", long_wav, "-o", full, ignore=False)
+    with open(full, "rb") as f:
+        old = f.read() == b"precious"
+    check(rc == -signal.SIGXFSZ and old and not temps(d),
+          "killed by SIGXFSZ mid-write: no temporary, old file kept (%s)" % rc)
+
+    def writing(p, folder):
+        """Waits (without a time limit of its own) until @p holds the
+        file it writes in @folder open."""
+        while p.poll() is None:
+            try:
+                fds = [os.readlink("/proc/%d/fd/%s" % (p.pid, n))
+                       for n in os.listdir("/proc/%d/fd" % p.pid)]
+            except OSError:
+                fds = []
+            if [f for f in fds if f.startswith(folder + "/") and
+                    (".partita-" in f or "(deleted)" in f)]:
+                return True
+            time.sleep(0.01)
+        return False
+
+    for sig in (signal.SIGKILL, signal.SIGUSR1, signal.SIGQUIT, signal.SIGHUP):
+        out = os.path.join(d, "killed.wav")
+        with open(out, "wb") as f:
+            f.write(b"precious")
+        p = subprocess.Popen([PARTITA, "run", "--seconds", "60", "--realtime", "--isolation",
+                              "none", "--quiet", "-o", out], stderr=subprocess.PIPE, text=True)
+        started = writing(p, d)
+        p.send_signal(sig)
+        _, err = p.communicate(timeout=60)
+        if sig == signal.SIGHUP:
+            said = [int(n) for n in re.findall(r"stopped by SIGHUP after [\d.]+ s; \S+ holds (\d+) "
+                                                r"frames", err)]
+            check(started and p.returncode == 129 and said and wav_frames(out) == said[0]
+                  and not temps(d),
+                  "SIGHUP: exit 129, a whole file of the frames said (%s, %s)"
+                  % (p.returncode, err.strip()))
+        else:
+            with open(out, "rb") as f:
+                old = f.read() == b"precious"
+            check(started and p.returncode == -sig and old and not temps(d),
+                  "killed by %s while writing: no temporary, old file kept (%s, %s)"
+                  % (signal.Signals(sig).name, p.returncode, temps(d)))
 
 if errors:
     print("%d failed" % len(errors))

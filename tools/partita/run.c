@@ -86,7 +86,7 @@ enum {
 	EXIT_RUN_FAULT = 3, /* finished, but an instance failed */
 };
 
-/* SIGINT and SIGTERM end the run at the next period boundary. */
+/* SIGINT, SIGTERM and SIGHUP end the run at the next period boundary. */
 static volatile sig_atomic_t stop_signal;
 
 static void on_stop(int sig)
@@ -154,13 +154,14 @@ static void usage(FILE *f)
 		"                        (default %u; a late result is only a miss)\n"
 		"  --quiet               no progress bar, no table\n"
 		"\n"
-		"SIGINT (Ctrl-C) or SIGTERM stops the run at a period boundary; the\n"
-		"outputs are finished, holding the frames produced so far.\n"
+		"SIGINT (Ctrl-C), SIGTERM or SIGHUP stops the run at a period boundary;\n"
+		"the outputs are finished, holding the frames produced so far. A run\n"
+		"killed otherwise leaves no output and no temporary file.\n"
 		"\n"
 		"Exit status: 0 all well; 1 an error before or during the run (no\n"
 		"output is left); 2 a usage error; 3 the run finished but an instance\n"
-		"failed (its outputs carried silence or bypass); 130 or 143 stopped by\n"
-		"SIGINT or SIGTERM.\n",
+		"failed (its outputs carried silence or bypass); 130, 143 or 129\n"
+		"stopped by SIGINT, SIGTERM or SIGHUP.\n",
 		DEMO_SECONDS, PT_RT_PRIORITY_DEFAULT, PT_HANG_MS_DEFAULT);
 	{
 		char types[1024];
@@ -1106,7 +1107,7 @@ int pt_cmd_run(int argc, char **argv)
 	struct pt_trace *trace = NULL;
 	struct spec spec;
 	struct pt_topology topo;
-	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
+	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term, old_hup;
 	bool have_topo = false;
 	char err[PT_ERR_MAX + PATH_MAX];
 	uint64_t total, cap, next_ns = 0, last_draw = 0, skipped = 0;
@@ -1126,6 +1127,7 @@ int pt_cmd_run(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup); /* the terminal went: as SIGTERM */
 
 	cfg.period_us = o.period_us;
 	cfg.user_heap_size = o.user_heap;
@@ -1307,7 +1309,8 @@ int pt_cmd_run(int argc, char **argv)
 			if (pt_io_is_output(inst) && inst->in[0])
 				fprintf(stderr,
 					"partita run: stopped by %s after %.3f s; %s holds %llu frames\n",
-					stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+					stop_signal == SIGINT ? "SIGINT" :
+					stop_signal == SIGHUP ? "SIGHUP" : "SIGTERM",
 					(double)pt_io_output_written(inst) /
 						inst->in[0]->fmt.rate,
 					strcmp(pt_io_path(inst), "-") ?
@@ -1384,5 +1387,6 @@ out:
 		pt_topology_free(&topo);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 	return status;
 }
