@@ -249,6 +249,30 @@ with tempfile.TemporaryDirectory() as d:
                   "killed by %s while writing: no temporary, old file kept (%s, %s)"
                   % (signal.Signals(sig).name, p.returncode, temps(d)))
 
+    # ---- --stats-json and --trace: a FIFO nobody reads is refused, not
+    # waited on; a path that cannot be written is said before the run; a
+    # full standard output is an error ----
+    fifo = os.path.join(d, "stats.fifo")
+    os.mkfifo(fifo)
+    for opt in ("--stats-json", "--trace"):
+        rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", d + "/f.wav", opt, fifo,
+                           timeout=30)
+        check(rc == 1 and "FIFO" in err and "stats.fifo" in err,
+              "%s naming a FIFO nobody reads: an error, no hang (%s, %s)" % (opt, rc, err.strip()))
+    for what, path in (("a folder", d + "/sub"), ("a missing folder", d + "/none/s.json")):
+        rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", d + "/early.wav",
+                           "--stats-json", path)
+        check(rc == 1 and path in err and not os.path.exists(d + "/early.wav") and
+              not temps(d), "--stats-json in %s: said before the run (%s, %s)"
+              % (what, rc, err.strip()))
+    if os.path.exists("/dev/full"):
+        rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", d + "/kept.wav",
+                           "--stats-json", "-", stdout=open("/dev/full", "wb"))
+        check(rc == 1 and "standard output" in err and "No space" in err and
+              wav_frames(d + "/kept.wav") == 4800,
+              "--stats-json - on a full standard output: exit 1, said, the audio kept (%s, %s)"
+              % (rc, err.strip()))
+
 if errors:
     print("%d failed" % len(errors))
     sys.exit(1)

@@ -119,8 +119,8 @@ static void usage(FILE *f)
 		"                        standard input)\n"
 		"  -o, --output OUT      the output file (default out.wav; '-' is standard\n"
 		"                        output, with -t). It is written beside OUT and\n"
-		"                        put in place when the run ends; it may not be an\n"
-		"                        input, by any path\n"
+		"                        put in place when the run ends; it may not be a\n"
+		"                        file the run reads, or writes as well, by any path\n"
 		"  -t, --type TYPE       the output's container when its name has none\n"
 		"  -b, --bits 8|16|24|32 the output's sample size (default: the input's)\n"
 		"  -e, --encoding signed|float  the output's sample encoding\n"
@@ -159,9 +159,11 @@ static void usage(FILE *f)
 		"killed otherwise leaves no output and no temporary file.\n"
 		"\n"
 		"Exit status: 0 all well; 1 an error before or during the run (no\n"
-		"output is left); 2 a usage error; 3 the run finished but an instance\n"
-		"failed (its outputs carried silence or bypass); 130, 143 or 129\n"
-		"stopped by SIGINT, SIGTERM or SIGHUP.\n",
+		"output is left; but when only --stats-json cannot be written at the\n"
+		"end, the outputs are kept); 2 a usage error (-o, --stats-json or\n"
+		"--trace naming a file the run reads or another it writes); 3 the run\n"
+		"finished but an instance failed (its outputs carried silence or\n"
+		"bypass); 130, 143 or 129 stopped by SIGINT, SIGTERM or SIGHUP.\n",
 		DEMO_SECONDS, PT_RT_PRIORITY_DEFAULT, PT_HANG_MS_DEFAULT);
 	{
 		char types[1024];
@@ -908,6 +910,36 @@ static int same_file_check(struct pt_graph *g, const struct run_opts *o,
 	return ret == -EEXIST ? ret : 0;
 }
 
+/* --stats-json and --trace: a path that cannot be written is said before
+ * the run, not after it (the stats are written when it ends). */
+static int report_check(const char *path, const char *opt, char *err,
+			size_t errlen)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	if (!stat(path, &st)) {
+		if (S_ISDIR(st.st_mode) || access(path, W_OK)) {
+			snprintf(err, errlen, "%s '%s': %s", opt, path,
+				 S_ISDIR(st.st_mode) ? "a folder" : strerror(errno));
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = 0;
+	if (errno != ENOENT || access(slash ? dir : ".", W_OK | X_OK)) {
+		snprintf(err, errlen, "%s '%s': cannot be created: %s", opt, path,
+			 strerror(errno));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* A start that fails on an instance (a format its prepare refuses) names
  * the line of the instance's binding, where the format was given. */
 static void name_binding(const struct pt_topology *t, char *err, size_t errlen)
@@ -1197,6 +1229,9 @@ int pt_cmd_run(int argc, char **argv)
 		status = EXIT_RUN_USAGE;
 		goto fail;
 	}
+	if (report_check(o.stats_json, "--stats-json", err, sizeof(err)) ||
+	    report_check(o.trace, "--trace", err, sizeof(err)))
+		goto fail;
 	output_samples(g, &o);
 	/* Live, files are read and written (and log lines written) on the I/O
 	 * thread, never on the period thread. */
@@ -1353,12 +1388,18 @@ int pt_cmd_run(int argc, char **argv)
 		}
 	}
 	if (o.stats_json) {
-		FILE *f = strcmp(o.stats_json, "-") ? fopen(o.stats_json, "w") : stdout;
+		FILE *f;
 
+		/* Standard output too: a full or closed one is an error. */
+		errno = 0;
+		f = strcmp(o.stats_json, "-") ? pt_report_fopen(o.stats_json) : stdout;
 		if (!f || pt_report_json(f, g, pt_sched_periods(s), skipped) ||
-		    (f != stdout && fclose(f))) {
+		    (f != stdout ? fclose(f) : fflush(f) || ferror(f))) {
 			snprintf(err, sizeof(err), "cannot write stats to '%s': %s",
-				 o.stats_json, strerror(errno));
+				 strcmp(o.stats_json, "-") ? o.stats_json :
+							     "standard output",
+				 errno == ENXIO ? "a FIFO that nobody reads" :
+				 strerror(errno ? errno : EIO));
 			goto fail;
 		}
 	}
