@@ -923,7 +923,7 @@ static int report_check(const char *path, const char *opt, char *err,
 	if (!stat(path, &st)) {
 		if (S_ISDIR(st.st_mode) || access(path, W_OK)) {
 			snprintf(err, errlen, "%s '%s': %s", opt, path,
-				 S_ISDIR(st.st_mode) ? "a folder" : strerror(errno));
+				 S_ISDIR(st.st_mode) ? "it is a folder" : strerror(errno));
 			return -EINVAL;
 		}
 		return 0;
@@ -933,7 +933,7 @@ static int report_check(const char *path, const char *opt, char *err,
 	if (slash)
 		slash[slash == dir] = 0;
 	if (errno != ENOENT || access(slash ? dir : ".", W_OK | X_OK)) {
-		snprintf(err, errlen, "%s '%s': cannot be created: %s", opt, path,
+		snprintf(err, errlen, "%s '%s': %s (its folder)", opt, path,
 			 strerror(errno));
 		return -EINVAL;
 	}
@@ -1229,8 +1229,8 @@ int pt_cmd_run(int argc, char **argv)
 		status = EXIT_RUN_USAGE;
 		goto fail;
 	}
-	if (report_check(o.stats_json, "--stats-json", err, sizeof(err)) ||
-	    report_check(o.trace, "--trace", err, sizeof(err)))
+	if (report_check(o.stats_json, "cannot write stats to", err, sizeof(err)) ||
+	    report_check(o.trace, "cannot write trace", err, sizeof(err)))
 		goto fail;
 	output_samples(g, &o);
 	/* Live, files are read and written (and log lines written) on the I/O
