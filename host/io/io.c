@@ -449,6 +449,29 @@ static int read_file(const char *path, struct io_file *f, char *err,
 	return 0;
 }
 
+/* Bytes of one sample of an uncompressed subformat, 0 for others. */
+static unsigned sample_bytes(int format)
+{
+	switch (format & SF_FORMAT_SUBMASK) {
+	case SF_FORMAT_PCM_S8:
+	case SF_FORMAT_PCM_U8:
+	case SF_FORMAT_ULAW:
+	case SF_FORMAT_ALAW:
+		return 1;
+	case SF_FORMAT_PCM_16:
+		return 2;
+	case SF_FORMAT_PCM_24:
+		return 3;
+	case SF_FORMAT_PCM_32:
+	case SF_FORMAT_FLOAT:
+		return 4;
+	case SF_FORMAT_DOUBLE:
+		return 8;
+	default:
+		return 0;
+	}
+}
+
 /* libsndfile trims a data chunk that claims more bytes than the file
  * holds, and says so in its log ("data : 192000 (should be 95978)"): a
  * file cut short. */
@@ -467,11 +490,17 @@ static void header_check(struct io_state *st)
 		 * which is no damage. */
 		if ((sscanf(p, " data : %llu (should be %llu)", &said, &is) == 2 ||
 		     sscanf(p, " SSND : %llu (should be %llu)", &said, &is) == 2) &&
-		    is < said && is > 0 && said < 0x7ffff000ull) {
+		    is < said && said < 0x7ffff000ull) {
 			st->damaged = true;
 			st->damage_frame = (uint64_t)st->f.info.frames;
 			st->damage_claimed = said;
-			if (st->f.info.frames > 0) {
+			if (!st->f.info.frames) {
+				/* No whole frame: the size the header gives. */
+				uint64_t per = (uint64_t)st->f.info.channels *
+					       sample_bytes(st->f.info.format);
+
+				st->damage_claimed = per ? said / per : said;
+			} else {
 				/* Bytes per frame: what the file holds over
 				 * its frames (a partial frame rounds away). */
 				uint64_t per = (is + (uint64_t)st->f.info.frames / 2) /

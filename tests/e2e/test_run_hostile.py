@@ -273,6 +273,31 @@ with tempfile.TemporaryDirectory() as d:
               "--stats-json - on a full standard output: exit 1, said, the audio kept (%s, %s)"
               % (rc, err.strip()))
 
+    # ---- inputs whose header lies, or that hold nothing ----
+    empty = os.path.join(d, "empty.wav")
+    make_wav(empty, 0)
+    rc, out, err = run("run", "copy", "--quiet", "-i", empty, "-o", d + "/e-out.wav")
+    check(rc == 0 and wav_frames(d + "/e-out.wav") == 0,
+          "an input of no frames: an output of none, not seconds of silence (%s, %d)"
+          % (err.strip(), wav_frames(d + "/e-out.wav")))
+    claims = os.path.join(d, "claims.wav")
+    make_wav(claims, 0, datasize=4000)
+    rc, out, err = run("run", "copy", "--quiet", "-i", claims, "-o", d + "/c-out.wav")
+    check(rc == 0 and "claims.wav" in err and "damaged" in err and "frame 0 of 1000" in err and
+          wav_frames(d + "/c-out.wav") == 0,
+          "a header claiming data the file does not hold at all: warned (%s)" % err.strip())
+    rc, out, err = run("run", "copy", "--quiet", "--strict", "-i", claims, "-o", d + "/c2.wav")
+    check(rc == 1 and "claims.wav" in err and not os.path.exists(d + "/c2.wav"),
+          "the same with --strict: an error, no output (%s)" % err.strip())
+    for what, kw in (("0 channels", {"ch": 0}), ("rate 0", {"rate": 0}),
+                     ("300 channels", {"ch": 300})):
+        bad = os.path.join(d, "bad.wav")
+        make_wav(bad, 10, **kw)
+        rc, out, err = run("run", "copy", "--quiet", "-i", bad, "-o", d + "/b-out.wav")
+        check(rc == 1 and "bad.wav" in err and not os.path.exists(d + "/b-out.wav") and
+              not temps(d), "an input with %s: a named error, nothing left (%s)"
+              % (what, err.strip()))
+
 if errors:
     print("%d failed" % len(errors))
     sys.exit(1)

@@ -441,17 +441,21 @@ static uint64_t plan_outputs(struct pt_graph *g, const struct run_opts *o)
 	struct pt_instance *inst;
 	double longest = 0.0; /* seconds */
 	uint64_t most = 0;
+	bool files = false;
 
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 		struct pt_format f;
 		uint64_t frames;
 
 		if (pt_io_is_input(inst) &&
-		    !pt_io_input_info(inst, &frames, &f) &&
-		    (double)frames / f.rate > longest)
-			longest = (double)frames / f.rate;
+		    !pt_io_input_info(inst, &frames, &f)) {
+			files = true;
+			if ((double)frames / f.rate > longest)
+				longest = (double)frames / f.rate;
+		}
 	}
-	if (longest == 0.0 || (o->seconds_set && o->seconds < longest))
+	/* An input file of no frames makes outputs of none, as sox does. */
+	if ((!files && longest == 0.0) || (o->seconds_set && o->seconds < longest))
 		longest = o->seconds_set ? o->seconds : DEMO_SECONDS;
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 		uint32_t rate, period;
@@ -1068,13 +1072,22 @@ static int damage_check(struct pt_graph *g, bool strict, char *err,
 		uint64_t frame, claimed;
 		const char *why;
 
+		struct pt_format f;
+		uint64_t frames = 0;
+
 		if (!pt_io_input_damage(inst, &frame, &claimed, &why))
 			continue;
+		/* Cut where libsndfile counts the frames (a header that
+		 * claims more): the input is what there is; cut before (a
+		 * decoder's error): silence stands in for the rest. */
+		pt_io_input_info(inst, &frames, &f);
 		snprintf(err, errlen,
 			 "'%s' is damaged: its data stops at frame %llu of %llu (%s)%s",
 			 pt_io_path(inst), (unsigned long long)frame,
 			 (unsigned long long)claimed, why,
-			 strict ? "" : "; the rest is rendered as silence");
+			 strict ? "" : frame >= frames ?
+			 "; only the frames before it are used" :
+			 "; the rest is rendered as silence");
 		if (strict)
 			return -EIO;
 		fprintf(stderr, "partita run: warning: %s\n", err);
