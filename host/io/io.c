@@ -93,6 +93,23 @@ struct io_state {
 };
 
 static bool live_mode;
+static bool std_closed[3]; /* pt_io_guard_std */
+
+void pt_io_guard_std(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			std_closed[fd] = true;
+			/* The lowest free number: fd itself. */
+			if (open("/dev/null", O_RDWR) != fd)
+				abort();
+		}
+}
+
+bool pt_io_std_closed(int fd)
+{
+	return fd >= 0 && fd < 3 && std_closed[fd];
+}
 
 static struct io_state *state_of_work(struct pt_iowork *w)
 {
@@ -281,8 +298,9 @@ static const char *kind_of(mode_t m)
 /* Reads all of standard input into memory. */
 static int stdin_read(struct io_mem *m, char *err, size_t errlen)
 {
-	if (isatty(0)) {
-		snprintf(err, errlen, "'-' reads standard input, which is a terminal");
+	if (isatty(0) || std_closed[0]) {
+		snprintf(err, errlen, "'-' reads standard input, which is %s",
+			 std_closed[0] ? "closed" : "a terminal");
 		return -EINVAL;
 	}
 	for (;;) {
@@ -1037,6 +1055,10 @@ static int output_create(struct pt_module *mod, struct io_state *st)
 	mode_t mask;
 
 	st->tmp[0] = 0;
+	if (!strcmp(st->path, "-") && std_closed[1]) {
+		pt_log(mod, PT_LOG_ERR, "'-' writes standard output, which is closed");
+		return -EBADF;
+	}
 	if (!strcmp(st->path, "-")) {
 		st->f.mem = calloc(1, sizeof(*st->f.mem));
 		if (!st->f.mem ||

@@ -298,6 +298,28 @@ with tempfile.TemporaryDirectory() as d:
               not temps(d), "an input with %s: a named error, nothing left (%s)"
               % (what, err.strip()))
 
+    # ---- closed standard streams: '-' on one is an error, and no file
+    # the run opens takes its number ----
+    def closed(*fds):
+        def pre():
+            for fd in fds:
+                os.close(fd)
+        return pre
+
+    for what, args, fd in (("-i - on a closed standard input", ["-i", "-", "-o", d + "/x.wav"], 0),
+                           ("-o - on a closed standard output", ["-i", src, "-o", "-", "-t", "wav"], 1),
+                           ("--stats-json - on a closed standard output",
+                            ["-i", src, "-o", d + "/x.wav", "--stats-json", "-"], 1)):
+        p = subprocess.run([PARTITA, "run", "copy", "--quiet"] + args, stderr=subprocess.PIPE,
+                           text=True, timeout=60, preexec_fn=closed(fd))
+        check(p.returncode == 1 and "closed" in p.stderr and not os.path.exists(d + "/x.wav"),
+              "%s: an error saying so (%s, %s)" % (what, p.returncode, p.stderr.strip()))
+    p = subprocess.run([PARTITA, "run", "copy", "-i", "-", "-o", d + "/y.wav"],
+                       stdin=open(src, "rb"), timeout=60, preexec_fn=closed(1, 2))
+    check(p.returncode == 0 and wav_frames(d + "/y.wav") == 4800,
+          "standard output and error closed: the output is whole and only audio (%s, %d)"
+          % (p.returncode, wav_frames(d + "/y.wav")))
+
 if errors:
     print("%d failed" % len(errors))
     sys.exit(1)

@@ -922,6 +922,10 @@ static int report_check(const char *path, const char *opt, char *err,
 	char dir[PATH_MAX], *slash;
 	struct stat st;
 
+	if (path && !strcmp(path, "-") && pt_io_std_closed(1)) {
+		snprintf(err, errlen, "%s standard output: it is closed", opt);
+		return -EBADF;
+	}
 	if (!path || !strcmp(path, "-"))
 		return 0;
 	if (!stat(path, &st)) {
