@@ -6,7 +6,9 @@
  * isolated DP (pipelined, one domain per stage), isolated LL chained in the
  * period (one domain per stage, each woken by the one before), and the
  * same chain with the domain policy per-library (the stages share domains
- * of 16 instances). N = 4,
+ * of 16 instances); beside them the process floor, N bare processes
+ * chained through futex words with no module and no sandbox (what one
+ * process per stage costs on this machine, below any isolated row). N = 4,
  * 16, 64; periods of 48 frames (1 ms) and 256 frames at 48 kHz; each with
  * and without a background load the bench starts itself (a child process
  * with two busy threads in the ordinary class, stopped after the row).
@@ -16,11 +18,13 @@
  * buffer and, later, in its last: latency = the periods between, plus the
  * one it was written in), CPU time per period of the host and the domains
  * (getrusage, /proc/PID/schedstat), futex syscalls and context switches per
- * period, and isolated CPU over trusted CPU for the same N, period and load.
+ * period, and isolated CPU over trusted CPU and over the floor's for the
+ * same N, period and load.
  * The host thread runs at SCHED_FIFO where permitted, domains one below.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <linux/futex.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -28,8 +32,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,9 +49,9 @@
 #include "host/sched/rt.h"
 #include "host/sched/sched.h"
 
-enum way { WAY_TRUSTED, WAY_DP, WAY_CHAIN, WAY_CHAIN_LIB, NWAYS };
-static const char *const way_name[] = { "trusted_ll", "isolated_dp", "isolated_chain",
-					"isolated_chain_lib" };
+enum way { WAY_TRUSTED, WAY_FLOOR, WAY_DP, WAY_CHAIN, WAY_CHAIN_LIB, NWAYS };
+static const char *const way_name[] = { "trusted_ll", "process_floor", "isolated_dp",
+					"isolated_chain", "isolated_chain_lib" };
 
 #define IMPULSE_EVERY 200 /* periods; more than any row's latency */
 #define MAX_STAGES 64
@@ -60,6 +67,7 @@ struct row {
 	double futex;             /* per period */
 	double ctxsw;             /* per period */
 	double ratio;             /* cpu over trusted's, same N/period/load */
+	double floor_ratio;       /* cpu over the process floor's (isolated rows) */
 };
 
 static uint64_t mono_ns(void)
@@ -150,19 +158,32 @@ struct cost {
 	uint64_t cpu_ns, futex, ctxsw;
 };
 
-/* Host (this process) plus every distinct domain of @g. */
-static void cost_now(struct pt_graph *g, struct cost *c)
+/* This process's CPU time and context switches. */
+static void cost_self(struct cost *c)
 {
 	struct rusage ru;
-	struct pt_instance *inst;
-	pid_t seen[PT_MAX_INSTANCES];
-	unsigned nseen = 0;
 
 	getrusage(RUSAGE_SELF, &ru);
 	c->cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
 		    ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
 	c->ctxsw = (uint64_t)ru.ru_nvcsw + (uint64_t)ru.ru_nivcsw;
 	c->futex = 0;
+}
+
+static void cost_add_pid(struct cost *c, pid_t pid)
+{
+	c->cpu_ns += schedstat_ns(pid);
+	c->ctxsw += ctx_switches(pid);
+}
+
+/* Host (this process) plus every distinct domain of @g. */
+static void cost_now(struct pt_graph *g, struct cost *c)
+{
+	struct pt_instance *inst;
+	pid_t seen[PT_MAX_INSTANCES];
+	unsigned nseen = 0;
+
+	cost_self(c);
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 		bool dup = false;
 
@@ -173,10 +194,161 @@ static void cost_now(struct pt_graph *g, struct cost *c)
 		if (dup)
 			continue;
 		seen[nseen++] = inst->domain_pid;
-		c->cpu_ns += schedstat_ns(inst->domain_pid);
-		c->ctxsw += ctx_switches(inst->domain_pid);
+		cost_add_pid(c, inst->domain_pid);
 		c->futex += pt_exec_futex_calls(inst);
 	}
+}
+
+/* ---- the floor: N bare processes chained through futex words ----
+ *
+ * What one process per stage costs on this machine before any module,
+ * sandbox, view or check: N processes forked from the bench, pinned and
+ * prioritised as the chain's domains are, each waiting on its own futex
+ * word (a page apart, as activation records are) and, when woken, writing
+ * the next word and waking it. The bench's thread paces the periods as a
+ * graph row does, starts the chain and waits for its last word. No audio
+ * and no DSP: an isolated row's CPU over this row's is what the domains,
+ * the host's checks and the modules' work add to the bare wakes.
+ */
+struct floor_page {
+	_Atomic uint32_t seq;       /* UINT32_MAX: exit */
+	_Atomic uint64_t futex;     /* futex calls of the stage waiting here */
+	char pad[4096 - 16];
+};
+
+static long futex_call(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, w, op, val, ts, NULL, 0);
+}
+
+static __attribute__((noreturn)) void floor_stage(struct floor_page *pg, unsigned i)
+{
+	struct pt_exec_tuning t;
+	uint32_t seen = 0;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	pt_exec_tuning_get(&t);
+	if (t.chain_cpu) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(t.chain_cpu - 1, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+	if (t.rt_priority) {
+		struct sched_param sp = { .sched_priority = (int)t.rt_priority };
+
+		sched_setscheduler(0, SCHED_FIFO, &sp);
+	}
+	for (;;) {
+		uint32_t v;
+
+		while ((v = atomic_load(&pg[i].seq)) == seen) {
+			futex_call(&pg[i].seq, FUTEX_WAIT, seen, NULL);
+			atomic_fetch_add(&pg[i].futex, 1);
+		}
+		if (v == UINT32_MAX)
+			_exit(0);
+		seen = v;
+		atomic_store(&pg[i + 1].seq, v);
+		futex_call(&pg[i + 1].seq, FUTEX_WAKE, 1, NULL);
+		atomic_fetch_add(&pg[i].futex, 1);
+	}
+}
+
+static void floor_cost(struct floor_page *pg, const pid_t *pid, unsigned n, struct cost *c)
+{
+	cost_self(c);
+	for (unsigned i = 0; i <= n; i++) {
+		if (i < n)
+			cost_add_pid(c, pid[i]);
+		c->futex += atomic_load(&pg[i].futex);
+	}
+}
+
+static int run_floor(struct row *r, double seconds, char *err, size_t errlen)
+{
+	uint64_t periods = (uint64_t)(seconds * 1e6 / r->period_us), next;
+	size_t len = (r->stages + 1) * sizeof(struct floor_page);
+	struct floor_page *pg = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	_Atomic uint32_t *last;
+	pid_t pid[MAX_STAGES], load = -1;
+	unsigned started = 0;
+	struct cost c0, c1;
+	int ret = 0;
+
+	if (pg == MAP_FAILED) {
+		snprintf(err, errlen, "floor: mmap: %s", strerror(errno));
+		return -1;
+	}
+	last = &pg[r->stages].seq;
+	for (; started < r->stages; started++) {
+		pid[started] = fork();
+		if (pid[started] == 0)
+			floor_stage(pg, started);
+		if (pid[started] < 0) {
+			snprintf(err, errlen, "floor: fork: %s", strerror(errno));
+			ret = -1;
+			break;
+		}
+	}
+	r->period_frames = (uint32_t)(48000ull * r->period_us / 1000000u);
+	r->misses = r->kills = 0;
+	r->latency = -1;
+	if (!ret) {
+		if (r->load)
+			load = load_start();
+		floor_cost(pg, pid, r->stages, &c0);
+		next = mono_ns();
+	}
+	for (uint32_t p = 1; !ret && p <= periods; p++) {
+		uint64_t deadline;
+		struct timespec ts;
+		long waits = 0;
+
+		next += (uint64_t)r->period_us * 1000u;
+		ts.tv_sec = (time_t)(next / 1000000000u);
+		ts.tv_nsec = (long)(next % 1000000000u);
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		deadline = next + (uint64_t)r->period_us * 1000u;
+		atomic_store(&pg[0].seq, p);
+		futex_call(&pg[0].seq, FUTEX_WAKE, 1, NULL);
+		atomic_fetch_add(&pg[r->stages].futex, 1);
+		/* Done by the end of the period, or a miss; then on to the end
+		 * of the chain (a second at most: the stages are bare). */
+		for (uint32_t v; (v = atomic_load(last)) != p;) {
+			uint64_t now = mono_ns();
+
+			if (now >= deadline && !waits++)
+				r->misses++;
+			if (now >= deadline + 1000000000u) {
+				snprintf(err, errlen, "floor: the chain stopped at period %u", p);
+				ret = -1;
+				break;
+			}
+			ts.tv_sec = 0;
+			ts.tv_nsec = (long)(now < deadline ? deadline - now : 1000000u);
+			futex_call(last, FUTEX_WAIT, v, &ts);
+			atomic_fetch_add(&pg[r->stages].futex, 1);
+		}
+	}
+	if (!ret) {
+		floor_cost(pg, pid, r->stages, &c1);
+		r->periods = periods;
+		r->cpu_us = (double)(c1.cpu_ns - c0.cpu_ns) / 1000.0 / (double)periods;
+		r->futex = (double)(c1.futex - c0.futex) / (double)periods;
+		r->ctxsw = (double)(c1.ctxsw - c0.ctxsw) / (double)periods;
+	}
+	load_stop(load);
+	for (unsigned i = 0; i <= r->stages; i++)
+		atomic_store(&pg[i].seq, UINT32_MAX);
+	for (unsigned i = 0; i < started; i++) {
+		futex_call(&pg[i].seq, FUTEX_WAKE, 1, NULL);
+		waitpid(pid[i], NULL, 0);
+	}
+	munmap(pg, len);
+	return ret;
 }
 
 /* ---- the input: silence with an impulse every IMPULSE_EVERY periods ---- */
@@ -358,29 +530,38 @@ static int run_row(struct row *r, double seconds, const char *input, char *err,
 
 static void print_row(const struct row *r, bool json, bool more)
 {
+	double per10k = r->periods ? (double)r->misses * 10000.0 / (double)r->periods /
+					     (double)r->stages : 0.0;
+	char lat[16], vs_floor[16];
+
+	if (r->latency >= 0)
+		snprintf(lat, sizeof(lat), "%d", r->latency);
+	else
+		snprintf(lat, sizeof(lat), json ? "null" : "-");
+	if (r->floor_ratio > 0.0)
+		snprintf(vs_floor, sizeof(vs_floor), json ? "%.3f" : "%.2f", r->floor_ratio);
+	else
+		snprintf(vs_floor, sizeof(vs_floor), json ? "null" : "-");
 	if (json) {
 		printf("    {\"way\": \"%s\", \"stages\": %u, \"period_frames\": %u, "
 		       "\"load\": %s, \"periods\": %llu, \"misses\": %llu, "
 		       "\"misses_per_10k_per_instance\": %.3f, \"kills\": %llu, "
-		       "\"latency_periods\": %d, \"cpu_us_per_period\": %.2f, "
+		       "\"latency_periods\": %s, \"cpu_us_per_period\": %.2f, "
 		       "\"futex_per_period\": %.2f, \"futex_per_stage_period\": %.3f, "
-		       "\"ctxsw_per_period\": %.2f, \"cpu_ratio_vs_trusted\": %.3f}%s\n",
+		       "\"ctxsw_per_period\": %.2f, \"cpu_ratio_vs_trusted\": %.3f, "
+		       "\"cpu_ratio_vs_floor\": %s}%s\n",
 		       way_name[r->way], r->stages, r->period_frames,
 		       r->load ? "true" : "false", (unsigned long long)r->periods,
-		       (unsigned long long)r->misses,
-		       r->periods ? (double)r->misses * 10000.0 / (double)r->periods /
-					    (double)r->stages : 0.0,
-		       (unsigned long long)r->kills, r->latency, r->cpu_us, r->futex,
-		       r->futex / r->stages, r->ctxsw, r->ratio, more ? "," : "");
+		       (unsigned long long)r->misses, per10k, (unsigned long long)r->kills, lat,
+		       r->cpu_us, r->futex, r->futex / r->stages, r->ctxsw, r->ratio, vs_floor,
+		       more ? "," : "");
 		return;
 	}
-	printf("%-18s %3u %5u %-4s %8llu %7llu %9.3f %5llu %7d %9.1f %8.2f %7.3f %7.2f %7.2f\n",
+	printf("%-18s %3u %5u %-4s %8llu %7llu %9.3f %5llu %7s %9.1f %8.2f %7.3f %7.2f %7.2f %7s\n",
 	       way_name[r->way], r->stages, r->period_frames, r->load ? "yes" : "no",
-	       (unsigned long long)r->periods, (unsigned long long)r->misses,
-	       r->periods ? (double)r->misses * 10000.0 / (double)r->periods /
-				    (double)r->stages : 0.0,
-	       (unsigned long long)r->kills, r->latency, r->cpu_us, r->futex,
-	       r->futex / r->stages, r->ctxsw, r->ratio);
+	       (unsigned long long)r->periods, (unsigned long long)r->misses, per10k,
+	       (unsigned long long)r->kills, lat, r->cpu_us, r->futex, r->futex / r->stages,
+	       r->ctxsw, r->ratio, vs_floor);
 }
 
 int pt_bench_live(int argc, char **argv)
@@ -436,12 +617,15 @@ int pt_bench_live(int argc, char **argv)
 			       "Plays a chain of N eq_iir stages to ALSA's null device paced on the\n"
 			       "clock, T seconds per row (default 10), four ways: trusted LL,\n"
 			       "isolated DP, isolated LL chained in the period, the same with\n"
-			       "domains per library (16 stages a domain); at 48 and 256\n"
+			       "domains per library (16 stages a domain); and the process floor:\n"
+			       "N bare processes waking each other through futex words, no module,\n"
+			       "no sandbox (what a process per stage costs here); at 48 and 256\n"
 			       "frames per period; without and with a background load (two busy\n"
 			       "threads in the ordinary class). Per row: periods, misses (and per\n"
 			       "10,000 periods per instance), kills, latency in periods (impulse\n"
 			       "in, found at the output), CPU us per period (host and domains),\n"
-			       "futex syscalls and context switches per period, CPU over trusted.\n");
+			       "futex syscalls and context switches per period, CPU over trusted\n"
+			       "and, for isolated rows, over the floor.\n");
 			return 0;
 		default:
 			return 2;
@@ -463,9 +647,10 @@ int pt_bench_live(int argc, char **argv)
 		printf("{\"seconds\": %.3f, \"real_time\": %s, \"rows\": [\n", seconds,
 		       prio ? "true" : "false");
 	else
-		printf("%-18s %3s %5s %-4s %8s %7s %9s %5s %7s %9s %8s %7s %7s %7s\n",
+		printf("%-18s %3s %5s %-4s %8s %7s %9s %5s %7s %9s %8s %7s %7s %7s %7s\n",
 		       "way", "N", "frames", "load", "periods", "misses", "/10k/inst",
-		       "kills", "latency", "cpu_us", "futex", "/stage", "ctxsw", "vs_trust");
+		       "kills", "latency", "cpu_us", "futex", "/stage", "ctxsw", "vs_trust",
+		       "vs_floor");
 	for (unsigned pi = 0; pi < 2 && !status; pi++) {
 		err[0] = '\0';
 		if (make_input(input, seconds, (uint32_t)(48000ull * period_us[pi] / 1000000u),
@@ -475,7 +660,7 @@ int pt_bench_live(int argc, char **argv)
 		}
 		for (unsigned ni = 0; ni < nstages && !status; ni++)
 			for (int load = 0; load < 2 && !status; load++) {
-				struct row *trusted = NULL;
+				struct row *trusted = NULL, *floor = NULL;
 
 				for (int w = 0; w < NWAYS; w++) {
 					struct row *r = &rows[nrows++];
@@ -484,7 +669,8 @@ int pt_bench_live(int argc, char **argv)
 							   .period_us = period_us[pi],
 							   .load = load };
 					err[0] = '\0';
-					if (run_row(r, seconds, input, err, sizeof(err))) {
+					if (w == WAY_FLOOR ? run_floor(r, seconds, err, sizeof(err))
+							   : run_row(r, seconds, input, err, sizeof(err))) {
 						fprintf(stderr, "bench live: %s, %u stages: %s\n",
 							way_name[w], stages[ni], err);
 						status = 1;
@@ -492,8 +678,12 @@ int pt_bench_live(int argc, char **argv)
 					}
 					if (w == WAY_TRUSTED)
 						trusted = r;
+					if (w == WAY_FLOOR)
+						floor = r;
 					r->ratio = trusted && trusted->cpu_us > 0 ?
 							   r->cpu_us / trusted->cpu_us : 0.0;
+					if (w > WAY_FLOOR && floor && floor->cpu_us > 0)
+						r->floor_ratio = r->cpu_us / floor->cpu_us;
 					print_row(r, json, !(pi == 1 && ni + 1 == nstages &&
 							     load == 1 && w == NWAYS - 1));
 					fflush(stdout);

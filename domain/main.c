@@ -50,6 +50,41 @@ static uint64_t request_spin_ns = 20000;
 /* MAP_POPULATE too when running at real-time priority. */
 static int map_flags = MAP_SHARED;
 
+/* Real time: the pages a period touches are present before the first
+ * period. Partitions and stacks are mapped with MAP_POPULATE; the code and
+ * data of every loaded object (this program, the C library, the module's
+ * library) are populated here, through their page tables, once the module
+ * is prepared: without it the first periods of a chain take a minor fault
+ * on every page of code they reach, in every domain, and miss. */
+static int populate_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	(void)size;
+	(void)arg;
+	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo, hi;
+
+		if (ph->p_type != PT_LOAD || !ph->p_memsz)
+			continue;
+		lo = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
+		hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
+		/* A writable segment's read-only part (RELRO) refuses a
+		 * write population: read it in then. */
+		if (!(ph->p_flags & PF_W) ||
+		    madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE))
+			madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
+	}
+	return 0;
+}
+
+static void populate_loaded(void)
+{
+	if (map_flags & MAP_POPULATE)
+		dl_iterate_phdr(populate_object, NULL);
+}
+
 struct grant {
 	uint32_t part_id;
 	int writable;
@@ -96,7 +131,9 @@ static uint64_t chain_futex_calls;
 static unsigned live_instances;
 /* Plugin files were granted (extra arguments): module init and prepare
  * (a plugin's dlopen, instantiate) run before the seal, which comes with
- * the first PROCESS request. */
+ * the pipeline's START (after the module's trigger), or at the latest with
+ * the first PROCESS request: installing the filter takes a period's worth
+ * of time, and a live chain would miss its first period for it. */
 static bool init_before_seal;
 /* Libraries loaded so far; fds from LIBRARY_FD_BASE up name each load. */
 static unsigned loads;
@@ -715,8 +752,10 @@ static int do_control(void)
 			snks[i].capacity = in->snk[i].g->size;
 		}
 		r->result = call_module(in, &c);
-		if (!r->result)
+		if (!r->result) {
 			prepared(in, srcs, snks, r);
+			populate_loaded();
+		}
 		break;
 	}
 	case PT_DCTL_BIND:
@@ -751,6 +790,14 @@ static int do_control(void)
 			in->mod.mode = c.param;
 		}
 		r->result = call_module(in, &c);
+		if (h.op == PT_DCTL_TRIGGER && !r->result && init_before_seal &&
+		    (c.param == PT_TRIGGER_START || c.param == PT_TRIGGER_RELEASE) &&
+		    !pt_lockdown_sealed()) {
+			char err[256];
+
+			if (pt_lockdown_seal(err, sizeof(err)))
+				reply_text(r, -EPERM, "trigger: %s", err);
+		}
 		break;
 	}
 	case PT_DCTL_CONFIG_SET:
@@ -883,7 +930,8 @@ static void complete(const struct pt_ring_entry *req, int result,
  * data that starting up mapped (the loader, libseccomp, dlopen): the kernel
  * maps file pages around every fault, so they would stay resident for the
  * domain's whole life, while the request loop needs a few. Those fault back
- * in on their next use. Only segments that were never writable are
+ * in on their next use, so a real-time domain does not drop them (a fault
+ * in a period is a miss waiting to happen: populate_loaded). Only segments that were never writable are
  * dropped: unmodified file pages, read again from the page cache. Relocated
  * data and RELRO sit in writable segments and are left alone. */
 static int drop_segment_pages(struct dl_phdr_info *info, size_t size, void *arg)
@@ -1008,7 +1056,10 @@ static void run_process(const struct pt_ring_entry *req, struct instance *in,
 		out[no++] = (uint32_t)produced[i];
 	out[no++] = in->mod.latency_frames;
 	complete(req, c.ret, out, no);
-	drop_start_up_pages();
+	/* A real-time domain keeps them: its pages were populated at
+	 * prepare, and a period takes no page fault. */
+	if (!(map_flags & MAP_POPULATE))
+		drop_start_up_pages();
 }
 
 static void do_process(const struct pt_ring_entry *req)

@@ -682,8 +682,23 @@ int pt_exec_pin(struct pt_instance *inst, const struct pt_pin_info *pin,
 int pt_exec_trigger(struct pt_instance *inst, uint32_t cmd, char *err,
 		    size_t errlen)
 {
-	return v2_call(inst, PT_DCTL_TRIGGER, &cmd, sizeof(cmd), "trigger", err,
-		       errlen);
+	struct pt_instance_exec *x = inst->exec;
+	int ret = v2_call(inst, PT_DCTL_TRIGGER, &cmd, sizeof(cmd), "trigger", err,
+			  errlen);
+
+	if (!ret && x && x->load.open &&
+	    (cmd == PT_TRIGGER_START || cmd == PT_TRIGGER_RELEASE)) {
+		/* A plugin domain seals with its START: its load ends. */
+		char why[PT_ERR_MAX];
+
+		if (pt_domain_load_end(x->dom, &x->load, why, sizeof(why))) {
+			snprintf(x->dom->last_log, sizeof(x->dom->last_log), "%s", why);
+			snprintf(err, errlen, "trigger: %s", why);
+			pt_exec_kill(inst);
+			return -ENOMEM;
+		}
+	}
+	return ret;
 }
 
 int pt_exec_mode(struct pt_instance *inst, uint32_t mode, char *err,
@@ -869,7 +884,8 @@ int pt_exec_submit_batch(struct pt_instance *inst, const struct pt_source *src,
 	if (!x || !x->dom || !x->prepared)
 		return -EINVAL;
 	if (x->load.open) {
-		/* A plugin domain seals with this request: its load ends. */
+		/* A plugin domain not started yet seals with this request:
+		 * its load ends. */
 		char why[PT_ERR_MAX];
 
 		if (pt_domain_load_end(x->dom, &x->load, why, sizeof(why))) {
@@ -1170,7 +1186,11 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 		slice = deadline_ns - now;
 		if (slice > REAP_SLICE_NS)
 			slice = REAP_SLICE_NS;
-		ret = pt_ring_wait(&d->ring, (uint64_t)pt_domain_tuning()->host_spin_us * 1000u,
+		/* Never spin for a chain stage: its domain shares the host's
+		 * CPU at a lower priority, and a spin would hold it off. */
+		ret = pt_ring_wait(&d->ring,
+				   x->chained ? 0
+					      : (uint64_t)pt_domain_tuning()->host_spin_us * 1000u,
 				   (int64_t)slice);
 		if (ret == -ETIMEDOUT)
 			pt_domain_poll_death(d);

@@ -429,6 +429,11 @@ static int discover(struct pt_module *mod, struct lv2 *l, const char *uri,
 	return ret;
 }
 
+static int cmp_uri(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* One plugin of the listing: text like lv2info's, JSON for tools. */
 static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 			struct plug_text *t, struct plug_text *j, bool first)
@@ -446,10 +451,19 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 	const char *uri = lilv_node_as_uri(lilv_plugin_get_uri(plugin));
 	const char *missing = NULL;
 
+	/* In URI order: the store's own order differs between a listing read
+	 * in the host and one read in a domain. */
+	unsigned nreq = 0;
+	const char **reqs = calloc(lilv_nodes_size(req) + 1, sizeof(*reqs));
+
 	LILV_FOREACH (nodes, i, req)
-		if (!missing && !feature_supported(l, lilv_node_as_uri(lilv_nodes_get(req, i)),
-						   pt_mod_period_frames(l->mod)))
-			missing = lilv_node_as_uri(lilv_nodes_get(req, i));
+		if (reqs)
+			reqs[nreq++] = lilv_node_as_uri(lilv_nodes_get(req, i));
+	if (nreq > 1)
+		qsort(reqs, nreq, sizeof(*reqs), cmp_uri);
+	for (unsigned i = 0; i < nreq && !missing; i++)
+		if (!feature_supported(l, reqs[i], pt_mod_period_frames(l->mod)))
+			missing = reqs[i];
 	if (mins && maxs && defs)
 		lilv_plugin_get_port_ranges_float(plugin, mins, maxs, defs);
 	char *bundle = lilv_file_uri_parse(lilv_node_as_uri(lilv_plugin_get_bundle_uri(plugin)), NULL);
@@ -467,12 +481,9 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 	lilv_free(bundle);
 	plug_printf(j, ", \"required_features\": [");
 	{
-		bool f1 = true;
-
-		LILV_FOREACH (nodes, i, req) {
-			plug_printf(j, "%s", f1 ? "" : ", ");
-			plug_json_string(j, lilv_node_as_uri(lilv_nodes_get(req, i)));
-			f1 = false;
+		for (unsigned i = 0; i < nreq; i++) {
+			plug_printf(j, "%s", i ? ", " : "");
+			plug_json_string(j, reqs[i]);
 		}
 	}
 	plug_printf(j, "], \"supported\": %s, \"latency_port\": ", missing ? "false" : "true");
@@ -523,6 +534,7 @@ static void list_plugin(struct lv2 *l, LilvWorld *w, const LilvPlugin *plugin,
 	lilv_node_free(name);
 	lilv_node_free(in);
 	lilv_node_free(optional);
+	free(reqs);
 	free(mins);
 	free(maxs);
 	free(defs);

@@ -193,16 +193,24 @@ def main():
     keys = ["way", "stages", "period_frames", "load", "periods", "misses",
             "misses_per_10k_per_instance", "kills", "latency_periods",
             "cpu_us_per_period", "futex_per_period", "futex_per_stage_period",
-            "ctxsw_per_period", "cpu_ratio_vs_trusted"]
-    check(len(rows) == 2 * 2 * 2 * 4, "bench live: %d rows (2 N x 2 periods x 2 loads x 4 ways)"
+            "ctxsw_per_period", "cpu_ratio_vs_trusted", "cpu_ratio_vs_floor"]
+    check(len(rows) == 2 * 2 * 2 * 5, "bench live: %d rows (2 N x 2 periods x 2 loads x 5 ways)"
           % len(rows))
     check(all(all(k in r for k in keys) for r in rows), "bench live: every key in every row")
     check(all(r["kills"] == 0 for r in rows), "bench live: no kill in any row")
-    chained = [r for r in rows if r["way"].startswith("isolated_chain") and r["latency_periods"] > 0]
+    floor = [r for r in rows if r["way"] == "process_floor"]
+    check(floor and all(r["cpu_us_per_period"] > 0 and r["latency_periods"] is None and
+                        r["futex_per_stage_period"] >= 1.0 for r in floor),
+          "bench live: the process floor is measured in the same run (%s)"
+          % [(r["stages"], r["cpu_us_per_period"], r["futex_per_stage_period"]) for r in floor])
+    check(all(r["cpu_ratio_vs_floor"] and r["cpu_ratio_vs_floor"] > 0 for r in rows
+              if r["way"].startswith("isolated")),
+          "bench live: every isolated row has its CPU over the floor's")
+    chained = [r for r in rows if r["way"].startswith("isolated_chain") and (r["latency_periods"] or 0) > 0]
     check(all(r["latency_periods"] == 1 for r in chained),
           "bench live: chained stages add no period of latency (%s)"
           % [r["latency_periods"] for r in chained])
-    dp = [r for r in rows if r["way"] == "isolated_dp" and r["latency_periods"] > 0]
+    dp = [r for r in rows if r["way"] == "isolated_dp" and (r["latency_periods"] or 0) > 0]
     check(all(r["latency_periods"] > r["stages"] for r in dp),
           "bench live: each DP stage adds a period (%s)"
           % [(r["stages"], r["latency_periods"]) for r in dp])
