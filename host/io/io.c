@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1049,9 +1050,10 @@ static int output_sub(struct pt_module *mod, struct io_state *st,
  * a temporary file beside the output, renamed into place at close. */
 static int output_create(struct pt_module *mod, struct io_state *st)
 {
-	char dir[IO_PATH_MAX], base[IO_PATH_MAX];
+	char dir[IO_PATH_MAX], base[IO_PATH_MAX], *folder, *name;
 	const char *target = st->path;
 	struct stat sb;
+	long name_max;
 	mode_t mask;
 
 	st->tmp[0] = 0;
@@ -1084,8 +1086,22 @@ static int output_create(struct pt_module *mod, struct io_state *st)
 	}
 	snprintf(dir, sizeof(dir), "%s", target);
 	snprintf(base, sizeof(base), "%s", target);
-	if ((size_t)snprintf(st->tmp, sizeof(st->tmp), "%s/.%s.partita-XXXXXX",
-			     dirname(dir), basename(base)) >= sizeof(st->tmp)) {
+	folder = dirname(dir);
+	name = basename(base);
+	name_max = pathconf(folder, _PC_NAME_MAX);
+	if (name_max <= 0)
+		name_max = NAME_MAX;
+	if ((long)strlen(name) > name_max) {
+		pt_log(mod, PT_LOG_ERR,
+		       "an output's file name is too long (over %ld characters): '%s'",
+		       name_max, st->path);
+		return -ENAMETOOLONG;
+	}
+	/* The temporary's name holds the output's when there is room. */
+	if ((size_t)snprintf(st->tmp, sizeof(st->tmp), "%s/.%s%spartita-XXXXXX",
+			     folder, (long)strlen(name) + 32 <= name_max ? name : "",
+			     (long)strlen(name) + 32 <= name_max ? "." : "") >=
+	    sizeof(st->tmp)) {
 		pt_log(mod, PT_LOG_ERR, "'%s': path too long", st->path);
 		st->tmp[0] = 0;
 		return -ENAMETOOLONG;

@@ -320,6 +320,15 @@ with tempfile.TemporaryDirectory() as d:
           "standard output and error closed: the output is whole and only audio (%s, %d)"
           % (p.returncode, wav_frames(d + "/y.wav")))
 
+    # ---- a long output name: any name the file system takes is written;
+    # one it cannot take fails at once ----
+    rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", d + "/" + "y" * 246 + ".wav")
+    check(rc == 0 and wav_frames(d + "/" + "y" * 246 + ".wav") == 4800 and not temps(d),
+          "a 250-character name is written (%s, %s)" % (rc, err.strip()[-80:]))
+    rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", d + "/" + "z" * 300 + ".wav")
+    check(rc == 1 and "too long" in err and not temps(d),
+          "a name too long is an error before the run (%s, %s)" % (rc, err.strip()[-60:]))
+
 if errors:
     print("%d failed" % len(errors))
     sys.exit(1)
