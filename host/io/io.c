@@ -1130,7 +1130,11 @@ static int output_create(struct pt_module *mod, struct io_state *st)
 	}
 	mask = umask(0);
 	umask(mask);
-	fchmod(st->f.fd, 0666 & ~mask);
+	/* A file replaced keeps its permissions (a private recording stays
+	 * private); a new one gets what umask leaves. */
+	fchmod(st->f.fd, !stat(target, &sb) &&
+				 S_ISREG(sb.st_mode) ? sb.st_mode & 07777 :
+						       0666 & ~mask);
 	st->f.sf = sf_open_fd(st->f.fd, SFM_WRITE, &st->f.info, SF_FALSE);
 	if (!st->f.sf) {
 		pt_log(mod, PT_LOG_ERR, "cannot write '%s': %s", st->path,

@@ -11,6 +11,7 @@ import re
 import resource
 import shutil
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -328,6 +329,15 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", d + "/" + "z" * 300 + ".wav")
     check(rc == 1 and "too long" in err and not temps(d),
           "a name too long is an error before the run (%s, %s)" % (rc, err.strip()[-60:]))
+
+    # ---- a file replaced keeps its permissions ----
+    private = os.path.join(d, "private.wav")
+    make_wav(private, 10)
+    os.chmod(private, 0o600)
+    rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", private)
+    check(rc == 0 and stat.S_IMODE(os.stat(private).st_mode) == 0o600 and
+          wav_frames(private) == 4800,
+          "a private file replaced stays private (%o)" % stat.S_IMODE(os.stat(private).st_mode))
 
 if errors:
     print("%d failed" % len(errors))
