@@ -339,6 +339,41 @@ with tempfile.TemporaryDirectory() as d:
           wav_frames(private) == 4800,
           "a private file replaced stays private (%o)" % stat.S_IMODE(os.stat(private).st_mode))
 
+    # ---- standard input and output are one stream each ----
+    topology(os.path.join(d, "twostd.yaml"), """pipelines:
+  - name: main
+    instances:
+      - {name: i, module: input, params: {file: in.wav}}
+      - {name: t, module: tone}
+      - {name: o1, module: output, params: {file: "-", type: wav}}
+      - {name: o2, module: output, params: {file: "-", type: wav}}
+    bindings:
+      - {from: i.0, to: o1.0}
+      - {from: t.0, to: o2.0, format: {rate: 48000, channels: 1}}
+""")
+    rc, out, err = run("run", os.path.join(d, "twostd.yaml"), "--quiet")
+    check(rc == 2 and not out and "standard output" in err,
+          "two outputs to standard output: refused, nothing written (%s, %d bytes, %s)"
+          % (rc, len(out), err.strip()))
+    topology(os.path.join(d, "twoin.yaml"), """pipelines:
+  - name: main
+    instances:
+      - {name: i1, module: input, params: {file: "-"}}
+      - {name: i2, module: input, params: {file: "-"}}
+      - {name: o1, module: output, params: {file: a.wav}}
+      - {name: o2, module: output, params: {file: b.wav}}
+    bindings:
+      - {from: i1.0, to: o1.0}
+      - {from: i2.0, to: o2.0}
+""")
+    rc, out, err = run("run", os.path.join(d, "twoin.yaml"), "--quiet", stdin=open(src, "rb"))
+    check(rc == 2 and "standard input" in err and not os.path.exists(d + "/a.wav"),
+          "two inputs of standard input: refused, said (%s, %s)" % (rc, err.strip()))
+    rc, out, err = run("run", "copy", "-i", "-", "-o", "-", "-t", "wav", "--quiet",
+                       stdin=open(src, "rb").read())
+    check(rc == 0 and len(out) == os.path.getsize(src),
+          "-i - and -o - through pipes still round-trip (%s, %s)" % (rc, err.strip()))
+
 if errors:
     print("%d failed" % len(errors))
     sys.exit(1)

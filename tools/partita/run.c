@@ -832,9 +832,14 @@ static int file_add(struct run_files *l, const char *what, const char *path,
 	r = &l->f[l->n];
 	memset(r, 0, sizeof(*r));
 	r->what = what;
-	snprintf(r->path, sizeof(r->path), "%s", path);
+	snprintf(r->path, sizeof(r->path), "%s", fd == 0 ? "- (standard input)" :
+		 fd == 1 ? "- (standard output)" : path);
 	r->writes = writes;
-	if (fd >= 0 ? !fstat(fd, &st) && S_ISREG(st.st_mode) : !stat(path, &st)) {
+	/* A standard stream that is no regular file (a pipe, a socket) is
+	 * one stream for the writers; its reader is left out (stdin and
+	 * stdout may be one socket). */
+	if (fd >= 0 ? !fstat(fd, &st) && (S_ISREG(st.st_mode) || writes) :
+		      !stat(path, &st)) {
 		r->exists = true;
 	} else if (fd >= 0 || !writes) {
 		return 0;
@@ -867,16 +872,22 @@ static int same_file_check(struct pt_graph *g, const struct run_opts *o,
 	struct run_files l = { 0 };
 	struct pt_instance *inst;
 	char sig[PATH_MAX + 8];
+	unsigned stdin_readers = 0;
 	int ret = 0;
 
 	for (size_t i = 0; !ret && (inst = pt_graph_instance_at(g, i)); i++) {
 		const char *p = pt_io_path(inst);
 		bool dash = !strcmp(p, "-");
 
-		if (pt_io_is_input(inst))
+		if (pt_io_is_input(inst) && dash && stdin_readers++) {
+			snprintf(err, errlen,
+				 "two inputs read standard input ('-'): it can be read once");
+			ret = -EEXIST;
+		} else if (pt_io_is_input(inst)) {
 			ret = file_add(&l, "the input", p, dash ? 0 : -1, false);
-		else if (pt_io_is_output(inst))
+		} else if (pt_io_is_output(inst)) {
 			ret = file_add(&l, "the output", p, dash ? 1 : -1, true);
+		}
 		if (!ret && inst->library[0]) {
 			ret = file_add(&l, "the library", inst->library, -1, false);
 			snprintf(sig, sizeof(sig), "%s.sig", inst->library);
