@@ -159,11 +159,12 @@ static void usage(FILE *f)
 		"killed otherwise leaves no output and no temporary file.\n"
 		"\n"
 		"Exit status: 0 all well; 1 an error before or during the run (no\n"
-		"output is left; but when only --stats-json cannot be written at the\n"
-		"end, the outputs are kept); 2 a usage error (-o, --stats-json or\n"
-		"--trace naming a file the run reads or another it writes); 3 the run\n"
-		"finished but an instance failed (its outputs carried silence or\n"
-		"bypass); 130, 143 or 129 stopped by SIGINT, SIGTERM or SIGHUP.\n",
+		"output is left; but when only --stats-json or --trace cannot be\n"
+		"written at the end, the outputs are kept); 2 a usage error (-o,\n"
+		"--stats-json or --trace naming a file the run reads or another it\n"
+		"writes); 3 the run finished but an instance failed (its outputs\n"
+		"carried silence or bypass); 130, 143 or 129 stopped by SIGINT,\n"
+		"SIGTERM or SIGHUP.\n",
 		DEMO_SECONDS, PT_RT_PRIORITY_DEFAULT, PT_HANG_MS_DEFAULT);
 	{
 		char types[1024];
