@@ -137,6 +137,12 @@ with tempfile.TemporaryDirectory() as d:
               not [n for n in ("a.wav", "new.wav", "s.json", "same.wav")
                    if os.path.exists(os.path.join(d, n))],
               "%s: exit 2, named, nothing written or lost (%s, %s)" % (what, rc, err.strip()))
+    fd = os.open(src, os.O_RDONLY)
+    p = subprocess.run([PARTITA, "run", "copy", "--quiet", "-i", src, "-o", "/proc/self/fd/%d" % fd,
+                        "-t", "wav"], pass_fds=(fd,), capture_output=True, text=True, timeout=60)
+    os.close(fd)
+    check(p.returncode == 2 and digest(src) == kept and not temps(d),
+          "-o /proc/self/fd/N naming the input: refused (%s, %s)" % (p.returncode, p.stderr.strip()))
     rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", "-", "-t", "wav",
                        stdout=open(src, "ab"))
     check(rc == 2 and digest(src) == kept,
