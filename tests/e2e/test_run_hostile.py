@@ -279,6 +279,12 @@ with tempfile.TemporaryDirectory() as d:
               wav_frames(d + "/kept.wav") == 4800,
               "--stats-json - on a full standard output: exit 1, said, the audio kept (%s, %s)"
               % (rc, err.strip()))
+        rc, out, err = run("run", "copy", "-i", src, "-o", d + "/kept2.wav",
+                           stdout=open("/dev/full", "wb"))
+        check(rc == 1 and "table" in err and "No space" in err and
+              wav_frames(d + "/kept2.wav") == 4800,
+              "the table on a full standard output: exit 1, said, the audio kept (%s, %s)"
+              % (rc, err.strip()))
 
     # ---- inputs whose header lies, or that hold nothing ----
     empty = os.path.join(d, "empty.wav")

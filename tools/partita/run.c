@@ -159,12 +159,12 @@ static void usage(FILE *f)
 		"killed otherwise leaves no output and no temporary file.\n"
 		"\n"
 		"Exit status: 0 all well; 1 an error before or during the run (no\n"
-		"output is left; but when only --stats-json or --trace cannot be\n"
-		"written at the end, the outputs are kept); 2 a usage error (-o,\n"
-		"--stats-json or --trace naming a file the run reads or another it\n"
-		"writes); 3 the run finished but an instance failed (its outputs\n"
-		"carried silence or bypass); 130, 143 or 129 stopped by SIGINT,\n"
-		"SIGTERM or SIGHUP.\n",
+		"output is left; but when only the table, --stats-json or --trace\n"
+		"cannot be written at the end, the outputs are kept); 2 a usage\n"
+		"error (-o, --stats-json or --trace naming a file the run reads or\n"
+		"another it writes); 3 the run finished but an instance failed (its\n"
+		"outputs carried silence or bypass); 130, 143 or 129 stopped by\n"
+		"SIGINT, SIGTERM or SIGHUP.\n",
 		DEMO_SECONDS, PT_RT_PRIORITY_DEFAULT, PT_HANG_MS_DEFAULT);
 	{
 		char types[1024];
@@ -1415,6 +1415,14 @@ int pt_cmd_run(int argc, char **argv)
 					inst->name, (unsigned long long)pt_io_xruns(inst),
 					pt_io_is_input(inst) ? "reading" : "writing");
 		}
+	}
+	/* A table that could not be written (a full standard output) is
+	 * said, not lost silently; the outputs are in place. */
+	errno = 0;
+	if (table == stdout && (fflush(stdout) || ferror(stdout))) {
+		snprintf(err, sizeof(err), "cannot write the table to standard output: %s",
+			 strerror(errno ? errno : EIO));
+		goto fail;
 	}
 	if (o.stats_json) {
 		FILE *f;
