@@ -456,6 +456,23 @@ static int read_file(const char *path, struct io_file *f, char *err,
 	ret = file_open_read(path, f, err, errlen);
 	if (ret)
 		return ret;
+	/* A length libsndfile cannot tell (an Ogg cut short) is counted, so
+	 * that the outputs' length is the input's, not years of silence. */
+	if ((f->info.frames < 0 || f->info.frames == SF_COUNT_MAX) &&
+	    f->info.channels > 0 && f->info.channels <= PT_CHANNELS_MAX) {
+		float buf[1024 * PT_CHANNELS_MAX];
+		sf_count_t n, total = 0;
+
+		while ((n = sf_readf_float(f->sf, buf, 1024)) > 0)
+			total += n;
+		if (sf_seek(f->sf, 0, SEEK_SET) != 0) {
+			snprintf(err, errlen, "'%s': its length cannot be told (%s)",
+				 path, sf_strerror(f->sf));
+			file_close(f);
+			return -EINVAL;
+		}
+		f->info.frames = total;
+	}
 	if (f->info.channels < 1 || f->info.channels > PT_CHANNELS_MAX ||
 	    f->info.samplerate < PT_RATE_MIN || f->info.samplerate > PT_RATE_MAX) {
 		snprintf(err, errlen,
@@ -507,9 +524,32 @@ static void header_check(struct io_state *st)
 		/* A stream written to a pipe (arecord, sox) could not know
 		 * its length: its header holds a placeholder near 2 or 4 GiB,
 		 * which is no damage. */
+		int major = st->f.info.format & SF_FORMAT_TYPEMASK;
+		bool whole = false; /* the size of the file, not of its data */
+
+		/* An Ogg stream cut short: libsndfile decodes none of it. */
+		if (!strncmp(p, "Ogg : File ended unexpectedly", 29)) {
+			st->damaged = true;
+			st->damage_frame = st->damage_claimed =
+				(uint64_t)st->f.info.frames;
+			snprintf(st->damage, sizeof(st->damage),
+				 "the file ends without the end of its Ogg stream");
+			return;
+		}
+
+		/* WAV, AIFF, AU: the data chunk's size; W64 and RF64 (64-bit
+		 * sizes): the whole file's, which a cut file also shows. */
 		if ((sscanf(p, " data : %llu (should be %llu)", &said, &is) == 2 ||
-		     sscanf(p, " SSND : %llu (should be %llu)", &said, &is) == 2) &&
+		     sscanf(p, " SSND : %llu (should be %llu)", &said, &is) == 2 ||
+		     sscanf(p, " Data Size : %llu (should be %llu)", &said, &is) == 2 ||
+		     ((major == SF_FORMAT_W64 || major == SF_FORMAT_RF64) &&
+		      (whole = sscanf(p, " riff : %llu (should be %llu)", &said, &is) == 2 ||
+			       sscanf(p, " Riff size : %llu (should be %llu)", &said,
+				      &is) == 2))) &&
 		    is < said && said < 0x7ffff000ull) {
+			uint64_t fb = (uint64_t)st->f.info.channels *
+				      sample_bytes(st->f.info.format);
+
 			st->damaged = true;
 			st->damage_frame = (uint64_t)st->f.info.frames;
 			st->damage_claimed = said;
@@ -527,9 +567,14 @@ static void header_check(struct io_state *st)
 
 				st->damage_claimed = per ? said / per : said;
 			}
+			/* The file's size: the frames missing are the bytes
+			 * missing. */
+			if (whole && fb)
+				st->damage_claimed = (uint64_t)st->f.info.frames +
+						     (said - is) / fb;
 			snprintf(st->damage, sizeof(st->damage),
-				 "its header claims %llu bytes of data, the file holds %llu",
-				 said, is);
+				 "its header claims %llu bytes of %s, the file holds %llu",
+				 said, whole ? "file" : "data", is);
 			return;
 		}
 	}

@@ -386,6 +386,32 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 0 and len(out) == os.path.getsize(src),
           "-i - and -o - through pipes still round-trip (%s, %s)" % (rc, err.strip()))
 
+    # ---- other containers cut short: warned (an error with --strict),
+    # and an Ogg whose length libsndfile cannot tell makes no endless
+    # output ----
+    make_wav(long_wav, 48000)
+    for t in ("au", "w64", "rf64", "aiff", "ogg"):
+        whole = os.path.join(d, "whole." + t)
+        rc, out, err = run("run", "copy", "--quiet", "-i", long_wav, "-o", whole)
+        if rc != 0:
+            print("skip: this libsndfile does not write %s (%s)" % (t, err.strip()))
+            continue
+        with open(whole, "rb") as f:
+            data = f.read()
+        cut = os.path.join(d, "cut." + t)
+        with open(cut, "wb") as f:
+            f.write(data[:len(data) * 6 // 10])
+        rc, out, err = run("run", "copy", "--quiet", "-i", cut, "-o", d + "/cut-out.wav",
+                           timeout=60)
+        frames = wav_frames(d + "/cut-out.wav")
+        check(rc == 0 and "cut." + t in err and "damaged" in err and 0 <= frames < 48000,
+              "a %s cut short: warned, the output no longer than the input (%s, %d, %s)"
+              % (t, rc, frames, err.strip()))
+        rc, out, err = run("run", "copy", "--quiet", "--strict", "-i", cut, "-o",
+                           d + "/cut-strict.wav", timeout=60)
+        check(rc == 1 and not os.path.exists(d + "/cut-strict.wav"),
+              "a %s cut short with --strict: an error (%s)" % (t, rc))
+
 if errors:
     print("%d failed" % len(errors))
     sys.exit(1)

@@ -1098,9 +1098,10 @@ static int damage_check(struct pt_graph *g, bool strict, char *err,
 		 * decoder's error): silence stands in for the rest. */
 		pt_io_input_info(inst, &frames, &f);
 		snprintf(err, errlen,
-			 "'%s' is damaged: its data stops at frame %llu of %llu (%s)%s",
+			 "'%s' is damaged: its data stops at frame %llu%s%.0llu (%s)%s",
 			 pt_io_path(inst), (unsigned long long)frame,
-			 (unsigned long long)claimed, why,
+			 claimed > frame ? " of " : "",
+			 claimed > frame ? (unsigned long long)claimed : 0ull, why,
 			 strict ? "" : frame >= frames ?
 			 "; only the frames before it are used" :
 			 "; the rest is rendered as silence");
