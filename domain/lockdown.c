@@ -374,6 +374,11 @@ static const char *syscall_name(long nr)
 	case SYS_dup2: return "dup2";
 	case SYS_dup3: return "dup3";
 	case SYS_getppid: return "getppid";
+	case SYS_personality: return "personality";
+	case SYS_seccomp: return "seccomp";
+	case SYS_sched_setparam: return "sched_setparam";
+	case SYS_setsid: return "setsid";
+	case SYS_setpgid: return "setpgid";
 	default: return NULL;
 	}
 }
@@ -572,8 +577,6 @@ static int allow_common(scmp_filter_ctx ctx, char *err, size_t errlen)
 	/* Sealed partitions refuse resizing anyway; refusing it here keeps the
 	 * error the same for every fd. */
 	RULE(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ftruncate), 0);
-	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* The heap is the private partition: brk and growing or moving a
 	 * mapping have nothing to give. */
 	RULE(ctx, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(brk), 0);
@@ -607,6 +610,10 @@ static int load_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 		return ret;
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		RULE(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+	/* Relocation and RELRO (text relocations make code writable for a
+	 * while): never executable again once writable. */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* A mapping of an fd (a grant, a library file), shared or private,
 	 * in place too (the loader maps segments over its reservation), not
 	 * executable here. Private writable pages count against
@@ -672,6 +679,10 @@ static int seal_filter(scmp_filter_ctx ctx, char *err, size_t errlen)
 
 	if (ret)
 		return ret;
+	/* Loaded and relocated: protections only ever come down (a guard
+	 * page of its own); code or read-only data made writable traps. */
+	RULE(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	     arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, 0));
 	/* A grant mapped from its fd, never executable and never in place:
 	 * the kernel checks a mapping in place against RLIMIT_DATA net of
 	 * the pages it replaces, so a private one over a read-only mapping

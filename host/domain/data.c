@@ -109,6 +109,57 @@ static size_t vm_bytes(pid_t pid, const char *field)
 	return kib * 1024;
 }
 
+/* Seccomp filters in force in process @pid ("self" for the host), from
+ * its /proc status (Linux 5.9+); -1 when it cannot be read. */
+static long filters_in_force(const char *pid)
+{
+	char path[64], line[128];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Seccomp_filters:", 16)) {
+			if (sscanf(line + 16, "%ld", &n) != 1)
+				n = -1;
+			break;
+		}
+	fclose(f);
+	return n;
+}
+
+int pt_domain_check_filters(struct pt_domain *d, bool sealed, char *err, size_t errlen)
+{
+	static long inherited = -2;
+	char pid[16];
+	long n, want;
+
+	/* Filters the host runs under (a container's) are the domain's too. */
+	if (inherited == -2)
+		inherited = filters_in_force("self");
+	snprintf(pid, sizeof(pid), "%d", (int)d->pid);
+	n = filters_in_force(pid);
+	if (inherited < 0 && n < 0)
+		return 0; /* a kernel that does not say: the filters alone */
+	want = (inherited > 0 ? inherited : 0) + (sealed ? 2 : 1);
+	if (n == want)
+		return 0;
+	if (n < 0)
+		snprintf(err, errlen, "cannot read the domain's seccomp filters");
+	else if (n > want)
+		snprintf(err, errlen,
+			 "module code installed a seccomp filter of its own (%ld in force, the domain installs %ld)",
+			 n, want);
+	else
+		snprintf(err, errlen,
+			 "the domain's run-stage filter is not in force (%ld filters, %ld expected)",
+			 n, want);
+	return -EPERM;
+}
+
 static int set_soft(pid_t pid, int res, rlim_t soft)
 {
 	struct rlimit rl;
@@ -188,6 +239,18 @@ int pt_domain_load_end(struct pt_domain *d, struct pt_domain_load *ld, char *err
 	if (!ld->open)
 		return 0;
 	ld->open = false;
+	/* Loading ran module code (constructors; a plugin domain's init and
+	 * prepare) where the seccomp call that seals is allowed: a filter of
+	 * its own could answer the domain's with a success that installs
+	 * nothing. The kernel's count says. */
+	if (pt_domain_check_filters(d, (d->sealed && !d->plugins) || d->plugin_sealed, err,
+				    errlen)) {
+		if (--d->loads_open == 0) {
+			d->data_charged += d->load_charged;
+			d->load_charged = 0;
+		}
+		return -EPERM;
+	}
 	if (--d->loads_open)
 		return 0; /* the last load still open settles for all */
 	charged = d->load_charged;

@@ -129,6 +129,17 @@ int pt_exec_module_library(const char *name, char *path, size_t len)
 
 static pt_exec_log_fn log_fn;
 static void *log_ctx;
+static pt_exec_unlock_fn unlock_fn;
+/* How long a config request is waited for with the lock held before it is
+ * let go (pt_exec_set_unlock). */
+#define CONTROL_GRACE_MS 2
+static void *unlock_ctx;
+
+void pt_exec_set_unlock(pt_exec_unlock_fn fn, void *ctx)
+{
+	unlock_fn = fn;
+	unlock_ctx = ctx;
+}
 
 void pt_exec_set_log(pt_exec_log_fn fn, void *ctx)
 {
@@ -142,14 +153,21 @@ void pt_exec_drain_logs(void)
 		pt_domain_drain_log(d);
 }
 
+/* What one drain reads at most: a pipe's worth and more, so a dead
+ * domain's last words are all read, while a live one writing as fast as
+ * the host reads cannot keep the host here. */
+#define LOG_DRAIN_MAX (256u * 1024u)
+
 void pt_domain_drain_log(struct pt_domain *d)
 {
 	char buf[1024];
+	size_t total = 0;
 	ssize_t n;
 
 	if (d->log_fd < 0)
 		return;
-	while ((n = read(d->log_fd, buf, sizeof(buf))) > 0) {
+	while (total < LOG_DRAIN_MAX && (n = read(d->log_fd, buf, sizeof(buf))) > 0) {
+		total += (size_t)n;
 		for (ssize_t i = 0; i < n; i++) {
 			char c = buf[i];
 
@@ -456,6 +474,7 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 		      int timeout_ms, char *err, size_t errlen)
 {
 	struct pt_dctl_hdr h = { .op = op, .instance = instance };
+	bool unlocked = false;
 	int ret;
 
 	if (d->dead || pt_domain_poll_death(d)) {
@@ -488,7 +507,25 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 			 strerror(-ret), how, d->last_log[0] ? ": " : "", d->last_log);
 		return -EPIPE;
 	}
+	/* A config request runs module code for as long as the module
+	 * likes: the graph's lock is let go meanwhile (pt_exec_set_unlock). */
+	if (unlock_fn && (op == PT_DCTL_CONFIG_SET || op == PT_DCTL_CONFIG_GET)) {
+		/* A quick answer is waited for with the lock held, as every
+		 * other request is (no period of the instance is lost). */
+		struct pollfd p[2] = { { d->sock, POLLIN, 0 }, { d->pidfd, POLLIN, 0 } };
+
+		if (poll(p, 2, CONTROL_GRACE_MS) == 0) {
+			d->control_busy++;
+			unlocked = unlock_fn(unlock_ctx, false);
+			if (!unlocked)
+				d->control_busy--;
+		}
+	}
 	ret = wait_reply(d, h.seq, op, reply, rdata, rlen, timeout_ms, err, errlen);
+	if (unlocked) {
+		unlock_fn(unlock_ctx, true);
+		d->control_busy--;
+	}
 	pt_domain_drain_log(d);
 	/* Keep the completion ring from filling while the host is busy with
 	 * control requests; a broken ring makes the domain unusable. */
@@ -498,8 +535,11 @@ int pt_domain_control(struct pt_domain *d, uint32_t op, uint32_t instance,
 	}
 	/* A domain that lied, or stopped answering, can never be believed
 	 * again (its replies would be out of step): it is ended. */
-	if ((ret == -EPROTO || ret == -ETIMEDOUT) && !d->dead)
+	if ((ret == -EPROTO || ret == -ETIMEDOUT) && !d->dead) {
 		pt_domain_kill(d);
+		/* Its instances' reason, when they fail in a period. */
+		snprintf(d->last_log, sizeof(d->last_log), "ended by the host: %.200s", err);
+	}
 	return ret;
 }
 

@@ -47,6 +47,10 @@ struct pt_domain {
 	struct pt_domain_grant *grants;
 	unsigned ngrants, grants_cap;
 	bool plugins;              /* reads plugin files: inits run before its seal */
+	bool seal_checked;         /* a plugin domain's seal seen in force */
+	bool plugin_sealed;        /* a plugin domain answered the START that seals it */
+	unsigned control_busy;     /* a config request waits for its reply with
+				      the graph's lock let go (exec.h) */
 	unsigned loads_open;       /* library loads whose bounds are in force */
 	size_t load_base;          /* VmData when the first of them began */
 	size_t load_charged;       /* their allowances, charged */
@@ -163,6 +167,12 @@ void pt_domain_room_for(struct pt_domain *d, size_t bytes);
  * round the limit: the load must fail and the domain go). */
 int pt_domain_load_end(struct pt_domain *d, struct pt_domain_load *ld, char *err,
 		       size_t errlen);
+
+/* Checks that the seccomp filters in force in @d are exactly the domain's
+ * own: the load stage's, and the run stage's once @sealed. Returns 0, or
+ * -EPERM with @err (module code installed one, or the seal was skipped:
+ * the domain must go). */
+int pt_domain_check_filters(struct pt_domain *d, bool sealed, char *err, size_t errlen);
 
 /* Grants @p to @d (read-only or writable) once; 0 or -errno. */
 int pt_domain_grant(struct pt_domain *d, struct pt_partition *p, bool writable,

@@ -207,6 +207,13 @@ static int run_init(struct pt_instance *inst, char *err, size_t errlen)
 		return ret;
 	}
 	x->dom->sealed = true;
+	/* The domain sealed before it called init (a plugin domain seals at
+	 * its first PROCESS): its run-stage filter must be in force. */
+	if (!x->dom->plugins && pt_domain_check_filters(x->dom, true, msg, sizeof(msg))) {
+		snprintf(err, errlen, "instance %s: %s", inst->name, msg);
+		pt_domain_kill(x->dom);
+		return -EPERM;
+	}
 	x->inited = true;
 	x->heap_used = r.heap_used < x->heap_size ? r.heap_used : x->heap_size;
 	/* Config set while the init waited, in the order it came. */
@@ -366,14 +373,15 @@ int pt_exec_create(struct pt_budget *budget, struct pt_instance *inst,
 		x->load = dl;
 	} else {
 		char why[PT_ERR_MAX];
+		int end = pt_domain_load_end(d, &dl, why, sizeof(why));
 
-		if (pt_domain_load_end(d, &dl, why, sizeof(why)) && !ret) {
+		if (end && !ret) {
 			snprintf(err, errlen, "library %s: %s", lib, why);
 			pt_domain_hold(d, x->priv, true);
 			pt_exec_kill(inst);
 			close(libfd);
 			exec_free(inst);
-			return -ENOMEM;
+			return end;
 		}
 	}
 	close(libfd);
@@ -683,19 +691,29 @@ int pt_exec_trigger(struct pt_instance *inst, uint32_t cmd, char *err,
 		    size_t errlen)
 {
 	struct pt_instance_exec *x = inst->exec;
-	int ret = v2_call(inst, PT_DCTL_TRIGGER, &cmd, sizeof(cmd), "trigger", err,
-			  errlen);
+	bool seals = x && x->load.open && (cmd == PT_TRIGGER_START || cmd == PT_TRIGGER_RELEASE);
+	int ret;
 
-	if (!ret && x && x->load.open &&
-	    (cmd == PT_TRIGGER_START || cmd == PT_TRIGGER_RELEASE)) {
+	/* Module code ran before the seal (init, prepare): no filter of its
+	 * own may stand in for the one the START installs. */
+	if (seals && pt_domain_check_filters(x->dom, x->dom->plugin_sealed, err, errlen)) {
+		pt_exec_kill(inst);
+		return -EPERM;
+	}
+	ret = v2_call(inst, PT_DCTL_TRIGGER, &cmd, sizeof(cmd), "trigger", err, errlen);
+	if (!ret && seals) {
 		/* A plugin domain seals with its START: its load ends. */
 		char why[PT_ERR_MAX];
 
-		if (pt_domain_load_end(x->dom, &x->load, why, sizeof(why))) {
+		int end;
+
+		x->dom->plugin_sealed = true;
+		end = pt_domain_load_end(x->dom, &x->load, why, sizeof(why));
+		if (end) {
 			snprintf(x->dom->last_log, sizeof(x->dom->last_log), "%s", why);
 			snprintf(err, errlen, "trigger: %s", why);
 			pt_exec_kill(inst);
-			return -ENOMEM;
+			return end;
 		}
 	}
 	return ret;
@@ -1058,7 +1076,9 @@ static int dispatch(struct pt_domain *d, const struct pt_ring_entry *first)
 	if (!inst)
 		return pt_ring_corrupt(&d->ring);
 	x = inst->exec;
-	if (!x->inflight || x->tag != first->tag)
+	/* One completion per request: a second one (a domain-mate's request
+	 * may keep the ring's own count from seeing it) is a break too. */
+	if (!x->inflight || x->done || x->tag != first->tag)
 		return pt_ring_corrupt(&d->ring);
 	want.tag = x->tag;
 	want.instance = inst->id;
@@ -1107,6 +1127,8 @@ static int lied(struct pt_instance_exec *x, char *why, size_t whylen,
 	snprintf(why, whylen, "%s", what);
 	x->inflight = false;
 	pt_domain_kill(x->dom);
+	/* Its domain-mates fail with it: their reason says why. */
+	snprintf(x->dom->last_log, sizeof(x->dom->last_log), "ended by the host: %.200s", what);
 	return -EPROTO;
 }
 
@@ -1117,6 +1139,15 @@ static int finish(struct pt_instance_exec *x, size_t *consumed, size_t *produced
 	x->done = false;
 	if (x->why[0])
 		return lied(x, why, whylen, x->why);
+	/* A plugin domain sealed with its first request: its run-stage
+	 * filter must now be in force (module code ran before it). */
+	if (x->dom->plugins && !x->dom->seal_checked) {
+		char msg[160];
+
+		if (pt_domain_check_filters(x->dom, true, msg, sizeof(msg)))
+			return lied(x, why, whylen, msg);
+		x->dom->seal_checked = true;
+	}
 	/* Checked by pt_completion_parse against what the request offered;
 	 * after a failed call they are those of the calls before it. */
 	for (unsigned i = 0; i < x->nsrc; i++)
@@ -1167,21 +1198,27 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 	for (;;) {
 		uint64_t now, slice;
 
+		/* A domain a config request waits on (the lock let go) is the
+		 * control thread's to end: a lie or a death is taken up once
+		 * the request is over. */
+		if (d->control_busy && ((x->done && x->why[0]) || d->dead))
+			goto late;
 		if (x->done)
 			return finish(x, consumed, produced, why, whylen);
 		if (d->dead)
 			return died(x, signal, why, whylen);
 		ret = pt_domain_drain_completions(d);
+		if (ret && d->control_busy)
+			goto late;
 		if (ret)
 			return lied(x, why, whylen, "domain broke the completion ring");
 		if (x->done)
 			continue;
 		now = pt_mono_ns();
 		if (now >= deadline_ns) {
-			if (pt_domain_poll_death(d))
+			if (!d->control_busy && pt_domain_poll_death(d))
 				return died(x, signal, why, whylen);
-			snprintf(why, whylen, "no completion by the deadline");
-			return -ETIMEDOUT;
+			goto late;
 		}
 		slice = deadline_ns - now;
 		if (slice > REAP_SLICE_NS)
@@ -1192,11 +1229,14 @@ int pt_exec_reap(struct pt_instance *inst, uint64_t tag, uint64_t deadline_ns,
 				   x->chained ? 0
 					      : (uint64_t)pt_domain_tuning()->host_spin_us * 1000u,
 				   (int64_t)slice);
-		if (ret == -ETIMEDOUT)
+		if (ret == -ETIMEDOUT && !d->control_busy)
 			pt_domain_poll_death(d);
-		else if (ret == -EPROTO)
+		else if (ret == -EPROTO && !d->control_busy)
 			return lied(x, why, whylen, "domain corrupted the completion ring");
 	}
+late:
+	snprintf(why, whylen, "no completion by the deadline");
+	return -ETIMEDOUT;
 }
 
 int pt_exec_kill(struct pt_instance *inst)
@@ -1238,6 +1278,11 @@ bool pt_exec_dead(struct pt_instance *inst, int *signal, char *why,
 	snprintf(why, whylen, "domain %s%s%.160s", how, x->dom->last_log[0] ? ": " : "",
 		 x->dom->last_log);
 	return true;
+}
+
+bool pt_exec_control_busy(const struct pt_instance *inst)
+{
+	return inst->exec && inst->exec->dom && inst->exec->dom->control_busy;
 }
 
 int pt_exec_pidfd(struct pt_instance *inst)

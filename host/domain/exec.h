@@ -245,6 +245,24 @@ uint64_t pt_exec_futex_calls(struct pt_instance *inst);
 typedef void (*pt_exec_log_fn)(void *ctx, pid_t domain, const char *line);
 void pt_exec_set_log(pt_exec_log_fn fn, void *ctx);
 
+/* A host whose graph lock is shared by a period thread (partita serve)
+ * lets it go while a config set or get waits for a domain's reply longer
+ * than 2 ms (a quick answer is waited for with the lock held), so a
+ * module that takes long, spins or floods in set_config/get_config holds
+ * back no other pipeline. @fn(ctx, false) lets the lock go and returns
+ * true if it did (it is asked on every thread; only the thread that holds
+ * the lock for control says yes), @fn(ctx, true) takes it again. While it
+ * waits the domain is busy: the scheduler still sends it requests (it runs
+ * them after the reply) but neither judges it hung or dead, nor kills,
+ * fails or restarts its instances, until the reply came or the request
+ * timed out (the domain is then ended, and its instances fail in the next
+ * period, their reason naming the request). */
+typedef bool (*pt_exec_unlock_fn)(void *ctx, bool relock);
+void pt_exec_set_unlock(pt_exec_unlock_fn fn, void *ctx);
+/* True while a config request of the control thread waits on the
+ * instance's domain with the lock let go. */
+bool pt_exec_control_busy(const struct pt_instance *inst);
+
 /* Reads what every domain has logged so far (one read per domain: call it
  * from the event loop or every so many periods, not every period). */
 void pt_exec_drain_logs(void);

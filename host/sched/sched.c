@@ -426,6 +426,10 @@ static void fault(struct pt_sched *s, struct pt_instance *inst, int sig,
 	 * blocking: it hung. */
 	if (sig == SIGXCPU)
 		reason = "hung: exceeded its real-time CPU limit (SIGXCPU)";
+	/* A config request waits on its domain with the lock let go: the
+	 * control thread ends it if it must; this period was a miss. */
+	if (pt_exec_control_busy(inst))
+		return;
 	pt_instance_fail(inst, s->periods, sig, reason);
 	if (inst->exec)
 		pt_exec_kill(inst);
@@ -529,7 +533,15 @@ static void submit_isolated(struct pt_sched *s, struct job *j)
 	ret = pt_exec_submit_batch(inst, j->src, j->nsrc, j->snk, j->nsnk, j->max,
 				   inst->inflight_tag);
 	if (ret) {
-		fault(s, inst, 0, ret == -EPIPE ? "domain died" : "submit refused");
+		char why[PT_ERR_MAX];
+		int sig = 0;
+
+		/* Gone between periods (killed while a control request ran, a
+		 * domain-mate's fault): say how. */
+		if (ret != -EPIPE || !pt_exec_dead(inst, &sig, why, sizeof(why)))
+			snprintf(why, sizeof(why), "%s", ret == -EPIPE ? "domain died" :
+								     "submit refused");
+		fault(s, inst, sig, why);
 		stand_in(j);
 		commit(j);
 		return;
@@ -604,7 +616,8 @@ unsigned pt_sched_domains_died(struct pt_sched *s)
 
 	for (size_t i = 0; (inst = pt_graph_instance_at(s->g, i)); i++) {
 		if (inst->isolation != PT_ISOLATION_PROCESS ||
-		    inst->state == PT_INSTANCE_FAILED || !inst->exec)
+		    inst->state == PT_INSTANCE_FAILED || !inst->exec ||
+		    pt_exec_control_busy(inst))
 			continue;
 		sig = 0;
 		if (pt_exec_dead(inst, &sig, why, sizeof(why))) {
@@ -620,7 +633,8 @@ static void maybe_restart(struct pt_sched *s, struct pt_instance *inst)
 {
 	char err[PT_ERR_MAX + 64];
 
-	if (!inst->restart_at || s->periods < inst->restart_at)
+	if (!inst->restart_at || s->periods < inst->restart_at ||
+	    pt_exec_control_busy(inst))
 		return;
 	inst->restart_at = 0;
 	if (pt_graph_instance_restart(s->g, inst, err, sizeof(err))) {
@@ -842,7 +856,13 @@ static void chain_run(struct pt_sched *s)
 					   inst->inflight_tag, inst->act_epoch, c->deadline,
 					   down, ndown, first);
 		if (ret) {
-			fault(s, inst, 0, ret == -EPIPE ? "domain died" : "submit refused");
+			char why[PT_ERR_MAX];
+			int sig = 0;
+
+			if (ret != -EPIPE || !pt_exec_dead(inst, &sig, why, sizeof(why)))
+				snprintf(why, sizeof(why), "%s", ret == -EPIPE ? "domain died" :
+								     "submit refused");
+			fault(s, inst, sig, why);
 			c->ret = -EPIPE;
 			continue;
 		}
@@ -1098,7 +1118,8 @@ int pt_sched_period(struct pt_sched *s)
 	for (size_t i = 0; i < n; i++) {
 		char why[64];
 
-		if (!pt_progress_stalled(order[i], why, sizeof(why)))
+		if (pt_exec_control_busy(order[i]) ||
+		    !pt_progress_stalled(order[i], why, sizeof(why)))
 			continue;
 		/* A member of a named domain answers; ending the domain
 		 * would fail its well members too. */

@@ -630,6 +630,144 @@ static void test_lies_refused(void **state)
 }
 
 
+/* ---- callbacks other than process that crash, spin, flood, hog, lie ---- */
+
+/* Drives callback @cb of lane @l once; returns the host's answer. */
+static int drive_callback(struct lane *l, const char *cb, char *err, size_t errlen)
+{
+	if (!strcmp(cb, "reset"))
+		return pt_exec_reset(&l->inst, err, errlen);
+	if (!strcmp(cb, "set"))
+		return pt_exec_config_set(&l->inst, PT_PARAM_TEXT, "gain=0.5", 8, err, errlen);
+	if (!strcmp(cb, "get")) {
+		char buf[64];
+		size_t n = sizeof(buf);
+
+		return pt_exec_config_get(&l->inst, PT_PARAM_TEXT, buf, &n, err, errlen);
+	}
+	if (!strcmp(cb, "trigger"))
+		return pt_exec_trigger(&l->inst, PT_TRIGGER_START, err, errlen);
+	if (!strcmp(cb, "bind")) {
+		struct pt_pin_info pin = { .dir = PT_PIN_SOURCE, .fmt = rig_fmt };
+
+		snprintf(pin.peer, sizeof(pin.peer), "peer");
+		return pt_exec_pin(&l->inst, &pin, true, err, errlen);
+	}
+	return -EINVAL;
+}
+
+/* Each callback crashing, spinning, flooding its log with binary junk,
+ * taking all the memory it can, or returning a value outside the ABI:
+ * the host answers with an error that says what happened, ends the domain
+ * where it must, stays up, keeps the budget whole, and a bystander's
+ * output is untouched. A domain that floods its log while the host waits
+ * for it cannot keep the host reading. */
+static void test_callbacks_misbehave(void **state)
+{
+	static const struct {
+		const char *cb, *how, *want; /* want: in the error; NULL: fine */
+		int ret;
+	} cases[] = {
+		{ "init", "crash", "SIGSEGV", -EPIPE },
+		{ "init", "lie", "module returned 7", -EBADE },
+		{ "init", "alloc", NULL, 0 },
+		{ "prepare", "crash", "SIGSEGV", -EPIPE },
+		{ "prepare", "lie", "module returned 7", -EBADE },
+		{ "prepare", "alloc", NULL, 0 },
+		{ "reset", "crash", "SIGSEGV", -EPIPE },
+		{ "reset", "lie", "module returned 7", -EBADE },
+		{ "reset", "alloc", NULL, 0 },
+		{ "set", "crash", "SIGSEGV", -EPIPE },
+		{ "set", "lie", "module returned 7", -EBADE },
+		{ "set", "alloc", NULL, 0 },
+		{ "get", "crash", "SIGSEGV", -EPIPE },
+		{ "get", "alloc", NULL, 0 },
+		{ "trigger", "crash", "SIGSEGV", -EPIPE },
+		{ "trigger", "lie", "module returned 7", -EBADE },
+		{ "bind", "crash", "SIGSEGV", -EPIPE },
+		{ "bind", "lie", "module returned 7", -EBADE },
+		{ "free", "crash", NULL, 0 },
+		{ "free", "spin", NULL, 0 },
+		{ "free", "flood", NULL, 0 },
+	};
+	static float seen[32][RIG_PERIOD * RIG_CHANNELS];
+	size_t nseen = 0;
+	struct lane bystander;
+
+	(void)state;
+	open_lane(&bystander, 60, "bystander", NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t left = pt_budget_left(&budget);
+		char init[96], err[512] = "", name[32];
+		struct lane l;
+		pid_t pid = 0;
+		int ret;
+
+		snprintf(init, sizeof(init), "in=%s do=%s", cases[i].cb, cases[i].how);
+		snprintf(name, sizeof(name), "%s_%s", cases[i].cb, cases[i].how);
+		ret = lane_open(&l, 61 + (uint32_t)i, name, init, NULL, err, sizeof(err));
+		if (!strcmp(cases[i].cb, "init") || !strcmp(cases[i].cb, "prepare")) {
+			/* refused at create or prepare */
+		} else if (ret) {
+			fail_msg("%s: %s", name, err);
+		} else if (!strcmp(cases[i].cb, "free")) {
+			pid = l.inst.domain_pid;
+			assert_int_equal(lane_period(&l, &(int){ 0 }, err, sizeof(err)), 0);
+			pt_exec_destroy(&l.inst);
+			/* Gone and reaped, whatever its free did. */
+			assert_int_equal(kill(pid, 0), -1);
+		} else {
+			ret = drive_callback(&l, cases[i].cb, err, sizeof(err));
+		}
+		print_message("  %-14s -> %d %s\n", name, ret, ret ? err : "");
+		assert_int_equal(ret, cases[i].ret);
+		if (cases[i].want)
+			assert_non_null(strstr(err, cases[i].want));
+		for (const char *c = err; *c; c++)
+			assert_true(*c >= 0x20 && *c <= 0x7e);
+		if (!ret && l.inst.exec) {
+			/* Misbehaved and was answered: still works. */
+			char why[256];
+			int sig = 0;
+
+			assert_int_equal(lane_period(&l, &sig, why, sizeof(why)), 0);
+		}
+		if (l.inst.exec)
+			lane_close(&l);
+		else {
+			rig_buffer_free(&l.in);
+			rig_buffer_free(&l.out);
+		}
+		assert_int_equal(pt_budget_left(&budget), left);
+		{
+			char why[256];
+			int sig = 0;
+
+			if (lane_period(&bystander, &sig, why, sizeof(why)))
+				fail_msg("bystander: %s", why);
+			assert_int_equal(rig_take(&bystander.out, seen[nseen++], RIG_PERIOD),
+					 RIG_PERIOD);
+		}
+	}
+	/* The bystander's output, period by period, is what a probe run
+	 * with no misbehaving neighbour gives. */
+	{
+		struct lane fresh;
+		float b[RIG_PERIOD * RIG_CHANNELS];
+		char why[256];
+		int sig = 0;
+
+		open_lane(&fresh, 91, "fresh", NULL);
+		for (size_t k = 0; k < nseen; k++) {
+			assert_int_equal(lane_period(&fresh, &sig, why, sizeof(why)), 0);
+			assert_int_equal(rig_take(&fresh.out, b, RIG_PERIOD), RIG_PERIOD);
+			assert_memory_equal(seen[k], b, sizeof(b));
+		}
+		lane_close(&fresh);
+	}
+	lane_close(&bystander);
+}
+
 /* ---- kernel objects, signals and memory (tests/hostile/reach.h) ---- */
 
 /* What a probe would leave behind, seen from the host: System V objects
@@ -701,6 +839,10 @@ static void test_reach_load_stage(void **state)
 		struct lane l;
 		int ret;
 
+		/* The loader makes code writable to relocate it (never
+		 * executable again): a run-stage class only. */
+		if (!strcmp(c->what, "code_write"))
+			continue;
 		snprintf(lib, sizeof(lib), "tests/hostile/pt_ctor_%s.so", c->what);
 		ret = lane_open_library(&l, 151 + (uint32_t)i, c->what, lib, NULL, NULL, err,
 					sizeof(err));
@@ -710,6 +852,15 @@ static void test_reach_load_stage(void **state)
 			print_message("  %-10s -> %s\n", c->what, err);
 			assert_int_equal(ret, -ENOMEM);
 			assert_non_null(strstr(err, "beyond its allowance"));
+			assert_null(l.inst.exec);
+		} else if (!strcmp(c->what, "seccomp")) {
+			/* A filter of its own is allowed by the load stage's
+			 * (the domain installs the run stage's with the same
+			 * call): the host counts the filters in force after
+			 * the load, and the load fails. */
+			print_message("  %-10s -> %s\n", c->what, err);
+			assert_int_equal(ret, -EPERM);
+			assert_non_null(strstr(err, "seccomp filter of its own"));
 			assert_null(l.inst.exec);
 		} else if (c->call) {
 			print_message("  %-10s -> %s\n", c->what, err);
@@ -869,6 +1020,7 @@ int main(void)
 		cmocka_unit_test(test_access_matrix),
 		cmocka_unit_test(test_dies_with_host),
 		cmocka_unit_test(test_lies_refused),
+		cmocka_unit_test(test_callbacks_misbehave),
 		cmocka_unit_test(test_reach_load_stage),
 		cmocka_unit_test(test_reach_run_stage),
 		cmocka_unit_test(test_ipc_namespace),

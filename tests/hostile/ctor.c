@@ -14,7 +14,10 @@
  *            writable in place over a read-only mapping of it (memory the
  *            data limit would not see)
  *   anything else: a class of tests/hostile/reach.h, aimed at the host
- *            (the domain's argv[1], which the constructor is given)
+ *            (the domain's argv[1], which the constructor is given); for
+ *            seccomp (a filter of its own that fakes success for later
+ *            filters), process says whether the run stage's filter is
+ *            in force
  * What the constructor got is kept: the module's process returns it, so a
  * refusal that let the library load can be seen (0: refused).
  */
@@ -75,6 +78,13 @@ static int ctor_process(struct pt_module *mod, struct pt_source *const *sources,
 			unsigned nsinks)
 {
 	(void)mod, (void)sources, (void)nsources, (void)sinks, (void)nsinks;
+	if (!strcmp(CTOR_ACT, "seccomp") && !ctor_result) {
+		/* Its filter in place: is the run stage's? (fstat is refused
+		 * there, allowed while loading.) */
+		struct stat st;
+
+		return fstat(0, &st) == 0 ? -EEXIST : 0;
+	}
 	if (kept_fd >= 0 && !ctor_result) {
 		uint8_t *ro = mmap(NULL, 1 << 20, PROT_READ, MAP_PRIVATE, kept_fd, 0), *rw;
 

@@ -6,7 +6,9 @@
 set(PT_CTOR_NAMES create read socket fork chmod
   memory fixed growsdown hugetlb exec_anon rlimit secretmem pipe shm msg sem mqueue
   keyring sigqueue timer setown pidfd ioprio unshare kill ptrace vm_read
-  abstract libfile keepfd requeue)
+  abstract libfile keepfd requeue
+  setsched setprio affinity prctl personality vfork clone3 vm_write procmem memfd
+  io_uring userfaultfd perf bpf keyctl setns seccomp)
 set(PT_HOSTILE_TARGETS pt_probe pt_split)
 foreach(name ${PT_CTOR_NAMES})
   list(APPEND PT_HOSTILE_TARGETS pt_ctor_${name})

@@ -10,6 +10,15 @@
  * Hostile: the init parameter act=NAME makes the first process call try
  * something a domain must stop (see the acts below). addr=N and pid=N give
  * it a target; act=reach reach=CLASS tries a class of reach.h.
+ *
+ * A callback other than process misbehaves with in=CALLBACK (init,
+ * prepare, reset, set, get, bind, trigger, free) and do=WHAT:
+ *   crash  writes through a null pointer
+ *   spin   loops forever
+ *   flood  writes binary junk (escape sequences, no line ends) to its log
+ *          forever
+ *   alloc  takes every byte malloc and pt_mod_alloc give, then goes on
+ *   lie    returns 7, outside the ABI's 0 or -errno
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +58,7 @@ struct probe {
 	uint64_t size;
 	long pid;
 	char reach[32];   /* act=reach: the class of reach.h */
+	char in_cb[16], how[16]; /* a callback that misbehaves, and how */
 	float gain, coef;
 	float *state;     /* per channel, from malloc */
 	unsigned channels;
@@ -72,6 +82,10 @@ static int probe_params(struct probe *p, const void *data, size_t size)
 		p->pid = (long)v;
 	if (pt_param_string(data, size, "reach", p->reach, sizeof(p->reach)) < 0)
 		p->reach[0] = '\0';
+	if (pt_param_string(data, size, "in", p->in_cb, sizeof(p->in_cb)) < 0)
+		p->in_cb[0] = '\0';
+	if (pt_param_string(data, size, "do", p->how, sizeof(p->how)) < 0)
+		p->how[0] = '\0';
 	if (pt_param_string(data, size, "act", act, sizeof(act)) > 0) {
 		unsigned i;
 
@@ -81,6 +95,47 @@ static int probe_params(struct probe *p, const void *data, size_t size)
 			return -EINVAL;
 		p->act = (enum act)i;
 	}
+	return 0;
+}
+
+/* Does what do= says if callback @cb is the one in= names; returns what
+ * the callback is to return (0: go on as usual). */
+static int misbehave(struct pt_module *mod, const struct probe *p, const char *cb)
+{
+	if (!p || strcmp(p->in_cb, cb))
+		return 0;
+	if (!strcmp(p->how, "crash")) {
+		volatile uintptr_t null = 0;
+
+		*(volatile int *)null = 1;
+	}
+	if (!strcmp(p->how, "spin"))
+		for (;;)
+			__asm__ volatile("" ::: "memory");
+	if (!strcmp(p->how, "flood")) {
+		static uint8_t junk[65536];
+
+		for (size_t i = 0; i < sizeof(junk); i++)
+			junk[i] = (uint8_t)(i % 7 ? i * 131 : 0x1b);
+		for (size_t i = 0; i < sizeof(junk); i++)
+			if (junk[i] == '\n')
+				junk[i] = 0x07;
+		for (;;)
+			(void)!write(2, junk, sizeof(junk));
+	}
+	if (!strcmp(p->how, "alloc")) {
+		size_t got = 0;
+
+		for (size_t sz = 1 << 20; sz >= 16; sz /= 2) {
+			while (malloc(sz))
+				got += sz;
+			while (pt_mod_alloc(mod, sz))
+				got += sz;
+		}
+		return got ? 0 : -ENOMEM;
+	}
+	if (!strcmp(p->how, "lie"))
+		return 7;
 	return 0;
 }
 
@@ -99,7 +154,9 @@ static int probe_init(struct pt_module *mod, const void *data, size_t size)
 	p->gain = 0.5f;
 	p->coef = 0.25f;
 	pt_mod_set_priv(mod, p);
-	return probe_params(p, data, size);
+	if (probe_params(p, data, size))
+		return -EINVAL;
+	return misbehave(mod, p, "init");
 }
 
 static int probe_prepare(struct pt_module *mod, struct pt_source *const *sources,
@@ -107,7 +164,10 @@ static int probe_prepare(struct pt_module *mod, struct pt_source *const *sources
 			 unsigned nsinks)
 {
 	struct probe *p = pt_mod_priv(mod);
+	int ret = misbehave(mod, p, "prepare");
 
+	if (ret)
+		return ret;
 	if (nsources != 1 || nsinks != 1)
 		return -EINVAL;
 	if (pt_source_format(sources[0])->sample != PT_SAMPLE_FLOAT_LE ||
@@ -352,12 +412,16 @@ static int probe_reset(struct pt_module *mod)
 
 	if (p->state)
 		memset(p->state, 0, p->channels * sizeof(float));
-	return 0;
+	return misbehave(mod, p, "reset");
 }
 
 static int probe_set_config(struct pt_module *mod, uint32_t param,
 			    const void *data, size_t size)
 {
+	int ret = misbehave(mod, pt_mod_priv(mod), "set");
+
+	if (ret)
+		return ret;
 	/* Param 3: a result outside the ABI (positive). */
 	if (param == 3)
 		return 7;
@@ -379,8 +443,10 @@ static int probe_get_config(struct pt_module *mod, uint32_t param, void *data,
 {
 	struct probe *p = pt_mod_priv(mod);
 	char text[64];
-	int n;
+	int n = misbehave(mod, p, "get");
 
+	if (n)
+		return n;
 	/* Param 3: a result outside the ABI (positive). */
 	if (param == 3)
 		return 7;
@@ -416,8 +482,21 @@ static void probe_free(struct pt_module *mod)
 {
 	struct probe *p = pt_mod_priv(mod);
 
+	misbehave(mod, p, "free");
 	free(p->state);
 	pt_mod_free(mod, p);
+}
+
+static int probe_bind(struct pt_module *mod, const struct pt_pin_info *pin)
+{
+	(void)pin;
+	return misbehave(mod, pt_mod_priv(mod), "bind");
+}
+
+static int probe_trigger(struct pt_module *mod, uint32_t cmd)
+{
+	(void)cmd;
+	return misbehave(mod, pt_mod_priv(mod), "trigger");
 }
 
 static const struct pt_module_ops probe_ops = {
@@ -428,6 +507,8 @@ static const struct pt_module_ops probe_ops = {
 	.set_config = probe_set_config,
 	.get_config = probe_get_config,
 	.free = probe_free,
+	.bind = probe_bind,
+	.trigger = probe_trigger,
 };
 
 PT_MODULE(probe, probe_ops, .name = "probe",

@@ -36,7 +36,12 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/prctl.h>
+#include <sys/personality.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -232,6 +237,114 @@ static __attribute__((unused)) int pt_reach(const char *what, long pid)
 	}
 	if (!strcmp(what, "unshare"))
 		return unshare(CLONE_NEWUSER | CLONE_NEWIPC) == 0 ? -EEXIST : -errno;
+	/* Its own scheduling: a real-time priority or another CPU would
+	 * escape the bounds the host set (RLIMIT_RTTIME, the chain's CPU). */
+	if (!strcmp(what, "setsched")) {
+		struct sched_param sp = { .sched_priority = 99 };
+
+		return sched_setscheduler(0, SCHED_FIFO, &sp) == 0 ? -EEXIST : -errno;
+	}
+	if (!strcmp(what, "setprio"))
+		return setpriority(PRIO_PROCESS, 0, -20) == 0 ? -EEXIST : -errno;
+	if (!strcmp(what, "affinity")) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(0, &set);
+		return sched_setaffinity(0, sizeof(set), &set) == 0 ? -EEXIST : -errno;
+	}
+	/* Lets any process trace it, or reads as executable what it maps
+	 * readable (around the filter's PROT_EXEC rules). */
+	if (!strcmp(what, "prctl"))
+		return prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0) == 0 ? -EEXIST : -errno;
+	if (!strcmp(what, "personality"))
+		return personality(READ_IMPLIES_EXEC) != -1 &&
+			       (personality(0xffffffff) & READ_IMPLIES_EXEC) ? -EEXIST : -errno;
+	/* Processes of its own, by the calls fork does not use. */
+	if (!strcmp(what, "vfork")) {
+		long r = syscall(SYS_vfork);
+
+		if (r == 0)
+			_exit(0);
+		return r > 0 ? -EEXIST : -errno;
+	}
+	if (!strcmp(what, "clone3")) {
+		uint64_t args[11] = { 0 };
+		long r;
+
+		args[4] = SIGCHLD; /* exit_signal */
+		r = syscall(SYS_clone3, args, sizeof(args));
+		if (r == 0)
+			_exit(0);
+		return r > 0 ? -EEXIST : -errno;
+	}
+	/* The host's memory, by writing or through its /proc file. */
+	if (!strcmp(what, "vm_write")) {
+		char buf[16] = { 0 };
+		struct iovec local = { buf, sizeof(buf) }, remote = { (void *)0x400000, sizeof(buf) };
+
+		return process_vm_writev((pid_t)pid, &local, 1, &remote, 1, 0) >= 0 ? -EEXIST : -errno;
+	}
+	if (!strcmp(what, "procmem")) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%ld/mem", pid);
+		return open(path, O_RDWR) >= 0 ? -EEXIST : -errno;
+	}
+	/* Kernel facilities that hand out memory, file descriptors or code
+	 * outside every grant. */
+	if (!strcmp(what, "memfd"))
+		return syscall(SYS_memfd_create, "partita-probe", 0) >= 0 ? -EEXIST : -errno;
+	if (!strcmp(what, "io_uring")) {
+		uint8_t params[120] = { 0 };
+
+		return syscall(SYS_io_uring_setup, 4, params) >= 0 ? -EEXIST : -errno;
+	}
+	if (!strcmp(what, "userfaultfd"))
+		return syscall(SYS_userfaultfd, O_CLOEXEC) >= 0 ? -EEXIST : -errno;
+	if (!strcmp(what, "perf")) {
+		uint32_t attr[32] = { 0 };
+
+		attr[0] = 1;        /* PERF_TYPE_SOFTWARE */
+		attr[1] = 128;      /* size */
+		return syscall(SYS_perf_event_open, attr, 0, -1, -1, 0) >= 0 ? -EEXIST : -errno;
+	}
+	if (!strcmp(what, "bpf")) {
+		uint32_t attr[16] = { 0 };
+
+		attr[0] = 2; /* BPF_MAP_TYPE_ARRAY */
+		attr[1] = 4;
+		attr[2] = 4;
+		attr[3] = 1;
+		return syscall(SYS_bpf, 0 /* BPF_MAP_CREATE */, attr, sizeof(attr)) >= 0
+			       ? -EEXIST : -errno;
+	}
+	if (!strcmp(what, "keyctl"))
+		return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, "partita-probe") >= 0
+			       ? -EEXIST : -errno;
+	if (!strcmp(what, "setns"))
+		return setns(0, 0) == 0 ? -EEXIST : -errno;
+	/* Its code made writable (to be patched and run). */
+	if (!strcmp(what, "code_write")) {
+		uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+		uintptr_t at = (uintptr_t)&reach_touch & ~(page - 1);
+
+		return mprotect((void *)at, page, PROT_READ | PROT_WRITE) == 0 ? -EEXIST : -errno;
+	}
+	/* A seccomp filter of its own that answers every later seccomp call
+	 * with success, so that the domain's own tighter filter would never
+	 * be installed. */
+	if (!strcmp(what, "seccomp")) {
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+
+		return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 ? 0 : -errno;
+	}
 	return -EINVAL;
 }
 
@@ -254,6 +367,15 @@ static const struct pt_reach_class {
 	{ "ptrace", "ptrace" },      { "vm_read", "process_vm_readv" },
 	{ "abstract", "socket" },    { "libfile", "openat" },
 	{ "requeue", "futex" },
+	{ "setsched", "sched_setscheduler" }, { "setprio", "setpriority" },
+	{ "affinity", "sched_setaffinity" }, { "prctl", "prctl" },
+	{ "personality", "personality" }, { "vfork", "vfork" },
+	{ "clone3", "clone3" },      { "vm_write", "process_vm_writev" },
+	{ "procmem", "openat" },     { "memfd", "memfd_create" },
+	{ "io_uring", "io_uring_setup" }, { "userfaultfd", "userfaultfd" },
+	{ "perf", "perf_event_open" }, { "bpf", "bpf" },
+	{ "keyctl", "keyctl" },      { "setns", "setns" },
+	{ "code_write", "mprotect" }, { "seccomp", "seccomp" },
 };
 
 #endif

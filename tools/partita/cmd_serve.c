@@ -84,7 +84,24 @@ struct server {
 	struct seen seen[PT_MAX_INSTANCES];
 	uint8_t *in, *out;
 	const char *socket_path;
+	pthread_t control_thread;
+	bool in_client;           /* the control thread holds the lock for a client */
 };
+
+/* pt_exec_set_unlock: a config request to a domain, made for a client,
+ * waits with the graph's lock let go, so the periods go on meanwhile. */
+static bool unlock_for_domain(void *ctx, bool relock)
+{
+	struct server *s = ctx;
+
+	if (!pthread_equal(pthread_self(), s->control_thread) || !s->in_client)
+		return false;
+	if (relock)
+		pthread_mutex_lock(&s->lock);
+	else
+		pthread_mutex_unlock(&s->lock);
+	return true;
+}
 
 static void usage(FILE *f)
 {
@@ -471,7 +488,9 @@ static int loop(struct server *s)
 		 * between. */
 		for (size_t i = nc; i-- > 0;)
 			if (p[3 + i].revents) {
+				s->in_client = true;
 				serve_client(s, i);
+				s->in_client = false;
 				pthread_mutex_unlock(&s->lock);
 				pthread_mutex_lock(&s->lock);
 			}
@@ -688,6 +707,8 @@ int pt_cmd_serve(int argc, char **argv)
 	s.socket_path = socket_path;
 	if (pace(&s))
 		goto out;
+	s.control_thread = pthread_self();
+	pt_exec_set_unlock(unlock_for_domain, &s);
 	if (pthread_create(&s.period_thread, NULL, periods, &s)) {
 		fprintf(stderr, "partita serve: cannot start the period thread\n");
 		goto out;
@@ -710,6 +731,7 @@ int pt_cmd_serve(int argc, char **argv)
 	fputc('\n', stderr);
 out:
 	stop_periods(&s);
+	pt_exec_set_unlock(NULL, NULL);
 	while (s.nclients)
 		drop_client(&s, s.nclients - 1);
 	if (s.listen_fd >= 0) {
