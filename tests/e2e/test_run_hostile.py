@@ -137,6 +137,16 @@ with tempfile.TemporaryDirectory() as d:
               not [n for n in ("a.wav", "new.wav", "s.json", "same.wav")
                    if os.path.exists(os.path.join(d, n))],
               "%s: exit 2, named, nothing written or lost (%s, %s)" % (what, rc, err.strip()))
+    # The library's signature and the trusted key are files the run reads.
+    key = os.path.join(d, "k")
+    subprocess.run([PARTITA, "sign", "--keygen", key], capture_output=True, check=True)
+    subprocess.run([PARTITA, "sign", "--key", key, lib], capture_output=True, check=True)
+    for what, target in (("the key file", key + ".pub"), ("the signature", lib + ".sig")):
+        before = digest(target)
+        rc, out, err = run("run", lib_topo, "--quiet", "--trust", key + ".pub",
+                           "--require-signed", "-o", target, "-t", "wav")
+        check(rc == 2 and what in err and digest(target) == before and not temps(d),
+              "-o naming %s: refused, kept (%s, %s)" % (what, rc, err.strip()))
     fd = os.open(src, os.O_RDONLY)
     p = subprocess.run([PARTITA, "run", "copy", "--quiet", "-i", src, "-o", "/proc/self/fd/%d" % fd,
                         "-t", "wav"], pass_fds=(fd,), capture_output=True, text=True, timeout=60)
