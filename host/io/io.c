@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,11 @@ struct io_state {
 	 * the container (0: from the extension) and the sample encoding (0
 	 * bits: the stream's) */
 	char tmp[IO_PATH_MAX + 32], final[IO_PATH_MAX];
+	/* The file being written has no name (O_TMPFILE) until it is put in
+	 * place, so a run that dies (SIGKILL) leaves nothing: tmp is empty
+	 * and tmpl says where it goes. */
+	char tmpl[IO_PATH_MAX + 32];
+	bool unnamed;
 	int major, codec, bits; /* major: set for an output only */
 	bool is_float, exact;
 	/* Live (pt_io_live_begin): the file is read and written by the I/O
@@ -88,6 +94,23 @@ struct io_state {
 };
 
 static bool live_mode;
+static bool std_closed[3]; /* pt_io_guard_std */
+
+void pt_io_guard_std(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			std_closed[fd] = true;
+			/* The lowest free number: fd itself. */
+			if (open("/dev/null", O_RDWR) != fd)
+				abort();
+		}
+}
+
+bool pt_io_std_closed(int fd)
+{
+	return fd >= 0 && fd < 3 && std_closed[fd];
+}
 
 static struct io_state *state_of_work(struct pt_iowork *w)
 {
@@ -257,8 +280,9 @@ static int file_close(struct io_file *f)
 	if (f->sf && sf_close(f->sf))
 		ret = -EIO;
 	f->sf = NULL;
-	if (f->fd >= 0)
-		close(f->fd);
+	/* A file system may tell a failed write only here (NFS, quotas). */
+	if (f->fd >= 0 && close(f->fd) && errno != EINTR)
+		ret = -errno;
 	f->fd = -1;
 	mem_free(f->mem);
 	f->mem = NULL;
@@ -275,8 +299,9 @@ static const char *kind_of(mode_t m)
 /* Reads all of standard input into memory. */
 static int stdin_read(struct io_mem *m, char *err, size_t errlen)
 {
-	if (isatty(0)) {
-		snprintf(err, errlen, "'-' reads standard input, which is a terminal");
+	if (isatty(0) || std_closed[0]) {
+		snprintf(err, errlen, "'-' reads standard input, which is %s",
+			 std_closed[0] ? "closed" : "a terminal");
 		return -EINVAL;
 	}
 	for (;;) {
@@ -431,6 +456,23 @@ static int read_file(const char *path, struct io_file *f, char *err,
 	ret = file_open_read(path, f, err, errlen);
 	if (ret)
 		return ret;
+	/* A length libsndfile cannot tell (an Ogg cut short) is counted, so
+	 * that the outputs' length is the input's, not years of silence. */
+	if ((f->info.frames < 0 || f->info.frames == SF_COUNT_MAX) &&
+	    f->info.channels > 0 && f->info.channels <= PT_CHANNELS_MAX) {
+		float buf[1024 * PT_CHANNELS_MAX];
+		sf_count_t n, total = 0;
+
+		while ((n = sf_readf_float(f->sf, buf, 1024)) > 0)
+			total += n;
+		if (sf_seek(f->sf, 0, SEEK_SET) != 0) {
+			snprintf(err, errlen, "'%s': its length cannot be told (%s)",
+				 path, sf_strerror(f->sf));
+			file_close(f);
+			return -EINVAL;
+		}
+		f->info.frames = total;
+	}
 	if (f->info.channels < 1 || f->info.channels > PT_CHANNELS_MAX ||
 	    f->info.samplerate < PT_RATE_MIN || f->info.samplerate > PT_RATE_MAX) {
 		snprintf(err, errlen,
@@ -441,6 +483,29 @@ static int read_file(const char *path, struct io_file *f, char *err,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Bytes of one sample of an uncompressed subformat, 0 for others. */
+static unsigned sample_bytes(int format)
+{
+	switch (format & SF_FORMAT_SUBMASK) {
+	case SF_FORMAT_PCM_S8:
+	case SF_FORMAT_PCM_U8:
+	case SF_FORMAT_ULAW:
+	case SF_FORMAT_ALAW:
+		return 1;
+	case SF_FORMAT_PCM_16:
+		return 2;
+	case SF_FORMAT_PCM_24:
+		return 3;
+	case SF_FORMAT_PCM_32:
+	case SF_FORMAT_FLOAT:
+		return 4;
+	case SF_FORMAT_DOUBLE:
+		return 8;
+	default:
+		return 0;
+	}
 }
 
 /* libsndfile trims a data chunk that claims more bytes than the file
@@ -459,13 +524,42 @@ static void header_check(struct io_state *st)
 		/* A stream written to a pipe (arecord, sox) could not know
 		 * its length: its header holds a placeholder near 2 or 4 GiB,
 		 * which is no damage. */
+		int major = st->f.info.format & SF_FORMAT_TYPEMASK;
+		bool whole = false; /* the size of the file, not of its data */
+
+		/* An Ogg stream cut short: libsndfile decodes none of it. */
+		if (!strncmp(p, "Ogg : File ended unexpectedly", 29)) {
+			st->damaged = true;
+			st->damage_frame = st->damage_claimed =
+				(uint64_t)st->f.info.frames;
+			snprintf(st->damage, sizeof(st->damage),
+				 "the file ends without the end of its Ogg stream");
+			return;
+		}
+
+		/* WAV, AIFF, AU: the data chunk's size; W64 and RF64 (64-bit
+		 * sizes): the whole file's, which a cut file also shows. */
 		if ((sscanf(p, " data : %llu (should be %llu)", &said, &is) == 2 ||
-		     sscanf(p, " SSND : %llu (should be %llu)", &said, &is) == 2) &&
-		    is < said && is > 0 && said < 0x7ffff000ull) {
+		     sscanf(p, " SSND : %llu (should be %llu)", &said, &is) == 2 ||
+		     sscanf(p, " Data Size : %llu (should be %llu)", &said, &is) == 2 ||
+		     ((major == SF_FORMAT_W64 || major == SF_FORMAT_RF64) &&
+		      (whole = sscanf(p, " riff : %llu (should be %llu)", &said, &is) == 2 ||
+			       sscanf(p, " Riff size : %llu (should be %llu)", &said,
+				      &is) == 2))) &&
+		    is < said && said < 0x7ffff000ull) {
+			uint64_t fb = (uint64_t)st->f.info.channels *
+				      sample_bytes(st->f.info.format);
+
 			st->damaged = true;
 			st->damage_frame = (uint64_t)st->f.info.frames;
 			st->damage_claimed = said;
-			if (st->f.info.frames > 0) {
+			if (!st->f.info.frames) {
+				/* No whole frame: the size the header gives. */
+				uint64_t per = (uint64_t)st->f.info.channels *
+					       sample_bytes(st->f.info.format);
+
+				st->damage_claimed = per ? said / per : said;
+			} else {
 				/* Bytes per frame: what the file holds over
 				 * its frames (a partial frame rounds away). */
 				uint64_t per = (is + (uint64_t)st->f.info.frames / 2) /
@@ -473,9 +567,14 @@ static void header_check(struct io_state *st)
 
 				st->damage_claimed = per ? said / per : said;
 			}
+			/* The file's size: the frames missing are the bytes
+			 * missing. */
+			if (whole && fb)
+				st->damage_claimed = (uint64_t)st->f.info.frames +
+						     (said - is) / fb;
 			snprintf(st->damage, sizeof(st->damage),
-				 "its header claims %llu bytes of data, the file holds %llu",
-				 said, is);
+				 "its header claims %llu bytes of %s, the file holds %llu",
+				 said, whole ? "file" : "data", is);
 			return;
 		}
 	}
@@ -996,12 +1095,17 @@ static int output_sub(struct pt_module *mod, struct io_state *st,
  * a temporary file beside the output, renamed into place at close. */
 static int output_create(struct pt_module *mod, struct io_state *st)
 {
-	char dir[IO_PATH_MAX], base[IO_PATH_MAX];
+	char dir[IO_PATH_MAX], base[IO_PATH_MAX], *folder, *name;
 	const char *target = st->path;
 	struct stat sb;
+	long name_max;
 	mode_t mask;
 
 	st->tmp[0] = 0;
+	if (!strcmp(st->path, "-") && std_closed[1]) {
+		pt_log(mod, PT_LOG_ERR, "'-' writes standard output, which is closed");
+		return -EBADF;
+	}
 	if (!strcmp(st->path, "-")) {
 		st->f.mem = calloc(1, sizeof(*st->f.mem));
 		if (!st->f.mem ||
@@ -1027,13 +1131,42 @@ static int output_create(struct pt_module *mod, struct io_state *st)
 	}
 	snprintf(dir, sizeof(dir), "%s", target);
 	snprintf(base, sizeof(base), "%s", target);
-	if ((size_t)snprintf(st->tmp, sizeof(st->tmp), "%s/.%s.partita-XXXXXX",
-			     dirname(dir), basename(base)) >= sizeof(st->tmp)) {
+	folder = dirname(dir);
+	name = basename(base);
+	name_max = pathconf(folder, _PC_NAME_MAX);
+	if (name_max <= 0)
+		name_max = NAME_MAX;
+	if ((long)strlen(name) > name_max) {
+		pt_log(mod, PT_LOG_ERR,
+		       "an output's file name is too long (over %ld characters): '%s'",
+		       name_max, st->path);
+		return -ENAMETOOLONG;
+	}
+	/* The temporary's name holds the output's when there is room. */
+	if ((size_t)snprintf(st->tmp, sizeof(st->tmp), "%s/.%s%spartita-XXXXXX",
+			     folder, (long)strlen(name) + 32 <= name_max ? name : "",
+			     (long)strlen(name) + 32 <= name_max ? "." : "") >=
+	    sizeof(st->tmp)) {
 		pt_log(mod, PT_LOG_ERR, "'%s': path too long", st->path);
 		st->tmp[0] = 0;
 		return -ENAMETOOLONG;
 	}
-	st->f.fd = mkostemp(st->tmp, O_CLOEXEC);
+	/* Without a name first (a file system without O_TMPFILE, or no
+	 * /proc to name it by later: a named temporary). */
+	memcpy(st->tmpl, st->tmp, sizeof(st->tmpl));
+	st->unnamed = false;
+	if (!access("/proc/self/fd", X_OK)) {
+		char folder[sizeof(st->tmp)];
+
+		memcpy(folder, st->tmp, sizeof(folder));
+		st->f.fd = open(dirname(folder), O_TMPFILE | O_RDWR | O_CLOEXEC,
+				0666);
+		st->unnamed = st->f.fd >= 0;
+	}
+	if (st->unnamed)
+		st->tmp[0] = 0;
+	else
+		st->f.fd = mkostemp(st->tmp, O_CLOEXEC);
 	if (st->f.fd < 0) {
 		pt_log(mod, PT_LOG_ERR, "cannot write '%s': %s", st->path,
 		       strerror(errno));
@@ -1042,7 +1175,11 @@ static int output_create(struct pt_module *mod, struct io_state *st)
 	}
 	mask = umask(0);
 	umask(mask);
-	fchmod(st->f.fd, 0666 & ~mask);
+	/* A file replaced keeps its permissions (a private recording stays
+	 * private); a new one gets what umask leaves. */
+	fchmod(st->f.fd, !stat(target, &sb) &&
+				 S_ISREG(sb.st_mode) ? sb.st_mode & 07777 :
+						       0666 & ~mask);
 	st->f.sf = sf_open_fd(st->f.fd, SFM_WRITE, &st->f.info, SF_FALSE);
 	if (!st->f.sf) {
 		pt_log(mod, PT_LOG_ERR, "cannot write '%s': %s", st->path,
@@ -1057,6 +1194,76 @@ static int output_create(struct pt_module *mod, struct io_state *st)
 	return 0;
 }
 
+/* Gives the unnamed file being written a temporary name beside its
+ * place (in tmp), to be renamed there. */
+static int output_name(struct io_state *st)
+{
+	char fd[64];
+	size_t n = strlen(st->tmpl) - 6; /* the XXXXXX */
+
+	snprintf(fd, sizeof(fd), "/proc/self/fd/%d", st->f.fd);
+	for (unsigned k = 0; k < 100; k++) {
+		snprintf(st->tmp, sizeof(st->tmp), "%.*s%d-%u", (int)n, st->tmpl,
+			 (int)getpid(), k);
+		if (!linkat(AT_FDCWD, fd, AT_FDCWD, st->tmp, AT_SYMLINK_FOLLOW))
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	st->tmp[0] = 0;
+	return -errno;
+}
+
+/* Closes the file being written, then reads its header back: the frames
+ * it holds must be the frames written. libsndfile does not report every
+ * failure at close (a FLAC encoder's last block on a full disk), and a
+ * file system may report one only at close. Why it failed is in werr. */
+static int output_finish(struct io_state *st)
+{
+	SF_INFO info = { 0 };
+	SNDFILE *back;
+	int ret = 0, fd = st->f.fd, why;
+
+	errno = 0;
+	if (sf_close(st->f.sf))
+		ret = -EIO;
+	st->f.sf = NULL;
+	why = errno; /* a write that failed while finishing, said or not */
+	if (ret)
+		snprintf(st->werr, sizeof(st->werr), "%s",
+			 why ? strerror(why) : sf_strerror(NULL));
+	/* Headerless raw cannot be read back; nor can what went to
+	 * standard output. */
+	if (!ret && fd >= 0 && st->major != SF_FORMAT_RAW && st->frames_done &&
+	    lseek(fd, 0, SEEK_SET) == 0) {
+		back = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
+		if (!back || (uint64_t)info.frames != st->frames_done) {
+			char held[64] = "cannot be read back";
+
+			if (back && info.frames >= 0 && info.frames < SF_COUNT_MAX)
+				snprintf(held, sizeof(held), "holds %lld frames",
+					 (long long)info.frames);
+			snprintf(st->werr, sizeof(st->werr),
+				 "%s (%llu frames written; the file %s)",
+				 why ? strerror(why) : "the file is incomplete",
+				 (unsigned long long)st->frames_done, held);
+			ret = -EIO;
+		}
+		if (back)
+			sf_close(back);
+	}
+	/* Named beside its place while the descriptor still holds it. */
+	if (!ret && fd >= 0 && st->unnamed && (ret = output_name(st)))
+		snprintf(st->werr, sizeof(st->werr), "cannot name it: %s",
+			 strerror(-ret));
+	errno = 0;
+	if (file_close(&st->f) && !ret) {
+		snprintf(st->werr, sizeof(st->werr), "%s", strerror(errno));
+		ret = -EIO;
+	}
+	return ret;
+}
+
 /* Finishes the file: its header written, then renamed into place (or
  * copied to standard output). */
 static int output_commit(struct io_state *st, char *err, size_t errlen)
@@ -1069,9 +1276,15 @@ static int output_commit(struct io_state *st, char *err, size_t errlen)
 	if (!st->f.sf)
 		return 0;
 	st->f.mem = NULL; /* kept until written out */
-	ret = file_close(&st->f);
-	if (ret) {
-		snprintf(err, errlen, "finishing '%s' failed", st->path);
+	if (atomic_load_explicit(&st->failed, memory_order_acquire)) {
+		/* Part of the stream is missing: the file is not put in
+		 * place. */
+		file_close(&st->f);
+		snprintf(err, errlen, "writing '%s' failed: %s", st->path, st->werr);
+		ret = -EIO;
+	} else if ((ret = output_finish(st))) {
+		snprintf(err, errlen, "finishing '%s' failed: %s", st->path,
+			 st->werr);
 	} else if (mem) {
 		for (size_t done = 0; done < mem->len;) {
 			ssize_t n = write(1, mem->data + done, mem->len - done);
@@ -1120,7 +1333,6 @@ static void output_work(struct pt_iowork *w)
 		if (n > IO_CHUNK)
 			n = IO_CHUNK;
 		if (output_write(st, &st->fmt, st->ring + at * st->frame, n)) {
-			snprintf(st->werr, sizeof(st->werr), "%s", sf_strerror(st->f.sf));
 			atomic_store_explicit(&st->failed, true, memory_order_release);
 			break;
 		}
@@ -1161,6 +1373,7 @@ static int output_prepare(struct pt_module *mod, struct pt_source *const *src,
 	/* Float streams into integer files: clip, never wrap. */
 	sf_command(st->f.sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
 	st->frames_done = 0;
+	atomic_store(&st->failed, false);
 	if (live_mode)
 		return live_attach(st, f, pt_mod_period_frames(mod), IO_LIVE_OUT_MS,
 				   output_work);
@@ -1173,6 +1386,7 @@ static int output_write(struct io_state *st, const struct pt_format *f,
 	SNDFILE *sf = st->f.sf;
 	sf_count_t put;
 
+	errno = 0;
 	switch (f->sample) {
 	case PT_SAMPLE_S16_LE:
 		put = sf_writef_short(sf, (const short *)in, (sf_count_t)frames);
@@ -1209,7 +1423,13 @@ static int output_write(struct io_state *st, const struct pt_format *f,
 		}
 		break;
 	}
-	return put == (sf_count_t)frames ? 0 : -EIO;
+	if (put == (sf_count_t)frames)
+		return 0;
+	/* Why, from the system when it says (a full disk), else from
+	 * libsndfile; kept for pt_io_output_failed. */
+	snprintf(st->werr, sizeof(st->werr), "%s",
+		 errno ? strerror(errno) : sf_strerror(sf));
+	return -EIO;
 }
 
 /* The output takes whatever has arrived, so its pace never holds back the
@@ -1238,10 +1458,11 @@ static int output_put(struct pt_module *mod, struct io_state *st,
 	uint64_t left = st->target - st->frames_done;
 	size_t keep = avail < left ? avail : (size_t)left, take = avail;
 
-	if (atomic_load_explicit(&st->failed, memory_order_acquire)) {
-		pt_log(mod, PT_LOG_ERR, "writing '%s': %s", st->path, st->werr);
-		return -EIO;
-	}
+	(void)mod;
+	/* The file failed (a full disk): the stream is dropped, the file
+	 * will not be put in place, and pt_io_output_failed says why. */
+	if (atomic_load_explicit(&st->failed, memory_order_acquire))
+		return pt_source_release(src, avail * st->frame);
 	if (keep > room) {
 		keep = take = room;
 		st->xruns++;
@@ -1290,14 +1511,15 @@ static int output_process(struct pt_module *mod, struct pt_source *const *src,
 		size_t left = st->target - st->frames_done;
 		size_t keep = n < left ? n : left;
 
-		if (keep && st->f.sf) {
-			ret = output_write(st, f, p, keep);
-			if (ret) {
-				pt_log(mod, PT_LOG_ERR, "writing '%s': %s",
-				       st->path, sf_strerror(st->f.sf));
-				return ret;
-			}
-			st->frames_done += keep;
+		if (keep && st->f.sf &&
+		    !atomic_load_explicit(&st->failed, memory_order_relaxed)) {
+			/* A failed write (a full disk) fails the file, not the
+			 * instance: what follows is dropped, and
+			 * pt_io_output_failed says why. */
+			if (output_write(st, f, p, keep))
+				atomic_store(&st->failed, true);
+			else
+				st->frames_done += keep;
 		}
 		done += n;
 	}
@@ -1503,6 +1725,18 @@ const char *pt_io_path(const struct pt_instance *inst)
 	    !(st = inst->mod.priv))
 		return "";
 	return st->path;
+}
+
+int pt_io_output_failed(const struct pt_instance *inst, char *err, size_t errlen)
+{
+	const struct io_state *st;
+
+	if (!pt_io_is_output(inst) || !(st = inst->mod.priv) ||
+	    !atomic_load_explicit(&st->failed, memory_order_acquire))
+		return 0;
+	snprintf(err, errlen, "writing '%s' failed: %s (nothing was put in place)",
+		 strcmp(st->path, "-") ? st->path : "standard output", st->werr);
+	return -EIO;
 }
 
 uint64_t pt_io_output_written(const struct pt_instance *inst)

@@ -88,6 +88,17 @@ const char *pt_io_path(const struct pt_instance *inst);
 /* Frames an output has written so far. */
 uint64_t pt_io_output_written(const struct pt_instance *inst);
 
+/* A write to an output's file failed (a full disk): returns -EIO with the
+ * file and the reason in @err, else 0. What follows is dropped and the
+ * file is never put in place. */
+int pt_io_output_failed(const struct pt_instance *inst, char *err, size_t errlen);
+
+/* Opens /dev/null on each of standard input, output and error that is
+ * closed, so no file opened later takes its number (and receives what is
+ * written there); pt_io_std_closed() then says which were. */
+void pt_io_guard_std(void);
+bool pt_io_std_closed(int fd);
+
 /* Drops an output's unfinished file: the temporary goes, and what was at
  * its path stays as it was (a run that failed). */
 void pt_io_output_discard(struct pt_instance *inst);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* host/trace - trace-event JSON (see trace.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,21 @@ struct pt_trace {
 	int pid;
 };
 
+FILE *pt_report_fopen(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC,
+		      0666);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen)
 {
 	struct pt_trace *t = calloc(1, sizeof(*t));
@@ -44,10 +60,10 @@ struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of host memory");
 		return NULL;
 	}
-	t->f = fopen(path, "w");
+	t->f = pt_report_fopen(path);
 	if (!t->f) {
 		snprintf(err, errlen, "cannot write trace '%s': %s", path,
-			 strerror(errno));
+			 errno == ENXIO ? "a FIFO that nobody reads" : strerror(errno));
 		free(t);
 		return NULL;
 	}

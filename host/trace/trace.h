@@ -15,6 +15,10 @@
 
 struct pt_trace;
 
+/* fopen(@path, "w") for a report (a trace, the stats), except that a FIFO
+ * nobody reads fails at once (ENXIO) instead of waiting for a reader. */
+FILE *pt_report_fopen(const char *path);
+
 /* Creates @path for writing. Returns NULL with @err set. */
 struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen);
 

@@ -153,7 +153,10 @@ def strace_threads(inp):
     in_window = False
     period_io = []
     io_reads = io_writes = io_logs = 0
-    audio = re.compile(r"<(%s|%s)>" % (re.escape(inp), re.escape(DIR) + r"/\.traced\.wav\.partita-\w+"))
+    # The output is written unnamed (O_TMPFILE: "DIR/#inode") or, where
+    # that is not possible, as a named temporary beside its place.
+    audio = re.compile(r"<(%s|%s)>" % (re.escape(inp), re.escape(DIR) +
+                                       r"/(\.traced\.wav\.partita-[\w-]+|#\d+)"))
     with open(log) as f:
         for line in f:
             m = re.match(r"(\d+)\s+(.*)", line)

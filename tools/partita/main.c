@@ -6,6 +6,7 @@
 #include <partita/module.h>
 #include <sndfile.h>
 
+#include "host/io/io.h"
 #include "tools/partita/cmd.h"
 
 static const struct {
@@ -34,6 +35,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* Before any file is opened: a closed standard stream would be
+	 * reused by one (an output, a partition) and written to. */
+	pt_io_guard_std();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -71,6 +71,8 @@ struct run_opts {
 	uint32_t rate;          /* 0: no resampling */
 	const char *type;       /* the output container, for '-' */
 	struct pt_library_policy policy;
+	const char *trust[8]; /* the key files, for the same-file check */
+	unsigned ntrust;
 	int rt_priority;   /* -1: the default */
 	bool per_library;  /* --domains per-library */
 	uint32_t hang_ms;  /* 0: the default */
@@ -84,7 +86,7 @@ enum {
 	EXIT_RUN_FAULT = 3, /* finished, but an instance failed */
 };
 
-/* SIGINT and SIGTERM end the run at the next period boundary. */
+/* SIGINT, SIGTERM and SIGHUP end the run at the next period boundary. */
 static volatile sig_atomic_t stop_signal;
 
 static void on_stop(int sig)
@@ -117,8 +119,8 @@ static void usage(FILE *f)
 		"                        standard input)\n"
 		"  -o, --output OUT      the output file (default out.wav; '-' is standard\n"
 		"                        output, with -t). It is written beside OUT and\n"
-		"                        put in place when the run ends; it may not be an\n"
-		"                        input, by any path\n"
+		"                        put in place when the run ends; it may not be a\n"
+		"                        file the run reads, or writes as well, by any path\n"
 		"  -t, --type TYPE       the output's container when its name has none\n"
 		"  -b, --bits 8|16|24|32 the output's sample size (default: the input's)\n"
 		"  -e, --encoding signed|float  the output's sample encoding\n"
@@ -152,13 +154,17 @@ static void usage(FILE *f)
 		"                        (default %u; a late result is only a miss)\n"
 		"  --quiet               no progress bar, no table\n"
 		"\n"
-		"SIGINT (Ctrl-C) or SIGTERM stops the run at a period boundary; the\n"
-		"outputs are finished, holding the frames produced so far.\n"
+		"SIGINT (Ctrl-C), SIGTERM or SIGHUP stops the run at a period boundary;\n"
+		"the outputs are finished, holding the frames produced so far. A run\n"
+		"killed otherwise leaves no output and no temporary file.\n"
 		"\n"
 		"Exit status: 0 all well; 1 an error before or during the run (no\n"
-		"output is left); 2 a usage error; 3 the run finished but an instance\n"
-		"failed (its outputs carried silence or bypass); 130 or 143 stopped by\n"
-		"SIGINT or SIGTERM.\n",
+		"output is left; but when only the table, --stats-json or --trace\n"
+		"cannot be written at the end, the outputs are kept); 2 a usage\n"
+		"error (-o, --stats-json or --trace naming a file the run reads or\n"
+		"another it writes); 3 the run finished but an instance failed (its\n"
+		"outputs carried silence or bypass); 130, 143 or 129 stopped by\n"
+		"SIGINT, SIGTERM or SIGHUP.\n",
 		DEMO_SECONDS, PT_RT_PRIORITY_DEFAULT, PT_HANG_MS_DEFAULT);
 	{
 		char types[1024];
@@ -436,17 +442,21 @@ static uint64_t plan_outputs(struct pt_graph *g, const struct run_opts *o)
 	struct pt_instance *inst;
 	double longest = 0.0; /* seconds */
 	uint64_t most = 0;
+	bool files = false;
 
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 		struct pt_format f;
 		uint64_t frames;
 
 		if (pt_io_is_input(inst) &&
-		    !pt_io_input_info(inst, &frames, &f) &&
-		    (double)frames / f.rate > longest)
-			longest = (double)frames / f.rate;
+		    !pt_io_input_info(inst, &frames, &f)) {
+			files = true;
+			if ((double)frames / f.rate > longest)
+				longest = (double)frames / f.rate;
+		}
 	}
-	if (longest == 0.0 || (o->seconds_set && o->seconds < longest))
+	/* An input file of no frames makes outputs of none, as sox does. */
+	if ((!files && longest == 0.0) || (o->seconds_set && o->seconds < longest))
 		longest = o->seconds_set ? o->seconds : DEMO_SECONDS;
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
 		uint32_t rate, period;
@@ -629,6 +639,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				fprintf(stderr, "partita run: --trust: %s\n", err);
 				return 2;
 			}
+			if (o->ntrust < 8)
+				o->trust[o->ntrust++] = optarg;
 			break;
 		case O_SIGNED:
 			o->policy.require_signed = true;
@@ -783,30 +795,167 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* -o naming an input, by the same path or another (a symbolic link, a
- * hard link): the same device and inode. Checked before any output file
- * is created. */
-static int same_file_check(struct pt_graph *g, char *err, size_t errlen)
+/* A file the run reads or writes, for the check below: its identity is
+ * the device and inode, or for a file still to be written, its folder's
+ * and its name. */
+struct run_file {
+	const char *what;
+	char path[PATH_MAX + 8];
+	bool writes, exists;
+	dev_t dev;
+	ino_t ino;
+	char base[PATH_MAX];
+};
+
+struct run_files {
+	struct run_file *f;
+	size_t n, cap;
+};
+
+/* Adds @path (fd 0 or 1 for '-' when @fd >= 0); a file read that does not
+ * exist is no risk and is left out. */
+static int file_add(struct run_files *l, const char *what, const char *path,
+		    int fd, bool writes)
 {
-	struct pt_instance *in, *out;
+	struct run_file *r;
+	struct stat st;
+	char dir[PATH_MAX], *slash;
 
-	for (size_t i = 0; (in = pt_graph_instance_at(g, i)); i++) {
-		struct stat a, b;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct run_file *f = realloc(l->f, cap * sizeof(*f));
 
-		if (!pt_io_is_input(in) || !strcmp(pt_io_path(in), "-") ||
-		    stat(pt_io_path(in), &a))
-			continue;
-		for (size_t k = 0; (out = pt_graph_instance_at(g, k)); k++) {
-			if (!pt_io_is_output(out) || !strcmp(pt_io_path(out), "-") ||
-			    stat(pt_io_path(out), &b))
-				continue;
-			if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-				snprintf(err, errlen,
-					 "the output '%s' is the input '%s' (the same file): refusing to write over the input",
-					 pt_io_path(out), pt_io_path(in));
-				return -EEXIST;
-			}
+		if (!f)
+			return -ENOMEM;
+		l->f = f;
+		l->cap = cap;
+	}
+	r = &l->f[l->n];
+	memset(r, 0, sizeof(*r));
+	r->what = what;
+	snprintf(r->path, sizeof(r->path), "%s", fd == 0 ? "- (standard input)" :
+		 fd == 1 ? "- (standard output)" : path);
+	r->writes = writes;
+	/* A standard stream that is no regular file (a pipe, a socket) is
+	 * one stream for the writers; its reader is left out (stdin and
+	 * stdout may be one socket). */
+	if (fd >= 0 ? !fstat(fd, &st) && (S_ISREG(st.st_mode) || writes) :
+		      !stat(path, &st)) {
+		r->exists = true;
+	} else if (fd >= 0 || !writes) {
+		return 0;
+	} else {
+		/* Not there yet: the same name in the same folder. */
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		snprintf(r->base, sizeof(r->base), "%s", slash ? slash + 1 : dir);
+		if (slash == dir)
+			dir[1] = 0;
+		else if (slash)
+			*slash = 0;
+		if (stat(slash ? dir : ".", &st))
+			return 0;
+	}
+	r->dev = st.st_dev;
+	r->ino = st.st_ino;
+	l->n++;
+	return 0;
+}
+
+/* A file the run writes (an output, --stats-json, --trace) that is a file
+ * it reads (an input, standard input, the topology, a library or its
+ * signature, a key), by any path (a symbolic or hard link, '..',
+ * /proc/self/fd), or another file it writes, is refused before any output
+ * is created: one of the two would be lost. */
+static int same_file_check(struct pt_graph *g, const struct run_opts *o,
+			   const char *topology, char *err, size_t errlen)
+{
+	struct run_files l = { 0 };
+	struct pt_instance *inst;
+	char sig[PATH_MAX + 8];
+	unsigned stdin_readers = 0;
+	int ret = 0;
+
+	for (size_t i = 0; !ret && (inst = pt_graph_instance_at(g, i)); i++) {
+		const char *p = pt_io_path(inst);
+		bool dash = !strcmp(p, "-");
+
+		if (pt_io_is_input(inst) && dash && stdin_readers++) {
+			snprintf(err, errlen,
+				 "two inputs read standard input ('-'): it can be read once");
+			ret = -EEXIST;
+		} else if (pt_io_is_input(inst)) {
+			ret = file_add(&l, "the input", p, dash ? 0 : -1, false);
+		} else if (pt_io_is_output(inst)) {
+			ret = file_add(&l, "the output", p, dash ? 1 : -1, true);
 		}
+		if (!ret && inst->library[0]) {
+			ret = file_add(&l, "the library", inst->library, -1, false);
+			snprintf(sig, sizeof(sig), "%s.sig", inst->library);
+			if (!ret)
+				ret = file_add(&l, "the signature", sig, -1, false);
+		}
+	}
+	if (!ret && topology)
+		ret = file_add(&l, "the topology", topology, -1, false);
+	for (unsigned i = 0; !ret && i < o->ntrust; i++)
+		ret = file_add(&l, "the key file", o->trust[i], -1, false);
+	if (!ret && o->stats_json)
+		ret = file_add(&l, "--stats-json", o->stats_json,
+			       strcmp(o->stats_json, "-") ? -1 : 1, true);
+	if (!ret && o->trace)
+		ret = file_add(&l, "--trace", o->trace, -1, true);
+	for (size_t i = 0; !ret && i < l.n; i++) {
+		const struct run_file *a = &l.f[i];
+
+		for (size_t k = 0; a->writes && k < l.n; k++) {
+			const struct run_file *b = &l.f[k];
+
+			if (k == i || (b->writes && k < i) || a->dev != b->dev ||
+			    a->ino != b->ino || a->exists != b->exists ||
+			    strcmp(a->base, b->base))
+				continue;
+			snprintf(err, errlen,
+				 "%s '%s' is %s '%s' (the same file): refusing to write over %s",
+				 a->what, a->path, b->what, b->path,
+				 b->writes ? "another file of this run" : b->what);
+			ret = -EEXIST;
+		}
+	}
+	free(l.f);
+	return ret == -EEXIST ? ret : 0;
+}
+
+/* --stats-json and --trace: a path that cannot be written is said before
+ * the run, not after it (the stats are written when it ends). */
+static int report_check(const char *path, const char *opt, char *err,
+			size_t errlen)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	if (path && !strcmp(path, "-") && pt_io_std_closed(1)) {
+		snprintf(err, errlen, "%s standard output: it is closed", opt);
+		return -EBADF;
+	}
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	if (!stat(path, &st)) {
+		if (S_ISDIR(st.st_mode) || access(path, W_OK)) {
+			snprintf(err, errlen, "%s '%s': %s", opt, path,
+				 S_ISDIR(st.st_mode) ? "it is a folder" : strerror(errno));
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = 0;
+	if (errno != ENOENT || access(slash ? dir : ".", W_OK | X_OK)) {
+		snprintf(err, errlen, "%s '%s': %s (its folder)", opt, path,
+			 strerror(errno));
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -939,17 +1088,38 @@ static int damage_check(struct pt_graph *g, bool strict, char *err,
 		uint64_t frame, claimed;
 		const char *why;
 
+		struct pt_format f;
+		uint64_t frames = 0;
+
 		if (!pt_io_input_damage(inst, &frame, &claimed, &why))
 			continue;
+		/* Cut where libsndfile counts the frames (a header that
+		 * claims more): the input is what there is; cut before (a
+		 * decoder's error): silence stands in for the rest. */
+		pt_io_input_info(inst, &frames, &f);
 		snprintf(err, errlen,
-			 "'%s' is damaged: its data stops at frame %llu of %llu (%s)%s",
+			 "'%s' is damaged: its data stops at frame %llu%s%.0llu (%s)%s",
 			 pt_io_path(inst), (unsigned long long)frame,
-			 (unsigned long long)claimed, why,
-			 strict ? "" : "; the rest is rendered as silence");
+			 claimed > frame ? " of " : "",
+			 claimed > frame ? (unsigned long long)claimed : 0ull, why,
+			 strict ? "" : frame >= frames ?
+			 "; only the frames before it are used" :
+			 "; the rest is rendered as silence");
 		if (strict)
 			return -EIO;
 		fprintf(stderr, "partita run: warning: %s\n", err);
 	}
+	return 0;
+}
+
+/* A write to an output file failed (a full disk): the run stops. */
+static int output_failed(struct pt_graph *g, char *err, size_t errlen)
+{
+	struct pt_instance *inst;
+
+	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++)
+		if (pt_io_output_failed(inst, err, errlen))
+			return -EIO;
 	return 0;
 }
 
@@ -999,7 +1169,7 @@ int pt_cmd_run(int argc, char **argv)
 	struct pt_trace *trace = NULL;
 	struct spec spec;
 	struct pt_topology topo;
-	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
+	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term, old_hup;
 	bool have_topo = false;
 	char err[PT_ERR_MAX + PATH_MAX];
 	uint64_t total, cap, next_ns = 0, last_draw = 0, skipped = 0;
@@ -1019,6 +1189,7 @@ int pt_cmd_run(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup); /* the terminal went: as SIGTERM */
 
 	cfg.period_us = o.period_us;
 	cfg.user_heap_size = o.user_heap;
@@ -1083,10 +1254,14 @@ int pt_cmd_run(int argc, char **argv)
 		ret = insert_src(g, o.rate, err, sizeof(err));
 	if (ret)
 		goto fail;
-	if (same_file_check(g, err, sizeof(err))) {
+	if (same_file_check(g, &o, have_topo ? o.topology : NULL, err,
+			    sizeof(err))) {
 		status = EXIT_RUN_USAGE;
 		goto fail;
 	}
+	if (report_check(o.stats_json, "cannot write stats to", err, sizeof(err)) ||
+	    report_check(o.trace, "cannot write trace", err, sizeof(err)))
+		goto fail;
 	output_samples(g, &o);
 	/* Live, files are read and written (and log lines written) on the I/O
 	 * thread, never on the period thread. */
@@ -1160,7 +1335,8 @@ int pt_cmd_run(int argc, char **argv)
 			snprintf(err, sizeof(err), "scheduler: %s", strerror(-ret));
 			goto fail;
 		}
-		if (damage_check(g, o.strict, err, sizeof(err)))
+		if (damage_check(g, o.strict, err, sizeof(err)) ||
+		    output_failed(g, err, sizeof(err)))
 			goto fail;
 		if (tty && total > 500 && mono_ns() - last_draw > 100000000u) {
 			last_draw = mono_ns();
@@ -1198,7 +1374,8 @@ int pt_cmd_run(int argc, char **argv)
 			if (pt_io_is_output(inst) && inst->in[0])
 				fprintf(stderr,
 					"partita run: stopped by %s after %.3f s; %s holds %llu frames\n",
-					stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+					stop_signal == SIGINT ? "SIGINT" :
+					stop_signal == SIGHUP ? "SIGHUP" : "SIGTERM",
 					(double)pt_io_output_written(inst) /
 						inst->in[0]->fmt.rate,
 					strcmp(pt_io_path(inst), "-") ?
@@ -1240,13 +1417,27 @@ int pt_cmd_run(int argc, char **argv)
 					pt_io_is_input(inst) ? "reading" : "writing");
 		}
 	}
+	/* A table that could not be written (a full standard output) is
+	 * said, not lost silently; the outputs are in place. */
+	errno = 0;
+	if (table == stdout && (fflush(stdout) || ferror(stdout))) {
+		snprintf(err, sizeof(err), "cannot write the table to standard output: %s",
+			 strerror(errno ? errno : EIO));
+		goto fail;
+	}
 	if (o.stats_json) {
-		FILE *f = strcmp(o.stats_json, "-") ? fopen(o.stats_json, "w") : stdout;
+		FILE *f;
 
+		/* Standard output too: a full or closed one is an error. */
+		errno = 0;
+		f = strcmp(o.stats_json, "-") ? pt_report_fopen(o.stats_json) : stdout;
 		if (!f || pt_report_json(f, g, pt_sched_periods(s), skipped) ||
-		    (f != stdout && fclose(f))) {
+		    (f != stdout ? fclose(f) : fflush(f) || ferror(f))) {
 			snprintf(err, sizeof(err), "cannot write stats to '%s': %s",
-				 o.stats_json, strerror(errno));
+				 strcmp(o.stats_json, "-") ? o.stats_json :
+							     "standard output",
+				 errno == ENXIO ? "a FIFO that nobody reads" :
+				 strerror(errno ? errno : EIO));
 			goto fail;
 		}
 	}
@@ -1275,5 +1466,6 @@ out:
 		pt_topology_free(&topo);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 	return status;
 }
