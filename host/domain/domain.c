@@ -147,18 +147,36 @@ void pt_exec_set_log(pt_exec_log_fn fn, void *ctx)
 	log_ctx = ctx;
 }
 
-void pt_exec_drain_logs(void)
+bool pt_domain_log_said(void)
 {
-	for (struct pt_domain *d = registry; d; d = d->next)
-		pt_domain_drain_log(d);
+	return log_fn != NULL;
 }
 
 /* What one drain reads at most: a pipe's worth and more, so a dead
  * domain's last words are all read, while a live one writing as fast as
  * the host reads cannot keep the host here. */
 #define LOG_DRAIN_MAX (256u * 1024u)
+/* What a periodic drain reads of one domain: a flooding module costs the
+ * thread that drains a few microseconds, never a period. */
+#define LOG_DRAIN_TICK (4u * 1024u)
+
+static void drain_log(struct pt_domain *d, size_t max);
+
+void pt_exec_drain_logs(void)
+{
+	/* A domain a config request waits on with the lock let go is the
+	 * control thread's to read. */
+	for (struct pt_domain *d = registry; d; d = d->next)
+		if (!d->control_busy)
+			drain_log(d, LOG_DRAIN_TICK);
+}
 
 void pt_domain_drain_log(struct pt_domain *d)
+{
+	drain_log(d, LOG_DRAIN_MAX);
+}
+
+static void drain_log(struct pt_domain *d, size_t max)
 {
 	char buf[1024];
 	size_t total = 0;
@@ -166,7 +184,7 @@ void pt_domain_drain_log(struct pt_domain *d)
 
 	if (d->log_fd < 0)
 		return;
-	while (total < LOG_DRAIN_MAX && (n = read(d->log_fd, buf, sizeof(buf))) > 0) {
+	while (total < max && (n = read(d->log_fd, buf, sizeof(buf))) > 0) {
 		total += (size_t)n;
 		for (ssize_t i = 0; i < n; i++) {
 			char c = buf[i];
@@ -824,6 +842,7 @@ void pt_domain_release(struct pt_domain *d)
 	 * process that mapped them is gone. */
 	if (!d->reaped && (d->dead || !wait_death(d, 200)))
 		pt_domain_kill(d);
+	pt_domain_drain_log(d); /* its last lines are said too */
 	close(d->pidfd);
 	close(d->sock);
 	close(d->log_fd);

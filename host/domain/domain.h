@@ -186,6 +186,8 @@ bool pt_domain_poll_death(struct pt_domain *d);
 
 /* Reads what the domain logged so far into last_log. */
 void pt_domain_drain_log(struct pt_domain *d);
+/* True when the domains' lines are said as they come (pt_exec_set_log). */
+bool pt_domain_log_said(void);
 
 /* Describes how @d ended into @buf ("killed by SIGSYS", "exited with 2"). */
 void pt_domain_describe_death(const struct pt_domain *d, char *buf, size_t len);

@@ -162,6 +162,10 @@ static const char *module_log_why(struct pt_domain *d, const char *msg)
 	for (unsigned k = d->log_lines - n; k != d->log_lines; k++) {
 		const char *s = d->log_recent[k % 4], *tag = strstr(s, ": [");
 
+		/* A warning was said already, where the host says the
+		 * domains' lines (pt_exec_set_log), as a trusted one is. */
+		if (pt_domain_log_said() && tag && !strncmp(tag, ": [4] ", 6))
+			continue;
 		/* "NAME: [LEVEL] text": the text, as a trusted module's. */
 		if (tag && (tag = strstr(tag, "] ")))
 			s = tag + 2;
@@ -170,6 +174,8 @@ static const char *module_log_why(struct pt_domain *d, const char *msg)
 		if (at >= sizeof(why))
 			break;
 	}
+	if (!at)
+		return msg;
 	return why;
 }
 

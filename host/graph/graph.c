@@ -53,6 +53,13 @@ struct pt_graph {
 	unsigned nextra;
 };
 
+/* The graph whose instances the domains' log lines name: the last one
+ * made (a host runs one); the instance being released is still looked at
+ * (its module's free may log). */
+static struct pt_graph *log_graph;
+static struct pt_instance *log_releasing;
+static void domain_log(void *ctx, pid_t pid, const char *line);
+
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -132,6 +139,8 @@ struct pt_graph *pt_graph_new(const struct pt_graph_config *cfg, char *err,
 	pt_budget_init(&g->budget, c.user_heap_size);
 	g->cfg.user_heap_size = g->budget.total;
 	g->next_buffer_id = 1;
+	log_graph = g;
+	pt_exec_set_log(domain_log, NULL);
 	return g;
 }
 
@@ -284,6 +293,46 @@ static void instance_log(void *ctx, const char *name, int level,
 	if ((level == PT_LOG_WARN || getenv("PARTITA_DEBUG")) &&
 	    !pt_iothread_log(name, line))
 		fprintf(stderr, "partita: %s: %s\n", name, line);
+}
+
+
+static struct pt_instance *log_instance(pid_t pid, const char *name, size_t len)
+{
+	struct pt_graph *g = log_graph;
+
+	for (size_t i = 0; g && i <= g->ninst; i++) {
+		struct pt_instance *inst = i < g->ninst ? g->inst[i] : log_releasing;
+
+		if (inst && inst->exec && inst->domain_pid == pid &&
+		    strlen(inst->name) == len && !memcmp(inst->name, name, len))
+			return inst;
+	}
+	return NULL;
+}
+
+/* A domain's log line. A module's pt_log line ("NAME: [LEVEL] text") is
+ * said as the same module's line is trusted, once NAME is found to be an
+ * instance of that very domain (a module cannot speak for another);
+ * anything else a domain writes (its lockdown's reports, a library's stray
+ * output) is said with PARTITA_DEBUG=1, and given as the reason when the
+ * domain fails. */
+static void domain_log(void *ctx, pid_t pid, const char *line)
+{
+	const char *tag = strstr(line, ": [");
+	struct pt_instance *inst = NULL;
+	int level = 0, n = 0;
+	char who[32];
+
+	(void)ctx;
+	if (tag && sscanf(tag + 3, "%d]%n", &level, &n) == 1 && n > 0 && tag[3 + n] == ' ')
+		inst = log_instance(pid, line, (size_t)(tag - line));
+	if (inst) {
+		instance_log(inst, inst->name, level, tag + 3 + n + 1);
+		return;
+	}
+	snprintf(who, sizeof(who), "domain %d", (int)pid);
+	if (getenv("PARTITA_DEBUG") && !pt_iothread_log(who, line))
+		fprintf(stderr, "partita: %s: %s\n", who, line);
 }
 
 static int manifest_check(const struct pt_manifest *m, const char *what,
@@ -1552,8 +1601,16 @@ void pt_graph_free(struct pt_graph *g)
 		pt_partition_put(g->bufs[i]->part);
 		free(g->bufs[i]);
 	}
-	for (size_t i = 0; i < g->ninst; i++)
-		instance_release(g, g->inst[i]);
+	for (size_t i = 0; i < g->ninst; i++) {
+		log_releasing = g->inst[i];
+		g->inst[i] = NULL;
+		instance_release(g, log_releasing);
+	}
+	log_releasing = NULL;
+	if (log_graph == g) {
+		log_graph = NULL;
+		pt_exec_set_log(NULL, NULL);
+	}
 	free(g);
 }
 

@@ -1129,5 +1129,10 @@ int pt_sched_period(struct pt_sched *s)
 		} else
 			fault(s, order[i], 0, why);
 	}
+	/* What the domains logged, every 128 periods: one read each that
+	 * finds nothing most of the time. Live, the lines are written by the
+	 * I/O thread (graph.c), never here. */
+	if (!(s->periods & 127))
+		pt_exec_drain_logs();
 	return 0;
 }

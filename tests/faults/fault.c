@@ -32,10 +32,10 @@
 
 #include "lib/abi/abi.h"
 
-enum fault { F_NONE, F_SEGV, F_ABORT, F_SPIN, F_SLOW, F_LIE, F_FAIL };
+enum fault { F_NONE, F_SEGV, F_ABORT, F_SPIN, F_SLOW, F_LIE, F_FAIL, F_WARN };
 
 static const char *const fault_names[] = { "none", "segv", "abort", "spin",
-					   "slow", "lie", "fail", NULL };
+					   "slow", "lie", "fail", "warn", NULL };
 
 struct state {
 	enum fault fault;
@@ -209,6 +209,10 @@ static int fault_process(struct pt_module *mod, struct pt_source *const *src,
 			pt_log(mod, PT_LOG_ERR, "failing call %llu on purpose",
 			       (unsigned long long)st->calls);
 			return -EIO;
+		case F_WARN: /* a warning, the call goes on */
+			pt_log(mod, PT_LOG_WARN, "a warning at call %llu",
+			       (unsigned long long)st->calls);
+			break;
 		default:
 			break;
 		}

@@ -43,13 +43,14 @@ enum act {
 	ACT_EXECVE, ACT_FORK, ACT_CLONE, ACT_PTRACE, ACT_KILL_HOST,
 	ACT_FTRUNCATE, ACT_MMAP_BEYOND, ACT_EXHAUST, ACT_HANG, ACT_STACK,
 	ACT_DEEP, ACT_NOOP, ACT_INT80, ACT_FORGE_REPLY, ACT_PRINTF, ACT_HANG_UP,
-	ACT_EXEC_MEM, ACT_REACH,
+	ACT_EXEC_MEM, ACT_REACH, ACT_FORGE_LOG,
 };
 
 static const char *const act_names[] = {
 	"none", "peek", "write_input", "open", "socket", "connect", "execve",
 	"fork", "clone", "ptrace", "kill_host", "ftruncate", "mmap_beyond",
-	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", "printf", "hang_up", "exec_mem", "reach", NULL,
+	"exhaust", "hang", "stack", "deep", "noop", "int80", "forge_reply", "printf", "hang_up", "exec_mem", "reach",
+	"forge_log", NULL,
 };
 
 struct probe {
@@ -357,6 +358,11 @@ static int hostile(struct pt_module *mod, struct probe *p,
 		printf("probe: hello from a domain\n");
 		fprintf(stderr, "probe: a line on stderr\n");
 		fflush(stdout);
+		return 0;
+	case ACT_FORGE_LOG:
+		/* A log line in the name of an instance of another domain. */
+		p->act = ACT_NONE;
+		fprintf(stderr, "A: [4] a warning forged in A's name\n");
 		return 0;
 	case ACT_REACH:
 		/* Once: a refusal leaves the module running honestly. */
