@@ -523,6 +523,18 @@ static bool isolated_ready(const struct job *j)
 	return true;
 }
 
+/* A submit refused by @inst's domain fails it: gone between periods
+ * (killed while a control request ran, a domain-mate's fault), it says how. */
+static void submit_failed(struct pt_sched *s, struct pt_instance *inst, int ret)
+{
+	char why[PT_ERR_MAX];
+	int sig = 0;
+
+	if (ret != -EPIPE || !pt_exec_dead(inst, &sig, why, sizeof(why)))
+		snprintf(why, sizeof(why), "%s", ret == -EPIPE ? "domain died" : "submit refused");
+	fault(s, inst, sig, why);
+}
+
 static void submit_isolated(struct pt_sched *s, struct job *j)
 {
 	struct pt_instance *inst = j->inst;
@@ -533,15 +545,7 @@ static void submit_isolated(struct pt_sched *s, struct job *j)
 	ret = pt_exec_submit_batch(inst, j->src, j->nsrc, j->snk, j->nsnk, j->max,
 				   inst->inflight_tag);
 	if (ret) {
-		char why[PT_ERR_MAX];
-		int sig = 0;
-
-		/* Gone between periods (killed while a control request ran, a
-		 * domain-mate's fault): say how. */
-		if (ret != -EPIPE || !pt_exec_dead(inst, &sig, why, sizeof(why)))
-			snprintf(why, sizeof(why), "%s", ret == -EPIPE ? "domain died" :
-								     "submit refused");
-		fault(s, inst, sig, why);
+		submit_failed(s, inst, ret);
 		stand_in(j);
 		commit(j);
 		return;
@@ -856,13 +860,7 @@ static void chain_run(struct pt_sched *s)
 					   inst->inflight_tag, inst->act_epoch, c->deadline,
 					   down, ndown, first);
 		if (ret) {
-			char why[PT_ERR_MAX];
-			int sig = 0;
-
-			if (ret != -EPIPE || !pt_exec_dead(inst, &sig, why, sizeof(why)))
-				snprintf(why, sizeof(why), "%s", ret == -EPIPE ? "domain died" :
-								     "submit refused");
-			fault(s, inst, sig, why);
+			submit_failed(s, inst, ret);
 			c->ret = -EPIPE;
 			continue;
 		}

@@ -13,18 +13,12 @@ import os
 import subprocess
 import sys
 
-BUILD = os.path.abspath(os.environ.get("PARTITA_BUILD", "."))
-PARTITA = os.path.join(BUILD, "partita")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from partita_cli import BUILD, PARTITA, check, errors  # noqa: E402
+
 FAULT = os.path.join(BUILD, "tests", "faults", "pt_fault.so")
 PROBE = os.path.join(BUILD, "tests", "hostile", "pt_probe.so")
 DIR = os.path.join(BUILD, "tests", "domain-log")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def topology(tag, isolation, b_library, b_params):
@@ -81,10 +75,7 @@ def main():
           not said[0].startswith("partita: A:"),
           "with PARTITA_DEBUG=1 it is said as the domain's, not A's (%s)" % said)
 
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    return 0
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

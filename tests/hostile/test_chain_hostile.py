@@ -24,17 +24,11 @@ import os
 import subprocess
 import sys
 
-BUILD = os.path.abspath(os.environ.get("PARTITA_BUILD", "."))
-PARTITA = os.path.join(BUILD, "partita")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from partita_cli import BUILD, PARTITA, check, errors  # noqa: E402
+
 DIR = os.path.join(BUILD, "tests", "hostile-chain")
 FMT = "{rate: 48000, channels: 2, sample: FLOAT_LE}"
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def topo(tag, lib, h_params, m_params, extra=""):
@@ -150,8 +144,8 @@ def main():
             else:
                 check(m.get("state") == "READY" and pcm(tag, "c") == ref["c"],
                       "%s: M, in its own domain, untouched and outc bit-identical" % what)
-    if failures:
-        print("%d failures" % len(failures))
+    if errors:
+        print("%d errors" % len(errors))
         return 1
     return 0
 

@@ -23,17 +23,11 @@ import subprocess
 import sys
 import time
 
-BUILD = os.path.abspath(os.environ.get("PARTITA_BUILD", "."))
-PARTITA = os.path.join(BUILD, "partita")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from partita_cli import BUILD, PARTITA, check, errors  # noqa: E402
+
 DIR = os.path.join(BUILD, "tests", "hostile-serve")
 SOCK = os.path.join(DIR, "s.sock")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def ctl(*args, timeout=60):
@@ -156,8 +150,8 @@ def main():
     hostile_config("spin", ["set-config", "p", "gain=0.1"])
     hostile_config("flood", ["get-config", "p"])
     refused_blobs()
-    if failures:
-        print("%d failures" % len(failures))
+    if errors:
+        print("%d errors" % len(errors))
         return 1
     return 0
 
