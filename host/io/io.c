@@ -414,8 +414,7 @@ static void io_free(struct pt_module *mod)
 
 	if (!st)
 		return;
-	if (!st->major)
-		live_detach(st, true);
+	/* An output's ring is written out by its commit. */
 	if (st->major && st->f.sf && output_commit(st, err, sizeof(err)))
 		fprintf(stderr, "partita: %s\n", err);
 	live_detach(st, true);
@@ -555,10 +554,7 @@ static void header_check(struct io_state *st)
 			st->damage_claimed = said;
 			if (!st->f.info.frames) {
 				/* No whole frame: the size the header gives. */
-				uint64_t per = (uint64_t)st->f.info.channels *
-					       sample_bytes(st->f.info.format);
-
-				st->damage_claimed = per ? said / per : said;
+				st->damage_claimed = fb ? said / fb : said;
 			} else {
 				/* Bytes per frame: what the file holds over
 				 * its frames (a partial frame rounds away). */
@@ -694,17 +690,26 @@ static size_t input_read(struct io_state *st, const struct pt_format *f,
 
 /* The data ended: before the frame count the file declared, or with a
  * decoder error, the file is damaged. */
-static void input_ended(struct io_state *st)
+/* Notes where the data ended when it ended before the frames the file
+ * claims (or on a read error); returns true then. st->damaged is left to
+ * the caller: live, the I/O thread notes and the period thread sets it. */
+static bool note_early_end(struct io_state *st)
 {
-	st->eof = true;
 	if (st->damaged ||
 	    (!st->read_error && st->frames_done >= (uint64_t)st->f.info.frames))
-		return;
-	st->damaged = true;
+		return false;
 	st->damage_frame = st->frames_done;
 	st->damage_claimed = (uint64_t)st->f.info.frames;
 	if (!st->read_error)
 		snprintf(st->damage, sizeof(st->damage), "the data ends early");
+	return true;
+}
+
+static void input_ended(struct io_state *st)
+{
+	st->eof = true;
+	if (note_early_end(st))
+		st->damaged = true;
 }
 
 /* Live, on the I/O thread: reads ahead until the ring is full or the data
@@ -725,20 +730,9 @@ static void input_work(struct pt_iowork *w)
 			n = st->ring_frames - at;
 		got = input_read(st, &st->fmt, st->ring + at * st->frame, n);
 		if (!got) {
-			/* As input_ended, into the fields the period thread
-			 * reads only once it has seen ended. */
-			bool early = !st->damaged &&
-				     (st->read_error ||
-				      st->frames_done < (uint64_t)st->f.info.frames);
-
-			if (early) {
-				st->damage_frame = st->frames_done;
-				st->damage_claimed = (uint64_t)st->f.info.frames;
-				if (!st->read_error)
-					snprintf(st->damage, sizeof(st->damage),
-						 "the data ends early");
-			}
-			atomic_store_explicit(&st->ended_damaged, early,
+			/* Into the fields the period thread reads only once it
+			 * has seen ended. */
+			atomic_store_explicit(&st->ended_damaged, note_early_end(st),
 					      memory_order_relaxed);
 			atomic_store_explicit(&st->ended, true, memory_order_release);
 			break;
@@ -1100,6 +1094,7 @@ static int output_create(struct pt_module *mod, struct io_state *st)
 	struct stat sb;
 	long name_max;
 	mode_t mask;
+	bool fits;
 
 	st->tmp[0] = 0;
 	if (!strcmp(st->path, "-") && std_closed[1]) {
@@ -1143,10 +1138,9 @@ static int output_create(struct pt_module *mod, struct io_state *st)
 		return -ENAMETOOLONG;
 	}
 	/* The temporary's name holds the output's when there is room. */
-	if ((size_t)snprintf(st->tmp, sizeof(st->tmp), "%s/.%s%spartita-XXXXXX",
-			     folder, (long)strlen(name) + 32 <= name_max ? name : "",
-			     (long)strlen(name) + 32 <= name_max ? "." : "") >=
-	    sizeof(st->tmp)) {
+	fits = (long)strlen(name) + 32 <= name_max;
+	if ((size_t)snprintf(st->tmp, sizeof(st->tmp), "%s/.%s%spartita-XXXXXX", folder,
+			     fits ? name : "", fits ? "." : "") >= sizeof(st->tmp)) {
 		pt_log(mod, PT_LOG_ERR, "'%s': path too long", st->path);
 		st->tmp[0] = 0;
 		return -ENAMETOOLONG;
@@ -1156,11 +1150,7 @@ static int output_create(struct pt_module *mod, struct io_state *st)
 	memcpy(st->tmpl, st->tmp, sizeof(st->tmpl));
 	st->unnamed = false;
 	if (!access("/proc/self/fd", X_OK)) {
-		char folder[sizeof(st->tmp)];
-
-		memcpy(folder, st->tmp, sizeof(folder));
-		st->f.fd = open(dirname(folder), O_TMPFILE | O_RDWR | O_CLOEXEC,
-				0666);
+		st->f.fd = open(folder, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
 		st->unnamed = st->f.fd >= 0;
 	}
 	if (st->unnamed)
@@ -1448,9 +1438,8 @@ static bool output_ready(struct pt_module *mod, struct pt_source *const *src,
  * the I/O thread. A ring too full for them takes what fits and the rest
  * stays in the graph's buffer for the next period (counted as an xrun):
  * the file loses nothing and the period thread never waits. */
-static int output_put(struct pt_module *mod, struct io_state *st,
-		      struct pt_source *src, const void *start, size_t bsize,
-		      size_t at, size_t avail)
+static int output_put(struct io_state *st, struct pt_source *src,
+		      const void *start, size_t bsize, size_t at, size_t avail)
 {
 	uint64_t wr = atomic_load_explicit(&st->ring_wr, memory_order_relaxed);
 	uint64_t rd = atomic_load_explicit(&st->ring_rd, memory_order_acquire);
@@ -1458,7 +1447,6 @@ static int output_put(struct pt_module *mod, struct io_state *st,
 	uint64_t left = st->target - st->frames_done;
 	size_t keep = avail < left ? avail : (size_t)left, take = avail;
 
-	(void)mod;
 	/* The file failed (a full disk): the stream is dropped, the file
 	 * will not be put in place, and pt_io_output_failed says why. */
 	if (atomic_load_explicit(&st->failed, memory_order_acquire))
@@ -1497,7 +1485,7 @@ static int output_process(struct pt_module *mod, struct pt_source *const *src,
 	if (ret)
 		return ret;
 	if (st->live)
-		return output_put(mod, st, src[0], start, bsize,
+		return output_put(st, src[0], start, bsize,
 				  (size_t)((const uint8_t *)data -
 					   (const uint8_t *)start) / frame,
 				  avail);
