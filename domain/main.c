@@ -50,39 +50,48 @@ static uint64_t request_spin_ns = 20000;
 /* MAP_POPULATE too when running at real-time priority. */
 static int map_flags = MAP_SHARED;
 
-/* Real time: the pages a period touches are present before the first
- * period. Partitions and stacks are mapped with MAP_POPULATE; the code and
- * data of every loaded object (this program, the C library, the module's
- * library) are populated here, through their page tables, once the module
- * is prepared: without it the first periods of a chain take a minor fault
- * on every page of code they reach, in every domain, and miss. */
-static int populate_object(struct dl_phdr_info *info, size_t size, void *arg)
+/* The pages of every loaded object (this program, the C library, the
+ * module's library), segment by segment: @arg is an int, a madvise advice.
+ * MADV_DONTNEED drops what was never writable (unmodified file pages, read
+ * again from the page cache; relocated data and RELRO sit in writable
+ * segments and are left alone); MADV_POPULATE_WRITE populates every
+ * segment, a writable one for writing (its read-only part, RELRO, refuses
+ * that: read in then). */
+static int segment_pages(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	int advice = *(const int *)arg;
 
 	(void)size;
-	(void)arg;
 	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		bool writable = ph->p_flags & PF_W;
 		uintptr_t lo, hi;
 
-		if (ph->p_type != PT_LOAD || !ph->p_memsz)
+		if (ph->p_type != PT_LOAD || !ph->p_memsz ||
+		    (advice == MADV_DONTNEED && writable))
 			continue;
 		lo = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
 		hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
-		/* A writable segment's read-only part (RELRO) refuses a
-		 * write population: read it in then. */
-		if (!(ph->p_flags & PF_W) ||
-		    madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE))
+		if (advice == MADV_DONTNEED)
+			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+		else if (!writable || madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE))
 			madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
 	}
 	return 0;
 }
 
+/* Real time: the pages a period touches are present before the first
+ * period. Partitions and stacks are mapped with MAP_POPULATE; the loaded
+ * objects are populated here once the module is prepared: without it the
+ * first periods of a chain take a minor fault on every page of code they
+ * reach, in every domain, and miss. */
 static void populate_loaded(void)
 {
+	int advice = MADV_POPULATE_WRITE;
+
 	if (map_flags & MAP_POPULATE)
-		dl_iterate_phdr(populate_object, NULL);
+		dl_iterate_phdr(segment_pages, &advice);
 }
 
 struct grant {
@@ -930,37 +939,16 @@ static void complete(const struct pt_ring_entry *req, int result,
  * data that starting up mapped (the loader, libseccomp, dlopen): the kernel
  * maps file pages around every fault, so they would stay resident for the
  * domain's whole life, while the request loop needs a few. Those fault back
- * in on their next use, so a real-time domain does not drop them (a fault
- * in a period is a miss waiting to happen: populate_loaded). Only segments that were never writable are
- * dropped: unmodified file pages, read again from the page cache. Relocated
- * data and RELRO sit in writable segments and are left alone. */
-static int drop_segment_pages(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-
-	(void)size;
-	(void)arg;
-	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start, end;
-
-		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
-			continue;
-		start = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
-		end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) &
-		      ~(page - 1);
-		madvise((void *)start, end - start, MADV_DONTNEED);
-	}
-	return 0;
-}
-
+ * in on their next use, so a real-time domain keeps them (a fault in a
+ * period is a miss waiting to happen: populate_loaded). */
 static void drop_start_up_pages(void)
 {
 	static bool dropped;
+	int advice = MADV_DONTNEED;
 
-	if (!dropped) {
+	if (!dropped && !(map_flags & MAP_POPULATE)) {
 		dropped = true;
-		dl_iterate_phdr(drop_segment_pages, NULL);
+		dl_iterate_phdr(segment_pages, &advice);
 	}
 }
 
@@ -1056,10 +1044,7 @@ static void run_process(const struct pt_ring_entry *req, struct instance *in,
 		out[no++] = (uint32_t)produced[i];
 	out[no++] = in->mod.latency_frames;
 	complete(req, c.ret, out, no);
-	/* A real-time domain keeps them: its pages were populated at
-	 * prepare, and a period takes no page fault. */
-	if (!(map_flags & MAP_POPULATE))
-		drop_start_up_pages();
+	drop_start_up_pages();
 }
 
 static void do_process(const struct pt_ring_entry *req)
