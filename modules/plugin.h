@@ -81,6 +81,25 @@ static inline bool plug_in_list(const char *list, const char *file)
 	return false;
 }
 
+/* The input controls' values in force must fit their bounds, which for
+ * rate-relative controls are known only at prepare (@rate). */
+static inline int plug_check_ranges(struct pt_module *mod, const struct plug *p,
+				    uint32_t rate)
+{
+	for (unsigned i = 0; i < p->nctl; i++) {
+		const struct plug_control *c = &p->ctl[i];
+
+		if (!c->output && ((c->has_min && p->value[i] < c->min) ||
+				   (c->has_max && p->value[i] > c->max))) {
+			pt_log(mod, PT_LOG_ERR, "%s=%.9g is out of range %.9g..%.9g at %u Hz",
+			       c->symbol, (double)p->value[i], (double)c->min,
+			       (double)c->max, rate);
+			return -ERANGE;
+		}
+	}
+	return 0;
+}
+
 static inline int plug_find(const struct plug *p, const char *key, size_t n)
 {
 	for (unsigned i = 0; i < p->nctl; i++)

@@ -517,18 +517,8 @@ static int ladspa_prepare(struct pt_module *mod, struct pt_source *const *src,
 	/* Rate-relative bounds are known now: the values in force must fit
 	 * (defaults of rate-relative controls are the rate's). */
 	set_bounds(l, in->rate, false);
-	for (unsigned i = 0; i < l->p.nctl; i++) {
-		const struct plug_control *c = &l->p.ctl[i];
-
-		if (!c->output && ((c->has_min && l->p.value[i] < c->min) ||
-				   (c->has_max && l->p.value[i] > c->max))) {
-			pt_log(mod, PT_LOG_ERR, "%s=%.9g is out of range %.9g..%.9g at %u Hz",
-			       c->symbol, (double)l->p.value[i], (double)c->min,
-			       (double)c->max, in->rate);
-			return -ERANGE;
-		}
-	}
-	if ((ret = plug_buffers(mod, &l->p, pt_mod_period_frames(mod))))
+	if ((ret = plug_check_ranges(mod, &l->p, in->rate)) ||
+	    (ret = plug_buffers(mod, &l->p, pt_mod_period_frames(mod))))
 		return ret;
 	l->rate = in->rate;
 	for (unsigned h = 0; h < l->p.a.handles; h++) {

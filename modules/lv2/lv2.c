@@ -795,14 +795,9 @@ static int lv2_prepare(struct pt_module *mod, struct pt_source *const *src,
 		c->has_max = !isnan(l->sr_hi[i]);
 		c->min = l->sr_lo[i] * (float)in->rate;
 		c->max = l->sr_hi[i] * (float)in->rate;
-		if (!c->output && ((c->has_min && l->p.value[i] < c->min) ||
-				   (c->has_max && l->p.value[i] > c->max))) {
-			pt_log(mod, PT_LOG_ERR, "%s=%.9g is out of range %.9g..%.9g at %u Hz",
-			       c->symbol, (double)l->p.value[i], (double)c->min,
-			       (double)c->max, in->rate);
-			return -ERANGE;
-		}
 	}
+	if ((ret = plug_check_ranges(mod, &l->p, in->rate)))
+		return ret;
 	pt_mod_free(mod, l->atom_bufs);
 	l->atom_bufs = NULL;
 	if (l->natom) {
