@@ -71,7 +71,7 @@ struct run_opts {
 	uint32_t rate;          /* 0: no resampling */
 	const char *type;       /* the output container, for '-' */
 	struct pt_library_policy policy;
-	const char *trust[8]; /* the key files, for the same-file check */
+	const char *trust[PT_TRUST_MAX]; /* the key files, for the same-file check */
 	unsigned ntrust;
 	int rt_priority;   /* -1: the default */
 	bool per_library;  /* --domains per-library */
@@ -639,8 +639,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				fprintf(stderr, "partita run: --trust: %s\n", err);
 				return 2;
 			}
-			if (o->ntrust < 8)
-				o->trust[o->ntrust++] = optarg;
+			/* Each file holds a key at least: no more files than
+			 * keys the policy holds. */
+			if (o->ntrust == PT_TRUST_MAX) {
+				fprintf(stderr, "partita run: --trust: at most %d key files\n",
+					PT_TRUST_MAX);
+				return 2;
+			}
+			o->trust[o->ntrust++] = optarg;
 			break;
 		case O_SIGNED:
 			o->policy.require_signed = true;
@@ -1078,19 +1084,20 @@ static int insert_src(struct pt_graph *g, uint32_t rate, char *err,
 	return ret;
 }
 
-/* A damaged input: a warning, once, or with --strict an error. */
-static int damage_check(struct pt_graph *g, bool strict, char *err,
-			size_t errlen)
+/* The file endpoints, after a period: a damaged input is a warning, once,
+ * or with --strict an error; a write to an output that failed (a full
+ * disk) stops the run. */
+static int files_check(struct pt_graph *g, bool strict, char *err, size_t errlen)
 {
 	struct pt_instance *inst;
 
 	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++) {
-		uint64_t frame, claimed;
+		uint64_t frame, claimed, frames = 0;
+		struct pt_format f;
 		const char *why;
 
-		struct pt_format f;
-		uint64_t frames = 0;
-
+		if (pt_io_output_failed(inst, err, errlen))
+			return -EIO;
 		if (!pt_io_input_damage(inst, &frame, &claimed, &why))
 			continue;
 		/* Cut where libsndfile counts the frames (a header that
@@ -1109,17 +1116,6 @@ static int damage_check(struct pt_graph *g, bool strict, char *err,
 			return -EIO;
 		fprintf(stderr, "partita run: warning: %s\n", err);
 	}
-	return 0;
-}
-
-/* A write to an output file failed (a full disk): the run stops. */
-static int output_failed(struct pt_graph *g, char *err, size_t errlen)
-{
-	struct pt_instance *inst;
-
-	for (size_t i = 0; (inst = pt_graph_instance_at(g, i)); i++)
-		if (pt_io_output_failed(inst, err, errlen))
-			return -EIO;
 	return 0;
 }
 
@@ -1335,8 +1331,7 @@ int pt_cmd_run(int argc, char **argv)
 			snprintf(err, sizeof(err), "scheduler: %s", strerror(-ret));
 			goto fail;
 		}
-		if (damage_check(g, o.strict, err, sizeof(err)) ||
-		    output_failed(g, err, sizeof(err)))
+		if (files_check(g, o.strict, err, sizeof(err)))
 			goto fail;
 		if (tty && total > 500 && mono_ns() - last_draw > 100000000u) {
 			last_draw = mono_ns();
@@ -1349,7 +1344,7 @@ int pt_cmd_run(int argc, char **argv)
 	if (tty && total > 500)
 		progress(stop_signal ? pt_sched_periods(s) : total, total,
 			 pt_graph_config(g)->period_us, true);
-	if (damage_check(g, o.strict, err, sizeof(err)))
+	if (files_check(g, o.strict, err, sizeof(err)))
 		goto fail;
 
 	/* Finish the files before reporting success: a full disk shows here.
