@@ -147,6 +147,11 @@ void pt_exec_set_log(pt_exec_log_fn fn, void *ctx)
 	log_ctx = ctx;
 }
 
+void *pt_exec_log_ctx(void)
+{
+	return log_ctx;
+}
+
 bool pt_domain_log_said(void)
 {
 	return log_fn != NULL;

@@ -710,7 +710,6 @@ int pt_exec_trigger(struct pt_instance *inst, uint32_t cmd, char *err,
 	if (!ret && seals) {
 		/* A plugin domain seals with its START: its load ends. */
 		char why[PT_ERR_MAX];
-
 		int end;
 
 		x->dom->plugin_sealed = true;

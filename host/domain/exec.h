@@ -244,6 +244,8 @@ uint64_t pt_exec_futex_calls(struct pt_instance *inst);
  * each domain is kept, see pt_exec_last_log). The text is printable ASCII. */
 typedef void (*pt_exec_log_fn)(void *ctx, pid_t domain, const char *line);
 void pt_exec_set_log(pt_exec_log_fn fn, void *ctx);
+/* The @ctx the callback was set with. */
+void *pt_exec_log_ctx(void);
 
 /* A host whose graph lock is shared by a period thread (partita serve)
  * lets it go while a config set or get waits for a domain's reply longer

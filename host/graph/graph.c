@@ -51,13 +51,11 @@ struct pt_graph {
 	uint64_t generation;
 	const struct pt_module_entry *extra[32]; /* pt_graph_add_module() */
 	unsigned nextra;
+	/* Being released by pt_graph_free: its domain's last lines still
+	 * name it (its module's free may log). */
+	struct pt_instance *releasing;
 };
 
-/* The graph whose instances the domains' log lines name: the last one
- * made (a host runs one); the instance being released is still looked at
- * (its module's free may log). */
-static struct pt_graph *log_graph;
-static struct pt_instance *log_releasing;
 static void domain_log(void *ctx, pid_t pid, const char *line);
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -139,8 +137,9 @@ struct pt_graph *pt_graph_new(const struct pt_graph_config *cfg, char *err,
 	pt_budget_init(&g->budget, c.user_heap_size);
 	g->cfg.user_heap_size = g->budget.total;
 	g->next_buffer_id = 1;
-	log_graph = g;
-	pt_exec_set_log(domain_log, NULL);
+	/* The domains' lines name this graph's instances (a host runs one
+	 * graph; the last one made). */
+	pt_exec_set_log(domain_log, g);
 	return g;
 }
 
@@ -295,13 +294,11 @@ static void instance_log(void *ctx, const char *name, int level,
 		fprintf(stderr, "partita: %s: %s\n", name, line);
 }
 
-
-static struct pt_instance *log_instance(pid_t pid, const char *name, size_t len)
+static struct pt_instance *log_instance(const struct pt_graph *g, pid_t pid,
+					const char *name, size_t len)
 {
-	struct pt_graph *g = log_graph;
-
-	for (size_t i = 0; g && i <= g->ninst; i++) {
-		struct pt_instance *inst = i < g->ninst ? g->inst[i] : log_releasing;
+	for (size_t i = 0; i <= g->ninst; i++) {
+		struct pt_instance *inst = i < g->ninst ? g->inst[i] : g->releasing;
 
 		if (inst && inst->exec && inst->domain_pid == pid &&
 		    strlen(inst->name) == len && !memcmp(inst->name, name, len))
@@ -323,9 +320,8 @@ static void domain_log(void *ctx, pid_t pid, const char *line)
 	int level = 0, n = 0;
 	char who[32];
 
-	(void)ctx;
 	if (tag && sscanf(tag + 3, "%d]%n", &level, &n) == 1 && n > 0 && tag[3 + n] == ' ')
-		inst = log_instance(pid, line, (size_t)(tag - line));
+		inst = log_instance(ctx, pid, line, (size_t)(tag - line));
 	if (inst) {
 		instance_log(inst, inst->name, level, tag + 3 + n + 1);
 		return;
@@ -1602,15 +1598,13 @@ void pt_graph_free(struct pt_graph *g)
 		free(g->bufs[i]);
 	}
 	for (size_t i = 0; i < g->ninst; i++) {
-		log_releasing = g->inst[i];
+		g->releasing = g->inst[i];
 		g->inst[i] = NULL;
-		instance_release(g, log_releasing);
+		instance_release(g, g->releasing);
 	}
-	log_releasing = NULL;
-	if (log_graph == g) {
-		log_graph = NULL;
+	g->releasing = NULL;
+	if (pt_exec_log_ctx() == g)
 		pt_exec_set_log(NULL, NULL);
-	}
 	free(g);
 }
 
