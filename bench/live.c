@@ -78,6 +78,18 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Sleeps until one period after @next (CLOCK_MONOTONIC ns); returns it. */
+static uint64_t pace(uint64_t next, uint32_t period_us)
+{
+	struct timespec ts;
+
+	next += (uint64_t)period_us * 1000u;
+	ts.tv_sec = (time_t)(next / 1000000000u);
+	ts.tv_nsec = (long)(next % 1000000000u);
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	return next;
+}
+
 /* ---- the background load: a child with two busy threads ---- */
 
 static void *busy(void *arg)
@@ -307,10 +319,7 @@ static int run_floor(struct row *r, double seconds, char *err, size_t errlen)
 		struct timespec ts;
 		long waits = 0;
 
-		next += (uint64_t)r->period_us * 1000u;
-		ts.tv_sec = (time_t)(next / 1000000000u);
-		ts.tv_nsec = (long)(next % 1000000000u);
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		next = pace(next, r->period_us);
 		deadline = next + (uint64_t)r->period_us * 1000u;
 		atomic_store(&pg[0].seq, p);
 		futex_call(&pg[0].seq, FUTEX_WAKE, 1, NULL);
@@ -472,12 +481,8 @@ static int run_row(struct row *r, double seconds, const char *input, char *err,
 	}
 	while (!ret && pt_sched_periods(s) < periods) {
 		uint64_t f0 = first->wr, l0 = last->wr, p = pt_sched_periods(s) + 1;
-		struct timespec ts;
 
-		next += (uint64_t)r->period_us * 1000u;
-		ts.tv_sec = (time_t)(next / 1000000000u);
-		ts.tv_nsec = (long)(next % 1000000000u);
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		next = pace(next, r->period_us);
 		ret = pt_sched_period(s);
 		/* A rising edge in each buffer: the impulse's first period. */
 		if (impulse_since(first, f0)) {
