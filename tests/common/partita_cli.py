@@ -5,6 +5,7 @@ and running build/partita (serve on a socket, ctl against it).
 Import it with tests/common on sys.path; `errors` collects the failed
 checks, so a test ends with sys.exit(1 if errors else 0)."""
 import os
+import struct
 import subprocess
 import time
 
@@ -53,3 +54,28 @@ def ctl(sock, *args, timeout=60):
     gives up on the host after 5 s by itself; @timeout is for ctl)."""
     return subprocess.run([PARTITA, "ctl", "--socket", sock] + list(args),
                           capture_output=True, text=True, timeout=timeout)
+
+
+def make_wav(path, frames, rate=48000, ch=2, bits=16, datasize=None):
+    """A 16-bit (or 24/32-bit) PCM ramp, written by hand; @datasize makes
+    its data chunk's size lie."""
+    width = bits // 8
+    body = bytearray()
+    for i in range(frames * ch):
+        v = ((i * 2654435761) >> 7) % 60000 - 30000
+        body += int(v * (1 << (bits - 16))).to_bytes(width, "little", signed=True)
+    hdr = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(body), b"WAVE", b"fmt ", 16,
+                      1, ch, rate, rate * ch * width, ch * width, bits, b"data",
+                      len(body) if datasize is None else datasize)
+    with open(path, "wb") as f:
+        f.write(hdr + body)
+
+
+def temp_files(d):
+    """What a run left of its temporary outputs in the folder @d."""
+    return [n for n in os.listdir(d) if ".partita-" in n]
+
+
+def write_text(path, body):
+    with open(path, "w") as f:
+        f.write(body)

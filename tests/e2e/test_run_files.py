@@ -21,7 +21,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from partita_cli import BUILD, PARTITA, check, errors, serve  # noqa: E402
+from partita_cli import (BUILD, PARTITA, check, errors, make_wav, serve, temp_files,  # noqa: E402
+                         write_text)
 
 
 def run(*args, stdin=None, timeout=60, cwd=None):
@@ -71,28 +72,6 @@ def wav_file(path):
         return wav_info(f.read())
 
 
-def make_wav(path, frames, rate=48000, ch=2, bits=16):
-    """A 16-bit (or 24/32-bit) PCM ramp, written by hand."""
-    width = bits // 8
-    body = bytearray()
-    for i in range(frames * ch):
-        v = ((i * 2654435761) >> 7) % 60000 - 30000
-        body += int(v * (1 << (bits - 16))).to_bytes(width, "little", signed=True)
-    hdr = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(body), b"WAVE", b"fmt ", 16,
-                      1, ch, rate, rate * ch * width, ch * width, bits, b"data", len(body))
-    with open(path, "wb") as f:
-        f.write(hdr + body)
-
-
-def no_temp_files(d):
-    return [n for n in os.listdir(d) if ".partita-" in n]
-
-
-def topology(path, body):
-    with open(path, "w") as f:
-        f.write(body)
-
-
 with tempfile.TemporaryDirectory() as d:
     src = os.path.join(d, "in.wav")
     make_wav(src, 24000)
@@ -119,7 +98,7 @@ with tempfile.TemporaryDirectory() as d:
     with open(old, "wb") as f:
         f.write(b"precious")
     topo = os.path.join(d, "fails.yaml")
-    topology(topo, """pipelines:
+    write_text(topo, """pipelines:
   - name: main
     instances:
       - {name: i, module: input, params: {file: in.wav}}
@@ -129,7 +108,7 @@ with tempfile.TemporaryDirectory() as d:
 """)
     rc, out, err = run("run", topo)
     with open(old, "rb") as f:
-        check(rc == 1 and f.read() == b"precious" and not no_temp_files(d),
+        check(rc == 1 and f.read() == b"precious" and not temp_files(d),
               "a run that fails leaves the old output and no temporary (%s)" % err.strip())
     # The format mismatch names the binding's FILE:LINE.
     check("fails.yaml:7:" in err and "44100" in err,
@@ -154,7 +133,7 @@ with tempfile.TemporaryDirectory() as d:
         check(valid and m and int(m.group(3)) == frames and frames > 0 and
               abs(float(m.group(1)) - frames / 48000.0) < 0.001 and m.group(2) == out,
               "%s: a valid WAV holding exactly the frames said (%s)" % (name, err.strip()))
-    check(not no_temp_files(d), "no temporary left after the signals")
+    check(not temp_files(d), "no temporary left after the signals")
 
     # ---- a capture stopped by Ctrl-C (to the whole process group) ----
     cap = os.path.join(d, "cap.wav")
@@ -231,7 +210,7 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err = run("run", os.path.join(d, "t.yaml"), timeout=20)
     check(rc == 1 and "FIFO" in err, "a FIFO as topology: refused (%s, %s)" % (rc, err.strip()))
     os.mkfifo(os.path.join(d, "pt_fifo.so"))
-    topology(os.path.join(d, "lib.yaml"), """pipelines:
+    write_text(os.path.join(d, "lib.yaml"), """pipelines:
   - name: main
     instances:
       - {name: t, module: tone}
@@ -276,7 +255,7 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 2 and "-t" in err, "-o - without -t: a usage error (%s)" % err.strip())
 
     # ---- exit status 3 after an instance crashed ----
-    topology(os.path.join(d, "crash.yaml"), """pipelines:
+    write_text(os.path.join(d, "crash.yaml"), """pipelines:
   - name: main
     instances:
       - {name: i, module: input, params: {file: in.wav}}
@@ -292,7 +271,7 @@ with tempfile.TemporaryDirectory() as d:
           "a crashed instance: exit 3, the output complete (%s, %d, %s)" % (rc, frames, err.strip()))
 
     # ---- an isolated module's own message ----
-    topology(os.path.join(d, "param.yaml"), """pipelines:
+    write_text(os.path.join(d, "param.yaml"), """pipelines:
   - name: main
     instances:
       - {name: t, module: tone}
@@ -306,7 +285,7 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 1 and "unknown parameter 'gain_dbb'" in err and "Invalid argument" not in err
           and err.count("gain_dbb") == 1,
           "an isolated init failure says the module's own line, once (%s)" % err.strip())
-    topology(os.path.join(d, "prep.yaml"), """pipelines:
+    write_text(os.path.join(d, "prep.yaml"), """pipelines:
   - name: main
     instances:
       - {name: t, module: tone}
@@ -321,7 +300,7 @@ with tempfile.TemporaryDirectory() as d:
           "an isolated prepare failure says the module's own line (%s)" % err.strip())
 
     # ---- signatures enforced on run ----
-    topology(os.path.join(d, "unsigned.yaml"), """pipelines:
+    write_text(os.path.join(d, "unsigned.yaml"), """pipelines:
   - name: main
     instances:
       - {name: t, module: tone}
@@ -404,7 +383,7 @@ with tempfile.TemporaryDirectory() as d:
     sub = os.path.join(d, "sub")
     os.mkdir(sub)
     shutil.copy(src, os.path.join(sub, "here.wav"))
-    topology(os.path.join(sub, "rel.yaml"), """pipelines:
+    write_text(os.path.join(sub, "rel.yaml"), """pipelines:
   - name: main
     instances:
       - {name: i, module: input, params: {file: here.wav}}
@@ -433,7 +412,7 @@ with tempfile.TemporaryDirectory() as d:
     # periods at once (a 24-bit conversion overran its scratch buffer) ----
     s24 = {}
     for sched in ("ll", "dp"):
-        topology(os.path.join(d, "s24.yaml"), """pipelines:
+        write_text(os.path.join(d, "s24.yaml"), """pipelines:
   - name: main
     instances:
       - {name: t, module: tone, params: {freq: 1000}}
@@ -451,12 +430,12 @@ with tempfile.TemporaryDirectory() as d:
           % (s24["dp"][0], s24["dp"][2].strip()[-200:]))
 
     # ---- YAML: a second document, a number too large ----
-    topology(os.path.join(d, "two.yaml"), open(os.path.join(sub, "rel.yaml")).read() +
+    write_text(os.path.join(d, "two.yaml"), open(os.path.join(sub, "rel.yaml")).read() +
              "---\npipelines: []\n")
     rc, out, err = run("run", os.path.join(d, "two.yaml"))
     check(rc == 1 and "two.yaml:8:" in err and "second" in err,
           "a second YAML document: refused at FILE:LINE (%s)" % err.strip())
-    topology(os.path.join(d, "big.yaml"), """pipelines:
+    write_text(os.path.join(d, "big.yaml"), """pipelines:
   - name: main
     instances:
       - {name: t, module: tone, params: {freq: 1e400}}
@@ -467,7 +446,7 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err = run("run", os.path.join(d, "big.yaml"))
     check(rc == 1 and "out of range" in err and "not a number" not in err,
           "1e400 is out of range (%s)" % err.strip())
-    topology(os.path.join(d, "huge.yaml"), """pipelines:
+    write_text(os.path.join(d, "huge.yaml"), """pipelines:
   - name: main
     instances:
       - {name: t, module: tone, deadline_us: 99999999999999999999999}
@@ -480,7 +459,7 @@ with tempfile.TemporaryDirectory() as d:
           "a whole number too large for 64 bits is outside the range (%s)" % err.strip())
 
     # ---- errors said once ----
-    topology(os.path.join(d, "twice.yaml"), """pipelines:
+    write_text(os.path.join(d, "twice.yaml"), """pipelines:
   - name: main
     instances:
       - {name: t, module: tone}
@@ -547,7 +526,7 @@ with tempfile.TemporaryDirectory() as d:
               "inspect shows the manifest of a library of another ABI, and why (%s)" % err.strip())
 
     # ---- serve: an output still running when the host exits is finished ----
-    topology(os.path.join(d, "serve.yaml"), """pipelines:
+    write_text(os.path.join(d, "serve.yaml"), """pipelines:
   - name: main
     instances:
       - {name: t, module: tone}
@@ -565,7 +544,7 @@ with tempfile.TemporaryDirectory() as d:
         frames = wav_file(os.path.join(d, "served.wav"))[4]
     except (ValueError, OSError):
         frames = -1
-    check(rc == 0 and frames > 0 and not no_temp_files(d),
+    check(rc == 0 and frames > 0 and not temp_files(d),
           "serve finishes a running output when it exits (%d frames)" % frames)
 
     # ---- top: q quits, lines fit the terminal ----

@@ -19,7 +19,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from partita_cli import BUILD, PARTITA, check, errors  # noqa: E402
+from partita_cli import (BUILD, PARTITA, check, errors, make_wav, temp_files,  # noqa: E402
+                         write_text)
 
 
 def run(*args, stdin=None, stdout=subprocess.PIPE, timeout=60, cwd=None):
@@ -33,16 +34,6 @@ def run(*args, stdin=None, stdout=subprocess.PIPE, timeout=60, cwd=None):
     except subprocess.TimeoutExpired as e:
         return None, b"", "TIMEOUT: " + (e.stderr or b"").decode(errors="replace")
     return p.returncode, p.stdout, p.stderr.decode(errors="replace")
-
-
-def make_wav(path, frames, rate=48000, ch=2, datasize=None):
-    """A 16-bit PCM WAV; @datasize makes its data chunk lie."""
-    body = bytes((i * 37) & 0xFF for i in range(frames * ch * 2))
-    hdr = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(body), b"WAVE", b"fmt ", 16,
-                      1, ch, rate, rate * ch * 2, ch * 2, 16, b"data",
-                      len(body) if datasize is None else datasize)
-    with open(path, "wb") as f:
-        f.write(hdr + body)
 
 
 def wav_frames(path):
@@ -70,15 +61,6 @@ def digest(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def temps(d):
-    return [n for n in os.listdir(d) if ".partita-" in n]
-
-
-def topology(path, body):
-    with open(path, "w") as f:
-        f.write(body)
-
-
 with tempfile.TemporaryDirectory() as d:
     src = os.path.join(d, "in.wav")
     make_wav(src, 4800)
@@ -91,7 +73,7 @@ with tempfile.TemporaryDirectory() as d:
     # ---- a file the run writes is never a file it reads, nor another it
     # writes: refused (exit 2) before anything is written ----
     lib_topo = os.path.join(d, "lib.yaml")
-    topology(lib_topo, """pipelines:
+    write_text(lib_topo, """pipelines:
   - name: main
     instances:
       - {name: i, module: input, params: {file: in.wav}}
@@ -103,7 +85,7 @@ with tempfile.TemporaryDirectory() as d:
 """)
     topo_kept = digest(lib_topo)
     two = os.path.join(d, "two.yaml")
-    topology(two, """pipelines:
+    write_text(two, """pipelines:
   - name: main
     instances:
       - {name: i, module: input, params: {file: in.wav}}
@@ -133,7 +115,7 @@ with tempfile.TemporaryDirectory() as d:
         rc, out, err = run("run", "--quiet", *args,
                            stdin=open(src, "rb") if "-" in args else None)
         check(rc == 2 and "same file" in err and name in err and digest(src) == kept and
-              digest(lib) == lib_kept and digest(lib_topo) == topo_kept and not temps(d) and
+              digest(lib) == lib_kept and digest(lib_topo) == topo_kept and not temp_files(d) and
               not [n for n in ("a.wav", "new.wav", "s.json", "same.wav")
                    if os.path.exists(os.path.join(d, n))],
               "%s: exit 2, named, nothing written or lost (%s, %s)" % (what, rc, err.strip()))
@@ -145,13 +127,13 @@ with tempfile.TemporaryDirectory() as d:
         before = digest(target)
         rc, out, err = run("run", lib_topo, "--quiet", "--trust", key + ".pub",
                            "--require-signed", "-o", target, "-t", "wav")
-        check(rc == 2 and what in err and digest(target) == before and not temps(d),
+        check(rc == 2 and what in err and digest(target) == before and not temp_files(d),
               "-o naming %s: refused, kept (%s, %s)" % (what, rc, err.strip()))
     fd = os.open(src, os.O_RDONLY)
     p = subprocess.run([PARTITA, "run", "copy", "--quiet", "-i", src, "-o", "/proc/self/fd/%d" % fd,
                         "-t", "wav"], pass_fds=(fd,), capture_output=True, text=True, timeout=60)
     os.close(fd)
-    check(p.returncode == 2 and digest(src) == kept and not temps(d),
+    check(p.returncode == 2 and digest(src) == kept and not temp_files(d),
           "-o /proc/self/fd/N naming the input: refused (%s, %s)" % (p.returncode, p.stderr.strip()))
     rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", "-", "-t", "wav",
                        stdout=open(src, "ab"))
@@ -184,7 +166,7 @@ with tempfile.TemporaryDirectory() as d:
     with open(full, "rb") as f:
         old = f.read() == b"precious"
     check(rc == 1 and "full.wav" in err and "File too large" in err and old and
-          not temps(d) and err.count("File too large") == 1,
+          not temp_files(d) and err.count("File too large") == 1,
           "a write failing mid-run: exit 1, file and reason said once, old file kept (%s, %s)"
           % (rc, err.strip()))
     # FLAC: libsndfile's encoder writes a short stream only when the file
@@ -192,7 +174,7 @@ with tempfile.TemporaryDirectory() as d:
     rc, _, err = run("run", "pass", "-i", long_wav, "-o", os.path.join(d, "whole.flac"))
     size = os.path.getsize(os.path.join(d, "whole.flac"))
     rc, err = limited(size - 1000, "-i", long_wav, "-o", os.path.join(d, "cut.flac"))
-    check(rc == 1 and "cut.flac" in err and "File too large" in err and not temps(d) and
+    check(rc == 1 and "cut.flac" in err and "File too large" in err and not temp_files(d) and
           not os.path.exists(os.path.join(d, "cut.flac")),
           "a FLAC whose last block cannot be written: exit 1, said, nothing left (%s, %s)"
           % (rc, err.strip()))
@@ -225,7 +207,7 @@ with tempfile.TemporaryDirectory() as d:
     rc, err = limited(100000, "-i", long_wav, "-o", full, ignore=False)
     with open(full, "rb") as f:
         old = f.read() == b"precious"
-    check(rc == -signal.SIGXFSZ and old and not temps(d),
+    check(rc == -signal.SIGXFSZ and old and not temp_files(d),
           "killed by SIGXFSZ mid-write: no temporary, old file kept (%s)" % rc)
 
     def writing(p, folder):
@@ -256,15 +238,15 @@ with tempfile.TemporaryDirectory() as d:
             said = [int(n) for n in re.findall(r"stopped by SIGHUP after [\d.]+ s; \S+ holds (\d+) "
                                                 r"frames", err)]
             check(started and p.returncode == 129 and said and wav_frames(out) == said[0]
-                  and not temps(d),
+                  and not temp_files(d),
                   "SIGHUP: exit 129, a whole file of the frames said (%s, %s)"
                   % (p.returncode, err.strip()))
         else:
             with open(out, "rb") as f:
                 old = f.read() == b"precious"
-            check(started and p.returncode == -sig and old and not temps(d),
+            check(started and p.returncode == -sig and old and not temp_files(d),
                   "killed by %s while writing: no temporary, old file kept (%s, %s)"
-                  % (signal.Signals(sig).name, p.returncode, temps(d)))
+                  % (signal.Signals(sig).name, p.returncode, temp_files(d)))
 
     # ---- --stats-json and --trace: a FIFO nobody reads is refused, not
     # waited on; a path that cannot be written is said before the run; a
@@ -280,7 +262,7 @@ with tempfile.TemporaryDirectory() as d:
         rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", d + "/early.wav",
                            "--stats-json", path)
         check(rc == 1 and path in err and not os.path.exists(d + "/early.wav") and
-              not temps(d), "--stats-json in %s: said before the run (%s, %s)"
+              not temp_files(d), "--stats-json in %s: said before the run (%s, %s)"
               % (what, rc, err.strip()))
     if os.path.exists("/dev/full"):
         rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", d + "/kept.wav",
@@ -318,7 +300,7 @@ with tempfile.TemporaryDirectory() as d:
         make_wav(bad, 10, **kw)
         rc, out, err = run("run", "copy", "--quiet", "-i", bad, "-o", d + "/b-out.wav")
         check(rc == 1 and "bad.wav" in err and not os.path.exists(d + "/b-out.wav") and
-              not temps(d), "an input with %s: a named error, nothing left (%s)"
+              not temp_files(d), "an input with %s: a named error, nothing left (%s)"
               % (what, err.strip()))
 
     # ---- closed standard streams: '-' on one is an error, and no file
@@ -346,10 +328,10 @@ with tempfile.TemporaryDirectory() as d:
     # ---- a long output name: any name the file system takes is written;
     # one it cannot take fails at once ----
     rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", d + "/" + "y" * 246 + ".wav")
-    check(rc == 0 and wav_frames(d + "/" + "y" * 246 + ".wav") == 4800 and not temps(d),
+    check(rc == 0 and wav_frames(d + "/" + "y" * 246 + ".wav") == 4800 and not temp_files(d),
           "a 250-character name is written (%s, %s)" % (rc, err.strip()[-80:]))
     rc, out, err = run("run", "copy", "--quiet", "-i", src, "-o", d + "/" + "z" * 300 + ".wav")
-    check(rc == 1 and "too long" in err and not temps(d),
+    check(rc == 1 and "too long" in err and not temp_files(d),
           "a name too long is an error before the run (%s, %s)" % (rc, err.strip()[-60:]))
 
     # ---- a file replaced keeps its permissions ----
@@ -362,7 +344,7 @@ with tempfile.TemporaryDirectory() as d:
           "a private file replaced stays private (%o)" % stat.S_IMODE(os.stat(private).st_mode))
 
     # ---- standard input and output are one stream each ----
-    topology(os.path.join(d, "twostd.yaml"), """pipelines:
+    write_text(os.path.join(d, "twostd.yaml"), """pipelines:
   - name: main
     instances:
       - {name: i, module: input, params: {file: in.wav}}
@@ -377,7 +359,7 @@ with tempfile.TemporaryDirectory() as d:
     check(rc == 2 and not out and "standard output" in err,
           "two outputs to standard output: refused, nothing written (%s, %d bytes, %s)"
           % (rc, len(out), err.strip()))
-    topology(os.path.join(d, "twoin.yaml"), """pipelines:
+    write_text(os.path.join(d, "twoin.yaml"), """pipelines:
   - name: main
     instances:
       - {name: i1, module: input, params: {file: "-"}}

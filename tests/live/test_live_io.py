@@ -24,17 +24,11 @@ import subprocess
 import sys
 import time
 
-BUILD = os.path.abspath(os.environ.get("PARTITA_BUILD", "."))
-PARTITA = os.path.join(BUILD, "partita")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from partita_cli import BUILD, PARTITA, check, errors  # noqa: E402
+
 DIR = os.path.join(BUILD, "tests", "live-io")
 RATE = 48000
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def write_input(path, seconds):
@@ -253,8 +247,8 @@ def main():
         strace_threads(short)
         sigint(long, good_long)
         virtual_io(short, good)
-    if failures:
-        print("%d check(s) failed" % len(failures))
+    if errors:
+        print("%d check(s) failed" % len(errors))
         return 1
     print("all checks passed")
     return 0
