@@ -798,9 +798,10 @@ int pt_exec_config_set(struct pt_instance *inst, uint32_t param, const void *d,
 	ret = pt_domain_control(x->dom, PT_DCTL_CONFIG_SET, inst->id, &c, sizeof(c),
 				d, n, NULL, 0, NULL, NULL, NULL, CONTROL_TIMEOUT_MS,
 				msg, sizeof(msg));
+	/* The module's reason, as a trusted one's: its caller names the
+	 * instance and the request. */
 	if (ret)
-		snprintf(err, errlen, "instance %s: set config %u: %s", inst->name,
-			 param, module_log_why(x->dom, msg));
+		snprintf(err, errlen, "%s", module_log_why(x->dom, msg));
 	return ret;
 }
 
@@ -821,8 +822,7 @@ int pt_exec_config_get(struct pt_instance *inst, uint32_t param, void *d,
 				NULL, 0, NULL, 0, NULL, d, n, CONTROL_TIMEOUT_MS,
 				msg, sizeof(msg));
 	if (ret)
-		snprintf(err, errlen, "instance %s: get config %u: %s", inst->name,
-			 param, msg);
+		snprintf(err, errlen, "%s", msg);
 	return ret;
 }
 

@@ -138,6 +138,9 @@ def refused_blobs():
     r = ctl("set-config", "p", "--param", "9", "--file", small)
     check(r.returncode == 1 and "Invalid argument" in r.stderr,
           "an unknown parameter: refused (%s)" % r.stderr.strip()[-120:])
+    check(r.stderr.count("'p'") == 1 and "instance p:" not in r.stderr,
+          "... the instance named once, as a trusted one's refusal names it (%s)"
+          % r.stderr.strip()[-160:])
     r = ctl("set-config", "p", "gain=0.25")
     s, _ = stats()
     check(r.returncode == 0 and s.get("p", ("",))[0] != "FAILED",
